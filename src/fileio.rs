@@ -1,0 +1,1 @@
+//! fileio (in progress).

@@ -1,0 +1,1 @@
+//! Query input readers (in progress).

@@ -1,0 +1,2 @@
+//! The `leakprint` command line (in progress).
+fn main() {}
