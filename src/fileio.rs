@@ -1,1 +1,238 @@
-//! fileio (in progress).
+//! File access: reading inputs, mapping indexes, writing atomically.
+//!
+//! This is the only module that memory-maps. Policy:
+//! - **Index segments** are mapped ([`map_readonly`]) when larger than
+//!   [`MAP_THRESHOLD`], read otherwise. leakprint never rewrites a published
+//!   segment in place (a new segment is written under a temporary name,
+//!   fsynced and renamed), so the mapping only changes if another program
+//!   edits the file under us; that is documented as unsupported.
+//! - **Input files** of a dump are *read*, never mapped: a dump is hostile
+//!   and may be truncated while we index it, and a truncated mapping raises
+//!   SIGBUS, which would kill the process. Reading into one buffer per file
+//!   costs one memcpy (about 20 GB/s here) against indexing at well under
+//!   1 GB/s, so mapping would not pay for its risk. Files larger than the
+//!   text limit are streamed in fixed blocks ([`read_prefix`] plus the
+//!   chunker's reader), so memory stays bounded.
+//! - Every write of a published file is atomic: [`AtomicFile`] writes to a
+//!   temporary name in the same folder, fsyncs, renames, fsyncs the folder.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Files at most this large are read into memory instead of mapped.
+pub const MAP_THRESHOLD: u64 = 1 << 20;
+
+/// Bytes of a file, read or mapped.
+pub enum FileBytes {
+    /// Read into memory.
+    Owned(Vec<u8>),
+    /// Mapped read-only.
+    Mapped(memmap2::Mmap),
+}
+
+impl AsRef<[u8]> for FileBytes {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            FileBytes::Owned(v) => v,
+            FileBytes::Mapped(m) => m,
+        }
+    }
+}
+
+impl std::fmt::Debug for FileBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self {
+            FileBytes::Owned(_) => "Owned",
+            FileBytes::Mapped(_) => "Mapped",
+        };
+        write!(f, "FileBytes::{kind}({} bytes)", self.as_ref().len())
+    }
+}
+
+/// Map a file read-only if it is large, else read it.
+///
+/// # Errors
+/// Any I/O error from opening, reading or mapping.
+pub fn map_readonly(path: &Path) -> io::Result<FileBytes> {
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
+    if len <= MAP_THRESHOLD {
+        let mut buf = Vec::with_capacity(len as usize);
+        (&file).read_to_end(&mut buf)?;
+        return Ok(FileBytes::Owned(buf));
+    }
+    // SAFETY: the mapping is read-only and private to this process. The only
+    // files mapped here are index segments, which leakprint publishes by
+    // rename and never modifies in place afterwards (see `AtomicFile`), so
+    // the bytes cannot change under us unless another program writes into a
+    // published segment, which the index format documents as unsupported.
+    // Even then the reader treats the bytes as hostile: every offset is
+    // bounds-checked against the mapping's length taken here.
+    match unsafe { memmap2::Mmap::map(&file) } {
+        Ok(map) => Ok(FileBytes::Mapped(map)),
+        // Some file systems cannot map: fall back to reading.
+        Err(_) => {
+            let mut buf = Vec::with_capacity(len as usize);
+            (&file).read_to_end(&mut buf)?;
+            Ok(FileBytes::Owned(buf))
+        }
+    }
+}
+
+/// Read at most `limit` bytes of a file; the second value says whether the
+/// file had more. Reads what is there: a file that shrinks or grows while
+/// being read gives the bytes seen, never an error.
+///
+/// # Errors
+/// I/O errors other than the file changing size.
+pub fn read_prefix(path: &Path, limit: u64) -> io::Result<(Vec<u8>, bool)> {
+    let file = File::open(path)?;
+    let hint = file.metadata().map(|m| m.len()).unwrap_or(0).min(limit);
+    let mut buf = Vec::with_capacity(hint as usize);
+    let mut taken = (&file).take(limit);
+    taken.read_to_end(&mut buf)?;
+    let mut probe = [0u8; 1];
+    let more = (&file).read(&mut probe)? > 0;
+    Ok((buf, more))
+}
+
+/// A file written under a temporary name and published by rename.
+///
+/// Dropping it without [`AtomicFile::commit`] removes the temporary file, so
+/// an error or a panic never leaves a partial file under the final name.
+pub struct AtomicFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    file: Option<io::BufWriter<File>>,
+}
+
+impl AtomicFile {
+    /// Start writing `dest`. The temporary file lives in the same folder, so
+    /// the final rename is atomic.
+    ///
+    /// # Errors
+    /// When the folder does not exist or is not writable.
+    pub fn create(dest: &Path) -> io::Result<AtomicFile> {
+        let name = dest
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
+        let mut tmp_name = std::ffi::OsString::from(".tmp-");
+        tmp_name.push(std::process::id().to_string());
+        tmp_name.push("-");
+        tmp_name.push(name);
+        let tmp = dest.with_file_name(tmp_name);
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        Ok(AtomicFile {
+            tmp,
+            dest: dest.to_path_buf(),
+            file: Some(io::BufWriter::with_capacity(1 << 20, file)),
+        })
+    }
+
+    /// The temporary path being written.
+    pub fn temp_path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Flush, fsync, rename over the destination and fsync the folder.
+    ///
+    /// # Errors
+    /// Any I/O error; the temporary file is removed then.
+    pub fn commit(mut self) -> io::Result<()> {
+        let writer = self.file.take().expect("file present until commit");
+        let file = writer.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&self.tmp, &self.dest)?;
+        sync_dir(self.dest.parent().unwrap_or(Path::new(".")))
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.as_mut().expect("file present").write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.as_mut().expect("file present").flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// fsync a folder so that a rename inside it is durable.
+///
+/// # Errors
+/// I/O errors from opening or syncing the folder.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_file_publishes_only_on_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.bin");
+        {
+            let mut f = AtomicFile::create(&dest).unwrap();
+            f.write_all(b"partial").unwrap();
+            assert!(f.temp_path().exists());
+        }
+        assert!(!dest.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        let mut f = AtomicFile::create(&dest).unwrap();
+        f.write_all(b"whole").unwrap();
+        f.commit().unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"whole");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn read_prefix_reports_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        fs::write(&p, b"0123456789").unwrap();
+        assert_eq!(read_prefix(&p, 4).unwrap(), (b"0123".to_vec(), true));
+        assert_eq!(
+            read_prefix(&p, 10).unwrap(),
+            (b"0123456789".to_vec(), false)
+        );
+        assert_eq!(
+            read_prefix(&p, 11).unwrap(),
+            (b"0123456789".to_vec(), false)
+        );
+    }
+
+    #[test]
+    fn map_small_and_large() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("s");
+        let large = dir.path().join("l");
+        fs::write(&small, b"abc").unwrap();
+        let big: Vec<u8> = (0..(MAP_THRESHOLD as usize + 10))
+            .map(|i| i as u8)
+            .collect();
+        fs::write(&large, &big).unwrap();
+        assert!(matches!(map_readonly(&small).unwrap(), FileBytes::Owned(_)));
+        let m = map_readonly(&large).unwrap();
+        assert_eq!(m.as_ref(), &big[..]);
+    }
+}

@@ -1,0 +1,181 @@
+//! `leakprint index` and `leakprint compact`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use leakprint::index::builder::{Mode, Progress};
+use leakprint::index::{BuildSummary, IndexBuilder};
+
+use super::{human_bytes, interactive, parse_size};
+
+#[derive(Args)]
+pub struct IndexArgs {
+    /// Files and folders to index.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// The index folder to write.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Add a segment to an existing index instead of replacing it.
+    #[arg(long)]
+    append: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Memory budget, e.g. 512MiB; fingerprints spill to disk beyond it.
+    #[arg(long, value_parser = parse_size, default_value = "1GiB")]
+    memory: u64,
+    /// Largest file whose text is extracted; larger files get chunks only.
+    #[arg(long, value_parser = parse_size, default_value = "256MiB")]
+    max_file_size: u64,
+    /// k-gram length in normalized bytes.
+    #[arg(long, default_value_t = leakprint::index::builder::DEFAULT_K)]
+    k: usize,
+    /// Winnowing window in k-grams.
+    #[arg(long, default_value_t = leakprint::index::builder::DEFAULT_W)]
+    window: usize,
+    /// No progress bar and no summary.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct CompactArgs {
+    /// The index folder.
+    index: PathBuf,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Memory budget.
+    #[arg(long, value_parser = parse_size, default_value = "1GiB")]
+    memory: u64,
+    /// No progress bar and no summary.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, files: u64, bytes: u64) {
+        if bytes > 0 {
+            self.0.set_length(bytes);
+            self.0.set_style(
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+        } else {
+            self.0.set_length(files);
+        }
+    }
+    fn file_done(&self, bytes: u64) {
+        self.0.inc(bytes.max(u64::from(self.0.length() == Some(0))));
+    }
+    fn merging(&self) {
+        self.0.set_message("merging fingerprints");
+    }
+}
+
+fn cancel_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    // A second Ctrl-C kills the process the default way.
+    let _ = ctrlc::set_handler(move || {
+        if f.swap(true, Ordering::SeqCst) {
+            std::process::exit(super::EXIT_INTERRUPTED as i32);
+        }
+    });
+    flag
+}
+
+pub fn run(a: IndexArgs) -> anyhow::Result<ExitCode> {
+    let indexer = IndexBuilder::new()
+        .k(a.k)
+        .window(a.window)
+        .threads(a.threads)
+        .memory(a.memory)
+        .max_file_size(a.max_file_size)
+        .cancel_flag(cancel_flag())
+        .build()
+        .context("bad option")?;
+    let bar = progress_bar(a.quiet);
+    let mode = if a.append { Mode::Append } else { Mode::Create };
+    let summary = indexer.index_paths(&a.paths, &a.output, mode, &bar)?;
+    bar.0.finish_and_clear();
+    report(&summary, a.quiet, a.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn compact(a: CompactArgs) -> anyhow::Result<ExitCode> {
+    let indexer = IndexBuilder::new()
+        .threads(a.threads)
+        .memory(a.memory)
+        .cancel_flag(cancel_flag())
+        .build()
+        .context("bad option")?;
+    let bar = progress_bar(a.quiet);
+    let summary = indexer.compact(&a.index, &bar)?;
+    bar.0.finish_and_clear();
+    report(&summary, a.quiet, false)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn progress_bar(quiet: bool) -> Bar {
+    if quiet || !interactive() {
+        Bar(ProgressBar::hidden())
+    } else {
+        Bar(ProgressBar::new(0))
+    }
+}
+
+fn report(s: &BuildSummary, quiet: bool, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(s)?);
+    }
+    if quiet {
+        return Ok(());
+    }
+    let mbs = s.bytes as f64 / 1e6 / s.seconds.max(1e-9);
+    eprintln!(
+        "indexed {} files ({} with text, {} binary, {} skipped), {} in {:.2}s ({mbs:.1} MB/s)",
+        s.files,
+        s.indexed,
+        s.binary,
+        s.skipped_files,
+        human_bytes(s.bytes),
+        s.seconds
+    );
+    eprintln!(
+        "{} parts ({} duplicates), {} of text, {} fingerprints ({} common), {} chunks; {} segment(s), {} on disk",
+        s.parts,
+        s.duplicate_parts,
+        human_bytes(s.text_bytes),
+        s.postings,
+        s.common,
+        s.chunks,
+        s.segments,
+        human_bytes(s.index_bytes)
+    );
+    if !s.skipped.is_empty() {
+        let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for (path, reason) in &s.skipped {
+            let key = reason.split(": ").next().unwrap_or(reason).to_string();
+            groups.entry(key).or_default().push(path);
+        }
+        eprintln!("files skipped or read in part, by reason (details: leakprint info --files):");
+        for (reason, paths) in groups {
+            let example = paths.first().copied().unwrap_or("");
+            eprintln!("  {:>6}  {reason}  (e.g. {example})", paths.len());
+        }
+    }
+    Ok(())
+}

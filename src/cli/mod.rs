@@ -1,0 +1,124 @@
+//! Argument parsing and dispatch.
+
+mod index;
+mod info;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status for errors (as grep).
+pub const EXIT_ERROR: u8 = 2;
+/// Exit status after Ctrl-C.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+#[derive(Parser)]
+#[command(
+    name = "leakprint",
+    version,
+    about = "Index a leaked dump; find its content in posts, OCR text and files, with evidence."
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Index files and folders into an index folder.
+    Index(index::IndexArgs),
+    /// Merge the segments of an index into one.
+    Compact(index::CompactArgs),
+    /// Describe an index: counts, parameters, sections, files.
+    Info(info::InfoArgs),
+    /// Check every checksum and structure of an index.
+    Verify(info::VerifyArgs),
+}
+
+/// Run the command line; never panics on bad input.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let res = match cli.cmd {
+        Cmd::Index(a) => index::run(a),
+        Cmd::Compact(a) => index::compact(a),
+        Cmd::Info(a) => info::run(a),
+        Cmd::Verify(a) => info::verify(a),
+    };
+    match res {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            if e.downcast_ref::<leakprint::index::IndexError>()
+                .is_some_and(|e| matches!(e, leakprint::index::IndexError::Interrupted))
+            {
+                eprintln!("leakprint: interrupted; nothing was published");
+                return ExitCode::from(EXIT_INTERRUPTED);
+            }
+            // Print the chain, leaving out causes whose text the message
+            // before them already shows.
+            let mut shown = e.to_string();
+            eprintln!("leakprint: error: {shown}");
+            for cause in e.chain().skip(1) {
+                let text = cause.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                }
+                shown = text;
+            }
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Whether the error is a closed stdout pipe (then we exit quietly).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Whether progress bars should be drawn (stderr is a terminal).
+pub fn interactive() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// Parse a size such as `512MiB`, `1G`, `4096`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (try 512MiB, 2G, 1048576)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        u => return Err(format!("unknown size unit '{u}' in '{s}' (use K, M, G, T)")),
+    };
+    Ok((n * mult as f64) as u64)
+}
+
+/// Human-readable bytes.
+pub fn human_bytes(b: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < units.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", units[i])
+    }
+}

@@ -1,0 +1,204 @@
+//! Walking the inputs: every path given becomes a list of files in a
+//! deterministic order, and everything that is not a readable regular file
+//! is reported with a reason instead of being dropped.
+//!
+//! Order: the arguments in the order given; inside a folder, entries sorted
+//! by their raw name bytes, depth first. Symbolic links to files are
+//! followed; links to folders are not (that is how loops are avoided), and
+//! are reported. FIFOs, sockets and devices are reported and never opened,
+//! so a walk never blocks.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::IndexError;
+
+/// One item of the walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// A regular file to read.
+    File {
+        /// Path to open.
+        path: PathBuf,
+        /// The path as shown (reached from the argument, `/`-separated).
+        display: String,
+    },
+    /// Something that is not read, with the reason.
+    Skipped {
+        /// The path as shown.
+        display: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Walk `roots` and return every entry in order.
+///
+/// # Errors
+/// [`IndexError::MissingInput`] when a root does not exist.
+pub fn walk(roots: &[PathBuf]) -> Result<Vec<Entry>, IndexError> {
+    let mut out = Vec::new();
+    for root in roots {
+        let meta = fs::symlink_metadata(root)
+            .map_err(|_| IndexError::MissingInput { path: root.clone() })?;
+        let display = root.to_string_lossy().trim_end_matches('/').to_string();
+        let display = if display.is_empty() {
+            "/".to_string()
+        } else {
+            display
+        };
+        if meta.file_type().is_symlink() {
+            // A root given as a link is followed, even to a folder: the user
+            // asked for it by name.
+            match fs::metadata(root) {
+                Ok(m) if m.is_dir() => walk_dir(root, &display, &mut out),
+                Ok(_) => classify(root, display, &mut out),
+                Err(e) => out.push(Entry::Skipped {
+                    display,
+                    reason: format!("broken symbolic link: {e}"),
+                }),
+            }
+        } else if meta.is_dir() {
+            walk_dir(root, &display, &mut out);
+        } else {
+            classify(root, display, &mut out);
+        }
+    }
+    Ok(out)
+}
+
+fn walk_dir(dir: &Path, display: &str, out: &mut Vec<Entry>) {
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            out.push(Entry::Skipped {
+                display: display.to_string(),
+                reason: format!("cannot list folder: {e}"),
+            });
+            return;
+        }
+    };
+    let mut names: Vec<_> = Vec::new();
+    for ent in rd {
+        match ent {
+            Ok(ent) => names.push(ent.file_name()),
+            Err(e) => out.push(Entry::Skipped {
+                display: display.to_string(),
+                reason: format!("cannot list folder entry: {e}"),
+            }),
+        }
+    }
+    names.sort_by(|a, b| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
+    for name in names {
+        let path = dir.join(&name);
+        let disp = format!("{display}/{}", name.to_string_lossy());
+        match fs::symlink_metadata(&path) {
+            Err(e) => out.push(Entry::Skipped {
+                display: disp,
+                reason: format!("cannot stat: {e}"),
+            }),
+            Ok(m) if m.is_dir() => walk_dir(&path, &disp, out),
+            Ok(m) if m.file_type().is_symlink() => match fs::metadata(&path) {
+                Ok(t) if t.is_dir() => out.push(Entry::Skipped {
+                    display: disp,
+                    reason: "symbolic link to a folder, not followed (avoids loops)".into(),
+                }),
+                Ok(_) => classify(&path, disp, out),
+                Err(e) => out.push(Entry::Skipped {
+                    display: disp,
+                    reason: format!("broken symbolic link or loop: {e}"),
+                }),
+            },
+            Ok(_) => classify(&path, disp, out),
+        }
+    }
+}
+
+fn classify(path: &Path, display: String, out: &mut Vec<Entry>) {
+    use std::os::unix::fs::FileTypeExt;
+    match fs::metadata(path) {
+        Err(e) => out.push(Entry::Skipped {
+            display,
+            reason: format!("cannot stat: {e}"),
+        }),
+        Ok(m) => {
+            let ft = m.file_type();
+            let kind = if ft.is_file() {
+                None
+            } else if ft.is_fifo() {
+                Some("a FIFO")
+            } else if ft.is_socket() {
+                Some("a socket")
+            } else if ft.is_block_device() || ft.is_char_device() {
+                Some("a device")
+            } else {
+                Some("not a regular file")
+            };
+            match kind {
+                None => out.push(Entry::File {
+                    path: path.to_path_buf(),
+                    display,
+                }),
+                Some(k) => out.push(Entry::Skipped {
+                    display,
+                    reason: format!("{k}, not read"),
+                }),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_links_and_special_files() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("dump");
+        fs::create_dir_all(root.join("b/c")).unwrap();
+        fs::write(root.join("b/c/z.txt"), "z").unwrap();
+        fs::write(root.join("a.txt"), "a").unwrap();
+        fs::write(root.join("b/y.txt"), "y").unwrap();
+        std::os::unix::fs::symlink(&root, root.join("b/loop")).unwrap();
+        std::os::unix::fs::symlink(root.join("a.txt"), root.join("b/link.txt")).unwrap();
+        std::os::unix::fs::symlink(root.join("missing"), root.join("b/broken")).unwrap();
+        let fifo = root.join("b/pipe");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: `c` is a valid NUL-terminated path string for the call.
+        assert_eq!(unsafe { libc_mkfifo(c.as_ptr(), 0o644) }, 0);
+        let got = walk(&[root.clone()]).unwrap();
+        let shown: Vec<String> = got
+            .iter()
+            .map(|e| match e {
+                Entry::File { display, .. } => {
+                    format!("F {}", display.rsplit("dump/").next().unwrap())
+                }
+                Entry::Skipped { display, .. } => {
+                    format!("S {}", display.rsplit("dump/").next().unwrap())
+                }
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "F a.txt",
+                "S b/broken",
+                "F b/c/z.txt",
+                "F b/link.txt",
+                "S b/loop",
+                "S b/pipe",
+                "F b/y.txt"
+            ]
+        );
+        assert!(matches!(
+            walk(&[root.join("nope")]),
+            Err(IndexError::MissingInput { .. })
+        ));
+    }
+
+    extern "C" {
+        #[link_name = "mkfifo"]
+        fn libc_mkfifo(path: *const std::ffi::c_char, mode: u32) -> i32;
+    }
+}
