@@ -789,6 +789,34 @@ impl Segment {
                 section: "header and section table",
             });
         }
+        // Bytes between sections (alignment padding) and the footer's
+        // reserved field must be zero, so that every byte is covered.
+        let mut spans: Vec<(usize, usize)> = self
+            .layout
+            .sections
+            .iter()
+            .flatten()
+            .map(|e| (e.offset as usize, (e.offset + e.len) as usize))
+            .collect();
+        spans.sort_unstable();
+        let mut at = HEADER_LEN;
+        for (start, end) in spans
+            .iter()
+            .copied()
+            .chain(std::iter::once((self.layout.table_offset as usize, 0)))
+        {
+            if b[at..start].iter().any(|&x| x != 0) {
+                return Err(corrupt(
+                    "padding",
+                    format!("non-zero bytes between offsets {at} and {start}"),
+                ));
+            }
+            at = end;
+        }
+        let footer = &b[b.len() - FOOTER_LEN..];
+        if footer[12..16].iter().any(|&x| x != 0) {
+            return Err(corrupt("footer", "reserved bytes are not zero"));
+        }
         for e in self.layout.sections.iter().flatten() {
             let bytes = &b[e.offset as usize..(e.offset + e.len) as usize];
             if checksum(bytes) != e.checksum {

@@ -1,0 +1,140 @@
+//! Shared helpers for the integration tests: seeded text and file trees.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// A small deterministic PRNG (splitmix64), so tests need no extra crate.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const WORDS: &[&str] = &[
+    "the",
+    "budget",
+    "meeting",
+    "studio",
+    "release",
+    "contract",
+    "salary",
+    "review",
+    "please",
+    "confidential",
+    "schedule",
+    "tomorrow",
+    "director",
+    "premiere",
+    "script",
+    "draft",
+    "numbers",
+    "quarter",
+    "forecast",
+    "legal",
+    "agreement",
+    "talent",
+    "agent",
+    "marketing",
+    "campaign",
+    "theater",
+    "distribution",
+    "rights",
+    "streaming",
+    "deal",
+    "we",
+    "should",
+    "not",
+    "share",
+    "this",
+    "with",
+    "anyone",
+    "outside",
+    "team",
+    "until",
+    "signed",
+    "and",
+    "approved",
+    "by",
+    "finance",
+    "I",
+    "think",
+    "our",
+    "partners",
+    "will",
+    "be",
+    "upset",
+    "about",
+    "numbers",
+    "in",
+    "Q3",
+    "2014",
+];
+
+/// Seeded English-like prose of about `len` bytes.
+pub fn prose(rng: &mut Rng, len: usize) -> String {
+    let mut s = String::with_capacity(len + 16);
+    let mut sentence = 0;
+    while s.len() < len {
+        let w = WORDS[rng.below(WORDS.len() as u64) as usize];
+        if sentence == 0 {
+            let mut c = w.chars();
+            if let Some(f) = c.next() {
+                s.extend(f.to_uppercase());
+                s.push_str(c.as_str());
+            }
+        } else {
+            s.push_str(w);
+        }
+        sentence += 1;
+        if sentence > 6 && rng.below(6) == 0 {
+            s.push_str(". ");
+            sentence = 0;
+            if rng.below(5) == 0 {
+                s.push('\n');
+            }
+        } else {
+            s.push(' ');
+        }
+        // A random number now and then makes documents distinct.
+        if rng.below(9) == 0 {
+            s.push_str(&format!("{} ", rng.below(100_000)));
+        }
+    }
+    s
+}
+
+/// Write a tree of `n` text files under `root`, returning their paths.
+pub fn text_tree(root: &Path, n: usize, seed: u64, size: usize) -> Vec<PathBuf> {
+    let mut rng = Rng(seed);
+    let mut out = Vec::new();
+    for i in 0..n {
+        let dir = root.join(format!("box{}", i % 4));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(format!("mail{i:04}.txt"));
+        let len = size / 2 + rng.below(size as u64) as usize;
+        std::fs::write(&p, prose(&mut rng, len)).unwrap();
+        out.push(p);
+    }
+    out
+}
+
+/// The bytes of every segment of an index folder, in manifest order.
+pub fn segment_bytes(index: &Path) -> Vec<Vec<u8>> {
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(index.join("manifest.json")).unwrap()).unwrap();
+    m["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| std::fs::read(index.join(s["file"].as_str().unwrap())).unwrap())
+        .collect()
+}
