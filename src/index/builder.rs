@@ -1148,7 +1148,7 @@ impl SegState {
         };
         let nb = 1usize << dir_bits;
         // Postings, streamed; the directory is built alongside into a temp file.
-        let dir_tmp = self.dir.join(format!(".tmp-{}-dir", std::process::id()));
+        let dir_tmp = temp_name(&self.dir, "dir");
         let mut dir_out =
             BufWriter::new(File::create(&dir_tmp).map_err(|e| IndexError::io(&dir_tmp, e))?);
         let _guard = RemoveOnDrop(dir_tmp.clone());
@@ -1297,6 +1297,14 @@ impl SegState {
     }
 }
 
+/// A temporary file name unique in this process: `.tmp-<pid>-<n>-<what>`.
+fn temp_name(dir: &Path, what: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!(".tmp-{}-{n}-{what}", std::process::id()))
+}
+
+/// Removes a temporary file when dropped (also on error and panic).
 struct RemoveOnDrop(PathBuf);
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
@@ -1335,11 +1343,7 @@ impl Sorter {
 
     fn spill(&mut self) -> Result<(), IndexError> {
         self.buf.par_sort_unstable();
-        let path = self.dir.join(format!(
-            ".tmp-{}-run-{}",
-            std::process::id(),
-            self.runs.len()
-        ));
+        let path = temp_name(&self.dir, "run");
         let guard = RemoveOnDrop(path.clone());
         let mut out = BufWriter::with_capacity(
             1 << 20,

@@ -1,0 +1,294 @@
+//! Finding a query's leaked content: seed, cluster, verify.
+//!
+//! 1. **Seeds.** The query is normalized exactly as the index was; every
+//!    k-gram of it (not only the winnowed ones: the index side is winnowed,
+//!    so this finds every indexed fingerprint the query shares, and any run
+//!    of t = w + k - 1 shared bytes is guaranteed to hold one) is looked up
+//!    in every segment. Keys marked common, or with more postings than
+//!    [`MatchConfig`]'s `max_postings` over all segments, seed nothing: they
+//!    can never make a match on their own.
+//! 2. **Candidates.** Hits are grouped by part and by diagonal
+//!    (source position - query position); hits whose diagonals differ by at
+//!    most the band are chained into one candidate, so that indels from OCR
+//!    or editing (which shift the diagonal) stay in one candidate while a
+//!    second quoted passage (another diagonal) gets its own.
+//! 3. **Verification.** Each candidate, best first, is aligned against the
+//!    part's normalized text around it (local alignment in a diagonal band),
+//!    which yields the exact spans and a similarity; spans map back to byte
+//!    offsets in the query and in the part's extracted text. A match is kept
+//!    when its aligned length and similarity pass the thresholds and it does
+//!    not repeat a match already kept.
+
+use std::cell::RefCell;
+use std::ops::Range;
+
+use super::align::{Aligner, Scoring};
+use super::{Match, MatchConfig};
+use crate::fingerprint;
+use crate::index::{Index, IndexError};
+use crate::normalize::{self, Normalized};
+
+/// Alignment scores: a mismatch or a gap costs two matches, so an
+/// alignment never extends past a quote's end through a gap followed by a
+/// couple of coincidental matches (with -1 it does: "signed off" + "on"
+/// against "signed off\" #Son"), while a run of three or more matches
+/// after an OCR error still pays for it.
+const SCORING: Scoring = Scoring {
+    matched: 1,
+    mismatch: -2,
+    gap: -2,
+};
+
+/// One fingerprint hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Hit {
+    seg: u32,
+    part: u32,
+    diag: i64,
+    qpos: u32,
+}
+
+/// A chain of hits on neighbouring diagonals of one part.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    seg: u32,
+    part: u32,
+    d_lo: i64,
+    d_hi: i64,
+    hits: u32,
+    q_lo: u32,
+    q_hi: u32,
+}
+
+/// Buffers reused across queries on one thread.
+pub(crate) struct Scratch {
+    norm: Normalized,
+    hashes: Vec<u64>,
+    hits: Vec<Hit>,
+    cands: Vec<Candidate>,
+    postings: Vec<(u32, u32)>,
+    aligner: Aligner,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        Scratch {
+            norm: Normalized::default(),
+            hashes: Vec::new(),
+            hits: Vec::new(),
+            cands: Vec::new(),
+            postings: Vec::new(),
+            aligner: Aligner::new(SCORING),
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::new());
+}
+
+/// Find the matches of `text` in `index`.
+pub(crate) fn find(index: &Index, cfg: &MatchConfig, text: &str) -> Result<Vec<Match>, IndexError> {
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => find_with(index, cfg, text, &mut s),
+        // Re-entrant use on one thread (not done by this crate): fresh buffers.
+        Err(_) => find_with(index, cfg, text, &mut Scratch::new()),
+    })
+}
+
+fn find_with(
+    index: &Index,
+    cfg: &MatchConfig,
+    text: &str,
+    s: &mut Scratch,
+) -> Result<Vec<Match>, IndexError> {
+    let text = &text[..crate::extract::floor_char_boundary(text, cfg.max_query_bytes)];
+    let p = index.params();
+    let k = p.k as usize;
+    s.norm.text.clear();
+    s.norm.offsets.clear();
+    normalize::normalize_into(text, 0, &mut s.norm.text, &mut s.norm.offsets);
+    let qn = s.norm.text.as_bytes();
+    if qn.len() < k {
+        return Ok(Vec::new());
+    }
+    fingerprint::kgram_hashes(qn, k, p.seed, &mut s.hashes);
+    // Seeds.
+    s.hits.clear();
+    let segs = index.segments();
+    for (qpos, &h) in s.hashes.iter().enumerate() {
+        let key = fingerprint::remix(h);
+        s.postings.clear();
+        let mut common = false;
+        for (si, seg) in segs.iter().enumerate() {
+            if seg.is_common(key) {
+                common = true;
+                break;
+            }
+            for pos in seg.postings(key) {
+                s.postings.push((si as u32, pos));
+                if s.postings.len() > cfg.max_postings {
+                    common = true;
+                    break;
+                }
+            }
+            if common {
+                break;
+            }
+        }
+        if common {
+            continue;
+        }
+        for &(si, pos) in &s.postings {
+            if let Some((part, local)) = segs[si as usize].locate(pos) {
+                s.hits.push(Hit {
+                    seg: si,
+                    part,
+                    diag: local as i64 - qpos as i64,
+                    qpos: qpos as u32,
+                });
+            }
+        }
+    }
+    if s.hits.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Candidates: chains of hits on neighbouring diagonals.
+    s.hits.sort_unstable();
+    s.cands.clear();
+    let band = cfg.band as i64;
+    let mut cur: Option<Candidate> = None;
+    for h in &s.hits {
+        match &mut cur {
+            Some(c) if c.seg == h.seg && c.part == h.part && h.diag - c.d_hi <= band => {
+                c.d_hi = h.diag;
+                c.hits += 1;
+                c.q_lo = c.q_lo.min(h.qpos);
+                c.q_hi = c.q_hi.max(h.qpos);
+            }
+            _ => {
+                if let Some(c) = cur.take() {
+                    s.cands.push(c);
+                }
+                cur = Some(Candidate {
+                    seg: h.seg,
+                    part: h.part,
+                    d_lo: h.diag,
+                    d_hi: h.diag,
+                    hits: 1,
+                    q_lo: h.qpos,
+                    q_hi: h.qpos,
+                });
+            }
+        }
+    }
+    s.cands.extend(cur);
+    // Best first: most hits, then index order (deterministic).
+    s.cands.sort_by(|a, b| {
+        b.hits
+            .cmp(&a.hits)
+            .then((a.seg, a.part, a.d_lo).cmp(&(b.seg, b.part, b.d_lo)))
+    });
+    s.cands.truncate(cfg.max_candidates);
+    let mut out: Vec<Match> = Vec::new();
+    let cands = std::mem::take(&mut s.cands);
+    for c in &cands {
+        if let Some(m) = verify(index, cfg, text, qn, &s.norm, c, &mut s.aligner)? {
+            let dup = out.iter().any(|o| {
+                o.segment == m.segment
+                    && o.part == m.part
+                    && overlap(&o.query_norm, &m.query_norm) * 2 > m.query_norm.len()
+                    && overlap(&o.source_norm, &m.source_norm) * 2 > m.source_norm.len()
+            });
+            if !dup {
+                out.push(m);
+            }
+        }
+    }
+    s.cands = cands;
+    out.sort_by(|a, b| {
+        (a.query_span.start, a.segment, a.part).cmp(&(b.query_span.start, b.segment, b.part))
+    });
+    Ok(out)
+}
+
+fn overlap(a: &Range<usize>, b: &Range<usize>) -> usize {
+    a.end.min(b.end).saturating_sub(a.start.max(b.start))
+}
+
+/// Align the query against the source around a candidate.
+fn verify(
+    index: &Index,
+    cfg: &MatchConfig,
+    text: &str,
+    qn: &[u8],
+    qnorm: &Normalized,
+    c: &Candidate,
+    aligner: &mut Aligner,
+) -> Result<Option<Match>, IndexError> {
+    let seg = &index.segments()[c.seg as usize];
+    let band = cfg.band as i64;
+    // Source positions that can align with any query position in the band.
+    let s_lo = (c.d_lo - band).max(0) as usize;
+    let s_hi = (c.d_hi + qn.len() as i64 + band).max(0) as usize;
+    let w = seg.window(c.part, s_lo..s_hi)?;
+    let ws = w.norm_start as i64;
+    let wn = w.normalized.text.as_bytes();
+    let d_lo = (c.d_lo - band - ws) as isize;
+    let d_hi = (c.d_hi + band - ws) as isize;
+    let Some(a) = aligner.best_local(qn, wn, d_lo, d_hi) else {
+        return Ok(None);
+    };
+    let aligned = a.query.len().max(a.source.len());
+    let sim = a.similarity();
+    if aligned < cfg.min_len
+        || sim < cfg.min_similarity
+        || a.query.is_empty()
+        || a.source.is_empty()
+    {
+        return Ok(None);
+    }
+    let query_span = qnorm.source_span(text, a.query.clone());
+    // Source span: offsets are relative to the part's text; the window's
+    // text starts at w.text_start.
+    let offs = &w.normalized.offsets;
+    let src_start = offs[a.source.start] as usize;
+    let last = offs[a.source.end - 1] as usize;
+    let rel_last = last - w.text_start;
+    let last_len = w
+        .text
+        .get(rel_last..)
+        .and_then(|t| t.chars().next())
+        .map_or(1, char::len_utf8);
+    let src_end = last + last_len;
+    let snippet_raw = w
+        .text
+        .get(src_start - w.text_start..src_end - w.text_start)
+        .unwrap_or("");
+    let part = seg.part(c.part)?;
+    Ok(Some(Match {
+        source: seg.part_path(c.part)?,
+        segment: c.seg,
+        part: part.duplicate_of.unwrap_or(c.part),
+        query_span,
+        source_span: src_start..src_end,
+        score: a.query.len() as f64 / qn.len() as f64,
+        similarity: sim,
+        aligned_len: aligned,
+        snippet: snippet(snippet_raw, cfg.snippet_chars),
+        query_norm: a.query.clone(),
+        source_norm: (a.source.start + w.norm_start)..(a.source.end + w.norm_start),
+    }))
+}
+
+/// The matched source text on one line, cut in the middle if long.
+fn snippet(s: &str, max_chars: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let n = flat.chars().count();
+    if n <= max_chars {
+        return flat;
+    }
+    let head: String = flat.chars().take(max_chars / 2).collect();
+    let tail: String = flat.chars().skip(n - max_chars / 2).collect();
+    format!("{head} … {tail}")
+}
