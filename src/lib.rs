@@ -7,6 +7,7 @@
 
 pub mod chunk;
 pub mod error;
+pub mod eval;
 pub mod extract;
 pub mod fileio;
 pub mod fingerprint;
