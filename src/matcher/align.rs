@@ -193,13 +193,96 @@ fn clamp_band(n: usize, m: usize, d_lo: isize, d_hi: isize) -> Option<(isize, is
 
 /// A reusable banded local aligner.
 ///
-/// The band is stored row by row, cell `(i, j)` at `i * width + (j - i - d_lo)`,
-/// so the diagonal predecessor has the same column, the one above the next
-/// column and the one to the left the previous column.
+/// Cells are computed by anti-diagonals `t = i + j`: the cells of one
+/// anti-diagonal depend only on the two before it, so each is one loop
+/// without a carried dependency, which the compiler vectorizes. On
+/// anti-diagonal `t` the cells have the diagonals `d = lo + p + 2u`
+/// (`p = (t - lo) mod 2`, `u = 0, 1, ..`); row `t` of the buffer stores cell
+/// `u` at `1 + u`, with forbidden sentinels around. The predecessors of cell
+/// `u` are: diagonal step, same `u` two rows up; query step (`d + 1`) and
+/// source step (`d - 1`), one row up at `u` and `u - 1` when `p = 0`, at
+/// `u + 1` and `u` when `p = 1`. Query bytes are read reversed, since along an
+/// anti-diagonal `i` falls as `j` rises.
 #[derive(Debug, Clone)]
 pub struct Aligner {
     scoring: Scoring,
-    cells: Vec<i32>,
+    narrow: Buffers<i16>,
+    wide: Buffers<i32>,
+    reversed: Vec<u8>,
+}
+
+/// Cell values of one width: `i16` when the best possible score is small
+/// enough (twice the lanes per vector), `i32` otherwise.
+trait Lane: Copy + Ord + std::ops::Add<Output = Self> + std::fmt::Debug {
+    const FORBIDDEN: Self;
+    const ZERO: Self;
+    /// Only called with scores of magnitude <= [`MAX_SCORE_MAGNITUDE`].
+    fn narrow(v: i32) -> Self;
+    fn widen(self) -> i32;
+}
+
+impl Lane for i16 {
+    const FORBIDDEN: Self = i16::MIN / 2;
+    const ZERO: Self = 0;
+    fn narrow(v: i32) -> Self {
+        v as i16
+    }
+    fn widen(self) -> i32 {
+        if self == Self::FORBIDDEN {
+            FORBIDDEN
+        } else {
+            i32::from(self)
+        }
+    }
+}
+
+impl Lane for i32 {
+    const FORBIDDEN: Self = FORBIDDEN;
+    const ZERO: Self = 0;
+    fn narrow(v: i32) -> Self {
+        v
+    }
+    fn widen(self) -> i32 {
+        self
+    }
+}
+
+/// Largest best score for which the `i16` cells are used: far from
+/// `i16::MAX`, and `i16::MIN / 2` minus a penalty stays representable.
+const NARROW_MAX_SCORE: i64 = 8_000;
+
+#[derive(Debug, Clone, Default)]
+struct Buffers<L> {
+    cells: Vec<L>,
+    steps: Vec<L>,
+}
+
+/// Band geometry of one call, shared by the fill and the cell lookup.
+#[derive(Debug, Clone, Copy)]
+struct Geometry {
+    lo: isize,
+    hi: isize,
+    t_min: isize,
+    t_max: isize,
+    stride: usize,
+}
+
+impl Geometry {
+    /// Buffer position of cell `(i, j)`, or `None` when it is outside the band.
+    fn position(&self, i: usize, j: usize) -> Option<usize> {
+        let (t, d) = ((i + j) as isize, j as isize - i as isize);
+        if d < self.lo || d > self.hi || t < self.t_min || t > self.t_max {
+            return None;
+        }
+        let u = ((d - self.lo) / 2) as usize;
+        Some(self.row(t) + 1 + u)
+    }
+
+    /// Buffer position of the start of anti-diagonal `t` (two forbidden
+    /// rows precede `t_min`).
+    fn row(&self, t: isize) -> usize {
+        (t - self.t_min + 2) as usize * self.stride
+    }
 }
 
 impl Aligner {
@@ -207,7 +290,15 @@ impl Aligner {
     pub fn new(scoring: Scoring) -> Self {
         Aligner {
             scoring,
-            cells: Vec::new(),
+            narrow: Buffers {
+                cells: Vec::new(),
+                steps: Vec::new(),
+            },
+            wide: Buffers {
+                cells: Vec::new(),
+                steps: Vec::new(),
+            },
+            reversed: Vec::new(),
         }
     }
 
@@ -232,75 +323,142 @@ impl Aligner {
         let (n, m) = (query.len(), source.len());
         let (lo, hi) = clamp_band(n, m, d_lo, d_hi)?;
         let width = (hi - lo + 1) as usize;
-        let total = (n + 1).checked_mul(width)?;
-        if self.cells.len() < total {
-            self.cells.resize(total, FORBIDDEN);
+        let per_row = width.div_ceil(2);
+        let stride = per_row + 2;
+        // t = 2i + d = 2j - d, so t >= max(lo, -hi, 0) and t <= min(2n + hi, 2m - lo, n + m).
+        let t_min = lo.max(-hi).max(0);
+        let t_max = (2 * n as isize + hi)
+            .min(2 * m as isize - lo)
+            .min((n + m) as isize);
+        if t_min > t_max {
+            return None;
         }
+        let geo = Geometry {
+            lo,
+            hi,
+            t_min,
+            t_max,
+            stride,
+        };
+        self.reversed.clear();
+        self.reversed.extend(query.iter().rev());
         let sc = self.scoring;
-        let cells = &mut self.cells[..total];
-
-        // Row 0: cells (0, j) with j = lo + k in [0, m] are 0, others forbidden.
-        for (k, cell) in cells[..width].iter_mut().enumerate() {
-            let j = lo + k as isize;
-            *cell = if (0..=m as isize).contains(&j) {
-                0
-            } else {
-                FORBIDDEN
-            };
+        let top = n.min(m) as i64 * i64::from(sc.matched);
+        if top <= NARROW_MAX_SCORE {
+            fill_and_trace(&mut self.narrow, &self.reversed, query, source, sc, geo)
+        } else {
+            fill_and_trace(&mut self.wide, &self.reversed, query, source, sc, geo)
         }
+    }
+}
 
-        let mut best = 0i32;
-        let mut best_at = (0usize, 0usize);
-        for i in 1..=n {
-            let (prev_rows, row_and_after) = cells.split_at_mut(i * width);
-            let prev = &prev_rows[(i - 1) * width..];
-            let row = &mut row_and_after[..width];
-            let qi = query[i - 1];
-            // j = i + lo + k must lie in [0, m].
-            let j0 = i as isize + lo;
-            let k_start = (-j0).max(0) as usize;
-            let k_end = ((m as isize - j0 + 1).max(0) as usize).min(width);
-            row[..k_start.min(width)].fill(FORBIDDEN);
-            if k_start >= k_end {
-                row[k_start.min(width)..].fill(FORBIDDEN);
-                continue;
-            }
-            row[k_end..].fill(FORBIDDEN);
-            let mut left = FORBIDDEN;
-            for k in k_start..k_end {
-                let j = (j0 + k as isize) as usize;
-                let h = if j == 0 {
-                    0
-                } else {
-                    let diag = prev[k] + sc.step(qi, source[j - 1]);
-                    let up = if k + 1 < width {
-                        prev[k + 1] + sc.gap
-                    } else {
-                        FORBIDDEN
-                    };
-                    diag.max(up).max(left + sc.gap).max(0)
-                };
-                row[k] = h;
-                left = h;
-                if h > best {
-                    best = h;
-                    best_at = (i, j);
+/// Fill the band anti-diagonal by anti-diagonal (see [`Aligner`]), find the
+/// best end cell and trace it back.
+fn fill_and_trace<L: Lane>(
+    buf: &mut Buffers<L>,
+    reversed: &[u8],
+    query: &[u8],
+    source: &[u8],
+    sc: Scoring,
+    geo: Geometry,
+) -> Option<Alignment> {
+    let Geometry {
+        lo,
+        hi,
+        t_min,
+        t_max,
+        stride,
+    } = geo;
+    let (n, m) = (query.len(), source.len());
+    let total = geo.row(t_max + 1);
+    if buf.cells.len() < total {
+        buf.cells.resize(total, L::FORBIDDEN);
+    }
+    if buf.steps.len() < stride {
+        buf.steps.resize(stride, L::ZERO);
+    }
+    let (matched, mismatch, gap) = (
+        L::narrow(sc.matched),
+        L::narrow(sc.mismatch),
+        L::narrow(sc.gap),
+    );
+    let cells = &mut buf.cells[..total];
+    cells[..2 * stride].fill(L::FORBIDDEN);
+
+    let (mut best, mut best_at) = (L::ZERO, (0usize, 0usize));
+    for t in t_min..=t_max {
+        let p = (t - lo).rem_euclid(2);
+        let base = geo.row(t);
+        let (before, rest) = cells.split_at_mut(base);
+        let row = &mut rest[..stride];
+        row.fill(L::FORBIDDEN);
+        // Valid d (same parity as t): max(lo + p, -t, t - 2n) ..= min(hi, t, 2m - t).
+        let d_first = (lo + p).max(-t).max(t - 2 * n as isize);
+        let mut d_last = hi.min(t).min(2 * m as isize - t);
+        if (d_last - d_first).rem_euclid(2) != 0 {
+            d_last -= 1;
+        }
+        if d_first > d_last {
+            continue;
+        }
+        let u_of = |d: isize| ((d - lo - p) / 2) as usize;
+        // Boundary cells: i = 0 (d = t) and j = 0 (d = -t) hold 0.
+        if d_last == t {
+            row[1 + u_of(t)] = L::ZERO;
+        }
+        if d_first == -t {
+            row[1 + u_of(-t)] = L::ZERO;
+        }
+        // Interior cells: i >= 1 and j >= 1, i.e. -t + 2 <= d <= t - 2.
+        let d_a = d_first.max(-t + 2);
+        let d_b = d_last.min(t - 2);
+        if d_a > d_b {
+            continue;
+        }
+        let (ua, ub) = (u_of(d_a), u_of(d_b) + 1);
+        let len = ub - ua;
+        // Cell u: i = (t - d) / 2, j = (t + d) / 2; query[i - 1] is
+        // reversed[n - i], source[j - 1]; both rise with u.
+        let r0 = n - ((t - d_a) / 2) as usize;
+        let s0 = ((t + d_a) / 2) as usize - 1;
+        let steps = &mut buf.steps[..len];
+        for ((st, &a), &b) in steps
+            .iter_mut()
+            .zip(&reversed[r0..r0 + len])
+            .zip(&source[s0..s0 + len])
+        {
+            *st = if a == b { matched } else { mismatch };
+        }
+        let prev = &before[base - stride..];
+        let prev2 = &before[base - 2 * stride..base - stride];
+        let diag = &prev2[1 + ua..1 + ub];
+        // Query step at d + 1, source step at d - 1 (positions in `prev`).
+        let q_off = if p == 0 { 1 } else { 2 };
+        let up = &prev[q_off + ua..q_off + ub];
+        let left = &prev[q_off - 1 + ua..q_off - 1 + ub];
+        let out = &mut row[1 + ua..1 + ub];
+        for ((((o, &dg), &st), &u), &l) in out.iter_mut().zip(diag).zip(&*steps).zip(up).zip(left) {
+            *o = (dg + st).max(u + gap).max(l + gap).max(L::ZERO);
+        }
+        let row_max = out.iter().copied().fold(L::ZERO, L::max);
+        if row_max > L::ZERO && row_max >= best {
+            // Smallest i on this anti-diagonal is the largest d: scan down.
+            if let Some(k) = out.iter().rposition(|&h| h == row_max) {
+                let d = d_a + 2 * k as isize;
+                let at = (((t - d) / 2) as usize, ((t + d) / 2) as usize);
+                if row_max > best || at < best_at {
+                    best = row_max;
+                    best_at = at;
                 }
             }
         }
-        if best <= 0 {
-            return None;
-        }
-        let at = |i: usize, j: usize| -> i32 {
-            let d = j as isize - i as isize;
-            if d < lo || d > hi {
-                FORBIDDEN
-            } else {
-                cells[i * width + (d - lo) as usize]
-            }
-        };
-        Some(traceback(query, source, sc, best, best_at, at))
     }
+    if best <= L::ZERO {
+        return None;
+    }
+    let at =
+        |i: usize, j: usize| -> i32 { geo.position(i, j).map_or(FORBIDDEN, |x| cells[x].widen()) };
+    Some(traceback(query, source, sc, best.widen(), best_at, at))
 }
 
 /// Follow the tie-breaking rules back from `end`, where `h(i, j)` reads a

@@ -10,7 +10,9 @@ fn check_invariants(a: &Alignment, query: &[u8], source: &[u8], sc: Scoring) {
     assert!(a.matches >= 1);
     assert_eq!(
         a.score,
-        a.matches as i32 * sc.matched() + a.mismatches as i32 * sc.mismatch() + a.gaps as i32 * sc.gap()
+        a.matches as i32 * sc.matched()
+            + a.mismatches as i32 * sc.mismatch()
+            + a.gaps as i32 * sc.gap()
     );
     assert!(a.query.end <= query.len() && a.source.end <= source.len());
     assert_eq!(
@@ -47,9 +49,27 @@ fn table() {
         ("abcdefgh", "abcdfgh", -1, 0, Some((0..8, 0..7, 7, 0, 1))),
         ("abcdfgh", "abcdefgh", 0, 1, Some((0..7, 0..8, 7, 0, 1))),
         // Band [-1, 0] forbids the source-side gap: the best is one piece.
-        ("abcdfghij", "abcdefghij", -1, 0, Some((0..4, 0..4, 4, 0, 0))),
-        ("abcdfghij", "abcdefghij", 1, 1, Some((4..9, 5..10, 5, 0, 0))),
-        ("abcdfghij", "abcdefghij", 0, 1, Some((0..9, 0..10, 9, 0, 1))),
+        (
+            "abcdfghij",
+            "abcdefghij",
+            -1,
+            0,
+            Some((0..4, 0..4, 4, 0, 0)),
+        ),
+        (
+            "abcdfghij",
+            "abcdefghij",
+            1,
+            1,
+            Some((4..9, 5..10, 5, 0, 0)),
+        ),
+        (
+            "abcdfghij",
+            "abcdefghij",
+            0,
+            1,
+            Some((0..9, 0..10, 9, 0, 1)),
+        ),
         // Swap: two mismatches, still one alignment.
         ("abcdefgh", "abcedfgh", 0, 0, Some((0..8, 0..8, 6, 2, 0))),
         // d_lo > d_hi
@@ -82,18 +102,27 @@ fn scoring_is_checked() {
     assert!(Scoring::new(1, 1, -1).is_err());
     assert!(Scoring::new(1, -1, 0).is_err());
     assert!(Scoring::new(1, -1, -(MAX_SCORE_MAGNITUDE + 1)).is_err());
-    assert!(Scoring::new(MAX_SCORE_MAGNITUDE, -MAX_SCORE_MAGNITUDE, -MAX_SCORE_MAGNITUDE).is_ok());
+    assert!(Scoring::new(
+        MAX_SCORE_MAGNITUDE,
+        -MAX_SCORE_MAGNITUDE,
+        -MAX_SCORE_MAGNITUDE
+    )
+    .is_ok());
 }
 
 #[test]
 fn exact_copy_inside_a_window_is_whole() {
-    let text: Vec<u8> = (0..300u32).map(|i| b'a' + ((i * 7 + i / 13) % 26) as u8).collect();
+    let text: Vec<u8> = (0..300u32)
+        .map(|i| b'a' + ((i * 7 + i / 13) % 26) as u8)
+        .collect();
     let mut source = b"zzzzzqqqqq".repeat(5);
     let off = source.len();
     source.extend_from_slice(&text);
     source.extend_from_slice(b"qqqqzzzz");
     let mut al = Aligner::new(unit());
-    let a = al.best_local(&text, &source, off as isize - 32, off as isize + 32).unwrap();
+    let a = al
+        .best_local(&text, &source, off as isize - 32, off as isize + 32)
+        .unwrap();
     assert_eq!(a.query, 0..text.len());
     assert_eq!(a.source, off..off + text.len());
     assert_eq!(a.similarity(), 1.0);
