@@ -1,16 +1,137 @@
-//! Alignment (temporary minimal version; replaced by the match branch).
+//! Verification alignment: banded local alignment (Smith-Waterman) of a
+//! query's normalized bytes against a window of a source's normalized bytes.
+//!
+//! Smith and Waterman, "Identification of common molecular subsequences",
+//! J. Mol. Biol. 147 (1981), with linear gap costs, restricted to a band of
+//! diagonals as in banded alignment (Chao, Pearson, Miller, CABIOS 1992).
+//!
+//! # Model
+//!
+//! Cell `(i, j)` stands for the prefixes `query[..i]` and `source[..j]`; its
+//! diagonal is `d = j - i` (source position minus query position). Only cells
+//! with `d_lo <= d <= d_hi` exist; every other cell is forbidden, so an
+//! alignment path (start cell, every step, end cell) stays inside the band.
+//!
+//! ```text
+//! H(i, j) = max(0,
+//!               H(i-1, j-1) + (query[i-1] == source[j-1] ? matched : mismatch),
+//!               H(i-1, j)   + gap,     // query byte against nothing
+//!               H(i,   j-1) + gap)     // source byte against nothing
+//! ```
+//!
+//! # Scoring for OCR and edited text
+//!
+//! The default is `+1 / -1 / -1` (unit costs, as edit distance). OCR errors
+//! are mostly single substitutions (`e`/`c`, `rn`/`m` is a substitution plus
+//! a deletion), dropped or doubled letters (one gap) and swaps (two
+//! mismatches); merged words cost nothing, since normalization drops spaces.
+//! With unit costs the score of a stretch is `matches - errors`, so the
+//! alignment keeps extending through text with an error rate up to 50%: a
+//! screenshot with 25% character errors still aligns end to end (with
+//! `-2 / -2` the break-even is 33%, and such pages fall apart into pieces).
+//! On unrelated text the optimal local score drifts down (letters match by
+//! chance far less than half the time, and the longest common subsequence
+//! of random text over a 26+ letter alphabet is well under half its length),
+//! so an alignment overshoots its true end by only a few bytes. Whether the
+//! result is a match is then decided by the caller's thresholds on
+//! [`Alignment::len`] and [`Alignment::similarity`].
+//!
+//! # Tie-breaking (deterministic, shared by [`Aligner`] and the oracle)
+//!
+//! 1. End cell: the highest `H`; among equals the smallest `i`, then the
+//!    smallest `j` (the first one met in row-major order).
+//! 2. Traceback from the end cell prefers the diagonal step, then the step
+//!    that consumes a query byte (`i-1`), then the one that consumes a
+//!    source byte (`j-1`), taking the first whose predecessor plus step score
+//!    equals the cell's value.
+//! 3. The traceback stops at the first cell whose `H` is 0, so alignments
+//!    start and end on a matching byte and carry no zero-score prefix.
+//!
+//! # Invariants
+//!
+//! - A result has `score > 0`, `matches >= 1`, and
+//!   `score == matches*matched + mismatches*mismatch + gaps*gap`.
+//! - [`Aligner::best_local`] and [`best_local_naive`] return the same value
+//!   for every input (tested by proptest).
+//! - [`Aligner`] keeps its buffers between calls: no allocation once they
+//!   have grown to the largest `(query.len() + 1) * band width` seen.
+//!   Memory is 4 bytes per band cell; callers bound query length and band.
+
 use std::ops::Range;
-/// Scoring.
-#[derive(Debug, Clone, Copy)]
+
+use crate::error::ConfigError;
+
+/// Largest accepted magnitude of a score or penalty. Together with
+/// [`MAX_QUERY`] this keeps every cell value far inside `i32`.
+pub const MAX_SCORE_MAGNITUDE: i32 = 1_000;
+
+/// Longest query (in normalized bytes) accepted by the aligners; longer
+/// queries are cut to this length. `MAX_QUERY * MAX_SCORE_MAGNITUDE` fits
+/// in `i32`.
+pub const MAX_QUERY: usize = 1 << 20;
+
+/// Value of a forbidden cell: far below any reachable score, and far enough
+/// from `i32::MIN` that adding a penalty cannot overflow.
+const FORBIDDEN: i32 = i32::MIN / 2;
+
+/// Scores of the alignment steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scoring {
-    /// Match.
-    pub matched: i32,
-    /// Mismatch.
-    pub mismatch: i32,
-    /// Gap.
-    pub gap: i32,
+    matched: i32,
+    mismatch: i32,
+    gap: i32,
 }
+
+impl Scoring {
+    /// Scores for a match (positive), a mismatch and a gap (both negative),
+    /// each of magnitude at most [`MAX_SCORE_MAGNITUDE`].
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRange`] naming the first value out of range.
+    pub fn new(matched: i32, mismatch: i32, gap: i32) -> Result<Self, ConfigError> {
+        let max = MAX_SCORE_MAGNITUDE as u64;
+        ConfigError::check_range("align.matched", matched.max(0) as u64, 1, max)?;
+        ConfigError::check_range("align.mismatch", mismatch.unsigned_abs() as u64, 1, max)?;
+        ConfigError::check_range("align.gap", gap.unsigned_abs() as u64, 1, max)?;
+        if mismatch >= 0 {
+            return Err(ConfigError::Inconsistent("align.mismatch must be negative"));
+        }
+        if gap >= 0 {
+            return Err(ConfigError::Inconsistent("align.gap must be negative"));
+        }
+        Ok(Scoring {
+            matched,
+            mismatch,
+            gap,
+        })
+    }
+
+    /// Score of two equal bytes.
+    pub fn matched(&self) -> i32 {
+        self.matched
+    }
+
+    /// Score (negative) of two different bytes aligned together.
+    pub fn mismatch(&self) -> i32 {
+        self.mismatch
+    }
+
+    /// Score (negative) of a byte aligned against nothing.
+    pub fn gap(&self) -> i32 {
+        self.gap
+    }
+
+    fn step(&self, a: u8, b: u8) -> i32 {
+        if a == b {
+            self.matched
+        } else {
+            self.mismatch
+        }
+    }
+}
+
 impl Default for Scoring {
+    /// `+1 / -1 / -1`: see the module documentation for why.
     fn default() -> Self {
         Scoring {
             matched: 1,
@@ -19,136 +140,429 @@ impl Default for Scoring {
         }
     }
 }
-/// Alignment.
+
+/// The best local alignment found: spans on both sides and its composition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alignment {
-    /// Query range.
+    /// Aligned bytes of the query.
     pub query: Range<usize>,
-    /// Source range.
+    /// Aligned bytes of the source window.
     pub source: Range<usize>,
-    /// Score.
+    /// Alignment score (always positive).
     pub score: i32,
-    /// Matches.
+    /// Columns with two equal bytes.
     pub matches: u32,
-    /// Mismatches.
+    /// Columns with two different bytes.
     pub mismatches: u32,
-    /// Gaps.
+    /// Columns with a byte on one side only.
     pub gaps: u32,
 }
+
 impl Alignment {
-    /// Similarity.
+    /// `matches / (matches + mismatches + gaps)`, in `(0, 1]`.
     pub fn similarity(&self) -> f64 {
-        let t = self.matches + self.mismatches + self.gaps;
-        if t == 0 {
-            0.0
+        let columns = self.columns();
+        if columns == 0 {
+            return 0.0;
+        }
+        f64::from(self.matches) / columns as f64
+    }
+
+    /// Number of alignment columns (`matches + mismatches + gaps`).
+    pub fn len(&self) -> usize {
+        self.columns() as usize
+    }
+
+    /// True for an alignment without columns (never returned by the aligners).
+    pub fn is_empty(&self) -> bool {
+        self.columns() == 0
+    }
+
+    fn columns(&self) -> u64 {
+        u64::from(self.matches) + u64::from(self.mismatches) + u64::from(self.gaps)
+    }
+}
+
+/// Clamp the band to the diagonals that exist for these lengths; `None` when
+/// no cell is left.
+fn clamp_band(n: usize, m: usize, d_lo: isize, d_hi: isize) -> Option<(isize, isize)> {
+    let lo = d_lo.max(-(n as isize));
+    let hi = d_hi.min(m as isize);
+    (lo <= hi).then_some((lo, hi))
+}
+
+/// A reusable banded local aligner.
+///
+/// Cells are computed by anti-diagonals `t = i + j`: the cells of one
+/// anti-diagonal depend only on the two before it, so each is one loop
+/// without a carried dependency, which the compiler vectorizes. On
+/// anti-diagonal `t` the cells have the diagonals `d = lo + p + 2u`
+/// (`p = (t - lo) mod 2`, `u = 0, 1, ..`); row `t` of the buffer stores cell
+/// `u` at `1 + u`, with forbidden sentinels around. The predecessors of cell
+/// `u` are: diagonal step, same `u` two rows up; query step (`d + 1`) and
+/// source step (`d - 1`), one row up at `u` and `u - 1` when `p = 0`, at
+/// `u + 1` and `u` when `p = 1`. Query bytes are read reversed, since along an
+/// anti-diagonal `i` falls as `j` rises.
+#[derive(Debug, Clone)]
+pub struct Aligner {
+    scoring: Scoring,
+    narrow: Buffers<i16>,
+    wide: Buffers<i32>,
+    reversed: Vec<u8>,
+}
+
+/// Cell values of one width: `i16` when the best possible score is small
+/// enough (twice the lanes per vector), `i32` otherwise.
+trait Lane: Copy + Ord + std::ops::Add<Output = Self> + std::fmt::Debug {
+    const FORBIDDEN: Self;
+    const ZERO: Self;
+    /// Only called with scores of magnitude <= [`MAX_SCORE_MAGNITUDE`].
+    fn narrow(v: i32) -> Self;
+    fn widen(self) -> i32;
+}
+
+impl Lane for i16 {
+    const FORBIDDEN: Self = i16::MIN / 2;
+    const ZERO: Self = 0;
+    fn narrow(v: i32) -> Self {
+        v as i16
+    }
+    fn widen(self) -> i32 {
+        if self == Self::FORBIDDEN {
+            FORBIDDEN
         } else {
-            self.matches as f64 / t as f64
+            i32::from(self)
         }
     }
 }
-/// Aligner.
-#[derive(Debug)]
-pub struct Aligner {
-    s: Scoring,
-}
-impl Aligner {
-    /// New.
-    pub fn new(s: Scoring) -> Self {
-        Aligner { s }
+
+impl Lane for i32 {
+    const FORBIDDEN: Self = FORBIDDEN;
+    const ZERO: Self = 0;
+    fn narrow(v: i32) -> Self {
+        v
     }
-    /// Best local alignment within diagonals [d_lo, d_hi] (d = source - query).
+    fn widen(self) -> i32 {
+        self
+    }
+}
+
+/// Largest best score for which the `i16` cells are used: far from
+/// `i16::MAX`, and `i16::MIN / 2` minus a penalty stays representable.
+const NARROW_MAX_SCORE: i64 = 8_000;
+
+#[derive(Debug, Clone, Default)]
+struct Buffers<L> {
+    cells: Vec<L>,
+    steps: Vec<L>,
+}
+
+/// Band geometry of one call, shared by the fill and the cell lookup.
+#[derive(Debug, Clone, Copy)]
+struct Geometry {
+    lo: isize,
+    hi: isize,
+    t_min: isize,
+    t_max: isize,
+    stride: usize,
+}
+
+impl Geometry {
+    /// Buffer position of cell `(i, j)`, or `None` when it is outside the band.
+    fn position(&self, i: usize, j: usize) -> Option<usize> {
+        let (t, d) = ((i + j) as isize, j as isize - i as isize);
+        if d < self.lo || d > self.hi || t < self.t_min || t > self.t_max {
+            return None;
+        }
+        let u = ((d - self.lo) / 2) as usize;
+        Some(self.row(t) + 1 + u)
+    }
+
+    /// Buffer position of the start of anti-diagonal `t` (two forbidden
+    /// rows precede `t_min`).
+    fn row(&self, t: isize) -> usize {
+        (t - self.t_min + 2) as usize * self.stride
+    }
+}
+
+impl Aligner {
+    /// An aligner with these scores and empty buffers.
+    pub fn new(scoring: Scoring) -> Self {
+        Aligner {
+            scoring,
+            narrow: Buffers {
+                cells: Vec::new(),
+                steps: Vec::new(),
+            },
+            wide: Buffers {
+                cells: Vec::new(),
+                steps: Vec::new(),
+            },
+            reversed: Vec::new(),
+        }
+    }
+
+    /// The scores in use.
+    pub fn scoring(&self) -> Scoring {
+        self.scoring
+    }
+
+    /// The best local alignment of `query` against `source` inside the band
+    /// of diagonals `[d_lo, d_hi]` (`d = source_pos - query_pos`), or `None`
+    /// when no byte pair in the band matches. Queries longer than
+    /// [`MAX_QUERY`] are cut. Ties are broken as the module documentation
+    /// says, identically to [`best_local_naive`].
     pub fn best_local(
         &mut self,
-        q: &[u8],
-        s: &[u8],
+        query: &[u8],
+        source: &[u8],
         d_lo: isize,
         d_hi: isize,
     ) -> Option<Alignment> {
-        let (n, m) = (q.len(), s.len());
-        // h, matches, mismatches, gaps, start_i, start_j
-        #[derive(Clone, Copy, Default)]
-        struct C {
-            h: i32,
-            ma: u32,
-            mi: u32,
-            g: u32,
-            si: usize,
-            sj: usize,
+        let query = &query[..query.len().min(MAX_QUERY)];
+        let (n, m) = (query.len(), source.len());
+        let (lo, hi) = clamp_band(n, m, d_lo, d_hi)?;
+        let width = (hi - lo + 1) as usize;
+        let per_row = width.div_ceil(2);
+        let stride = per_row + 2;
+        // t = 2i + d = 2j - d, so t >= max(lo, -hi, 0) and t <= min(2n + hi, 2m - lo, n + m).
+        let t_min = lo.max(-hi).max(0);
+        let t_max = (2 * n as isize + hi)
+            .min(2 * m as isize - lo)
+            .min((n + m) as isize);
+        if t_min > t_max {
+            return None;
         }
-        let mut prev = vec![C::default(); m + 1];
-        let mut cur = vec![C::default(); m + 1];
-        let mut best: Option<(C, usize, usize)> = None;
-        for i in 1..=n {
-            for j in 0..=m {
-                cur[j] = C {
-                    h: 0,
-                    ma: 0,
-                    mi: 0,
-                    g: 0,
-                    si: i,
-                    sj: j,
-                };
-            }
-            for j in 1..=m {
-                let d = j as isize - i as isize;
-                if d < d_lo || d > d_hi {
-                    continue;
-                }
-                let mut c = C {
-                    h: 0,
-                    ma: 0,
-                    mi: 0,
-                    g: 0,
-                    si: i,
-                    sj: j,
-                };
-                let p = prev[j - 1];
-                let (dh, ism) = if q[i - 1] == s[j - 1] {
-                    (self.s.matched, true)
-                } else {
-                    (self.s.mismatch, false)
-                };
-                let diag = p.h + dh;
-                if diag > c.h {
-                    c = C {
-                        h: diag,
-                        ma: p.ma + ism as u32,
-                        mi: p.mi + (!ism) as u32,
-                        g: p.g,
-                        si: if p.h == 0 { i - 1 } else { p.si },
-                        sj: if p.h == 0 { j - 1 } else { p.sj },
-                    };
-                }
-                let up = prev[j];
-                if up.h + self.s.gap > c.h && up.h > 0 {
-                    c = C {
-                        h: up.h + self.s.gap,
-                        g: up.g + 1,
-                        ..up
-                    };
-                }
-                let left = cur[j - 1];
-                if left.h + self.s.gap > c.h && left.h > 0 {
-                    c = C {
-                        h: left.h + self.s.gap,
-                        g: left.g + 1,
-                        ..left
-                    };
-                }
-                cur[j] = c;
-                if c.h > 0 && best.is_none_or(|b| c.h > b.0.h) {
-                    best = Some((c, i, j));
-                }
-            }
-            std::mem::swap(&mut prev, &mut cur);
+        let geo = Geometry {
+            lo,
+            hi,
+            t_min,
+            t_max,
+            stride,
+        };
+        self.reversed.clear();
+        self.reversed.extend(query.iter().rev());
+        let sc = self.scoring;
+        let top = n.min(m) as i64 * i64::from(sc.matched);
+        if top <= NARROW_MAX_SCORE {
+            fill_and_trace(&mut self.narrow, &self.reversed, query, source, sc, geo)
+        } else {
+            fill_and_trace(&mut self.wide, &self.reversed, query, source, sc, geo)
         }
-        best.map(|(c, i, j)| Alignment {
-            query: c.si..i,
-            source: c.sj..j,
-            score: c.h,
-            matches: c.ma,
-            mismatches: c.mi,
-            gaps: c.g,
-        })
     }
 }
+
+/// Fill the band anti-diagonal by anti-diagonal (see [`Aligner`]), find the
+/// best end cell and trace it back.
+fn fill_and_trace<L: Lane>(
+    buf: &mut Buffers<L>,
+    reversed: &[u8],
+    query: &[u8],
+    source: &[u8],
+    sc: Scoring,
+    geo: Geometry,
+) -> Option<Alignment> {
+    let Geometry {
+        lo,
+        hi,
+        t_min,
+        t_max,
+        stride,
+    } = geo;
+    let (n, m) = (query.len(), source.len());
+    let total = geo.row(t_max + 1);
+    if buf.cells.len() < total {
+        buf.cells.resize(total, L::FORBIDDEN);
+    }
+    if buf.steps.len() < stride {
+        buf.steps.resize(stride, L::ZERO);
+    }
+    let (matched, mismatch, gap) = (
+        L::narrow(sc.matched),
+        L::narrow(sc.mismatch),
+        L::narrow(sc.gap),
+    );
+    let cells = &mut buf.cells[..total];
+    cells[..2 * stride].fill(L::FORBIDDEN);
+
+    let (mut best, mut best_at) = (L::ZERO, (0usize, 0usize));
+    for t in t_min..=t_max {
+        let p = (t - lo).rem_euclid(2);
+        let base = geo.row(t);
+        let (before, rest) = cells.split_at_mut(base);
+        let row = &mut rest[..stride];
+        row.fill(L::FORBIDDEN);
+        // Valid d (same parity as t): max(lo + p, -t, t - 2n) ..= min(hi, t, 2m - t).
+        let d_first = (lo + p).max(-t).max(t - 2 * n as isize);
+        let mut d_last = hi.min(t).min(2 * m as isize - t);
+        if (d_last - d_first).rem_euclid(2) != 0 {
+            d_last -= 1;
+        }
+        if d_first > d_last {
+            continue;
+        }
+        let u_of = |d: isize| ((d - lo - p) / 2) as usize;
+        // Boundary cells: i = 0 (d = t) and j = 0 (d = -t) hold 0.
+        if d_last == t {
+            row[1 + u_of(t)] = L::ZERO;
+        }
+        if d_first == -t {
+            row[1 + u_of(-t)] = L::ZERO;
+        }
+        // Interior cells: i >= 1 and j >= 1, i.e. -t + 2 <= d <= t - 2.
+        let d_a = d_first.max(-t + 2);
+        let d_b = d_last.min(t - 2);
+        if d_a > d_b {
+            continue;
+        }
+        let (ua, ub) = (u_of(d_a), u_of(d_b) + 1);
+        let len = ub - ua;
+        // Cell u: i = (t - d) / 2, j = (t + d) / 2; query[i - 1] is
+        // reversed[n - i], source[j - 1]; both rise with u.
+        let r0 = n - ((t - d_a) / 2) as usize;
+        let s0 = ((t + d_a) / 2) as usize - 1;
+        let steps = &mut buf.steps[..len];
+        for ((st, &a), &b) in steps
+            .iter_mut()
+            .zip(&reversed[r0..r0 + len])
+            .zip(&source[s0..s0 + len])
+        {
+            *st = if a == b { matched } else { mismatch };
+        }
+        let prev = &before[base - stride..];
+        let prev2 = &before[base - 2 * stride..base - stride];
+        let diag = &prev2[1 + ua..1 + ub];
+        // Query step at d + 1, source step at d - 1 (positions in `prev`).
+        let q_off = if p == 0 { 1 } else { 2 };
+        let up = &prev[q_off + ua..q_off + ub];
+        let left = &prev[q_off - 1 + ua..q_off - 1 + ub];
+        let out = &mut row[1 + ua..1 + ub];
+        for ((((o, &dg), &st), &u), &l) in out.iter_mut().zip(diag).zip(&*steps).zip(up).zip(left) {
+            *o = (dg + st).max(u + gap).max(l + gap).max(L::ZERO);
+        }
+        let row_max = out.iter().copied().fold(L::ZERO, L::max);
+        if row_max > L::ZERO && row_max >= best {
+            // Smallest i on this anti-diagonal is the largest d: scan down.
+            if let Some(k) = out.iter().rposition(|&h| h == row_max) {
+                let d = d_a + 2 * k as isize;
+                let at = (((t - d) / 2) as usize, ((t + d) / 2) as usize);
+                if row_max > best || at < best_at {
+                    best = row_max;
+                    best_at = at;
+                }
+            }
+        }
+    }
+    if best <= L::ZERO {
+        return None;
+    }
+    let at =
+        |i: usize, j: usize| -> i32 { geo.position(i, j).map_or(FORBIDDEN, |x| cells[x].widen()) };
+    Some(traceback(query, source, sc, best.widen(), best_at, at))
+}
+
+/// Follow the tie-breaking rules back from `end`, where `h(i, j)` reads a
+/// cell (forbidden cells read as [`FORBIDDEN`]).
+fn traceback(
+    query: &[u8],
+    source: &[u8],
+    sc: Scoring,
+    score: i32,
+    end: (usize, usize),
+    h: impl Fn(usize, usize) -> i32,
+) -> Alignment {
+    let (mut i, mut j) = end;
+    let (mut matches, mut mismatches, mut gaps) = (0u32, 0u32, 0u32);
+    loop {
+        let here = h(i, j);
+        if here == 0 {
+            break;
+        }
+        if i > 0 && j > 0 {
+            let step = sc.step(query[i - 1], source[j - 1]);
+            if h(i - 1, j - 1) + step == here {
+                if query[i - 1] == source[j - 1] {
+                    matches += 1;
+                } else {
+                    mismatches += 1;
+                }
+                i -= 1;
+                j -= 1;
+                continue;
+            }
+        }
+        if i > 0 && h(i - 1, j) + sc.gap == here {
+            gaps += 1;
+            i -= 1;
+            continue;
+        }
+        // A positive cell always has a predecessor that explains it; the
+        // only one left is the left neighbour.
+        debug_assert!(j > 0 && h(i, j - 1) + sc.gap == here);
+        if j == 0 {
+            break;
+        }
+        gaps += 1;
+        j -= 1;
+    }
+    Alignment {
+        query: i..end.0,
+        source: j..end.1,
+        score,
+        matches,
+        mismatches,
+        gaps,
+    }
+}
+
+/// The oracle: the same alignment computed on the full `(n+1) x (m+1)`
+/// matrix, with cells outside the band forbidden. Quadratic in time and
+/// memory; for tests and benchmarks.
+pub fn best_local_naive(
+    query: &[u8],
+    source: &[u8],
+    d_lo: isize,
+    d_hi: isize,
+    scoring: Scoring,
+) -> Option<Alignment> {
+    let query = &query[..query.len().min(MAX_QUERY)];
+    let (n, m) = (query.len(), source.len());
+    let in_band = |i: usize, j: usize| {
+        let d = j as isize - i as isize;
+        d_lo <= d && d <= d_hi
+    };
+    let mut h = vec![vec![FORBIDDEN; m + 1]; n + 1];
+    let mut best = 0;
+    let mut best_at = (0, 0);
+    for i in 0..=n {
+        for j in 0..=m {
+            if !in_band(i, j) {
+                continue;
+            }
+            let mut v = 0;
+            if i > 0 && j > 0 {
+                v = v.max(h[i - 1][j - 1] + scoring.step(query[i - 1], source[j - 1]));
+            }
+            if i > 0 {
+                v = v.max(h[i - 1][j] + scoring.gap);
+            }
+            if j > 0 {
+                v = v.max(h[i][j - 1] + scoring.gap);
+            }
+            h[i][j] = v;
+            if v > best {
+                best = v;
+                best_at = (i, j);
+            }
+        }
+    }
+    if best <= 0 {
+        return None;
+    }
+    Some(traceback(query, source, scoring, best, best_at, |i, j| {
+        h[i][j]
+    }))
+}
+
+#[cfg(test)]
+mod tests;

@@ -33,11 +33,9 @@ use crate::normalize::{self, Normalized};
 /// couple of coincidental matches (with -1 it does: "signed off" + "on"
 /// against "signed off\" #Son"), while a run of three or more matches
 /// after an OCR error still pays for it.
-const SCORING: Scoring = Scoring {
-    matched: 1,
-    mismatch: -2,
-    gap: -2,
-};
+fn scoring() -> Scoring {
+    Scoring::new(1, -2, -2).expect("constant scoring is valid")
+}
 
 /// One fingerprint hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -78,7 +76,7 @@ impl Scratch {
             hits: Vec::new(),
             cands: Vec::new(),
             postings: Vec::new(),
-            aligner: Aligner::new(SCORING),
+            aligner: Aligner::new(scoring()),
         }
     }
 }

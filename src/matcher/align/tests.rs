@@ -1,0 +1,234 @@
+use super::*;
+use proptest::prelude::*;
+
+fn unit() -> Scoring {
+    Scoring::default()
+}
+
+fn check_invariants(a: &Alignment, query: &[u8], source: &[u8], sc: Scoring) {
+    assert!(a.score > 0);
+    assert!(a.matches >= 1);
+    assert_eq!(
+        a.score,
+        a.matches as i32 * sc.matched()
+            + a.mismatches as i32 * sc.mismatch()
+            + a.gaps as i32 * sc.gap()
+    );
+    assert!(a.query.end <= query.len() && a.source.end <= source.len());
+    assert_eq!(
+        a.query.len() + a.source.len(),
+        2 * (a.matches + a.mismatches) as usize + a.gaps as usize
+    );
+    // Starts and ends on a matching byte.
+    assert_eq!(query[a.query.start], source[a.source.start]);
+    assert_eq!(query[a.query.end - 1], source[a.source.end - 1]);
+}
+
+#[test]
+fn table() {
+    // (query, source, d_lo, d_hi, expected (query span, source span, matches, mismatches, gaps))
+    type Row = (
+        &'static str,
+        &'static str,
+        isize,
+        isize,
+        Option<(Range<usize>, Range<usize>, u32, u32, u32)>,
+    );
+    let rows: &[Row] = &[
+        ("", "", 0, 0, None),
+        ("abc", "", -5, 5, None),
+        ("", "abc", -5, 5, None),
+        ("abc", "xyz", -5, 5, None),
+        ("abc", "abc", 0, 0, Some((0..3, 0..3, 3, 0, 0))),
+        ("abc", "abc", 5, 9, None),
+        ("abc", "xxabcxx", 0, 4, Some((0..3, 2..5, 3, 0, 0))),
+        ("abc", "xxabcxx", 0, 1, None),
+        ("abc", "xxabcxx", 2, 2, Some((0..3, 2..5, 3, 0, 0))),
+        ("abc", "xxabcxx", 1, 1, None),
+        ("abcdefgh", "abcdXfgh", 0, 0, Some((0..8, 0..8, 7, 1, 0))),
+        ("abcdefgh", "abcdfgh", -1, 0, Some((0..8, 0..7, 7, 0, 1))),
+        ("abcdfgh", "abcdefgh", 0, 1, Some((0..7, 0..8, 7, 0, 1))),
+        // Band [-1, 0] forbids the source-side gap: the best is one piece.
+        (
+            "abcdfghij",
+            "abcdefghij",
+            -1,
+            0,
+            Some((0..4, 0..4, 4, 0, 0)),
+        ),
+        (
+            "abcdfghij",
+            "abcdefghij",
+            1,
+            1,
+            Some((4..9, 5..10, 5, 0, 0)),
+        ),
+        (
+            "abcdfghij",
+            "abcdefghij",
+            0,
+            1,
+            Some((0..9, 0..10, 9, 0, 1)),
+        ),
+        // Swap: two mismatches, still one alignment.
+        ("abcdefgh", "abcedfgh", 0, 0, Some((0..8, 0..8, 6, 2, 0))),
+        // d_lo > d_hi
+        ("abc", "abc", 1, 0, None),
+    ];
+    for (q, s, lo, hi, want) in rows {
+        let mut al = Aligner::new(unit());
+        let got = al.best_local(q.as_bytes(), s.as_bytes(), *lo, *hi);
+        let naive = best_local_naive(q.as_bytes(), s.as_bytes(), *lo, *hi, unit());
+        assert_eq!(got, naive, "{q:?} vs {s:?} [{lo}, {hi}]");
+        let got = got.map(|a| (a.query, a.source, a.matches, a.mismatches, a.gaps));
+        assert_eq!(&got, want, "{q:?} vs {s:?} [{lo}, {hi}]");
+    }
+}
+
+#[test]
+fn ties_take_the_first_end_and_shortest_start() {
+    // "ab" occurs twice at the same score: the end with the smallest i, then j wins.
+    let a = Aligner::new(unit())
+        .best_local(b"ab", b"abab", -4, 4)
+        .unwrap();
+    assert_eq!((a.query, a.source), (0..2, 0..2));
+}
+
+#[test]
+fn scoring_is_checked() {
+    assert!(Scoring::new(1, -1, -1).is_ok());
+    assert!(Scoring::new(2, -3, -2).is_ok());
+    assert!(Scoring::new(0, -1, -1).is_err());
+    assert!(Scoring::new(1, 1, -1).is_err());
+    assert!(Scoring::new(1, -1, 0).is_err());
+    assert!(Scoring::new(1, -1, -(MAX_SCORE_MAGNITUDE + 1)).is_err());
+    assert!(Scoring::new(
+        MAX_SCORE_MAGNITUDE,
+        -MAX_SCORE_MAGNITUDE,
+        -MAX_SCORE_MAGNITUDE
+    )
+    .is_ok());
+}
+
+#[test]
+fn exact_copy_inside_a_window_is_whole() {
+    let text: Vec<u8> = (0..300u32)
+        .map(|i| b'a' + ((i * 7 + i / 13) % 26) as u8)
+        .collect();
+    let mut source = b"zzzzzqqqqq".repeat(5);
+    let off = source.len();
+    source.extend_from_slice(&text);
+    source.extend_from_slice(b"qqqqzzzz");
+    let mut al = Aligner::new(unit());
+    let a = al
+        .best_local(&text, &source, off as isize - 32, off as isize + 32)
+        .unwrap();
+    assert_eq!(a.query, 0..text.len());
+    assert_eq!(a.source, off..off + text.len());
+    assert_eq!(a.similarity(), 1.0);
+    assert_eq!(a.len(), text.len());
+}
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Sub(usize, u8),
+    Ins(usize, u8),
+    Del(usize),
+}
+
+fn apply(base: &[u8], edits: &[Edit], cut: (usize, usize)) -> Vec<u8> {
+    let mut v = base.to_vec();
+    for e in edits {
+        match *e {
+            Edit::Sub(p, c) if !v.is_empty() => {
+                let p = p % v.len();
+                v[p] = c;
+            }
+            Edit::Ins(p, c) => {
+                let p = p % (v.len() + 1);
+                v.insert(p, c);
+            }
+            Edit::Del(p) if !v.is_empty() => {
+                let p = p % v.len();
+                v.remove(p);
+            }
+            _ => {}
+        }
+    }
+    let start = cut.0.min(v.len());
+    let end = v.len() - cut.1.min(v.len() - start);
+    v[start..end].to_vec()
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<usize>(), b'a'..=b'e').prop_map(|(p, c)| Edit::Sub(p, c)),
+        (any::<usize>(), b'a'..=b'e').prop_map(|(p, c)| Edit::Ins(p, c)),
+        any::<usize>().prop_map(Edit::Del),
+    ]
+}
+
+fn bytes(alphabet_end: u8, max: usize) -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(b'a'..=alphabet_end, 0..max)
+}
+
+fn scoring() -> impl Strategy<Value = Scoring> {
+    prop_oneof![
+        Just(Scoring::default()),
+        Just(Scoring::new(1, -2, -2).unwrap()),
+        Just(Scoring::new(2, -1, -3).unwrap()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn random_pairs_agree_with_oracle(
+        q in bytes(b'd', 40),
+        s in bytes(b'd', 60),
+        lo in -45isize..65,
+        w in 0isize..40,
+        sc in scoring(),
+    ) {
+        let fast = Aligner::new(sc).best_local(&q, &s, lo, lo + w);
+        let naive = best_local_naive(&q, &s, lo, lo + w, sc);
+        prop_assert_eq!(&fast, &naive);
+        if let Some(a) = fast {
+            check_invariants(&a, &q, &s, sc);
+        }
+    }
+
+    #[test]
+    fn mutated_copies_agree_with_oracle(
+        base in bytes(b'z', 120),
+        pre in bytes(b'z', 30),
+        post in bytes(b'z', 30),
+        edits in proptest::collection::vec(edit(), 0..8),
+        cut in (0usize..20, 0usize..20),
+        half_band in 0isize..24,
+        sc in scoring(),
+    ) {
+        let q = apply(&base, &edits, cut);
+        let mut s = pre.clone();
+        s.extend_from_slice(&base);
+        s.extend_from_slice(&post);
+        let center = (pre.len() + cut.0) as isize;
+        let (lo, hi) = (center - half_band, center + half_band);
+        // One aligner reused over different shapes: stale cells must not leak.
+        let mut al = Aligner::new(sc);
+        let _ = al.best_local(&s, &q, -10, 10);
+        let fast = al.best_local(&q, &s, lo, hi);
+        let naive = best_local_naive(&q, &s, lo, hi, sc);
+        prop_assert_eq!(&fast, &naive);
+        if let Some(a) = &fast {
+            check_invariants(a, &q, &s, sc);
+        }
+        if edits.is_empty() && !q.is_empty() {
+            let a = fast.unwrap();
+            prop_assert_eq!(a.similarity(), 1.0);
+            prop_assert_eq!(a.query.clone(), 0..q.len());
+            prop_assert_eq!(a.len(), q.len());
+        }
+    }
+}
