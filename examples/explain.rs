@@ -7,10 +7,15 @@ fn main() {
     let ids: Vec<&str> = args[3].split(',').collect();
     for line in std::fs::read_to_string(&args[2]).unwrap().lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        if !ids.contains(&v["id"].as_str().unwrap()) { continue; }
+        if !ids.contains(&v["id"].as_str().unwrap()) {
+            continue;
+        }
         println!("=== {} expect {}\n{}", v["id"], v["expect"], v["text"]);
         for g in m.find(v["text"].as_str().unwrap()) {
-            println!("  -> {} {:?} sim {:.3} len {} q {:?} | {}", g.source, g.source_span, g.similarity, g.aligned_len, g.query_span, g.snippet);
+            println!(
+                "  -> {} {:?} sim {:.3} len {} q {:?} | {}",
+                g.source, g.source_span, g.similarity, g.aligned_len, g.query_span, g.snippet
+            );
         }
     }
 }

@@ -55,7 +55,12 @@ fn main() -> anyhow::Result<()> {
                 .k(a.k)
                 .window(a.window)
                 .build()?
-                .index_paths(std::slice::from_ref(&a.dump), &tmp, Mode::Create, &NoProgress)?;
+                .index_paths(
+                    std::slice::from_ref(&a.dump),
+                    &tmp,
+                    Mode::Create,
+                    &NoProgress,
+                )?;
             eprintln!(
                 "indexed {} files, {} parts, {} bytes of text in {:.2}s; index {} bytes ({:.2}x text)",
                 s.files,

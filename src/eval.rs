@@ -94,10 +94,16 @@ pub enum EvalError {
 /// I/O errors and malformed lines (with their line number).
 pub fn load(path: &Path) -> Result<Vec<TruthQuery>, EvalError> {
     let name = path.display().to_string();
-    let f = std::fs::File::open(path).map_err(|e| EvalError::Io { path: name.clone(), source: e })?;
+    let f = std::fs::File::open(path).map_err(|e| EvalError::Io {
+        path: name.clone(),
+        source: e,
+    })?;
     let mut out = Vec::new();
     for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-        let line = line.map_err(|e| EvalError::Io { path: name.clone(), source: e })?;
+        let line = line.map_err(|e| EvalError::Io {
+            path: name.clone(),
+            source: e,
+        })?;
         if line.trim().is_empty() {
             continue;
         }
@@ -160,9 +166,17 @@ struct Acc {
 ///
 /// # Errors
 /// When the index is corrupt.
-pub fn evaluate(index: &Index, cfg: &MatchConfig, prefix: &str, queries: &[TruthQuery]) -> Result<Vec<CaseReport>, EvalError> {
+pub fn evaluate(
+    index: &Index,
+    cfg: &MatchConfig,
+    prefix: &str,
+    queries: &[TruthQuery],
+) -> Result<Vec<CaseReport>, EvalError> {
     let matcher = Matcher::new(index, cfg.clone());
-    let results: Vec<Result<Vec<Match>, IndexError>> = queries.par_iter().map(|q| matcher.try_find(&q.text)).collect();
+    let results: Vec<Result<Vec<Match>, IndexError>> = queries
+        .par_iter()
+        .map(|q| matcher.try_find(&q.text))
+        .collect();
     let mut by_case: BTreeMap<String, Acc> = BTreeMap::new();
     for (q, res) in queries.iter().zip(results) {
         let matches = res?;
@@ -172,8 +186,15 @@ pub fn evaluate(index: &Index, cfg: &MatchConfig, prefix: &str, queries: &[Truth
         if let Some(c) = q.cer {
             acc.cer.push(c);
         }
-        let expected: Vec<String> = q.expect.iter().map(|e| format!("{prefix}{}", e.source)).collect();
-        let false_here = matches.iter().filter(|m| !expected.contains(&m.source)).count();
+        let expected: Vec<String> = q
+            .expect
+            .iter()
+            .map(|e| format!("{prefix}{}", e.source))
+            .collect();
+        let false_here = matches
+            .iter()
+            .filter(|m| !expected.contains(&m.source))
+            .count();
         acc.r.false_matches += false_here;
         if false_here > 0 {
             acc.r.queries_with_false_match += 1;
@@ -186,7 +207,11 @@ pub fn evaluate(index: &Index, cfg: &MatchConfig, prefix: &str, queries: &[Truth
         }
         let mut all = true;
         for (e, src) in q.expect.iter().zip(&expected) {
-            let spans: Vec<Range<usize>> = matches.iter().filter(|m| &m.source == src).map(|m| m.source_span.clone()).collect();
+            let spans: Vec<Range<usize>> = matches
+                .iter()
+                .filter(|m| &m.source == src)
+                .map(|m| m.source_span.clone())
+                .collect();
             if spans.is_empty() {
                 all = false;
                 continue;
@@ -227,13 +252,24 @@ pub fn evaluate(index: &Index, cfg: &MatchConfig, prefix: &str, queries: &[Truth
 /// outside every true span of the query; here, one true span at a time, the
 /// spans that do not touch it are ignored.
 pub fn span_scores(truth: &Range<usize>, reported: &[Range<usize>]) -> (f64, f64, f64, f64) {
-    let touching: Vec<Range<usize>> = reported.iter().filter(|r| r.start < truth.end && truth.start < r.end).cloned().collect();
+    let touching: Vec<Range<usize>> = reported
+        .iter()
+        .filter(|r| r.start < truth.end && truth.start < r.end)
+        .cloned()
+        .collect();
     if touching.is_empty() || truth.is_empty() {
         return (0.0, 0.0, 0.0, 0.0);
     }
     let union = merge(&touching);
     let rep_len: usize = union.iter().map(|r| r.len()).sum();
-    let inter: usize = union.iter().map(|r| r.end.min(truth.end).saturating_sub(r.start.max(truth.start))).sum();
+    let inter: usize = union
+        .iter()
+        .map(|r| {
+            r.end
+                .min(truth.end)
+                .saturating_sub(r.start.max(truth.start))
+        })
+        .sum();
     let uni = rep_len + truth.len() - inter;
     (
         inter as f64 / rep_len as f64,
@@ -261,21 +297,32 @@ pub fn table(reports: &[CaseReport]) -> String {
     let f = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.3}"));
     let mut s = format!(
         "{:<28} {:>7} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>6} {:>6}\n",
-        "case", "queries", "recall", "false", "false/10k", "span P", "span R", "overlap", "gran", "CER"
+        "case",
+        "queries",
+        "recall",
+        "false",
+        "false/10k",
+        "span P",
+        "span R",
+        "overlap",
+        "gran",
+        "CER"
     );
     for r in reports {
         s.push_str(&format!(
             "{:<28} {:>7} {:>8} {:>9} {:>9.1} {:>8} {:>8} {:>8} {:>6} {:>6}\n",
             r.case,
             r.queries,
-            r.recall.map_or("-".into(), |x| format!("{:.2}%", x * 100.0)),
+            r.recall
+                .map_or("-".into(), |x| format!("{:.2}%", x * 100.0)),
             r.false_matches,
             r.false_per_10k,
             f(r.span_precision),
             f(r.span_recall),
             f(r.span_overlap),
             r.granularity.map_or("-".into(), |x| format!("{x:.2}")),
-            r.mean_cer.map_or("-".into(), |x| format!("{:.1}%", x * 100.0)),
+            r.mean_cer
+                .map_or("-".into(), |x| format!("{:.1}%", x * 100.0)),
         ));
     }
     s

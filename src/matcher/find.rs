@@ -17,7 +17,10 @@
 //!    which yields the exact spans and a similarity; spans map back to byte
 //!    offsets in the query and in the part's extracted text. A match is kept
 //!    when its aligned length and similarity pass the thresholds and it does
-//!    not repeat a match already kept.
+//!    not repeat a match already kept. Query bytes covered by common
+//!    k-grams do not count toward the minimum length, so boilerplate never
+//!    makes a match on its own, even where a few of its k-grams escaped the
+//!    common mark.
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -65,6 +68,9 @@ pub(crate) struct Scratch {
     hits: Vec<Hit>,
     cands: Vec<Candidate>,
     postings: Vec<(u32, u32)>,
+    /// Per normalized query byte: covered by a common k-gram (as a running
+    /// count: `common_cover[i]` = covered bytes before i).
+    common_cover: Vec<u32>,
     aligner: Aligner,
 }
 
@@ -76,6 +82,7 @@ impl Scratch {
             hits: Vec::new(),
             cands: Vec::new(),
             postings: Vec::new(),
+            common_cover: Vec::new(),
             aligner: Aligner::new(scoring()),
         }
     }
@@ -113,6 +120,9 @@ fn find_with(
     fingerprint::kgram_hashes(qn, k, p.seed, &mut s.hashes);
     // Seeds.
     s.hits.clear();
+    // Difference array of common k-gram coverage, turned into a prefix count below.
+    s.common_cover.clear();
+    s.common_cover.resize(qn.len() + 1, 0);
     let segs = index.segments();
     for (qpos, &h) in s.hashes.iter().enumerate() {
         let key = fingerprint::remix(h);
@@ -135,6 +145,8 @@ fn find_with(
             }
         }
         if common {
+            s.common_cover[qpos] += 1;
+            s.common_cover[qpos + k] = s.common_cover[qpos + k].wrapping_sub(1);
             continue;
         }
         for &(si, pos) in &s.postings {
@@ -150,6 +162,15 @@ fn find_with(
     }
     if s.hits.is_empty() {
         return Ok(Vec::new());
+    }
+    // Turn the difference array into `covered bytes before i`.
+    let mut depth = 0u32;
+    let mut covered = 0u32;
+    for c in s.common_cover.iter_mut() {
+        depth = depth.wrapping_add(*c);
+        let here = covered;
+        covered += u32::from(depth > 0);
+        *c = here;
     }
     // Candidates: chains of hits on neighbouring diagonals.
     s.hits.sort_unstable();
@@ -191,7 +212,16 @@ fn find_with(
     let mut out: Vec<Match> = Vec::new();
     let cands = std::mem::take(&mut s.cands);
     for c in &cands {
-        if let Some(m) = verify(index, cfg, text, qn, &s.norm, c, &mut s.aligner)? {
+        if let Some(m) = verify(
+            index,
+            cfg,
+            text,
+            qn,
+            &s.norm,
+            &s.common_cover,
+            c,
+            &mut s.aligner,
+        )? {
             let dup = out.iter().any(|o| {
                 o.segment == m.segment
                     && o.part == m.part
@@ -221,6 +251,7 @@ fn verify(
     text: &str,
     qn: &[u8],
     qnorm: &Normalized,
+    common_cover: &[u32],
     c: &Candidate,
     aligner: &mut Aligner,
 ) -> Result<Option<Match>, IndexError> {
@@ -244,6 +275,15 @@ fn verify(
         || a.query.is_empty()
         || a.source.is_empty()
     {
+        return Ok(None);
+    }
+    // Boilerplate never makes a match on its own: the query bytes of the
+    // alignment that no common k-gram covers must reach the minimum length.
+    // (A k-gram of a footer shared by many documents may be selected by
+    // winnowing in only a few of them and so escape the common mark; its
+    // neighbours, selected everywhere, are common and cover it.)
+    let novel = a.query.len() - (common_cover[a.query.end] - common_cover[a.query.start]) as usize;
+    if novel < cfg.min_len {
         return Ok(None);
     }
     let query_span = qnorm.source_span(text, a.query.clone());
