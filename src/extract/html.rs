@@ -216,15 +216,19 @@ impl Out {
     }
 
     fn newline(&mut self) {
-        self.trim_trailing_spaces();
-        if !self.s.is_empty() && !self.s.ends_with("\n\n") {
+        let keep = self.s.trim_end_matches([' ', '\t']).len();
+        self.s.truncate(keep);
+        self.space = false;
+        if !self.s.is_empty() && !self.s.ends_with('\n') {
             self.s.push('\n');
         }
     }
 
     fn paragraph(&mut self) {
         self.newline();
-        self.newline();
+        if !self.s.is_empty() && !self.s.ends_with("\n\n") {
+            self.s.push('\n');
+        }
     }
 
     fn tab(&mut self) {
@@ -258,7 +262,7 @@ mod tests {
             ("<!DOCTYPE html><title>T</title><div>x</div>", "T\nx"),
             ("1 < 2 and 3 > 2", "1 < 2 and 3 > 2"),
             ("<a href=\"x>y\">link</a> text", "link text"),
-            ("<pre>  keep\n  this</pre>after", "keep\n  this\nafter"),
+            ("<pre>  keep\n  this</pre>after", "  keep\n  this\nafter"),
             ("unclosed <b", "unclosed"),
             ("<script>never closed", ""),
             ("  lots   of\n\n  space  ", "lots of space"),

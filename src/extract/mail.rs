@@ -178,6 +178,21 @@ fn walk(sink: &mut Sink<'_>, msg: &Message<'_>, name: &str, depth: usize) {
             sink.skip(&pname, format!("nested deeper than max_depth = {}", sink.limits.max_depth));
             continue;
         }
+        let declared_text = part.content_type().is_none_or(|c| c.ctype().eq_ignore_ascii_case("text"));
+        let base64 = part
+            .content_transfer_encoding()
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case("base64"));
+        if part.is_encoding_problem && !declared_text && base64 {
+            // mail-parser kept the undecodable body as raw text: decode what
+            // is decodable (a cut attachment keeps its head) and read that.
+            let raw = match &part.body {
+                PartType::Text(t) | PartType::Html(t) => t.as_bytes(),
+                PartType::Binary(b) | PartType::InlineBinary(b) => b.as_ref(),
+                _ => &[],
+            };
+            extract_into(sink, &lenient_base64(raw), &unique, &pname, deeper);
+            continue;
+        }
         match &part.body {
             PartType::Text(t) => sink.text(&pname, Format::Text, t.to_string()),
             PartType::Html(h) => sink.text(&pname, Format::Html, html_to_text(h)),
@@ -194,6 +209,32 @@ fn walk(sink: &mut Sink<'_>, msg: &Message<'_>, name: &str, depth: usize) {
             PartType::Multipart(_) => {}
         }
     }
+}
+
+/// Base64 decoding that skips every byte outside the alphabet and drops a
+/// trailing incomplete group: the readable head of a damaged attachment.
+pub(crate) fn lenient_base64(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &b in raw {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => break,
+            _ => continue,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
 }
 
 /// Undo RFC 3676 `format=flowed`: a line ending in a space continues on the
@@ -309,6 +350,21 @@ pub(crate) fn unescape_from(msg: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lenient_base64_table() {
+        let cases: &[(&[u8], &[u8])] = &[
+            (b"aGVsbG8=", b"hello"),
+            (b"aGVs\r\nbG8", b"hello"),
+            (b"!!aG*Vs#bG8=garbage", b"hello"),
+            (b"aGVsbG8gd29y", b"hello wor"),
+            (b"aGVsbG8gd2", b"hello w"),
+            (b"", b""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(lenient_base64(input), *want, "{:?}", String::from_utf8_lossy(input));
+        }
+    }
 
     #[test]
     fn unflow_table() {
