@@ -71,7 +71,7 @@ pub fn html_to_text(html: &str) -> String {
     let mut pre = 0usize;
     while i < b.len() {
         if b[i] != b'<' {
-            i += 1;
+            i = b[i..].iter().position(|&c| c == b'<').map_or(b.len(), |p| i + p);
             continue;
         }
         // A tag-like thing starts here; flush the text before it.
@@ -194,19 +194,38 @@ impl Out {
             self.s.push_str(&decoded.replace('\u{a0}', " "));
             return;
         }
-        for (k, word) in decoded.split(|c: char| c.is_whitespace()).enumerate() {
-            if k > 0 {
-                self.space = true;
-            }
-            if word.is_empty() {
+        // Byte scan: ASCII whitespace and U+00A0 (C2 A0) separate words.
+        let b = decoded.as_bytes();
+        let mut word_start: Option<usize> = None;
+        let mut i = 0;
+        while i < b.len() {
+            let ws = match b[i] {
+                b' ' | b'\t' | b'\n' | b'\r' | 0x0c => 1,
+                0xC2 if b.get(i + 1) == Some(&0xA0) => 2,
+                _ => 0,
+            };
+            if ws == 0 {
+                word_start.get_or_insert(i);
+                i += 1;
                 continue;
             }
-            if self.space && !self.s.is_empty() && !self.s.ends_with(['\n', '\t']) {
-                self.s.push(' ');
+            if let Some(s) = word_start.take() {
+                self.word(&decoded[s..i]);
             }
-            self.space = false;
-            self.s.push_str(word);
+            self.space = true;
+            i += ws;
         }
+        if let Some(s) = word_start {
+            self.word(&decoded[s..]);
+        }
+    }
+
+    fn word(&mut self, word: &str) {
+        if self.space && !self.s.is_empty() && !self.s.ends_with(['\n', '\t']) {
+            self.s.push(' ');
+        }
+        self.space = false;
+        self.s.push_str(word);
     }
 
     fn trim_trailing_spaces(&mut self) {
