@@ -40,7 +40,9 @@ fn prose() -> String {
         }
     }
     if s.is_empty() {
-        let words = ["budget", "final", "the", "merger", "closes", "on", "Friday", "and", "we", "agreed"];
+        let words = [
+            "budget", "final", "the", "merger", "closes", "on", "Friday", "and", "we", "agreed",
+        ];
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for i in 0..250_000 {
             x ^= x << 13;
@@ -57,10 +59,17 @@ fn html_of(text: &str) -> String {
     let mut h = String::from("<!DOCTYPE html><html><head><title>Notes</title></head><body>\n");
     for (i, para) in text.split("\n\n").enumerate() {
         if i % 50 == 0 {
-            h.push_str("<script>var x = '<p>not text</p>';</script><style>p { margin: 0 }</style>\n");
+            h.push_str(
+                "<script>var x = '<p>not text</p>';</script><style>p { margin: 0 }</style>\n",
+            );
         }
         h.push_str("<p>");
-        h.push_str(&para.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;"));
+        h.push_str(
+            &para
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;"),
+        );
         h.push_str("</p>\n");
     }
     h.push_str("</body></html>\n");
@@ -70,7 +79,10 @@ fn html_of(text: &str) -> String {
 fn mbox() -> Vec<u8> {
     let dir = format!("{}/tests/data/extract/mail", env!("CARGO_MANIFEST_DIR"));
     let mut mails: Vec<Vec<u8>> = Vec::new();
-    let mut paths: Vec<_> = std::fs::read_dir(&dir).expect("mail fixtures").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("mail fixtures")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     paths.sort();
     for p in paths {
         if p.extension().is_some_and(|e| e == "eml") {
@@ -93,7 +105,8 @@ fn mbox() -> Vec<u8> {
 
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     for (name, data) in entries {
         w.start_file(*name, opts).expect("zip entry");
         w.write_all(data).expect("zip write");
@@ -132,16 +145,21 @@ fn bench(c: &mut Criterion) {
     ];
     let limits = ExtractLimits::default();
     let mut g = c.benchmark_group("extract");
-    g.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500));
     for (label, name, bytes) in inputs {
         if label == "zip-entries-total" {
             // Same work as `zip`, counted in expanded bytes.
-            let expanded = text.len() + html.len() + mbox.len() + pdf.len() + docx.len() + xlsx.len();
+            let expanded =
+                text.len() + html.len() + mbox.len() + pdf.len() + docx.len() + xlsx.len();
             g.throughput(Throughput::Bytes(expanded as u64));
         } else {
             g.throughput(Throughput::Bytes(bytes.len() as u64));
         }
-        g.bench_function(label, |b| b.iter(|| black_box(extract(black_box(bytes), name, &limits))));
+        g.bench_function(label, |b| {
+            b.iter(|| black_box(extract(black_box(bytes), name, &limits)))
+        });
     }
     g.finish();
 }

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use leakprint::extract::{extract, Extracted, ExtractLimits, Format};
+use leakprint::extract::{extract, ExtractLimits, Extracted, Format};
 
 fn fixture(path: &str) -> Vec<u8> {
     let full = format!("{}/tests/data/extract/{path}", env!("CARGO_MANIFEST_DIR"));
@@ -34,27 +34,78 @@ fn has(text: &str, needle: &str) -> bool {
 fn mail_fixtures_table() {
     // (file, part, text that must be in it)
     let cases: &[(&str, &str, &str)] = &[
-        ("mail/enmime-mime-alternative.eml", "", "Subject: Multipart Mixed"),
-        ("mail/enmime-html-only-inline.eml", "", "Test of HTML section"),
-        ("mail/enmime-html-only-inline.eml", "", "From: James Hillyerd <james@makita.skynet>"),
-        ("mail/enmime-quoted-printable.eml", "", "Phasellus sit amet arcu"),
-        ("mail/enmime-qp-utf8-header.eml", "", "Subject: MIME UTF8 Test \u{a2} More Text"),
+        (
+            "mail/enmime-mime-alternative.eml",
+            "",
+            "Subject: Multipart Mixed",
+        ),
+        (
+            "mail/enmime-html-only-inline.eml",
+            "",
+            "Test of HTML section",
+        ),
+        (
+            "mail/enmime-html-only-inline.eml",
+            "",
+            "From: James Hillyerd <james@makita.skynet>",
+        ),
+        (
+            "mail/enmime-quoted-printable.eml",
+            "",
+            "Phasellus sit amet arcu",
+        ),
+        (
+            "mail/enmime-qp-utf8-header.eml",
+            "",
+            "Subject: MIME UTF8 Test \u{a2} More Text",
+        ),
         ("mail/enmime-attachment.eml", "", "A text section"),
-        ("mail/cpython-msg_02.eml", "", "Send Ppp mailing list submissions to"),
-        ("mail/cpython-msg_02.eml", "attachment:part4", "Subject: [Ppp] testing #1"),
+        (
+            "mail/cpython-msg_02.eml",
+            "",
+            "Send Ppp mailing list submissions to",
+        ),
+        (
+            "mail/cpython-msg_02.eml",
+            "attachment:part4",
+            "Subject: [Ppp] testing #1",
+        ),
         ("mail/cpython-msg_16.eml", "", "Delivery Notification"),
-        ("mail/spamassassin-sample-nonspam.eml", "", "Subject: TBTF ping for 2001-04-20: Reviving"),
-        ("mail/spamassassin-sample-nonspam.eml", "", "Layer of ash separates morning and evening milk."),
-        ("mail/talon-reply-quotations-share-block.eml", "", "Subject: Re: You've got a new booking inquiry!"),
-        ("mail/talon-reply-quotations-share-block.eml", "", "Hi Katharine.\u{a0} Sounds great."),
+        (
+            "mail/spamassassin-sample-nonspam.eml",
+            "",
+            "Subject: TBTF ping for 2001-04-20: Reviving",
+        ),
+        (
+            "mail/spamassassin-sample-nonspam.eml",
+            "",
+            "Layer of ash separates morning and evening milk.",
+        ),
+        (
+            "mail/talon-reply-quotations-share-block.eml",
+            "",
+            "Subject: Re: You've got a new booking inquiry!",
+        ),
+        (
+            "mail/talon-reply-quotations-share-block.eml",
+            "",
+            "Hi Katharine.\u{a0} Sounds great.",
+        ),
         // The HTML alternative holds more than the plain one: kept as `html`.
-        ("mail/talon-reply-quotations-share-block.eml", "html", "Your place is the home of bespoke dining"),
+        (
+            "mail/talon-reply-quotations-share-block.eml",
+            "html",
+            "Your place is the home of bespoke dining",
+        ),
     ];
     for (file, name, needle) in cases {
         let x = run(file);
         assert_eq!(x.format, Some(Format::Mail), "{file}");
         let text = part(&x, name);
-        assert!(has(text, needle), "{file}#{name}: {needle:?} not in {text:?}");
+        assert!(
+            has(text, needle),
+            "{file}#{name}: {needle:?} not in {text:?}"
+        );
     }
 }
 
@@ -63,7 +114,10 @@ fn html_attachment_is_a_part() {
     // Its content is `<html>` alone: an empty Html part, still listed.
     let x = run("mail/enmime-attachment.eml");
     let p = x.parts.iter().find(|p| p.name == "attachment:test.html");
-    assert_eq!(p.map(|p| (p.format, p.text.as_str())), Some((Format::Html, "")));
+    assert_eq!(
+        p.map(|p| (p.format, p.text.as_str())),
+        Some((Format::Html, ""))
+    );
 }
 
 #[test]
@@ -80,7 +134,10 @@ fn charsets_are_decoded() {
     let body = part(&x, "");
     assert!(body.contains("Subject: Привет"), "{body}");
     assert!(body.contains("Привет мир"), "{body}");
-    assert_eq!(part(&x, "attachment:w.txt").trim(), "\u{201c}quoted\u{201d} café");
+    assert_eq!(
+        part(&x, "attachment:w.txt").trim(),
+        "\u{201c}quoted\u{201d} café"
+    );
     assert_eq!(part(&x, "attachment:l2.txt").trim(), "Łódź");
 }
 
@@ -96,7 +153,10 @@ fn html_alternative_kept_only_when_different() {
     let same = b"From: a@example.com\nTo: b@example.com\nSubject: s\nContent-Type: multipart/alternative; boundary=B\n\n--B\nContent-Type: text/plain\n\nHello there, Amy.\n--B\nContent-Type: text/html\n\n<p>Hello <b>there</b>, Amy.</p>\n--B--\n";
     let x = extract(same, "m.eml", &ExtractLimits::default());
     assert!(x.parts.iter().all(|p| p.name != "html"), "{x:#?}");
-    let differ = String::from_utf8_lossy(same).replace("<b>there</b>, Amy.", "there, Amy. Secret plan <script>x()</script>");
+    let differ = String::from_utf8_lossy(same).replace(
+        "<b>there</b>, Amy.",
+        "there, Amy. Secret plan <script>x()</script>",
+    );
     let x = extract(differ.as_bytes(), "m.eml", &ExtractLimits::default());
     assert_eq!(part(&x, "html"), "Hello there, Amy. Secret plan");
 }
@@ -118,11 +178,31 @@ fn office_and_pdf_fixtures() {
         ("office/declaration.docx", Format::Docx, decl),
         ("office/declaration.odt", Format::Odt, decl),
         ("office/declaration.pdf", Format::Pdf, decl),
-        ("office/budget.xlsx", Format::Xlsx, "Alice Example\t1250.5\tquarterly budget for the west wing renovation"),
-        ("office/budget.ods", Format::Ods, "Alice Example\t1250.5\tquarterly budget for the west wing renovation"),
-        ("office/budget.xls", Format::Xls, "Alice Example\t1250.5\tquarterly budget for the west wing renovation"),
-        ("office/slides.pptx", Format::Pptx, "deriving their just powers from the consent of the governed"),
-        ("office/slides.odp", Format::Odp, "should not be changed for light and transient causes"),
+        (
+            "office/budget.xlsx",
+            Format::Xlsx,
+            "Alice Example\t1250.5\tquarterly budget for the west wing renovation",
+        ),
+        (
+            "office/budget.ods",
+            Format::Ods,
+            "Alice Example\t1250.5\tquarterly budget for the west wing renovation",
+        ),
+        (
+            "office/budget.xls",
+            Format::Xls,
+            "Alice Example\t1250.5\tquarterly budget for the west wing renovation",
+        ),
+        (
+            "office/slides.pptx",
+            Format::Pptx,
+            "deriving their just powers from the consent of the governed",
+        ),
+        (
+            "office/slides.odp",
+            Format::Odp,
+            "should not be changed for light and transient causes",
+        ),
     ];
     for (file, format, needle) in cases {
         let x = run(file);
@@ -142,7 +222,11 @@ fn legacy_doc_is_binary_with_reason() {
     let x = run("office/declaration.doc");
     assert_eq!(x.format, Some(Format::Binary));
     assert!(x.parts.is_empty());
-    assert!(x.skipped[0].reason.contains("no text reader"), "{:?}", x.skipped);
+    assert!(
+        x.skipped[0].reason.contains("no text reader"),
+        "{:?}",
+        x.skipped
+    );
 }
 
 #[test]
@@ -150,12 +234,16 @@ fn html_file() {
     let page = b"<!DOCTYPE html><html><head><title>Memo</title><style>p{color:red}</style></head><body><p>The merger closes on &ldquo;Friday&rdquo;.</p><script>track()</script></body></html>";
     let x = extract(page, "memo.html", &ExtractLimits::default());
     assert_eq!(x.format, Some(Format::Html));
-    assert_eq!(part(&x, ""), "Memo\n\nThe merger closes on \u{201c}Friday\u{201d}.");
+    assert_eq!(
+        part(&x, ""),
+        "Memo\n\nThe merger closes on \u{201c}Friday\u{201d}."
+    );
 }
 
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     for (name, data) in entries {
         w.start_file(*name, opts).unwrap();
         w.write_all(data).unwrap();
@@ -167,7 +255,9 @@ fn base64(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for (i, c) in data.chunks(3).enumerate() {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
         for k in 0..4 {
             if k <= c.len() {
                 out.push(A[(n >> (18 - 6 * k) & 63) as usize] as char);
@@ -194,15 +284,28 @@ fn pdf_in_mail_in_zip() {
         base64(&pdf),
         base64(&inner_zip)
     );
-    let outer = zip_of(&[("mail.eml", mail.as_bytes()), ("notes/readme.txt", b"plain notes")]);
+    let outer = zip_of(&[
+        ("mail.eml", mail.as_bytes()),
+        ("notes/readme.txt", b"plain notes"),
+    ]);
     let x = extract(&outer, "x.zip", &ExtractLimits::default());
     assert_eq!(x.format, Some(Format::Zip));
     assert!(part(&x, "mail.eml").contains("See attached."));
     assert!(has(part(&x, "mail.eml#attachment:a.pdf"), "self-evident"));
-    assert!(has(part(&x, "mail.eml#attachment:more.zip#deep/x.docx"), "self-evident"));
+    assert!(has(
+        part(&x, "mail.eml#attachment:more.zip#deep/x.docx"),
+        "self-evident"
+    ));
     assert_eq!(part(&x, "notes/readme.txt"), "plain notes");
-    let formats: Vec<(&str, Format)> = x.parts.iter().map(|p| (p.name.as_str(), p.format)).collect();
-    assert!(formats.contains(&("mail.eml#attachment:a.pdf", Format::Pdf)), "{formats:?}");
+    let formats: Vec<(&str, Format)> = x
+        .parts
+        .iter()
+        .map(|p| (p.name.as_str(), p.format))
+        .collect();
+    assert!(
+        formats.contains(&("mail.eml#attachment:a.pdf", Format::Pdf)),
+        "{formats:?}"
+    );
     assert!(formats.contains(&("mail.eml", Format::Mail)), "{formats:?}");
     assert!(x.skipped.is_empty(), "{:?}", x.skipped);
 }
@@ -232,7 +335,11 @@ fn gzip_and_tar() {
     let x = extract(&gz(&tar_bytes), "t.tar.gz", &ExtractLimits::default());
     assert_eq!(x.format, Some(Format::Gzip));
     assert_eq!(part(&x, "dir/a.txt"), "tar entry text");
-    let x = extract(&gz(b"gzipped notes"), "notes.txt.gz", &ExtractLimits::default());
+    let x = extract(
+        &gz(b"gzipped notes"),
+        "notes.txt.gz",
+        &ExtractLimits::default(),
+    );
     assert_eq!(part(&x, "notes.txt"), "gzipped notes");
 }
 

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use leakprint::extract::{extract, Extracted, ExtractLimits, Format};
+use leakprint::extract::{extract, ExtractLimits, Extracted, Format};
 use proptest::prelude::*;
 
 fn fixture(path: &str) -> Vec<u8> {
@@ -13,7 +13,8 @@ fn fixture(path: &str) -> Vec<u8> {
 
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     for (name, data) in entries {
         w.start_file(*name, opts).unwrap();
         w.write_all(data).unwrap();
@@ -22,7 +23,10 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 fn reasons(x: &Extracted) -> String {
-    x.skipped.iter().map(|s| format!("{}: {}\n", s.name, s.reason)).collect()
+    x.skipped
+        .iter()
+        .map(|s| format!("{}: {}\n", s.name, s.reason))
+        .collect()
 }
 
 #[test]
@@ -45,7 +49,10 @@ fn bad_base64_is_reported() {
     let x = extract(mail.as_bytes(), "m.eml", &ExtractLimits::default());
     assert!(x.parts[0].text.contains("ok body"));
     let r = reasons(&x);
-    assert!(r.contains("attachment:x.bin") && r.contains("not decodable"), "{x:#?}");
+    assert!(
+        r.contains("attachment:x.bin") && r.contains("not decodable"),
+        "{x:#?}"
+    );
 }
 
 #[test]
@@ -53,7 +60,9 @@ fn thousands_of_nested_multiparts() {
     let depth = 5000;
     let mut mail = String::from("From: a@example.com\nTo: b@example.com\nSubject: deep\n");
     for i in 0..depth {
-        mail.push_str(&format!("Content-Type: multipart/mixed; boundary=b{i}\n\n--b{i}\n"));
+        mail.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=b{i}\n\n--b{i}\n"
+        ));
     }
     mail.push_str("Content-Type: text/plain\n\nat the bottom\n");
     for i in (0..depth).rev() {
@@ -85,7 +94,10 @@ fn zip_bomb_is_refused() {
     let x = extract(&bomb, "bomb.zip", &ExtractLimits::default());
     let r = reasons(&x);
     assert!(r.contains("zeros.txt") && r.contains("max_ratio"), "{r}");
-    assert!(x.parts.iter().any(|p| p.name == "ok.txt" && p.text == "small and fine"));
+    assert!(x
+        .parts
+        .iter()
+        .any(|p| p.name == "ok.txt" && p.text == "small and fine"));
     assert!(x.parts.iter().all(|p| p.name != "zeros.txt"));
 }
 
@@ -100,13 +112,20 @@ fn zip_lying_about_its_size_is_cut() {
         bomb[cd + 24..cd + 28].copy_from_slice(&100u32.to_le_bytes());
     }
     let x = extract(&bomb, "liar.zip", &ExtractLimits::default());
-    assert!(x.parts.iter().all(|p| p.text.len() < 2 << 20), "{:?}", reasons(&x));
+    assert!(
+        x.parts.iter().all(|p| p.text.len() < 2 << 20),
+        "{:?}",
+        reasons(&x)
+    );
     assert!(!x.skipped.is_empty());
 }
 
 #[test]
 fn max_expanded_is_a_total() {
-    let limits = ExtractLimits { max_expanded: 100_000, ..ExtractLimits::default() };
+    let limits = ExtractLimits {
+        max_expanded: 100_000,
+        ..ExtractLimits::default()
+    };
     let block = vec![b'x'; 60_000];
     let z = zip_of(&[("a.txt", &block), ("b.txt", &block)]);
     let x = extract(&z, "z.zip", &limits);
@@ -116,7 +135,10 @@ fn max_expanded_is_a_total() {
 
 #[test]
 fn dotdot_names_are_only_names() {
-    let z = zip_of(&[("../../etc/evil.txt", b"escape attempt"), ("a/#b.txt", b"hash")]);
+    let z = zip_of(&[
+        ("../../etc/evil.txt", b"escape attempt"),
+        ("a/#b.txt", b"hash"),
+    ]);
     let x = extract(&z, "z.zip", &ExtractLimits::default());
     let names: Vec<&str> = x.parts.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["../../etc/evil.txt", "a/%23b.txt"]);
@@ -124,7 +146,10 @@ fn dotdot_names_are_only_names() {
 
 #[test]
 fn encrypted_zip_entry_is_skipped() {
-    let mut z = zip_of(&[("secret.txt", b"the secret plan"), ("open.txt", b"open text")]);
+    let mut z = zip_of(&[
+        ("secret.txt", b"the secret plan"),
+        ("open.txt", b"open text"),
+    ]);
     // Set the "encrypted" bit (general purpose flag bit 0) on the first entry,
     // in its local header and its central directory record.
     z[6] |= 1;
@@ -142,13 +167,19 @@ fn encrypted_zip_entry_is_skipped() {
 fn pdf_with_broken_xref() {
     let pdf = fixture("office/declaration.pdf");
     // Point startxref into nowhere.
-    let s = pdf.windows(9).rposition(|w| w == b"startxref").expect("startxref");
+    let s = pdf
+        .windows(9)
+        .rposition(|w| w == b"startxref")
+        .expect("startxref");
     let mut broken = pdf[..s].to_vec();
     broken.extend_from_slice(b"startxref\n999999999\n%%EOF\n");
     let x = extract(&broken, "b.pdf", &ExtractLimits::default());
     assert_eq!(x.format, Some(Format::Pdf));
     let text: String = x.parts.iter().map(|p| p.text.as_str()).collect();
-    assert!(text.contains("self-evident") || !x.skipped.is_empty(), "{x:#?}");
+    assert!(
+        text.contains("self-evident") || !x.skipped.is_empty(),
+        "{x:#?}"
+    );
     // Cut in half: partial text or a reason.
     let x = extract(&pdf[..pdf.len() / 2], "half.pdf", &ExtractLimits::default());
     assert!(!x.parts.is_empty() || !x.skipped.is_empty(), "{x:#?}");
@@ -157,12 +188,20 @@ fn pdf_with_broken_xref() {
 #[test]
 fn encrypted_pdfs() {
     // Made by LibreOffice with an open password: skipped with the reason.
-    let x = extract(&fixture("office/declaration-password.pdf"), "p.pdf", &ExtractLimits::default());
+    let x = extract(
+        &fixture("office/declaration-password.pdf"),
+        "p.pdf",
+        &ExtractLimits::default(),
+    );
     assert_eq!(x.format, Some(Format::Pdf));
     assert!(x.parts.is_empty());
     assert!(reasons(&x).contains("password"), "{x:#?}");
     // Only a permissions password: readable with the empty user password.
-    let x = extract(&fixture("office/declaration-restricted.pdf"), "r.pdf", &ExtractLimits::default());
+    let x = extract(
+        &fixture("office/declaration-restricted.pdf"),
+        "r.pdf",
+        &ExtractLimits::default(),
+    );
     assert!(x.parts[0].text.contains("self-evident"), "{x:#?}");
 }
 
@@ -171,14 +210,25 @@ fn pdf_with_mangled_trailer() {
     let pdf = fixture("office/declaration.pdf");
     let s = String::from_utf8_lossy(&pdf).replace("trailer", "trailxr");
     let x = extract(s.as_bytes(), "e.pdf", &ExtractLimits::default());
-    assert!(!x.skipped.is_empty() || x.parts.iter().any(|p| p.text.contains("self-evident")), "{x:#?}");
+    assert!(
+        !x.skipped.is_empty() || x.parts.iter().any(|p| p.text.contains("self-evident")),
+        "{x:#?}"
+    );
 }
 
 #[test]
 fn part_limit_is_enforced() {
-    let limits = ExtractLimits { max_parts: 3, ..ExtractLimits::default() };
-    let entries: Vec<(String, Vec<u8>)> = (0..10).map(|i| (format!("{i}.txt"), b"t".to_vec())).collect();
-    let refs: Vec<(&str, &[u8])> = entries.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+    let limits = ExtractLimits {
+        max_parts: 3,
+        ..ExtractLimits::default()
+    };
+    let entries: Vec<(String, Vec<u8>)> = (0..10)
+        .map(|i| (format!("{i}.txt"), b"t".to_vec()))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = entries
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
     let x = extract(&zip_of(&refs), "z.zip", &limits);
     assert_eq!(x.parts.len(), 3);
     assert!(reasons(&x).contains("max_parts"));
@@ -197,7 +247,10 @@ fn depth_limit_on_nested_zips() {
 
 #[test]
 fn text_is_cut_at_max_part_text() {
-    let limits = ExtractLimits { max_part_text: 10, ..ExtractLimits::default() };
+    let limits = ExtractLimits {
+        max_part_text: 10,
+        ..ExtractLimits::default()
+    };
     let x = extract("ééééééééé".as_bytes(), "t.txt", &limits);
     assert_eq!(x.parts[0].text, "ééééé");
     assert!(reasons(&x).contains("max_part_text"));

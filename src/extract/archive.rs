@@ -23,7 +23,13 @@ const RATIO_EXEMPT: u64 = 1 << 20;
 
 fn too_deep(sink: &mut Sink<'_>, name: &str, depth: usize) -> bool {
     if depth + 1 > sink.limits.max_depth {
-        sink.skip(name, format!("nested deeper than max_depth = {}: entries not read", sink.limits.max_depth));
+        sink.skip(
+            name,
+            format!(
+                "nested deeper than max_depth = {}: entries not read",
+                sink.limits.max_depth
+            ),
+        );
         true
     } else {
         false
@@ -33,7 +39,9 @@ fn too_deep(sink: &mut Sink<'_>, name: &str, depth: usize) -> bool {
 /// Most bytes an entry of `compressed` bytes may inflate to, and the reason
 /// named when it goes past.
 fn allowance(sink: &Sink<'_>, compressed: u64) -> (u64, String) {
-    let by_ratio = compressed.saturating_mul(sink.limits.max_ratio).max(RATIO_EXEMPT);
+    let by_ratio = compressed
+        .saturating_mul(sink.limits.max_ratio)
+        .max(RATIO_EXEMPT);
     let budget = sink.expand_budget();
     if by_ratio < budget {
         (
@@ -113,7 +121,13 @@ pub(crate) fn read_zip_entry(
 }
 
 /// A ZIP archive, or an Office document stored as one.
-pub(crate) fn extract_zip(sink: &mut Sink<'_>, bytes: &[u8], name_hint: &str, name: &str, depth: usize) -> Format {
+pub(crate) fn extract_zip(
+    sink: &mut Sink<'_>,
+    bytes: &[u8],
+    name_hint: &str,
+    name: &str,
+    depth: usize,
+) -> Format {
     let mut zip = match ZipArchive::new(Cursor::new(bytes)) {
         Ok(z) => z,
         Err(e) => {
@@ -138,7 +152,10 @@ pub(crate) fn extract_zip(sink: &mut Sink<'_>, bytes: &[u8], name_hint: &str, na
             Ok(f) if f.is_dir() => continue,
             Ok(f) => clean_name(&f.name().unwrap_or_else(|_| format!("entry {i}").into())),
             Err(e) => {
-                sink.skip(&join(name, &format!("entry {i}")), format!("ZIP entry not readable: {e}"));
+                sink.skip(
+                    &join(name, &format!("entry {i}")),
+                    format!("ZIP entry not readable: {e}"),
+                );
                 continue;
             }
         };
@@ -151,7 +168,13 @@ pub(crate) fn extract_zip(sink: &mut Sink<'_>, bytes: &[u8], name_hint: &str, na
 }
 
 /// A gzip stream (all members); a tar inside is read in place.
-pub(crate) fn extract_gzip(sink: &mut Sink<'_>, bytes: &[u8], name_hint: &str, name: &str, depth: usize) -> Format {
+pub(crate) fn extract_gzip(
+    sink: &mut Sink<'_>,
+    bytes: &[u8],
+    name_hint: &str,
+    name: &str,
+    depth: usize,
+) -> Format {
     if too_deep(sink, name, depth) {
         return Format::Gzip;
     }
@@ -166,7 +189,11 @@ pub(crate) fn extract_gzip(sink: &mut Sink<'_>, bytes: &[u8], name_hint: &str, n
     };
     let inner = clean_name(&inner);
     let (limit, why) = allowance(sink, bytes.len() as u64);
-    let data = match read_capped(flate2::read::MultiGzDecoder::new(bytes), limit, bytes.len() as u64 * 4) {
+    let data = match read_capped(
+        flate2::read::MultiGzDecoder::new(bytes),
+        limit,
+        bytes.len() as u64 * 4,
+    ) {
         Ok(Ok(d)) => d,
         Ok(Err(())) => {
             sink.spend(limit);
@@ -212,7 +239,10 @@ fn read_tar(sink: &mut Sink<'_>, bytes: &[u8], name: &str, depth: usize) {
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                sink.skip(name, format!("tar truncated or corrupt, later entries not read: {e}"));
+                sink.skip(
+                    name,
+                    format!("tar truncated or corrupt, later entries not read: {e}"),
+                );
                 break;
             }
         };
@@ -224,7 +254,13 @@ fn read_tar(sink: &mut Sink<'_>, bytes: &[u8], name: &str, depth: usize) {
         let size = entry.size();
         let budget = sink.expand_budget();
         if size > budget {
-            sink.skip(&pname, format!("entry of {size} bytes would pass max_expanded = {}", sink.limits.max_expanded));
+            sink.skip(
+                &pname,
+                format!(
+                    "entry of {size} bytes would pass max_expanded = {}",
+                    sink.limits.max_expanded
+                ),
+            );
             continue;
         }
         match read_capped(&mut entry, budget, size) {

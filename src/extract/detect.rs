@@ -138,7 +138,10 @@ fn is_mbox(bytes: &[u8]) -> bool {
 }
 
 fn next_is_header(bytes: &[u8]) -> bool {
-    let line_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let line_end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
     field_name(&bytes[..line_end]).is_some()
 }
 
@@ -146,7 +149,8 @@ fn next_is_header(bytes: &[u8]) -> bool {
 pub(crate) fn field_name(line: &[u8]) -> Option<&[u8]> {
     let colon = line.iter().position(|&b| b == b':')?;
     let name = &line[..colon];
-    let ok = !name.is_empty() && name.len() <= 76 && name.iter().all(|&b| (b'!'..=b'~').contains(&b));
+    let ok =
+        !name.is_empty() && name.len() <= 76 && name.iter().all(|&b| (b'!'..=b'~').contains(&b));
     ok.then_some(name)
 }
 
@@ -219,7 +223,10 @@ fn is_html(bytes: &[u8], html_name: bool) -> bool {
     if find(&lower, b"<html").is_some() {
         return true;
     }
-    html_name && (find(&lower, b"<p").is_some() || find(&lower, b"<div").is_some() || find(&lower, b"</").is_some())
+    html_name
+        && (find(&lower, b"<p").is_some()
+            || find(&lower, b"<div").is_some()
+            || find(&lower, b"</").is_some())
 }
 
 #[cfg(test)]
@@ -235,14 +242,34 @@ mod tests {
             (b"\x1f\x8b\x08\0", "a.gz", Kind::Gzip),
             (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0", "a.xls", Kind::Ole),
             (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "a.png", Kind::Binary),
-            (b"From alice@example.com Mon Jan  1 00:00:00 2001\nFrom: alice@example.com\n\nhi\n", "box", Kind::Mbox),
-            (b"From the desk of the editor: hello\nmore prose\n", "", Kind::Text),
-            (b"Return-Path: <a@b>\nReceived: from x\n\tby y\nSubject: hi\n\nbody\n", "1.", Kind::Mail),
+            (
+                b"From alice@example.com Mon Jan  1 00:00:00 2001\nFrom: alice@example.com\n\nhi\n",
+                "box",
+                Kind::Mbox,
+            ),
+            (
+                b"From the desk of the editor: hello\nmore prose\n",
+                "",
+                Kind::Text,
+            ),
+            (
+                b"Return-Path: <a@b>\nReceived: from x\n\tby y\nSubject: hi\n\nbody\n",
+                "1.",
+                Kind::Mail,
+            ),
             (b"Subject: hi\n\nbody\n", "note.txt", Kind::Text),
             (b"Subject: hi\n\nbody\n", "note.eml", Kind::Mail),
             (b"From: a@b\r\nTo: c@d\r\n\r\nbody\r\n", "", Kind::Mail),
-            (b"Dear Amy: see below.\nTo: whom it may concern\n\n", "", Kind::Text),
-            (b"  <!DOCTYPE html><html><body>x</body></html>", "", Kind::Html),
+            (
+                b"Dear Amy: see below.\nTo: whom it may concern\n\n",
+                "",
+                Kind::Text,
+            ),
+            (
+                b"  <!DOCTYPE html><html><body>x</body></html>",
+                "",
+                Kind::Html,
+            ),
             (b"<!-- c --><html><p>x", "", Kind::Html),
             (b"<p>hello</p>", "page.html", Kind::Html),
             (b"<p>hello</p>", "page.txt", Kind::Text),
@@ -250,7 +277,12 @@ mod tests {
             (b"", "", Kind::Text),
         ];
         for (bytes, name, want) in cases {
-            assert_eq!(detect(bytes, name), *want, "{:?} {name}", String::from_utf8_lossy(bytes));
+            assert_eq!(
+                detect(bytes, name),
+                *want,
+                "{:?} {name}",
+                String::from_utf8_lossy(bytes)
+            );
         }
     }
 

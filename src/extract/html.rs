@@ -20,10 +20,52 @@ const HIDDEN: &[&str] = &["script", "style", "template", "iframe"];
 
 /// Elements that break lines.
 const BLOCK: &[&str] = &[
-    "address", "article", "aside", "blockquote", "br", "caption", "center", "dd", "details", "dialog", "div", "dl", "dt",
-    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "html",
-    "body", "legend", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "thead", "tfoot",
-    "title", "tr", "ul", "option", "textarea",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "caption",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "html",
+    "body",
+    "legend",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "thead",
+    "tfoot",
+    "title",
+    "tr",
+    "ul",
+    "option",
+    "textarea",
 ];
 
 /// Decode HTML bytes (charset from BOM or `<meta>`) and reduce to text.
@@ -31,7 +73,9 @@ pub(crate) fn html_bytes_to_text(bytes: &[u8]) -> String {
     let head = &bytes[..bytes.len().min(1024)];
     let from_meta = meta_charset(head).and_then(|l| Encoding::for_label(l.as_bytes()));
     let text = if let Some((enc, bom)) = Encoding::for_bom(bytes) {
-        enc.decode_without_bom_handling(&bytes[bom..]).0.into_owned()
+        enc.decode_without_bom_handling(&bytes[bom..])
+            .0
+            .into_owned()
     } else if let Some(enc) = from_meta {
         enc.decode_without_bom_handling(bytes).0.into_owned()
     } else {
@@ -71,7 +115,10 @@ pub fn html_to_text(html: &str) -> String {
     let mut pre = 0usize;
     while i < b.len() {
         if b[i] != b'<' {
-            i = b[i..].iter().position(|&c| c == b'<').map_or(b.len(), |p| i + p);
+            i = b[i..]
+                .iter()
+                .position(|&c| c == b'<')
+                .map_or(b.len(), |p| i + p);
             continue;
         }
         // A tag-like thing starts here; flush the text before it.
@@ -127,7 +174,10 @@ pub fn html_to_text(html: &str) -> String {
             "td" | "th" if closing => out.tab(),
             "br" | "hr" => out.newline(),
             n if BLOCK.contains(&n) => {
-                if matches!(n, "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table" | "blockquote") {
+                if matches!(
+                    n,
+                    "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table" | "blockquote"
+                ) {
                     out.paragraph();
                 } else {
                     out.newline();
@@ -274,9 +324,15 @@ mod tests {
             ("<p>Hello <b>world</b></p><p>Bye</p>", "Hello world\n\nBye"),
             ("a<script>var x = '<p>no</p>';</script>b", "ab"),
             ("a<STYLE type=text/css>p{}</STYLE> b", "a b"),
-            ("caf&eacute; &amp; &#8217;s&nbsp;x &#x41;", "café & \u{2019}s x A"),
+            (
+                "caf&eacute; &amp; &#8217;s&nbsp;x &#x41;",
+                "café & \u{2019}s x A",
+            ),
             ("line<br>next<br/>third", "line\nnext\nthird"),
-            ("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", "a\tb\nc"),
+            (
+                "<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>",
+                "a\tb\nc",
+            ),
             ("<!-- <p>hidden</p> -->shown", "shown"),
             ("<!DOCTYPE html><title>T</title><div>x</div>", "T\nx"),
             ("1 < 2 and 3 > 2", "1 < 2 and 3 > 2"),

@@ -32,7 +32,11 @@ use super::{clean_name, decode_text, extract_into, join, Format};
 /// parsing `Received:` chains cost a tenth of the time on real mail).
 fn parser() -> &'static MessageParser {
     static PARSER: std::sync::OnceLock<MessageParser> = std::sync::OnceLock::new();
-    PARSER.get_or_init(|| MessageParser::new().with_minimal_headers().default_header_ignore())
+    PARSER.get_or_init(|| {
+        MessageParser::new()
+            .with_minimal_headers()
+            .default_header_ignore()
+    })
 }
 
 /// Extract one message whose main part is named `name`.
@@ -91,8 +95,16 @@ fn header_lines(msg: &Message<'_>) -> String {
 fn format_addresses(a: &Address<'_>) -> String {
     let mut out = Vec::new();
     for addr in a.iter() {
-        let name = addr.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
-        let email = addr.address.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        let name = addr
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        let email = addr
+            .address
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
         out.push(match (name, email) {
             (Some(n), Some(e)) => format!("{n} <{e}>"),
             (Some(n), None) => n.to_owned(),
@@ -122,7 +134,9 @@ fn walk(sink: &mut Sink<'_>, msg: &Message<'_>, name: &str, depth: usize) {
     let mut body = header_lines(msg);
     let mut plain = String::new();
     for &id in &msg.text_body {
-        let Some(part) = msg.parts.get(id as usize) else { continue };
+        let Some(part) = msg.parts.get(id as usize) else {
+            continue;
+        };
         let text = match &part.body {
             PartType::Text(t) => {
                 let ct = part.content_type();
@@ -142,7 +156,10 @@ fn walk(sink: &mut Sink<'_>, msg: &Message<'_>, name: &str, depth: usize) {
             _ => continue,
         };
         if part.is_encoding_problem {
-            sink.skip(name, "body not decodable (bad base64 or quoted-printable, or truncated): raw text kept");
+            sink.skip(
+                name,
+                "body not decodable (bad base64 or quoted-printable, or truncated): raw text kept",
+            );
         }
         if !plain.is_empty() && !plain.ends_with('\n') {
             plain.push('\n');
@@ -173,7 +190,9 @@ fn walk(sink: &mut Sink<'_>, msg: &Message<'_>, name: &str, depth: usize) {
         if sink.is_full() {
             return;
         }
-        let Some(part) = msg.parts.get(id as usize) else { continue };
+        let Some(part) = msg.parts.get(id as usize) else {
+            continue;
+        };
         let base = part
             .attachment_name()
             .map(clean_name)
@@ -190,13 +209,20 @@ fn walk(sink: &mut Sink<'_>, msg: &Message<'_>, name: &str, depth: usize) {
             sink.skip(&pname, "attachment not decodable (bad base64 or quoted-printable, or truncated): raw bytes kept");
         }
         let deeper = depth + 1;
-        if !matches!(part.body, PartType::Text(_) | PartType::Html(_) | PartType::Multipart(_))
-            && deeper > sink.limits.max_depth
+        if !matches!(
+            part.body,
+            PartType::Text(_) | PartType::Html(_) | PartType::Multipart(_)
+        ) && deeper > sink.limits.max_depth
         {
-            sink.skip(&pname, format!("nested deeper than max_depth = {}", sink.limits.max_depth));
+            sink.skip(
+                &pname,
+                format!("nested deeper than max_depth = {}", sink.limits.max_depth),
+            );
             continue;
         }
-        let declared_text = part.content_type().is_none_or(|c| c.ctype().eq_ignore_ascii_case("text"));
+        let declared_text = part
+            .content_type()
+            .is_none_or(|c| c.ctype().eq_ignore_ascii_case("text"));
         let base64 = part
             .content_transfer_encoding()
             .is_some_and(|e| e.trim().eq_ignore_ascii_case("base64"));
@@ -285,7 +311,11 @@ pub(crate) fn unflow(text: &str, delsp: bool) -> String {
         }
         let flowed = content.ends_with(' ') && content != "-- ";
         if flowed {
-            out.push_str(if delsp { &content[..content.len() - 1] } else { content });
+            out.push_str(if delsp {
+                &content[..content.len() - 1]
+            } else {
+                content
+            });
             open = Some(depth);
         } else {
             out.push_str(content);
@@ -303,7 +333,10 @@ pub(crate) fn unflow(text: &str, delsp: bool) -> String {
 pub(crate) fn extract_mbox(sink: &mut Sink<'_>, bytes: &[u8], name: &str, depth: usize) {
     let deeper = depth + 1;
     if deeper > sink.limits.max_depth {
-        sink.skip(name, format!("nested deeper than max_depth = {}", sink.limits.max_depth));
+        sink.skip(
+            name,
+            format!("nested deeper than max_depth = {}", sink.limits.max_depth),
+        );
         return;
     }
     for (k, (start, end)) in split_mbox(bytes).into_iter().enumerate() {
@@ -325,11 +358,17 @@ pub(crate) fn split_mbox(bytes: &[u8]) -> Vec<(usize, usize)> {
     let mut pos = 0;
     let mut prev_blank = true;
     while pos < bytes.len() {
-        let end = bytes[pos..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |e| pos + e + 1);
+        let end = bytes[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |e| pos + e + 1);
         let line = &bytes[pos..end];
         let is_sep = line.starts_with(b"From ")
             && (prev_blank || {
-                let next_end = bytes[end..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |e| end + e);
+                let next_end = bytes[end..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |e| end + e);
                 super::detect::field_name(&bytes[end..next_end]).is_some()
             });
         if is_sep {
@@ -380,7 +419,12 @@ mod tests {
             (b"", b""),
         ];
         for (input, want) in cases {
-            assert_eq!(lenient_base64(input), *want, "{:?}", String::from_utf8_lossy(input));
+            assert_eq!(
+                lenient_base64(input),
+                *want,
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
         }
     }
 
@@ -389,7 +433,11 @@ mod tests {
         let cases: &[(&str, bool, &str)] = &[
             ("Hello \nworld\n", false, "Hello world\n"),
             ("Hello \nworld\n", true, "Helloworld\n"),
-            ("> quoted \n> more\nplain\n", false, "> quoted more\nplain\n"),
+            (
+                "> quoted \n> more\nplain\n",
+                false,
+                "> quoted more\nplain\n",
+            ),
             (" From stuffed\n", false, "From stuffed\n"),
             ("sig\n-- \nme\n", false, "sig\n-- \nme\n"),
             ("a \n> b\n", false, "a \n> b\n"),
@@ -414,28 +462,35 @@ mod tests {
     #[test]
     fn mbox_split_oracle() {
         use proptest::prelude::*;
-        let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config::with_cases(64));
+        let mut runner =
+            proptest::test_runner::TestRunner::new(proptest::test_runner::Config::with_cases(64));
         runner
-            .run(&(proptest::collection::vec("[a-zA-Z >]{0,20}", 0..8), 1usize..5), |(lines, n)| {
-                let body: String = lines
-                    .iter()
-                    .filter(|l| !l.starts_with("From "))
-                    .map(|l| format!("{l}\n"))
-                    .collect();
-                let msg = format!("Subject: s\n\n{body}");
-                let mut mbox = String::new();
-                for _ in 0..n {
-                    mbox.push_str("From x@y Mon Jan 1 2001\n");
-                    mbox.push_str(&msg);
-                    mbox.push('\n');
-                }
-                let ranges = split_mbox(mbox.as_bytes());
-                prop_assert_eq!(ranges.len(), n);
-                for (s, e) in ranges {
-                    prop_assert_eq!(&mbox[s..e], format!("{msg}\n"));
-                }
-                Ok(())
-            })
+            .run(
+                &(
+                    proptest::collection::vec("[a-zA-Z >]{0,20}", 0..8),
+                    1usize..5,
+                ),
+                |(lines, n)| {
+                    let body: String = lines
+                        .iter()
+                        .filter(|l| !l.starts_with("From "))
+                        .map(|l| format!("{l}\n"))
+                        .collect();
+                    let msg = format!("Subject: s\n\n{body}");
+                    let mut mbox = String::new();
+                    for _ in 0..n {
+                        mbox.push_str("From x@y Mon Jan 1 2001\n");
+                        mbox.push_str(&msg);
+                        mbox.push('\n');
+                    }
+                    let ranges = split_mbox(mbox.as_bytes());
+                    prop_assert_eq!(ranges.len(), n);
+                    for (s, e) in ranges {
+                        prop_assert_eq!(&mbox[s..e], format!("{msg}\n"));
+                    }
+                    Ok(())
+                },
+            )
             .unwrap();
     }
 }

@@ -82,16 +82,17 @@ fn xml_entry(sink: &mut Sink<'_>, zip: &mut Zip<'_>, entry: &str, part: &str) ->
 pub(crate) fn extract_office(sink: &mut Sink<'_>, zip: &mut Zip<'_>, format: Format, name: &str) {
     let mut text = String::new();
     let mut errors: Vec<String> = Vec::new();
-    let mut add = |sink: &mut Sink<'_>, zip: &mut Zip<'_>, entry: &str, rules: &Rules, text: &mut String| {
-        if let Some(xml) = xml_entry(sink, zip, entry, name) {
-            if !text.is_empty() && !text.ends_with('\n') {
-                text.push('\n');
+    let mut add =
+        |sink: &mut Sink<'_>, zip: &mut Zip<'_>, entry: &str, rules: &Rules, text: &mut String| {
+            if let Some(xml) = xml_entry(sink, zip, entry, name) {
+                if !text.is_empty() && !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                if let Err(e) = xml_text(&xml, rules, text) {
+                    errors.push(format!("{entry}: {e}"));
+                }
             }
-            if let Err(e) = xml_text(&xml, rules, text) {
-                errors.push(format!("{entry}: {e}"));
-            }
-        }
-    };
+        };
     match format {
         Format::Docx => {
             let mut entries = vec![
@@ -132,7 +133,13 @@ pub(crate) fn extract_office(sink: &mut Sink<'_>, zip: &mut Zip<'_>, format: For
         _ => {}
     }
     if !errors.is_empty() {
-        sink.skip(name, format!("malformed XML, text kept up to the error: {}", errors.join("; ")));
+        sink.skip(
+            name,
+            format!(
+                "malformed XML, text kept up to the error: {}",
+                errors.join("; ")
+            ),
+        );
     }
     sink.text(name, format, text);
 }
@@ -251,7 +258,8 @@ fn xml_text(xml: &str, rules: &Rules, out: &mut String) -> Result<(), quick_xml:
                         trim_end_spaces(out);
                         out.push('\t');
                     }
-                } else if is_in(rules.line_after, n) && (inside > 0 || rules.text_in != ODF.text_in) {
+                } else if is_in(rules.line_after, n) && (inside > 0 || rules.text_in != ODF.text_in)
+                {
                     if cells > 0 {
                         out.push(' ');
                     } else {
@@ -360,7 +368,13 @@ fn sheet_text(xml: &str, shared: &[String], out: &mut String) -> Result<(), quic
                 b"c" => {
                     in_c = false;
                     let cell = if kind == "s" {
-                        value.trim().parse::<usize>().ok().and_then(|i| shared.get(i)).cloned().unwrap_or_default()
+                        value
+                            .trim()
+                            .parse::<usize>()
+                            .ok()
+                            .and_then(|i| shared.get(i))
+                            .cloned()
+                            .unwrap_or_default()
                     } else {
                         std::mem::take(&mut value)
                     };
@@ -395,7 +409,12 @@ fn sheet_text(xml: &str, shared: &[String], out: &mut String) -> Result<(), quic
 }
 
 /// An OLE2 compound file: legacy Excel is read, the rest kept as binary.
-pub(crate) fn extract_ole(sink: &mut Sink<'_>, bytes: &[u8], name_hint: &str, name: &str) -> Format {
+pub(crate) fn extract_ole(
+    sink: &mut Sink<'_>,
+    bytes: &[u8],
+    name_hint: &str,
+    name: &str,
+) -> Format {
     let read = catch_unwind(AssertUnwindSafe(|| xls_text(bytes)));
     match read {
         Ok(Ok(text)) => {
@@ -407,7 +426,8 @@ pub(crate) fn extract_ole(sink: &mut Sink<'_>, bytes: &[u8], name_hint: &str, na
             let reason = if lower.ends_with(".xls") {
                 format!("legacy Excel file not readable: {e}")
             } else {
-                "legacy OLE2 document (.doc, .ppt, .msg...): no text reader, kept as binary".to_owned()
+                "legacy OLE2 document (.doc, .ppt, .msg...): no text reader, kept as binary"
+                    .to_owned()
             };
             sink.skip(name, reason);
             sink.binary(name, Format::Binary);

@@ -43,14 +43,15 @@ pub(crate) fn extract_pdf(sink: &mut Sink<'_>, bytes: &[u8], name: &str) {
             return;
         }
     }
-    let pages: Vec<u32> = match catch_unwind(AssertUnwindSafe(|| doc.get_pages().into_keys().collect())) {
-        Ok(p) => p,
-        Err(_) => {
-            sink.skip(name, "PDF parser panicked while listing pages");
-            sink.binary(name, Format::Pdf);
-            return;
-        }
-    };
+    let pages: Vec<u32> =
+        match catch_unwind(AssertUnwindSafe(|| doc.get_pages().into_keys().collect())) {
+            Ok(p) => p,
+            Err(_) => {
+                sink.skip(name, "PDF parser panicked while listing pages");
+                sink.binary(name, Format::Pdf);
+                return;
+            }
+        };
     let mut text = String::new();
     let mut failed: Vec<String> = Vec::new();
     for &page in &pages {
@@ -73,10 +74,19 @@ pub(crate) fn extract_pdf(sink: &mut Sink<'_>, bytes: &[u8], name: &str) {
     if !failed.is_empty() {
         let shown: Vec<&str> = failed.iter().take(5).map(String::as_str).collect();
         let more = failed.len().saturating_sub(shown.len());
-        let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
         sink.skip(
             name,
-            format!("{} of {} PDF pages unreadable ({}{tail})", failed.len(), pages.len(), shown.join("; ")),
+            format!(
+                "{} of {} PDF pages unreadable ({}{tail})",
+                failed.len(),
+                pages.len(),
+                shown.join("; ")
+            ),
         );
     }
     if pages.is_empty() {
