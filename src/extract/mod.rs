@@ -13,12 +13,37 @@
 //! - the output is a pure function of the bytes and the limits (no clock, no
 //!   environment), so that indexes are reproducible.
 //!
-//! This module holds the seam and the plain-text decoder; the container and
-//! document formats live in submodules.
+//! Naming: the main text of a document (text, HTML, PDF, Office file, the
+//! body of a mail) is the part named by the path that reaches it (empty for
+//! the file itself). A mail's main part holds its `Subject:`, `From:`, `To:`,
+//! `Cc:` and `Date:` lines, a blank line, then its text body (HTML bodies
+//! reduced to visible text); an HTML alternative whose visible text differs
+//! from the plain one is the part `html`. Attachments are
+//! `attachment:NAME` (`attachment:partN` when unnamed), mbox messages are
+//! numbered from 1, archive entries keep their stored path (`../` and all:
+//! names are never used to touch the filesystem).
+//!
+//! Nested content without text (an image attachment, a binary archive entry)
+//! is a [`Part`] with [`Format::Binary`] and empty text, so that the manifest
+//! lists it; notes about partial reads (cut text, unreadable PDF pages, bad
+//! base64 kept as raw text) are [`PartSkip`]s named like the part they concern.
+//!
+//! Detection is by content ([`detect`]); the file name only breaks ties.
 
+mod archive;
+pub mod detect;
+mod html;
+mod mail;
+mod office;
+mod pdf;
+mod sink;
 pub mod text;
 
+pub use html::html_to_text;
 pub use text::decode_text;
+
+use detect::Kind;
+use sink::Sink;
 
 /// What a file (or a part inside it) was recognised as.
 #[non_exhaustive]
@@ -28,22 +53,82 @@ pub enum Format {
     Text,
     /// Anything without extractable text: only chunks and blake3 are kept.
     Binary,
+    /// One RFC 5322 message (`.eml`, a maildir file), MIME included.
+    Mail,
+    /// An mbox mailbox: messages separated by `From ` lines.
+    Mbox,
+    /// An HTML page (visible text only).
+    Html,
+    /// A PDF document.
+    Pdf,
+    /// Office Open XML word processing (`.docx`).
+    Docx,
+    /// Office Open XML spreadsheet (`.xlsx`).
+    Xlsx,
+    /// Office Open XML presentation (`.pptx`).
+    Pptx,
+    /// OpenDocument text (`.odt`).
+    Odt,
+    /// OpenDocument spreadsheet (`.ods`).
+    Ods,
+    /// OpenDocument presentation (`.odp`).
+    Odp,
+    /// Legacy binary Excel workbook (`.xls`).
+    Xls,
+    /// A ZIP archive (other than an Office document).
+    Zip,
+    /// A tar archive.
+    Tar,
+    /// A gzip stream.
+    Gzip,
 }
 
 impl Format {
+    /// Every format, in declaration order.
+    pub const ALL: [Format; 16] = [
+        Format::Text,
+        Format::Binary,
+        Format::Mail,
+        Format::Mbox,
+        Format::Html,
+        Format::Pdf,
+        Format::Docx,
+        Format::Xlsx,
+        Format::Pptx,
+        Format::Odt,
+        Format::Ods,
+        Format::Odp,
+        Format::Xls,
+        Format::Zip,
+        Format::Tar,
+        Format::Gzip,
+    ];
+
     /// A short lowercase name, as written into the manifest.
     pub fn name(self) -> &'static str {
         match self {
             Format::Text => "text",
             Format::Binary => "binary",
+            Format::Mail => "mail",
+            Format::Mbox => "mbox",
+            Format::Html => "html",
+            Format::Pdf => "pdf",
+            Format::Docx => "docx",
+            Format::Xlsx => "xlsx",
+            Format::Pptx => "pptx",
+            Format::Odt => "odt",
+            Format::Ods => "ods",
+            Format::Odp => "odp",
+            Format::Xls => "xls",
+            Format::Zip => "zip",
+            Format::Tar => "tar",
+            Format::Gzip => "gzip",
         }
     }
 
     /// The format with this [`Format::name`], if any.
     pub fn from_name(name: &str) -> Option<Format> {
-        [Format::Text, Format::Binary]
-            .into_iter()
-            .find(|f| f.name() == name)
+        Format::ALL.into_iter().find(|f| f.name() == name)
     }
 }
 
@@ -111,31 +196,68 @@ pub struct Extracted {
 /// `name_hint` is the file name (used only as a hint: detection is by
 /// content). Never panics; bad input ends up in [`Extracted::skipped`].
 pub fn extract(bytes: &[u8], name_hint: &str, limits: &ExtractLimits) -> Extracted {
-    let _ = name_hint;
-    let mut out = Extracted::default();
-    match decode_text(bytes) {
-        Some(mut text) => {
-            if text.len() > limits.max_part_text {
-                let cut = floor_char_boundary(&text, limits.max_part_text);
-                text.truncate(cut);
-                out.skipped.push(PartSkip {
-                    name: String::new(),
-                    reason: format!(
-                        "text cut at {cut} bytes (limit max_part_text = {})",
-                        limits.max_part_text
-                    ),
-                });
-            }
-            out.format = Some(Format::Text);
-            out.parts.push(Part {
-                name: String::new(),
-                format: Format::Text,
-                text,
-            });
-        }
-        None => out.format = Some(Format::Binary),
+    let mut sink = Sink::new(limits);
+    let format = extract_into(&mut sink, bytes, name_hint, "", 0);
+    sink.finish(format)
+}
+
+/// Join a container's part name and a child's name with `#`.
+pub(crate) fn join(prefix: &str, child: &str) -> String {
+    if prefix.is_empty() {
+        child.to_owned()
+    } else {
+        format!("{prefix}#{child}")
     }
-    out
+}
+
+/// Extract one blob (the file, an attachment, an archive entry) whose part
+/// name is `name` at container depth `depth`, and return its format.
+pub(crate) fn extract_into(
+    sink: &mut Sink<'_>,
+    bytes: &[u8],
+    name_hint: &str,
+    name: &str,
+    depth: usize,
+) -> Format {
+    match detect::detect(bytes, name_hint) {
+        Kind::Text => match decode_text(bytes) {
+            Some(text) => {
+                sink.text(name, Format::Text, text);
+                Format::Text
+            }
+            None => {
+                sink.binary(name, Format::Binary);
+                Format::Binary
+            }
+        },
+        Kind::Binary => {
+            sink.binary(name, Format::Binary);
+            Format::Binary
+        }
+        Kind::Html => {
+            sink.text(name, Format::Html, html::html_bytes_to_text(bytes));
+            Format::Html
+        }
+        Kind::Mail => {
+            mail::extract_mail(sink, bytes, name, depth);
+            Format::Mail
+        }
+        Kind::Mbox => {
+            mail::extract_mbox(sink, bytes, name, depth);
+            Format::Mbox
+        }
+        Kind::Pdf => {
+            pdf::extract_pdf(sink, bytes, name);
+            Format::Pdf
+        }
+        Kind::Zip => archive::extract_zip(sink, bytes, name_hint, name, depth),
+        Kind::Gzip => archive::extract_gzip(sink, bytes, name_hint, name, depth),
+        Kind::Tar => {
+            archive::extract_tar(sink, bytes, name, depth);
+            Format::Tar
+        }
+        Kind::Ole => office::extract_ole(sink, bytes, name_hint, name),
+    }
 }
 
 /// The largest char boundary of `s` at or below `i`.
@@ -148,4 +270,18 @@ pub(crate) fn floor_char_boundary(s: &str, i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+/// A name from outside (attachment, archive entry) made safe as a part name
+/// component: `#` (the separator) becomes `%23`, control characters `?`.
+pub(crate) fn clean_name(raw: &str) -> String {
+    let mut s = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            '#' => s.push_str("%23"),
+            c if c.is_control() => s.push('?'),
+            c => s.push(c),
+        }
+    }
+    s
 }

@@ -60,6 +60,12 @@ fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
     }
 }
 
+/// Would [`decode_text`] refuse these bytes? (No BOM, not UTF-16, and
+/// binary by [`looks_binary`].)
+pub(crate) fn looks_binary_head(bytes: &[u8]) -> bool {
+    Encoding::for_bom(bytes).is_none() && sniff_utf16(bytes).is_none() && looks_binary(bytes)
+}
+
 /// Binary: a NUL in the head, or more than 10% control bytes other than
 /// whitespace, form feed and escape.
 fn looks_binary(bytes: &[u8]) -> bool {

@@ -696,7 +696,7 @@ impl Indexer {
             .into_iter()
             .map(|p| part_result(p.name, p.format, p.text, params))
             .collect();
-        let status = if parts.is_empty() {
+        let status = if parts.iter().all(|p| p.text.is_empty()) {
             FileStatus::Binary
         } else {
             FileStatus::Indexed
@@ -1068,7 +1068,14 @@ impl SegState {
             rec[12] = encode_format(p.format);
             rec[32..36].copy_from_slice(&(self.norm_total as u32).to_le_bytes());
             let first_ck = self.checkpoint_count;
-            match self.dedupe.get(&p.text_hash).copied() {
+            // Empty texts (binary parts inside containers) are not
+            // deduplicated: they are all equal and say nothing.
+            let dup = if p.text.is_empty() {
+                None
+            } else {
+                self.dedupe.get(&p.text_hash).copied()
+            };
+            match dup {
                 Some(orig) => {
                     summary.duplicate_parts += 1;
                     let o = &self.parts[orig as usize];

@@ -341,7 +341,10 @@ pub struct Totals {
 
 /// The formats this version can write, in code order. A format's code in
 /// the tables is its position here; new formats are only ever appended.
-pub(crate) const FORMAT_NAMES: &[&str] = &["text", "binary"];
+pub(crate) const FORMAT_NAMES: &[&str] = &[
+    "text", "binary", "mail", "mbox", "html", "pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp",
+    "xls", "zip", "tar", "gzip",
+];
 
 /// The table code of a format.
 pub(crate) fn format_code(f: Format) -> u8 {
@@ -356,4 +359,18 @@ pub(crate) fn format_from_code(c: u8) -> Option<Format> {
     FORMAT_NAMES
         .get(c as usize)
         .and_then(|n| Format::from_name(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_has_a_table_code() {
+        for f in Format::ALL {
+            let c = format_code(f);
+            assert_ne!(c, u8::MAX, "{} has no code", f.name());
+            assert_eq!(format_from_code(c), Some(f));
+        }
+    }
 }
