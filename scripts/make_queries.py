@@ -144,9 +144,9 @@ def oneline(q: str) -> str:
 # ---------------------------------------------------------------- sets
 
 
-def make_exact(rng, pk: Picker):
+def make_exact(rng, pk: Picker, n_exact: int = N_EXACT):
     out = []
-    for i in range(N_EXACT):
+    for i in range(n_exact):
         two = rng.random() < 0.15
         picks = []
         for _ in range(2 if two else 1):
@@ -168,7 +168,7 @@ def make_exact(rng, pk: Picker):
     return out
 
 
-def make_edited(rng, pk: Picker):
+def make_edited(rng, pk: Picker, n_each: int = N_EDITED_EACH):
     out = []
 
     def add(kind, text, spans, nl):
@@ -178,7 +178,7 @@ def make_edited(rng, pk: Picker):
     for kind in ["case", "curly_quotes", "no_linebreaks", "word_changed", "word_dropped",
                  "ellipsis_join", "truncated", "emoji", "hashtags_links"]:
         n = 0
-        while n < N_EDITED_EACH:
+        while n < n_each:
             if kind == "curly_quotes":
                 d, s, e = pk.passage(40, 280, must_contain="'\"")
             elif kind == "no_linebreaks":
