@@ -395,7 +395,11 @@ def main() -> None:
           f"{c_gen:.1f}s CPU = {total / 1e6 / max(c_gen, 1e-9):.0f} MB per CPU-second", flush=True)
 
     qrng = random.Random(a.seed + 1)
-    pk = Picker(qrng, planted, None)
+    # quotes must be unique among the planted blocks and absent from every
+    # fragment the generator draws from (so no generated text repeats them)
+    blocks_norm = "\x00".join(normalize(b) for b in blocks[:bi])
+    frags_norm = "\x00".join(normalize(f) for f in set(S) | set(M) | set(E))
+    pk = Picker(qrng, planted, blocks_norm, frags_norm)
     qdir = os.path.join(a.out, "queries")
     os.makedirs(qdir, exist_ok=True)
     sets = {"exact.jsonl": mq.make_exact(qrng, pk, a.exact),

@@ -112,7 +112,11 @@ class Doc:
 
 
 class Picker:
-    def __init__(self, rng: random.Random, docs: list[Doc], corpus_norm: str | None):
+    def __init__(self, rng: random.Random, docs: list[Doc], corpus_norm: str | None,
+                 forbid_norm: str | None = None):
+        """corpus_norm: normalized text of everything a quote must be unique in
+        (None: no check); forbid_norm: normalized text a quote must not occur in."""
+        self.forbid_norm = forbid_norm
         self.rng = rng
         self.docs = [d for d in docs if d.paras]
         # synthetic mails hold ~10% of the quotable text: weigh them x3 so ~25% of quotes come from mail
@@ -122,9 +126,11 @@ class Picker:
         self.used: set[tuple[str, int]] = set()
 
     def unique(self, s: str) -> bool:
+        n = normalize(s)
+        if self.forbid_norm is not None and n in self.forbid_norm:
+            return False
         if self.corpus_norm is None:
             return True
-        n = normalize(s)
         i = self.corpus_norm.find(n)
         return i >= 0 and self.corpus_norm.find(n, i + 1) < 0
 
