@@ -168,14 +168,37 @@ fn report(s: &BuildSummary, quiet: bool, json: bool) -> anyhow::Result<()> {
     if !s.skipped.is_empty() {
         let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
         for (path, reason) in &s.skipped {
-            let key = reason.split(": ").next().unwrap_or(reason).to_string();
+            let key = mask_numbers(reason);
             groups.entry(key).or_default().push(path);
         }
-        eprintln!("files skipped or read in part, by reason (details: leakprint info --files):");
+        eprintln!("skipped or read in part, by reason (details: leakprint info --files):");
         for (reason, paths) in groups {
             let example = paths.first().copied().unwrap_or("");
             eprintln!("  {:>6}  {reason}  (e.g. {example})", paths.len());
         }
     }
     Ok(())
+}
+
+/// Sizes and offsets (runs of 3 or more digits) vary between files with the
+/// same reason; mask them so that such reasons group together.
+fn mask_numbers(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut digits = String::new();
+    for c in reason.chars().chain(std::iter::once('\0')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if digits.len() >= 3 {
+            out.push('N');
+        } else {
+            out.push_str(&digits);
+        }
+        digits.clear();
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -302,6 +302,8 @@ struct FileResult {
     status: FileStatus,
     format: Option<Format>,
     reason: String,
+    /// `(part name, reason)` of everything skipped or cut; joined into `reason`.
+    notes: Vec<(String, String)>,
     parts: Vec<PartResult>,
     chunks: Vec<Chunk>,
 }
@@ -668,6 +670,13 @@ impl Indexer {
                     "larger than the text limit of {} bytes: chunks only",
                     self.cfg.max_file
                 ),
+                notes: vec![(
+                    String::new(),
+                    format!(
+                        "larger than the text limit of {} bytes: chunks only",
+                        self.cfg.max_file
+                    ),
+                )],
                 parts: Vec::new(),
                 chunks,
             },
@@ -679,14 +688,15 @@ impl Indexer {
         let blake3 = *blake3::hash(bytes).as_bytes();
         let name = display.rsplit('/').next().unwrap_or(&display).to_string();
         let ex = extract::extract(bytes, &name, &self.cfg.limits);
-        let reason = ex
-            .skipped
+        let notes: Vec<(String, String)> =
+            ex.skipped.into_iter().map(|s| (s.name, s.reason)).collect();
+        let reason = notes
             .iter()
-            .map(|s| {
-                if s.name.is_empty() {
-                    s.reason.clone()
+            .map(|(name, reason)| {
+                if name.is_empty() {
+                    reason.clone()
                 } else {
-                    format!("{}: {}", s.name, s.reason)
+                    format!("{name}: {reason}")
                 }
             })
             .collect::<Vec<_>>()
@@ -708,6 +718,7 @@ impl Indexer {
             status,
             format: Some(ex.format.unwrap_or(Format::Binary)),
             reason,
+            notes,
             parts,
             chunks,
         }
@@ -734,6 +745,11 @@ impl Indexer {
             status: info.status,
             format: info.format,
             reason: info.reason.to_string(),
+            notes: if info.reason.is_empty() {
+                Vec::new()
+            } else {
+                vec![(String::new(), info.reason.to_string())]
+            },
             parts,
             chunks,
         })
@@ -806,6 +822,7 @@ impl FileResult {
             blake3: [0; 32],
             status: FileStatus::Skipped,
             format: None,
+            notes: vec![(String::new(), reason.clone())],
             reason,
             parts: Vec::new(),
             chunks: Vec::new(),
@@ -1048,8 +1065,13 @@ impl SegState {
             FileStatus::Binary => summary.binary += 1,
             FileStatus::Skipped => summary.skipped_files += 1,
         }
-        if !r.reason.is_empty() {
-            summary.skipped.push((r.display.clone(), r.reason.clone()));
+        for (name, reason) in &r.notes {
+            let at = if name.is_empty() {
+                r.display.clone()
+            } else {
+                format!("{}#{name}", r.display)
+            };
+            summary.skipped.push((at, reason.clone()));
         }
         let first_part = self.part_count;
         let mut text_bytes = 0u64;
