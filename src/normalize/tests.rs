@@ -87,7 +87,10 @@ fn table_of_cases() {
         ("\u{915}\u{93E}", "\u{915}\u{93E}"),
         ("\u{915}\u{941}", "\u{915}"),
         // Arabic harakat (Mn) dropped
-        ("\u{643}\u{64E}\u{62A}\u{64E}\u{628}\u{64E}", "\u{643}\u{62A}\u{628}"),
+        (
+            "\u{643}\u{64E}\u{62A}\u{64E}\u{628}\u{64E}",
+            "\u{643}\u{62A}\u{628}",
+        ),
     ];
     for &(input, expected) in cases {
         assert_eq!(norm(input), expected, "input {input:?}");
@@ -143,7 +146,12 @@ fn every_output_char_is_a_fixed_point() {
             }
         }
     }
-    assert!(bad.is_empty(), "{} bad, first: {:?}", bad.len(), &bad[..bad.len().min(10)]);
+    assert!(
+        bad.is_empty(),
+        "{} bad, first: {:?}",
+        bad.len(),
+        &bad[..bad.len().min(10)]
+    );
 }
 
 #[test]
@@ -151,7 +159,10 @@ fn cache_survives_collisions_and_long_outputs() {
     // Many distinct non-ASCII chars (forcing slot replacement) and chars
     // whose output is longer than a slot holds.
     let mut src = String::new();
-    for c in (0x400u32..0x4FF).chain(0x4E00..0x5200).filter_map(char::from_u32) {
+    for c in (0x400u32..0x4FF)
+        .chain(0x4E00..0x5200)
+        .filter_map(char::from_u32)
+    {
         src.push(c);
     }
     src.push_str("\u{FDFA}\u{3392}\u{337F}\u{FDFA}");
@@ -171,7 +182,10 @@ fn source_span_examples() {
     // the second byte of the ligature's expansion maps to the ligature
     assert_eq!(&src[n.source_span(src, 11..12)], "\u{FB01}");
     // clamping and empty ranges
-    assert_eq!(n.source_span(src, 11..99), n.source_span(src, 11..n.text.len()));
+    assert_eq!(
+        n.source_span(src, 11..99),
+        n.source_span(src, 11..n.text.len())
+    );
     assert_eq!(n.source_span(src, 3..3), 5..5);
     assert_eq!(n.source_span(src, 99..120), src.len()..src.len());
 }
