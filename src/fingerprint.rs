@@ -143,27 +143,93 @@ impl KgramHasher {
 
     /// Appends the hash of every k-gram of `norm` to `out` (nothing if
     /// `norm.len() < k` or `k == 0`).
+    ///
+    /// The rolling update is a multiply-add chain (4 cycles a byte on
+    /// current x86), so long inputs are split in two halves rolled in the
+    /// same loop: two independent chains, twice the throughput.
     pub fn hashes_into(&self, norm: &[u8], out: &mut Vec<u64>) {
         let k = self.k;
         if k == 0 || norm.len() < k {
             return;
         }
-        let t = &self.table;
-        let o = &self.outgoing;
-        let mut raw = norm[..k].iter().fold(0u64, |raw, &b| {
-            raw.wrapping_mul(BASE).wrapping_add(t[usize::from(b)])
-        });
-        out.reserve(norm.len() - k + 1);
-        out.push(mix(raw));
-        // `zip` of two slices is exact-size: `extend` reserves once and
-        // writes without per-element capacity checks.
-        out.extend(norm[k..].iter().zip(norm).map(|(&incoming, &leaving)| {
-            let delta = t[usize::from(incoming)].wrapping_sub(o[usize::from(leaving)]);
-            raw = raw.wrapping_mul(BASE).wrapping_add(delta);
-            mix(raw)
-        }));
+        let m = norm.len() - k + 1;
+        let start = out.len();
+        out.resize(start + m, 0);
+        let dst = &mut out[start..];
+        if m < TWO_LANES_FROM {
+            self.roll(norm, dst);
+            return;
+        }
+        let half = m / 2;
+        let (da, db) = dst.split_at_mut(half);
+        self.roll2(&norm[..half + k - 1], da, &norm[half..], db);
+    }
+
+    /// `raw` of the first k-gram of `text` (`text.len() >= k`).
+    #[inline(always)]
+    fn raw_of(&self, text: &[u8]) -> u64 {
+        text[..self.k].iter().fold(0u64, |raw, &b| {
+            raw.wrapping_mul(BASE)
+                .wrapping_add(self.table[usize::from(b)])
+        })
+    }
+
+    /// One rolling step: the k-gram after the one of `raw`, with byte
+    /// `incoming` entering and `leaving` dropping out.
+    #[inline(always)]
+    fn step(&self, raw: u64, incoming: u8, leaving: u8) -> u64 {
+        let delta =
+            self.table[usize::from(incoming)].wrapping_sub(self.outgoing[usize::from(leaving)]);
+        raw.wrapping_mul(BASE).wrapping_add(delta)
+    }
+
+    /// Hashes of all k-grams of `text` into `dst` (`dst.len() ==
+    /// text.len() - k + 1 >= 1`), one chain.
+    fn roll(&self, text: &[u8], dst: &mut [u64]) {
+        let k = self.k;
+        let mut raw = self.raw_of(text);
+        let Some((first, rest)) = dst.split_first_mut() else {
+            return;
+        };
+        *first = mix(raw);
+        for ((d, &incoming), &leaving) in rest.iter_mut().zip(&text[k..]).zip(text) {
+            raw = self.step(raw, incoming, leaving);
+            *d = mix(raw);
+        }
+    }
+
+    /// [`Self::roll`] of `ta` into `da` and of `tb` into `db` in one loop
+    /// (`db.len() >= da.len() >= 1`).
+    fn roll2(&self, ta: &[u8], da: &mut [u64], tb: &[u8], db: &mut [u64]) {
+        let k = self.k;
+        let common = da.len();
+        let (mut ra, mut rb) = (self.raw_of(ta), self.raw_of(tb));
+        let (Some((fa, rest_a)), Some((fb, rest_b))) = (da.split_first_mut(), db.split_first_mut())
+        else {
+            return;
+        };
+        *fa = mix(ra);
+        *fb = mix(rb);
+        let (rest_b, tail_b) = rest_b.split_at_mut(common - 1);
+        let lane_a = rest_a.iter_mut().zip(&ta[k..]).zip(ta);
+        let lane_b = rest_b.iter_mut().zip(&tb[k..]).zip(tb);
+        for (((da, &ia), &la), ((db, &ib), &lb)) in lane_a.zip(lane_b) {
+            ra = self.step(ra, ia, la);
+            rb = self.step(rb, ib, lb);
+            *da = mix(ra);
+            *db = mix(rb);
+        }
+        // Lane b may be one longer.
+        for (j, d) in tail_b.iter_mut().enumerate() {
+            let p = common + j;
+            rb = self.step(rb, tb[p + k - 1], tb[p - 1]);
+            *d = mix(rb);
+        }
     }
 }
+
+/// Inputs with fewer k-grams than this are rolled in one chain.
+const TWO_LANES_FROM: usize = 64;
 
 /// The cheap bijective finalizer applied to every raw Rabin-Karp value.
 #[inline(always)]
@@ -187,7 +253,7 @@ thread_local! {
 
 /// Runs `f` with this thread's hasher for `(k, seed)`, building it if the
 /// last one used had other parameters.
-fn with_hasher<R>(k: usize, seed: u64, f: impl FnOnce(&KgramHasher) -> R) -> R {
+pub(crate) fn with_hasher<R>(k: usize, seed: u64, f: impl FnOnce(&KgramHasher) -> R) -> R {
     HASHER.with(|cell| match cell.try_borrow_mut() {
         Ok(mut slot) => {
             if !matches!(&*slot, Some(h) if h.k == k && h.seed == seed) {

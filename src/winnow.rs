@@ -32,8 +32,7 @@
 //! Positions are `u32`: hashes beyond the first 2^32 are ignored (callers
 //! fingerprint texts part by part, each far below 4 GiB).
 
-use crate::fingerprint::kgram_hashes;
-use std::cell::RefCell;
+use crate::fingerprint::with_hasher;
 
 /// Largest number of hashes looked at (positions are `u32`).
 const MAX_HASHES: usize = u32::MAX as usize + 1;
@@ -54,37 +53,112 @@ pub fn winnow(hashes: &[u64], w: usize, out: &mut Vec<(u64, u32)>) {
         return;
     }
     out.reserve(2 * n / (w + 1) + 1);
-    let mut min_pos = rightmost_min(&hashes[..w]);
-    let mut min_val = hashes[min_pos];
-    out.push((min_val, min_pos as u32));
-    for (r, &h) in hashes.iter().enumerate().skip(w) {
-        if h < min_val {
-            // Strictly smaller than everything else in the window.
-            min_pos = r;
-            min_val = h;
-            out.push((h, r as u32));
-        } else if min_pos + w <= r {
-            // The selection left the window: rescan it.
-            let lo = r + 1 - w;
-            min_pos = lo + rightmost_min(&hashes[lo..=r]);
-            min_val = hashes[min_pos];
-            out.push((min_val, min_pos as u32));
+    let mut sel = Selection::first(hashes, w, out);
+    sel.advance_from(hashes, 0, w, w, out);
+}
+
+/// The current selection of a streaming winnower: position (global) and
+/// value of the minimum of the last window.
+#[derive(Debug, Clone, Copy)]
+struct Selection {
+    pos: usize,
+    val: u64,
+}
+
+impl Selection {
+    /// Selects in the first window, `hashes[..w]` (positions from 0).
+    fn first(hashes: &[u64], w: usize, out: &mut Vec<(u64, u32)>) -> Self {
+        let pos = rightmost_min(&hashes[..w]);
+        let val = hashes[pos];
+        out.push((val, pos as u32));
+        Selection { pos, val }
+    }
+
+    /// Slides the window to end at each index `from..buf.len()` of `buf`,
+    /// where `buf[i]` is the hash at position `base + i`. Needs
+    /// `from >= w - 1` (each window `buf[i + 1 - w..=i]` lies in `buf`) and
+    /// the windows ending before `from` already processed.
+    #[inline]
+    fn advance_from(
+        &mut self,
+        buf: &[u64],
+        base: usize,
+        w: usize,
+        from: usize,
+        out: &mut Vec<(u64, u32)>,
+    ) {
+        let Selection { mut pos, mut val } = *self;
+        let n = buf.len();
+        let mut i = from;
+        while i < n {
+            // The window ending at buffer index `expire` is the first one
+            // without the current selection. Until then only a strictly
+            // smaller hash changes the selection: search for one. (The
+            // selection lies in the last window, which starts at or after
+            // `base - 1`, so `pos + w - base` does not underflow.)
+            let expire = pos + w - base;
+            let limit = (expire + 1).min(n);
+            match first_below(&buf[i..limit], val) {
+                Some(j) => {
+                    // Strictly smaller than everything else in its window.
+                    i += j;
+                    pos = base + i;
+                    val = buf[i];
+                    out.push((val, pos as u32));
+                    i += 1;
+                }
+                None if expire < n => {
+                    // The selection left the window: rescan it.
+                    let lo = expire + 1 - w;
+                    let at = lo + rightmost_min(&buf[lo..=expire]);
+                    pos = base + at;
+                    val = buf[at];
+                    out.push((val, pos as u32));
+                    i = expire + 1;
+                }
+                None => break,
+            }
         }
+        *self = Selection { pos, val };
     }
 }
 
-/// Index of the rightmost minimum of a non-empty slice (0 if empty).
+/// Index of the rightmost minimum of a slice (0 if empty): the minimum by
+/// four independent lanes (no loop-carried compare chain), then its
+/// rightmost occurrence.
 #[inline]
 fn rightmost_min(s: &[u64]) -> usize {
-    let mut best = u64::MAX;
-    let mut at = 0;
-    for (i, &h) in s.iter().enumerate() {
-        if h <= best {
-            best = h;
-            at = i;
+    let mut lanes = [u64::MAX; 4];
+    let mut quads = s.chunks_exact(4);
+    for q in &mut quads {
+        for (l, &h) in lanes.iter_mut().zip(q) {
+            *l = (*l).min(h);
         }
     }
-    at
+    let m = quads
+        .remainder()
+        .iter()
+        .fold(lanes.into_iter().fold(u64::MAX, u64::min), |a, &h| a.min(h));
+    s.iter().rposition(|&h| h == m).unwrap_or(0)
+}
+
+/// Offset in `s` of the first hash strictly below `val`: four compares per
+/// branch.
+#[inline]
+fn first_below(s: &[u64], val: u64) -> Option<usize> {
+    let mut quads = s.chunks_exact(4);
+    let mut off = 0;
+    for q in &mut quads {
+        if (q[0] < val) | (q[1] < val) | (q[2] < val) | (q[3] < val) {
+            return q.iter().position(|&h| h < val).map(|j| off + j);
+        }
+        off += 4;
+    }
+    quads
+        .remainder()
+        .iter()
+        .position(|&h| h < val)
+        .map(|j| off + j)
 }
 
 /// Oracle for [`winnow`]: examines each window from scratch.
@@ -118,28 +192,59 @@ pub fn winnow_naive(hashes: &[u64], w: usize) -> Vec<(u64, u32)> {
     out
 }
 
-thread_local! {
-    static SCRATCH: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Scratch buffers larger than this are freed after use.
-const SCRATCH_KEEP: usize = 1 << 20;
+/// Hashes computed and winnowed per step by [`fingerprints`]: the buffer
+/// (`w - 1 + BLOCK_HASHES` hashes) stays in the first-level caches.
+const BLOCK_HASHES: usize = 4096;
 
 /// Fingerprints of normalized bytes: `winnow(kgram_hashes(norm, k, seed), w)`,
-/// appended to `out`.
+/// appended to `out`, computed block by block so that the hashes never go
+/// to memory.
 pub fn fingerprints(norm: &[u8], k: usize, w: usize, seed: u64, out: &mut Vec<(u64, u32)>) {
-    let mut hashes = SCRATCH
-        .with(|s| s.try_borrow_mut().map(|mut v| std::mem::take(&mut *v)))
-        .unwrap_or_default();
-    kgram_hashes(norm, k, seed, &mut hashes);
-    winnow(&hashes, w, out);
-    if hashes.capacity() <= SCRATCH_KEEP {
-        SCRATCH.with(|s| {
-            if let Ok(mut v) = s.try_borrow_mut() {
-                *v = hashes;
-            }
-        });
+    fingerprints_in_blocks(norm, k, w, seed, BLOCK_HASHES, out);
+}
+
+/// [`fingerprints`] with `block` hashes per step (tests use small blocks).
+fn fingerprints_in_blocks(
+    norm: &[u8],
+    k: usize,
+    w: usize,
+    seed: u64,
+    block: usize,
+    out: &mut Vec<(u64, u32)>,
+) {
+    if k == 0 || norm.len() < k {
+        return;
     }
+    let w = w.max(1);
+    let m = (norm.len() - k + 1).min(MAX_HASHES);
+    with_hasher(k, seed, |hasher| {
+        let block = block.max(w);
+        let mut buf = Vec::with_capacity(m.min(w - 1 + block));
+        let first = m.min(block);
+        hasher.hashes_into(&norm[..first + k - 1], &mut buf);
+        if m <= w {
+            winnow(&buf, w, out);
+            return;
+        }
+        out.reserve(2 * m / (w + 1) + 1);
+        let mut sel = Selection::first(&buf, w, out);
+        // Windows end at positions w..first of this first block.
+        sel.advance_from(&buf, 0, w, w, out);
+        let mut base = 0;
+        let mut next = first;
+        while next < m {
+            // Keep the last w - 1 hashes: the next windows reach back to them.
+            let drop = buf.len() - (w - 1);
+            buf.copy_within(drop.., 0);
+            buf.truncate(w - 1);
+            base += drop;
+            let count = (m - next).min(block);
+            hasher.hashes_into(&norm[next..next + count + k - 1], &mut buf);
+            // Window ends at buf index w - 1 .. ; index w - 1 is `next`.
+            sel.advance_from(&buf, base, w, w - 1, out);
+            next += count;
+        }
+    });
 }
 
 #[cfg(test)]
@@ -151,7 +256,8 @@ mod tests {
     #[test]
     fn table_of_cases() {
         // (hashes, w, expected (hash, position) pairs), worked by hand.
-        let cases: &[(&[u64], usize, &[(u64, u32)])] = &[
+        type Case = (&'static [u64], usize, &'static [(u64, u32)]);
+        let cases: &[Case] = &[
             (&[], 3, &[]),
             (&[5], 3, &[(5, 0)]),
             (&[5, 3], 3, &[(3, 1)]),
@@ -205,8 +311,56 @@ mod tests {
             .collect()
     }
 
+    /// The blockwise pipeline equals hashing everything, then winnowing.
+    fn check_fingerprints(norm: &[u8], k: usize, w: usize, block: usize) {
+        let mut hashes = Vec::new();
+        crate::fingerprint::kgram_hashes(norm, k, DEFAULT_SEED, &mut hashes);
+        let mut expected = vec![(1, 1)];
+        winnow(&hashes, w, &mut expected);
+        let mut got = vec![(1, 1)];
+        fingerprints_in_blocks(norm, k, w, DEFAULT_SEED, block, &mut got);
+        assert_eq!(
+            got,
+            expected,
+            "k {k} w {w} block {block} len {}",
+            norm.len()
+        );
+    }
+
+    #[test]
+    fn fingerprints_across_default_blocks() {
+        let text = seeded_text(3, 3 * BLOCK_HASHES + 77, b"abcdefghijklmnopqrstuvwxyz");
+        for (k, w) in [
+            (4, 1),
+            (16, 32),
+            (64, 100),
+            (5, BLOCK_HASHES + 3),
+            (8, 5 * BLOCK_HASHES),
+        ] {
+            check_fingerprints(&text, k, w, BLOCK_HASHES);
+            let mut a = Vec::new();
+            fingerprints(&text, k, w, DEFAULT_SEED, &mut a);
+            let mut b = Vec::new();
+            fingerprints_in_blocks(&text, k, w, DEFAULT_SEED, BLOCK_HASHES, &mut b);
+            assert_eq!(a, b);
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn fingerprints_in_small_blocks(
+            seed in any::<u64>(),
+            len in 0usize..400,
+            k in 0usize..10,
+            w in 0usize..40,
+            block in 1usize..50,
+            small_alphabet in any::<bool>(),
+        ) {
+            let alphabet: &[u8] = if small_alphabet { b"ab" } else { b"abcdefghij" };
+            check_fingerprints(&seeded_text(seed, len, alphabet), k, w, block);
+        }
 
         #[test]
         fn equals_oracle_with_many_ties(hashes in proptest::collection::vec(0u64..4, 0..200), w in 0usize..20) {

@@ -36,7 +36,7 @@ impl SplitMix64 {
 }
 
 /// The fixture, 310 KiB + 13 bytes:
-/// 1. 80 KiB of splitmix64 bytes (seed `0x6368_756e_6b`, the top byte of each
+/// 1. 80 KiB of splitmix64 bytes (seed `0x0063_6875_6e6b`, the top byte of each
 ///    output);
 /// 2. 80 KiB of English-like text: words drawn from `WORDS` by splitmix64
 ///    (seed 7), sentences of 6-17 words, a line break every 60-odd columns,
@@ -112,7 +112,7 @@ fn fixture_bytes() -> Vec<u8> {
         "numbers",
         "review",
     ];
-    let mut rng = SplitMix64(0x6368_756e_6b);
+    let mut rng = SplitMix64(0x0063_6875_6e6b);
     let random: Vec<u8> = (0..80 * 1024).map(|_| (rng.next() >> 56) as u8).collect();
 
     let mut rng = SplitMix64(7);

@@ -27,7 +27,7 @@ struct Trickle<'a> {
 impl Read for Trickle<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.i += 1;
-        if self.interrupt_every > 0 && self.i % self.interrupt_every == 0 {
+        if self.interrupt_every > 0 && self.i.is_multiple_of(self.interrupt_every) {
             return Err(io::Error::from(io::ErrorKind::Interrupted));
         }
         let step = self.steps[self.i % self.steps.len()].max(1);
