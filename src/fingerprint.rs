@@ -36,8 +36,9 @@
 //! two bytes only). Winnowing selects window *minima*, so the selection is
 //! decided by the top bits, and the index later keys on the values. One
 //! xor-shift-multiply round makes every output bit depend on every raw bit.
-//! It costs one multiplication per k-gram off the loop-carried dependency
-//! chain (the rolling multiply-add), which the benches show is nearly free.
+//! It costs one multiplication per k-gram, off the loop-carried dependency
+//! chain (the rolling multiply-add): measured about 15% of the hashing time
+//! and 5% of normalize + fingerprint.
 //!
 //! Selected values still skew small (they are minima): the index partitions
 //! and buckets by [`remix`] of a hash, never by its raw top bits.

@@ -22,11 +22,15 @@
 //!
 //! # Speed
 //!
-//! [`winnow`] works on the hash slice directly: a new hash is compared with
-//! the current minimum (one branch, rarely taken); only when the minimum
-//! leaves the window is the window rescanned, which happens about once per
-//! selection, so the cost is about two comparisons per hash with no queue
-//! to maintain (the deque of the textbook version is its bottleneck).
+//! [`winnow`] works on the hash slice directly, with no queue (the deque
+//! of the textbook version is its bottleneck). Until the current selection
+//! leaves the window, only a strictly smaller hash can change it, so the
+//! loop searches for one, four compares per branch. When the selection
+//! leaves, the window is rescanned (four-lane minimum, then its rightmost
+//! occurrence); that happens about once per `w` hashes, so it costs about
+//! one comparison per hash. [`fingerprints`] hashes and winnows in blocks of
+//! 4096 k-grams that stay in the first-level caches instead of writing all
+//! hashes to memory and reading them back.
 //! [`winnow_naive`] re-examines every window from scratch and is the oracle.
 //!
 //! Positions are `u32`: hashes beyond the first 2^32 are ignored (callers
