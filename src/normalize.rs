@@ -142,14 +142,9 @@ pub fn normalize_into(src: &str, base: u32, text: &mut String, offsets: &mut Vec
         offsets.extend_from_slice(&out_off[..n]);
         i += used;
         if i < end {
-            let Some(c) = src.get(i..).and_then(|s| s.chars().next()) else {
-                break;
-            };
-            let before = text.len();
-            append_cached(c, text);
-            let at = offset_of(i);
-            offsets.resize(offsets.len() + (text.len() - before), at);
-            i += c.len_utf8();
+            i = slow_run(src, i, text, |at, added| {
+                offsets.resize(offsets.len() + added, offset_of(at));
+            });
         }
     }
 }
@@ -166,11 +161,7 @@ pub fn normalize_text_only(src: &str, text: &mut String) {
         push_ascii(text, &out[..n]);
         i += used;
         if i < end {
-            let Some(c) = src.get(i..).and_then(|s| s.chars().next()) else {
-                break;
-            };
-            append_cached(c, text);
-            i += c.len_utf8();
+            i = slow_run(src, i, text, |_, _| {});
         }
     }
 }
@@ -409,18 +400,61 @@ thread_local! {
     static CACHE: RefCell<CharCache> = RefCell::new(CharCache::new());
 }
 
-/// Appends the normalized form of non-ASCII `c`, through the thread's cache.
-fn append_cached(c: char, text: &mut String) {
-    let done = CACHE.with(|cache| match cache.try_borrow_mut() {
+/// ASCII bytes in a row that end a [`slow_run`] (back to the word-at-a-time
+/// path): short ASCII gaps between non-ASCII words (spaces, punctuation)
+/// stay in the slow loop instead of paying a switch each.
+const ASCII_RESUME: usize = 8;
+
+/// Normalizes chars from byte `i` of `src` (a char boundary, normally at a
+/// non-ASCII char) with the thread's cache, until [`ASCII_RESUME`] ASCII
+/// bytes in a row (or the end). Calls `added(offset, bytes)` after each
+/// char with its source offset and the number of bytes it appended.
+/// Returns the byte index where it stopped (> `i` unless `i` is the end).
+fn slow_run(
+    src: &str,
+    mut i: usize,
+    text: &mut String,
+    mut added: impl FnMut(usize, usize),
+) -> usize {
+    let bytes = src.as_bytes();
+    let mut run = |cache: &mut CharCache| {
+        while let Some(c) = src.get(i..).and_then(|s| s.chars().next()) {
+            let before = text.len();
+            if c.is_ascii() {
+                // Back to the fast path at ASCII_RESUME ASCII bytes in a
+                // row, or an all-ASCII tail.
+                let end = bytes.len().min(i + ASCII_RESUME);
+                if bytes[i..end].is_ascii() {
+                    break;
+                }
+                let t = ASCII_MAP[(u32::from(c) & 0x7f) as usize];
+                if t != 0 {
+                    text.push(char::from(t));
+                }
+            } else {
+                cache.append(c, text);
+            }
+            added(i, text.len() - before);
+            i += c.len_utf8();
+        }
+    };
+    let done = CACHE.with(|cell| match cell.try_borrow_mut() {
         Ok(mut cache) => {
-            cache.append(c, text);
+            run(&mut cache);
             true
         }
         Err(_) => false,
     });
     if !done {
-        normalize_char(c, text);
+        // Re-entered (cannot happen today): one char, uncached.
+        if let Some(c) = src.get(i..).and_then(|s| s.chars().next()) {
+            let before = text.len();
+            normalize_char(c, text);
+            added(i, text.len() - before);
+            i += c.len_utf8();
+        }
     }
+    i
 }
 
 #[cfg(test)]

@@ -171,6 +171,21 @@ fn cache_survives_collisions_and_long_outputs() {
 }
 
 #[test]
+fn long_mixed_text_equals_oracle() {
+    // Runs of every length between non-ASCII chars, across many blocks:
+    // exercises the switches between the ASCII and the cached slow path.
+    let mut src = String::new();
+    for i in 0..3000usize {
+        src.push_str(&"ab, ".repeat(i % 13));
+        src.push(['\u{E9}', 'ж', '漏', '\u{FB01}', '\u{1F600}'][i % 5]);
+    }
+    assert_eq!(normalize(&src), oracle(&src));
+    let mut t = String::new();
+    normalize_text_only(&src, &mut t);
+    assert_eq!(t, oracle(&src).text);
+}
+
+#[test]
 fn source_span_examples() {
     let src = "> Hello,\n> w\u{F6}rld \u{FB01}n";
     let n = normalize(src);
