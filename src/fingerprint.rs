@@ -156,7 +156,17 @@ impl KgramHasher {
         let m = norm.len() - k + 1;
         let start = out.len();
         out.resize(start + m, 0);
-        let dst = &mut out[start..];
+        self.hashes_to(norm, &mut out[start..]);
+    }
+
+    /// Writes the hash of every k-gram of `norm` to `dst`, which must hold
+    /// exactly `norm.len() - k + 1` values (else nothing is written).
+    pub(crate) fn hashes_to(&self, norm: &[u8], dst: &mut [u64]) {
+        let k = self.k;
+        if k == 0 || norm.len() < k || dst.len() != norm.len() - k + 1 {
+            return;
+        }
+        let m = dst.len();
         if m < TWO_LANES_FROM {
             self.roll(norm, dst);
             return;

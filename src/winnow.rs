@@ -223,29 +223,31 @@ fn fingerprints_in_blocks(
     let m = (norm.len() - k + 1).min(MAX_HASHES);
     with_hasher(k, seed, |hasher| {
         let block = block.max(w);
-        let mut buf = Vec::with_capacity(m.min(w - 1 + block));
         let first = m.min(block);
-        hasher.hashes_into(&norm[..first + k - 1], &mut buf);
+        // Allocated (zeroed) once; blocks overwrite it in place.
+        let mut buf = vec![0u64; if m <= block { m } else { w - 1 + block }];
+        hasher.hashes_to(&norm[..first + k - 1], &mut buf[..first]);
         if m <= w {
-            winnow(&buf, w, out);
+            winnow(&buf[..first], w, out);
             return;
         }
         out.reserve(2 * m / (w + 1) + 1);
-        let mut sel = Selection::first(&buf, w, out);
+        let mut filled = first;
+        let mut sel = Selection::first(&buf[..filled], w, out);
         // Windows end at positions w..first of this first block.
-        sel.advance_from(&buf, 0, w, w, out);
+        sel.advance_from(&buf[..filled], 0, w, w, out);
         let mut base = 0;
         let mut next = first;
         while next < m {
             // Keep the last w - 1 hashes: the next windows reach back to them.
-            let drop = buf.len() - (w - 1);
-            buf.copy_within(drop.., 0);
-            buf.truncate(w - 1);
+            let drop = filled - (w - 1);
+            buf.copy_within(drop..filled, 0);
             base += drop;
             let count = (m - next).min(block);
-            hasher.hashes_into(&norm[next..next + count + k - 1], &mut buf);
-            // Window ends at buf index w - 1 .. ; index w - 1 is `next`.
-            sel.advance_from(&buf, base, w, w - 1, out);
+            filled = w - 1 + count;
+            hasher.hashes_to(&norm[next..next + count + k - 1], &mut buf[w - 1..filled]);
+            // Buffer index w - 1 is position `next`, the end of a new window.
+            sel.advance_from(&buf[..filled], base, w, w - 1, out);
             next += count;
         }
     });
