@@ -122,7 +122,7 @@ impl KgramHasher {
     /// A hasher of k-grams of length `k` with `seed`.
     pub fn new(k: usize, seed: u64) -> Self {
         let table = byte_table(seed);
-        let bk = (0..k).fold(1u64, |p, _| p.wrapping_mul(BASE));
+        let bk = pow_mod_2_64(BASE, k);
         let outgoing = table.map(|t| t.wrapping_mul(bk));
         KgramHasher {
             k,
@@ -242,6 +242,19 @@ impl KgramHasher {
 /// Inputs with fewer k-grams than this are rolled in one chain.
 const TWO_LANES_FROM: usize = 64;
 
+/// `base^exp mod 2^64` by squaring (O(log exp) for any `k`).
+fn pow_mod_2_64(mut base: u64, mut exp: usize) -> u64 {
+    let mut acc = 1u64;
+    while exp > 0 {
+        if exp & 1 == 1 {
+            acc = acc.wrapping_mul(base);
+        }
+        base = base.wrapping_mul(base);
+        exp >>= 1;
+    }
+    acc
+}
+
 /// The cheap bijective finalizer applied to every raw Rabin-Karp value.
 #[inline(always)]
 fn mix(x: u64) -> u64 {
@@ -352,6 +365,16 @@ mod tests {
         assert!(out.is_empty());
         kgram_hashes(text, 0, DEFAULT_SEED, &mut out);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn power_by_squaring_equals_repeated_multiplication() {
+        for k in [0usize, 1, 2, 3, 4, 16, 63, 64, 65, 1000] {
+            let slow = (0..k).fold(1u64, |p, _| p.wrapping_mul(BASE));
+            assert_eq!(pow_mod_2_64(BASE, k), slow, "k = {k}");
+        }
+        // Huge k: no O(k) loop.
+        let _ = KgramHasher::new(usize::MAX, DEFAULT_SEED);
     }
 
     #[test]

@@ -277,6 +277,7 @@ mod tests {
             (&[1, 2, 3, 4, 5], 2, &[(1, 0), (2, 1), (3, 2), (4, 3)]),
             (&[7, 8, 9], 1, &[(7, 0), (8, 1), (9, 2)]),
             (&[7, 8, 9], 0, &[(7, 0), (8, 1), (9, 2)]),
+            (&[5, 3, 4, 3, 9], usize::MAX, &[(3, 3)]),
         ];
         for &(hashes, w, expected) in cases {
             let mut out = vec![(0, 0)];
@@ -342,6 +343,7 @@ mod tests {
             (64, 100),
             (5, BLOCK_HASHES + 3),
             (8, 5 * BLOCK_HASHES),
+            (8, usize::MAX),
         ] {
             check_fingerprints(&text, k, w, BLOCK_HASHES);
             let mut a = Vec::new();
