@@ -1,26 +1,423 @@
-//! Rolling hash (temporary minimal version; replaced by the algo branch).
-/// Default seed.
+//! Rolling 64-bit hash of every k-gram of normalized bytes.
+//!
+//! # Definition
+//!
+//! The hash is defined by this code alone (not `std`'s `Hasher`), so it is
+//! identical on every platform, compiler and crate version; golden values
+//! pin it in the tests. For a seed `s`, a k-gram `x[0..k]` of bytes hashes to
+//!
+//! ```text
+//! raw(x)  = sum_{j<k} T[x[j]] * B^(k-1-j)          (mod 2^64, Rabin-Karp)
+//! hash(x) = mix(raw(x))
+//! ```
+//!
+//! * `T[0..256]` are 256 consecutive outputs of splitmix64 started at state
+//!   `s` (Steele, Lea, Flood 2014), so each byte value gets an independent
+//!   random 64-bit code;
+//! * `B = 0xf135_7aea_2e62_a9c5`, an odd multiplier (`B = 5 mod 8`, so its
+//!   multiplicative order mod 2^64 is the maximal 2^62) from Steele and
+//!   Vigna's tables of good LCG multipliers;
+//! * `mix(x)`: `x ^= x >> 32; x *= 0xd6e8_feb8_6659_fd93; x ^= x >> 32`, a
+//!   bijection (an xor-shift and a multiplication by an odd constant are
+//!   each invertible).
+//!
+//! # Why Rabin-Karp, and why the mix
+//!
+//! Rabin-Karp over a random table rolls in one multiply-add per byte
+//! (`raw' = raw * B + T[in] - T[out] * B^k`, with `T[out] * B^k` tabled), and
+//! unlike buzhash (cyclic polynomial) it has no degenerate inputs at the
+//! k-gram lengths we use: buzhash of a run of one repeated byte with
+//! `k = 64` is `0` or `!0` for *every* byte value, because 64 rotations of a
+//! word xor to its parity.
+//!
+//! Arithmetic mod 2^64 carries only upwards, so bit `i` of `raw` depends only
+//! on bits `0..=i` of the table entries: the low bits are weak, and
+//! consecutive raw values are linearly related (`raw' - B * raw` depends on
+//! two bytes only). Winnowing selects window *minima*, so the selection is
+//! decided by the top bits, and the index later keys on the values. One
+//! xor-shift-multiply round makes every output bit depend on every raw bit.
+//! It costs one multiplication per k-gram, off the loop-carried dependency
+//! chain (the rolling multiply-add): measured about 15% of the hashing time
+//! and 5% of normalize + fingerprint.
+//!
+//! Selected values still skew small (they are minima): the index partitions
+//! and buckets by [`remix`] of a hash, never by its raw top bits.
+//!
+//! # Parameters
+//!
+//! `k` is meant to lie in [`MIN_K`]`..=`[`MAX_K`] (4 to 64 normalized bytes):
+//! below 4 nearly every k-gram occurs everywhere; above 64 an OCR error every
+//! 64 characters already destroys every k-gram. The index builder validates
+//! it; the functions here accept any `k` (`k = 0` gives no hashes).
+
+use std::cell::RefCell;
+
+/// The seed the index uses unless told otherwise (ASCII "leakprin").
 pub const DEFAULT_SEED: u64 = 0x6c65_616b_7072_696e;
-/// Hash of one k-gram.
-pub fn kgram_hash(kgram: &[u8], seed: u64) -> u64 {
-    let mut h = seed;
-    for &b in kgram {
-        h = h.wrapping_mul(0x100000001b3).wrapping_add(b as u64 + 1);
-    }
-    remix(h)
-}
-/// All k-gram hashes.
+
+/// Smallest supported k-gram length (normalized bytes).
+pub const MIN_K: usize = 4;
+
+/// Largest supported k-gram length (normalized bytes).
+pub const MAX_K: usize = 64;
+
+/// The Rabin-Karp base `B`.
+const BASE: u64 = 0xf135_7aea_2e62_a9c5;
+
+/// Multiplier of [`mix`].
+const MIX_MUL: u64 = 0xd6e8_feb8_6659_fd93;
+
+/// All k-gram hashes of `norm`: `out[i]` is the hash of `norm[i..i + k]`.
+/// `out` is cleared first; it stays empty if `norm.len() < k` or `k == 0`.
 pub fn kgram_hashes(norm: &[u8], k: usize, seed: u64, out: &mut Vec<u64>) {
     out.clear();
-    if norm.len() >= k {
-        for i in 0..=norm.len() - k {
-            out.push(kgram_hash(&norm[i..i + k], seed));
+    if k == 0 || norm.len() < k {
+        return;
+    }
+    with_hasher(k, seed, |h| h.hashes_into(norm, out));
+}
+
+/// Oracle: the hash of one k-gram, recomputed from scratch (`k` is
+/// `kgram.len()`).
+pub fn kgram_hash(kgram: &[u8], seed: u64) -> u64 {
+    let table = byte_table(seed);
+    let raw = kgram.iter().fold(0u64, |raw, &b| {
+        raw.wrapping_mul(BASE).wrapping_add(table[usize::from(b)])
+    });
+    mix(raw)
+}
+
+/// splitmix64's finalizer, a bijection on `u64` with full avalanche. The
+/// index partitions and buckets by `remix(hash)`, never by raw top bits:
+/// winnowed hashes are window minima and skew small.
+pub fn remix(h: u64) -> u64 {
+    let mut z = h;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A rolling hasher for one `(k, seed)`: the byte table and the table of
+/// outgoing terms `T[b] * B^k`. Building one costs about a microsecond;
+/// [`kgram_hashes`] keeps the last one per thread.
+#[derive(Clone)]
+pub struct KgramHasher {
+    k: usize,
+    seed: u64,
+    table: [u64; 256],
+    /// `table[b] * B^k`: what leaves the window when `b` drops out.
+    outgoing: [u64; 256],
+}
+
+impl std::fmt::Debug for KgramHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KgramHasher")
+            .field("k", &self.k)
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KgramHasher {
+    /// A hasher of k-grams of length `k` with `seed`.
+    pub fn new(k: usize, seed: u64) -> Self {
+        let table = byte_table(seed);
+        let bk = pow_mod_2_64(BASE, k);
+        let outgoing = table.map(|t| t.wrapping_mul(bk));
+        KgramHasher {
+            k,
+            seed,
+            table,
+            outgoing,
+        }
+    }
+
+    /// The k-gram length.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Appends the hash of every k-gram of `norm` to `out` (nothing if
+    /// `norm.len() < k` or `k == 0`).
+    ///
+    /// The rolling update is a multiply-add chain (4 cycles a byte on
+    /// current x86), so long inputs are split in two halves rolled in the
+    /// same loop: two independent chains, twice the throughput.
+    pub fn hashes_into(&self, norm: &[u8], out: &mut Vec<u64>) {
+        let k = self.k;
+        if k == 0 || norm.len() < k {
+            return;
+        }
+        let m = norm.len() - k + 1;
+        let start = out.len();
+        out.resize(start + m, 0);
+        self.hashes_to(norm, &mut out[start..]);
+    }
+
+    /// Writes the hash of every k-gram of `norm` to `dst`, which must hold
+    /// exactly `norm.len() - k + 1` values (else nothing is written).
+    pub(crate) fn hashes_to(&self, norm: &[u8], dst: &mut [u64]) {
+        let k = self.k;
+        if k == 0 || norm.len() < k || dst.len() != norm.len() - k + 1 {
+            return;
+        }
+        let m = dst.len();
+        if m < TWO_LANES_FROM {
+            self.roll(norm, dst);
+            return;
+        }
+        let half = m / 2;
+        let (da, db) = dst.split_at_mut(half);
+        self.roll2(&norm[..half + k - 1], da, &norm[half..], db);
+    }
+
+    /// `raw` of the first k-gram of `text` (`text.len() >= k`).
+    #[inline(always)]
+    fn raw_of(&self, text: &[u8]) -> u64 {
+        text[..self.k].iter().fold(0u64, |raw, &b| {
+            raw.wrapping_mul(BASE)
+                .wrapping_add(self.table[usize::from(b)])
+        })
+    }
+
+    /// One rolling step: the k-gram after the one of `raw`, with byte
+    /// `incoming` entering and `leaving` dropping out.
+    #[inline(always)]
+    fn step(&self, raw: u64, incoming: u8, leaving: u8) -> u64 {
+        let delta =
+            self.table[usize::from(incoming)].wrapping_sub(self.outgoing[usize::from(leaving)]);
+        raw.wrapping_mul(BASE).wrapping_add(delta)
+    }
+
+    /// Hashes of all k-grams of `text` into `dst` (`dst.len() ==
+    /// text.len() - k + 1 >= 1`), one chain.
+    fn roll(&self, text: &[u8], dst: &mut [u64]) {
+        let k = self.k;
+        let mut raw = self.raw_of(text);
+        let Some((first, rest)) = dst.split_first_mut() else {
+            return;
+        };
+        *first = mix(raw);
+        for ((d, &incoming), &leaving) in rest.iter_mut().zip(&text[k..]).zip(text) {
+            raw = self.step(raw, incoming, leaving);
+            *d = mix(raw);
+        }
+    }
+
+    /// [`Self::roll`] of `ta` into `da` and of `tb` into `db` in one loop
+    /// (`db.len() >= da.len() >= 1`).
+    fn roll2(&self, ta: &[u8], da: &mut [u64], tb: &[u8], db: &mut [u64]) {
+        let k = self.k;
+        let common = da.len();
+        let (mut ra, mut rb) = (self.raw_of(ta), self.raw_of(tb));
+        let (Some((fa, rest_a)), Some((fb, rest_b))) = (da.split_first_mut(), db.split_first_mut())
+        else {
+            return;
+        };
+        *fa = mix(ra);
+        *fb = mix(rb);
+        let (rest_b, tail_b) = rest_b.split_at_mut(common - 1);
+        let lane_a = rest_a.iter_mut().zip(&ta[k..]).zip(ta);
+        let lane_b = rest_b.iter_mut().zip(&tb[k..]).zip(tb);
+        for (((da, &ia), &la), ((db, &ib), &lb)) in lane_a.zip(lane_b) {
+            ra = self.step(ra, ia, la);
+            rb = self.step(rb, ib, lb);
+            *da = mix(ra);
+            *db = mix(rb);
+        }
+        // Lane b may be one longer.
+        for (j, d) in tail_b.iter_mut().enumerate() {
+            let p = common + j;
+            rb = self.step(rb, tb[p + k - 1], tb[p - 1]);
+            *d = mix(rb);
         }
     }
 }
-/// splitmix64 finalizer.
-pub fn remix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-    z ^ (z >> 31)
+
+/// Inputs with fewer k-grams than this are rolled in one chain.
+const TWO_LANES_FROM: usize = 64;
+
+/// `base^exp mod 2^64` by squaring (O(log exp) for any `k`).
+fn pow_mod_2_64(mut base: u64, mut exp: usize) -> u64 {
+    let mut acc = 1u64;
+    while exp > 0 {
+        if exp & 1 == 1 {
+            acc = acc.wrapping_mul(base);
+        }
+        base = base.wrapping_mul(base);
+        exp >>= 1;
+    }
+    acc
+}
+
+/// The cheap bijective finalizer applied to every raw Rabin-Karp value.
+#[inline(always)]
+fn mix(x: u64) -> u64 {
+    let x = (x ^ (x >> 32)).wrapping_mul(MIX_MUL);
+    x ^ (x >> 32)
+}
+
+/// `T`: 256 consecutive splitmix64 outputs from state `seed`.
+fn byte_table(seed: u64) -> [u64; 256] {
+    let mut state = seed;
+    std::array::from_fn(|_| {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        remix(state)
+    })
+}
+
+thread_local! {
+    static HASHER: RefCell<Option<KgramHasher>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's hasher for `(k, seed)`, building it if the
+/// last one used had other parameters.
+pub(crate) fn with_hasher<R>(k: usize, seed: u64, f: impl FnOnce(&KgramHasher) -> R) -> R {
+    HASHER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => {
+            if !matches!(&*slot, Some(h) if h.k == k && h.seed == seed) {
+                *slot = Some(KgramHasher::new(k, seed));
+            }
+            match &*slot {
+                Some(h) => f(h),
+                None => f(&KgramHasher::new(k, seed)),
+            }
+        }
+        Err(_) => f(&KgramHasher::new(k, seed)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn splitmix64_matches_reference_outputs() {
+        // Reference: splitmix64 with state 0 yields these first outputs
+        // (Vigna's splitmix64.c; the same values appear in many ports).
+        let t = byte_table(0);
+        assert_eq!(t[0], 0xe220_a839_7b1d_cdaf);
+        assert_eq!(t[1], 0x6e78_9e6a_a1b9_65f4);
+        assert_eq!(t[2], 0x06c4_5d18_8009_454f);
+    }
+
+    #[test]
+    fn remix_is_invertible_on_samples() {
+        // Inverse of the splitmix64 finalizer (inverse xor-shifts and the
+        // modular inverses of the multipliers).
+        fn unremix(mut z: u64) -> u64 {
+            z ^= z >> 31 ^ z >> 62;
+            z = z.wrapping_mul(0x3196_42b2_d24d_8ec3);
+            z ^= z >> 27 ^ z >> 54;
+            z = z.wrapping_mul(0x96de_1b17_3f11_9089);
+            z ^= z >> 30 ^ z >> 60;
+            z
+        }
+        for x in [
+            0u64,
+            1,
+            2,
+            42,
+            u64::MAX,
+            0x8000_0000_0000_0000,
+            DEFAULT_SEED,
+        ] {
+            assert_eq!(unremix(remix(x)), x);
+        }
+    }
+
+    /// Golden values: these pin the hash function forever (if this test
+    /// fails, the index format changed). They were computed by an
+    /// independent transcription of the definition in the module docs
+    /// (a few lines of Python), not by this code.
+    #[test]
+    fn golden_values() {
+        let cases: &[(&[u8], u64, u64)] = &[
+            (b"lthlnkweshoul", DEFAULT_SEED, 0x8162_0b52_42ea_4c8e),
+            (b"abcd", DEFAULT_SEED, 0x464b_e7ad_c3e6_a17f),
+            (b"abcd", 0, 0x5bae_c706_e88e_01a0),
+        ];
+        for &(kgram, seed, expected) in cases {
+            assert_eq!(kgram_hash(kgram, seed), expected, "{:?}", kgram);
+        }
+    }
+
+    #[test]
+    fn rolling_equals_oracle_examples() {
+        let text = b"lthlnkweshouldreleasethetllnondec25th";
+        for k in [1, 4, 5, 13, 37, 38] {
+            let mut out = vec![7];
+            kgram_hashes(text, k, DEFAULT_SEED, &mut out);
+            let expected: Vec<u64> = text
+                .windows(k)
+                .map(|g| kgram_hash(g, DEFAULT_SEED))
+                .collect();
+            assert_eq!(out, expected, "k = {k}");
+        }
+        let mut out = vec![7];
+        kgram_hashes(text, 39, DEFAULT_SEED, &mut out);
+        assert!(out.is_empty());
+        kgram_hashes(text, 0, DEFAULT_SEED, &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn power_by_squaring_equals_repeated_multiplication() {
+        for k in [0usize, 1, 2, 3, 4, 16, 63, 64, 65, 1000] {
+            let slow = (0..k).fold(1u64, |p, _| p.wrapping_mul(BASE));
+            assert_eq!(pow_mod_2_64(BASE, k), slow, "k = {k}");
+        }
+        // Huge k: no O(k) loop.
+        let _ = KgramHasher::new(usize::MAX, DEFAULT_SEED);
+    }
+
+    #[test]
+    fn seed_changes_hashes() {
+        assert_ne!(kgram_hash(b"abcdefgh", 1), kgram_hash(b"abcdefgh", 2));
+    }
+
+    #[test]
+    fn single_byte_runs_do_not_collide() {
+        // The buzhash failure mode: runs of one byte value.
+        let mut seen = std::collections::HashSet::new();
+        for b in 0..=255u8 {
+            assert!(seen.insert(kgram_hash(&[b; 64], DEFAULT_SEED)));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn rolling_equals_oracle(
+            text in proptest::collection::vec(prop_oneof![any::<u8>(), b'a'..=b'd'], 0..300),
+            k in 1usize..=70,
+            seed in any::<u64>(),
+        ) {
+            let mut out = Vec::new();
+            kgram_hashes(&text, k, seed, &mut out);
+            let expected: Vec<u64> = if text.len() < k {
+                Vec::new()
+            } else {
+                text.windows(k).map(|g| kgram_hash(g, seed)).collect()
+            };
+            prop_assert_eq!(out, expected);
+        }
+
+        #[test]
+        fn explicit_hasher_equals_function(text in proptest::collection::vec(any::<u8>(), 0..200), k in 4usize..=64) {
+            let h = KgramHasher::new(k, 99);
+            let mut a = vec![1, 2];
+            h.hashes_into(&text, &mut a);
+            let mut b = Vec::new();
+            kgram_hashes(&text, k, 99, &mut b);
+            prop_assert_eq!(&a[2..], &b[..]);
+        }
+    }
 }

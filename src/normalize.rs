@@ -1,65 +1,461 @@
-//! Normalization (temporary minimal version; replaced by the algo branch).
-use unicode_normalization::UnicodeNormalization;
-/// Version of the normalization.
+//! Text normalization: the same leaked sentence must normalize to the same
+//! bytes whether it comes from an email, a post or OCR output.
+//!
+//! # The map
+//!
+//! Normalization is a **per-character map**: every source `char` is mapped on
+//! its own, with no context, to zero or more output chars. So every char
+//! boundary of the source is a restart point: `normalize(a + b) ==
+//! normalize(a) + normalize(b)` for any split at a char boundary, which lets
+//! the indexer stream text in pieces and the matcher map any normalized
+//! position back to the source. For each source char `c`:
+//!
+//! 1. NFKD-decompose `c` (compatibility decomposition: `ﬁ` -> `fi`, `①` -> `1`,
+//!    fullwidth `Ａ` -> `A`, `é` -> `e` + U+0301);
+//! 2. drop nonspacing marks (General_Category `Mn`: accents, Hebrew and Arabic
+//!    vowel points, the Cyrillic breve of `й`). Spacing marks (`Mc`, e.g. the
+//!    Devanagari vowel sign `ा`) are letters of their script and are kept;
+//! 3. full lowercase (`char::to_lowercase`);
+//! 4. the fold table below;
+//! 5. keep only chars with `char::is_alphanumeric()`.
+//!
+//! Everything else (spaces, line breaks, punctuation, curly quotes, `> `
+//! quote prefixes, line-end hyphens, `#` of hashtags, emoji) maps to nothing,
+//! so `"in-\nvite"`, `"> in vite"` and `"invite"` normalize the same.
+//!
+//! # Fold table (applied after lowercasing)
+//!
+//! | from | to | why |
+//! |---|---|---|
+//! | `\|` `1` `i` `ı` | `l` | tesseract reads `I` as `\|`, `l`/`1`/`i` are one vertical stroke in many fonts; `ı` is the dotless i of Turkish text and of OCR that lost the dot (`İ` becomes `i` by steps 1-2) |
+//! | `0` | `o` | digit zero / letter o |
+//! | `f` | `t` | the f/t swap of tesseract on small text |
+//! | `b` | `h` | the b/h swap |
+//! | `m` | `n` | the m/n swap (`rn` read as `m` is context-dependent and not folded) |
+//! | `ß` | `ss` | full case folding (Unicode CaseFolding.txt `F`): `Straße` = `STRASSE` = `strasse`. `to_lowercase` keeps `ß`, and capital `ẞ` lowercases to `ß`, so both end as `ss` |
+//! | `ς` | `σ` | full case folding: final sigma; `to_lowercase` of a lone `Σ` gives `σ` |
+//!
+//! These folds lose information on purpose: every confusable pair normalizes
+//! to one form, so an OCR error within a pair changes no fingerprint. The
+//! price is a smaller alphabet (21 ASCII letters and 8 digits remain), which
+//! k (the k-gram length) makes up for. Homoglyphs across scripts (Cyrillic
+//! `а` for Latin `a`) are not folded.
+//!
+//! # Invariants (tested)
+//!
+//! * output is only alphanumeric chars; it is a fixed point:
+//!   `normalize(normalize(x).text).text == normalize(x).text`;
+//! * `offsets.len() == text.len()`, offsets are non-decreasing, each points
+//!   at the first byte of a source char;
+//! * the ASCII fast path equals the general path for all 128 ASCII chars.
+//!
+//! # Versioning
+//!
+//! The output depends on the Unicode tables of `unicode-normalization` (NFKD),
+//! `unicode-general-category` (pinned, Unicode 16) and the Rust standard
+//! library (`to_lowercase`, `is_alphanumeric`). Updating them changes the
+//! output only for chars newly assigned in Unicode; any change to the map
+//! itself must bump [`NORMALIZATION_VERSION`], which the index records.
+//!
+//! # Speed
+//!
+//! ASCII bytes go through a 128-entry table, a few bytes per nanosecond.
+//! Other chars go through the general path, memoized in a small per-thread
+//! direct-mapped cache (text in one script repeats few distinct chars).
+
+use std::cell::RefCell;
+use std::ops::Range;
+
+use unicode_general_category::{get_general_category, GeneralCategory};
+use unicode_normalization::char::decompose_compatible;
+
+/// Version of the normalization map, recorded in the index: an index built
+/// with another version must not be matched against.
 pub const NORMALIZATION_VERSION: u32 = 1;
-/// Normalized text and offsets.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+
+/// Normalized text plus a map back to the source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Normalized {
-    /// Text.
+    /// Normalized UTF-8 text: only alphanumeric chars.
     pub text: String,
-    /// Offsets.
+    /// `offsets.len() == text.len()`; `offsets[i]` is the byte offset in the
+    /// source of the source char that produced normalized byte `i`.
     pub offsets: Vec<u32>,
 }
+
 impl Normalized {
-    /// Source span.
-    pub fn source_span(&self, src: &str, norm: std::ops::Range<usize>) -> std::ops::Range<usize> {
-        let a = self.offsets[norm.start] as usize;
-        let b = self.offsets[norm.end - 1] as usize;
-        let l = src[b..].chars().next().map_or(0, |c| c.len_utf8());
-        a..b + l
+    /// Source byte range covered by the normalized byte range `norm`: from
+    /// `offsets[norm.start]` to the end of the source char that produced byte
+    /// `norm.end - 1`. `src` is the text that was normalized (for
+    /// [`normalize_into`] with a `base`, the whole text the offsets refer to).
+    ///
+    /// Out-of-bounds ends are clamped to the normalized text; an empty range
+    /// gives an empty source range at the position of `norm.start` (or the
+    /// end of `src`). Never panics.
+    pub fn source_span(&self, src: &str, norm: Range<usize>) -> Range<usize> {
+        let end = norm.end.min(self.offsets.len());
+        let at = |i: usize| self.offsets.get(i).map_or(src.len(), |&o| o as usize);
+        if norm.start >= end {
+            let p = at(norm.start).min(src.len());
+            return p..p;
+        }
+        let start = at(norm.start).min(src.len());
+        let last = at(end - 1).min(src.len());
+        let last_len = src
+            .get(last..)
+            .and_then(|s| s.chars().next())
+            .map_or(0, char::len_utf8);
+        start..last + last_len
     }
 }
-/// Normalize one char.
-pub fn normalize_char(c: char, out: &mut String) {
-    for d in std::iter::once(c).nfkd() {
-        if unicode_normalization::char::is_combining_mark(d) {
-            continue;
-        }
-        for l in d.to_lowercase() {
-            let l = match l {
-                '|' | '1' | 'i' | 'ı' => 'l',
-                '0' => 'o',
-                'f' => 't',
-                'b' => 'h',
-                'm' => 'n',
-                x => x,
-            };
-            if l.is_alphanumeric() {
-                out.push(l);
-            }
-        }
-    }
-}
-/// Normalize.
+
+/// Normalizes `src` into a new [`Normalized`] with offsets from 0.
 pub fn normalize(src: &str) -> Normalized {
     let mut n = Normalized {
-        text: String::new(),
-        offsets: Vec::new(),
+        text: String::with_capacity(src.len()),
+        offsets: Vec::with_capacity(src.len()),
     };
     normalize_into(src, 0, &mut n.text, &mut n.offsets);
     n
 }
-/// Normalize into.
+
+/// Normalizes `src`, appending to `text` and `offsets`; each offset is
+/// `base + local source offset`.
+///
+/// Offsets saturate at `u32::MAX`: callers split sources so that
+/// `base + src.len()` fits in a `u32` (the indexer works per part).
 pub fn normalize_into(src: &str, base: u32, text: &mut String, offsets: &mut Vec<u32>) {
-    for (i, c) in src.char_indices() {
-        let before = text.len();
-        normalize_char(c, text);
-        offsets.extend(std::iter::repeat_n(base + i as u32, text.len() - before));
+    let bytes = src.as_bytes();
+    let offset_of = |i: usize| {
+        u32::try_from(i)
+            .ok()
+            .and_then(|i| base.checked_add(i))
+            .unwrap_or(u32::MAX)
+    };
+    let mut out = [0u8; BLOCK];
+    let mut out_off = [0u32; BLOCK];
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = bytes.len().min(i + BLOCK);
+        let (used, n) = map_ascii_offsets(&bytes[i..end], offset_of(i), &mut out, &mut out_off);
+        push_ascii(text, &out[..n]);
+        offsets.extend_from_slice(&out_off[..n]);
+        i += used;
+        if i < end {
+            i = slow_run(src, i, text, |at, added| {
+                offsets.resize(offsets.len() + added, offset_of(at));
+            });
+        }
     }
 }
-/// Text only.
+
+/// Normalizes `src` without offsets (the indexer's fast path), appending to
+/// `text`. Equals `normalize(src).text`.
 pub fn normalize_text_only(src: &str, text: &mut String) {
-    for c in src.chars() {
-        normalize_char(c, text);
+    let bytes = src.as_bytes();
+    let mut out = [0u8; BLOCK];
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = bytes.len().min(i + BLOCK);
+        let (used, n) = map_ascii(&bytes[i..end], &mut out);
+        push_ascii(text, &out[..n]);
+        i += used;
+        if i < end {
+            i = slow_run(src, i, text, |_, _| {});
+        }
     }
 }
+
+/// Bit 7 of each byte of a word: set for non-ASCII bytes.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Maps the leading ASCII bytes of `bytes` (at most [`BLOCK`]) through
+/// [`ASCII_MAP`] into `out`, dropping zeros. Stops at the first non-ASCII
+/// byte. Returns (bytes consumed, bytes produced). Eight bytes at a time
+/// while a whole word is ASCII.
+#[inline(always)]
+fn map_ascii(bytes: &[u8], out: &mut [u8; BLOCK]) -> (usize, usize) {
+    let bytes = &bytes[..bytes.len().min(BLOCK)];
+    let mut n = 0;
+    let mut i = 0;
+    for word in bytes.chunks_exact(8) {
+        let Ok(w) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        if u64::from_le_bytes(w) & HIGH_BITS != 0 {
+            break;
+        }
+        for b in w {
+            let t = ASCII_MAP[usize::from(b)];
+            out[n & (BLOCK - 1)] = t;
+            n += usize::from(t != 0);
+        }
+        i += 8;
+    }
+    for &b in &bytes[i..] {
+        if b >= 0x80 {
+            break;
+        }
+        let t = ASCII_MAP[usize::from(b)];
+        out[n & (BLOCK - 1)] = t;
+        n += usize::from(t != 0);
+        i += 1;
+    }
+    (i, n)
+}
+
+/// [`map_ascii`] that also records, for each produced byte, `at` plus the
+/// index of its source byte (saturating at `u32::MAX`).
+#[inline(always)]
+fn map_ascii_offsets(
+    bytes: &[u8],
+    at: u32,
+    out: &mut [u8; BLOCK],
+    out_off: &mut [u32; BLOCK],
+) -> (usize, usize) {
+    let bytes = &bytes[..bytes.len().min(BLOCK)];
+    let mut n = 0;
+    let mut i = 0;
+    for word in bytes.chunks_exact(8) {
+        let Ok(w) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        if u64::from_le_bytes(w) & HIGH_BITS != 0 {
+            break;
+        }
+        for (j, b) in w.into_iter().enumerate() {
+            let t = ASCII_MAP[usize::from(b)];
+            out[n & (BLOCK - 1)] = t;
+            out_off[n & (BLOCK - 1)] = at.saturating_add((i + j) as u32);
+            n += usize::from(t != 0);
+        }
+        i += 8;
+    }
+    for &b in &bytes[i..] {
+        if b >= 0x80 {
+            break;
+        }
+        let t = ASCII_MAP[usize::from(b)];
+        out[n & (BLOCK - 1)] = t;
+        out_off[n & (BLOCK - 1)] = at.saturating_add(i as u32);
+        n += usize::from(t != 0);
+        i += 1;
+    }
+    (i, n)
+}
+
+/// Appends the normalized form of one char to `out` (zero or more
+/// alphanumeric chars). This is the general path, without table or cache:
+/// the oracle the fast paths are tested against.
+pub fn normalize_char(c: char, out: &mut String) {
+    for_each_normalized(c, |n| out.push(n));
+}
+
+/// Bytes of ASCII input handled per inner loop (stack buffer size). A power
+/// of two: the loops index the buffers with `n & (BLOCK - 1)`, which equals
+/// `n` (`n` < `BLOCK` bytes are produced from fewer consumed) and spares a
+/// bounds check per byte.
+const BLOCK: usize = 1024;
+
+/// The general per-char map: NFKD, drop `Mn`, lowercase, fold, keep
+/// alphanumerics. Calls `emit` for each output char.
+fn for_each_normalized(c: char, mut emit: impl FnMut(char)) {
+    decompose_compatible(c, |d| {
+        if get_general_category(d) == GeneralCategory::NonspacingMark {
+            return;
+        }
+        for l in d.to_lowercase() {
+            match l {
+                'ß' => {
+                    emit('s');
+                    emit('s');
+                }
+                _ => {
+                    let f = fold(l);
+                    if f.is_alphanumeric() {
+                        emit(f);
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// The single-char part of the fold table (after lowercasing).
+fn fold(c: char) -> char {
+    match c {
+        '|' | '1' | 'i' | 'ı' => 'l',
+        '0' => 'o',
+        'f' => 't',
+        'b' => 'h',
+        'm' => 'n',
+        'ς' => 'σ',
+        other => other,
+    }
+}
+
+/// Output byte for each ASCII byte, 0 for "drops out". ASCII chars have no
+/// decomposition and no nonspacing marks, so this is lowercase + fold +
+/// alphanumeric filter (checked against [`normalize_char`] by a test).
+const ASCII_MAP: [u8; 128] = ascii_map();
+
+const fn ascii_map() -> [u8; 128] {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let l = (b as u8).to_ascii_lowercase();
+        t[b] = match l {
+            b'|' | b'1' | b'i' => b'l',
+            b'0' => b'o',
+            b'f' => b't',
+            b'b' => b'h',
+            b'm' => b'n',
+            b'a'..=b'z' | b'2'..=b'9' => l,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+}
+
+/// Appends ASCII bytes produced by [`ASCII_MAP`].
+#[inline]
+fn push_ascii(text: &mut String, bytes: &[u8]) {
+    // ASCII_MAP only produces ASCII bytes, so this never fails; the check is
+    // a word-at-a-time ASCII scan, cheap next to the rest.
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        text.push_str(s);
+    } else {
+        debug_assert!(false, "ASCII_MAP produced a non-ASCII byte");
+    }
+}
+
+/// Number of slots of the per-thread cache of the general path.
+const CACHE_SLOTS: usize = 1024;
+/// Longest output a slot holds, in chars (longer outputs are recomputed).
+const CACHE_CHARS: usize = 4;
+/// Key of an empty slot: not a valid `char`.
+const EMPTY_KEY: u32 = u32::MAX;
+
+#[derive(Clone, Copy)]
+struct Slot {
+    key: u32,
+    len: u8,
+    chars: [char; CACHE_CHARS],
+}
+
+/// Direct-mapped memo of [`for_each_normalized`] for non-ASCII chars.
+struct CharCache {
+    slots: Vec<Slot>,
+}
+
+impl CharCache {
+    fn new() -> Self {
+        let empty = Slot {
+            key: EMPTY_KEY,
+            len: 0,
+            chars: ['\0'; CACHE_CHARS],
+        };
+        CharCache {
+            slots: vec![empty; CACHE_SLOTS],
+        }
+    }
+
+    fn append(&mut self, c: char, text: &mut String) {
+        let key = u32::from(c);
+        // Multiplicative hash: neighbouring code points (one script) spread.
+        let idx = (key.wrapping_mul(0x9E37_79B1) >> 22) as usize % CACHE_SLOTS;
+        let Some(slot) = self.slots.get_mut(idx) else {
+            normalize_char(c, text);
+            return;
+        };
+        if slot.key != key {
+            let mut fresh = Slot {
+                key,
+                len: 0,
+                chars: ['\0'; CACHE_CHARS],
+            };
+            let mut overflow = false;
+            for_each_normalized(c, |n| {
+                if let Some(s) = fresh.chars.get_mut(usize::from(fresh.len)) {
+                    *s = n;
+                    fresh.len += 1;
+                } else {
+                    overflow = true;
+                }
+            });
+            if overflow {
+                normalize_char(c, text);
+                return;
+            }
+            *slot = fresh;
+        }
+        for &n in &slot.chars[..usize::from(slot.len)] {
+            text.push(n);
+        }
+    }
+}
+
+thread_local! {
+    static CACHE: RefCell<CharCache> = RefCell::new(CharCache::new());
+}
+
+/// ASCII bytes in a row that end a [`slow_run`] (back to the word-at-a-time
+/// path): short ASCII gaps between non-ASCII words (spaces, punctuation)
+/// stay in the slow loop instead of paying a switch each.
+const ASCII_RESUME: usize = 8;
+
+/// Normalizes chars from byte `i` of `src` (a char boundary, normally at a
+/// non-ASCII char) with the thread's cache, until [`ASCII_RESUME`] ASCII
+/// bytes in a row (or the end). Calls `added(offset, bytes)` after each
+/// char with its source offset and the number of bytes it appended.
+/// Returns the byte index where it stopped (> `i` unless `i` is the end).
+fn slow_run(
+    src: &str,
+    mut i: usize,
+    text: &mut String,
+    mut added: impl FnMut(usize, usize),
+) -> usize {
+    let bytes = src.as_bytes();
+    let mut run = |cache: &mut CharCache| {
+        while let Some(c) = src.get(i..).and_then(|s| s.chars().next()) {
+            let before = text.len();
+            if c.is_ascii() {
+                // Back to the fast path at ASCII_RESUME ASCII bytes in a
+                // row, or an all-ASCII tail.
+                let end = bytes.len().min(i + ASCII_RESUME);
+                if bytes[i..end].is_ascii() {
+                    break;
+                }
+                let t = ASCII_MAP[(u32::from(c) & 0x7f) as usize];
+                if t != 0 {
+                    text.push(char::from(t));
+                }
+            } else {
+                cache.append(c, text);
+            }
+            added(i, text.len() - before);
+            i += c.len_utf8();
+        }
+    };
+    let done = CACHE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut cache) => {
+            run(&mut cache);
+            true
+        }
+        Err(_) => false,
+    });
+    if !done {
+        // Re-entered (cannot happen today): one char, uncached.
+        if let Some(c) = src.get(i..).and_then(|s| s.chars().next()) {
+            let before = text.len();
+            normalize_char(c, text);
+            added(i, text.len() - before);
+            i += c.len_utf8();
+        }
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,307 @@
+//! Tests of the normalization map: table-driven cases, the char-by-char
+//! oracle, an exhaustive fixed-point check and property tests.
+
+use super::*;
+use proptest::prelude::*;
+
+/// The oracle: normalize char by char with the general path, offsets from
+/// `char_indices`.
+fn oracle(src: &str) -> Normalized {
+    let mut n = Normalized::default();
+    for (at, c) in src.char_indices() {
+        let before = n.text.len();
+        normalize_char(c, &mut n.text);
+        n.offsets
+            .resize(n.offsets.len() + n.text.len() - before, at as u32);
+    }
+    n
+}
+
+fn norm(s: &str) -> String {
+    normalize(s).text
+}
+
+#[test]
+fn table_of_cases() {
+    // (input, expected normalized text). Expected values are worked out by
+    // hand from the map in the module docs.
+    let cases: &[(&str, &str)] = &[
+        ("", ""),
+        ("   \n\t", ""),
+        ("Hello, World!", "helloworld"),
+        // curly quotes and apostrophes vanish like straight ones
+        ("\u{201C}don\u{2019}t\u{201D}", "dont"),
+        ("\"don't\"", "dont"),
+        ("dont", "dont"),
+        // `> ` quoting and soft line breaks
+        ("> we will\n> meet", "wewlllneet"),
+        ("we will meet", "wewlllneet"),
+        // quoted-printable style soft break residue and hyphenation
+        ("in-\nvite", "lnvlte"),
+        ("in vite", "lnvlte"),
+        ("invite", "lnvlte"),
+        ("in-vite", "lnvlte"),
+        // OCR: `|` for `I`, digits for letters, f/t b/h m/n
+        ("| think", "lthlnk"),
+        ("I think", "lthlnk"),
+        ("1 think", "lthlnk"),
+        ("l0ve", "love"),
+        ("of the", "otthe"),
+        ("ot the", "otthe"),
+        ("bat", "hat"),
+        ("hat", "hat"),
+        ("mail", "nall"),
+        ("nail", "nall"),
+        // emoji and hashtags
+        ("#leak \u{1F600}\u{1F525} #sony", "leaksony"),
+        ("\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}", ""),
+        // NFKC/NFKD ligatures and compatibility forms
+        ("\u{FB01}nance", "tlnance"),
+        ("finance", "tlnance"),
+        ("\u{FB00}", "tt"),
+        ("\u{FF21}\u{FF22}\u{FF23}", "ahc"),
+        ("x\u{00B2}", "x2"),
+        ("\u{2460}", "l"),
+        ("\u{00BD}", "l2"),
+        // accents, precomposed or combining
+        ("caf\u{E9}", "cate"),
+        ("cafe\u{301}", "cate"),
+        ("NA\u{EF}VE", "nalve"),
+        ("\u{C5}ngstr\u{F6}m", "angstron"),
+        // sharp s and final sigma
+        ("Stra\u{DF}e", "strasse"),
+        ("STRASSE", "strasse"),
+        ("\u{1E9E}", "ss"),
+        ("\u{3A3}\u{39F}\u{3A6}\u{399}\u{391}", "σοφια"),
+        ("σοφίας", "σοφιασ"),
+        // Turkish dotted capital I and dotless i
+        ("\u{130}stanbul", "lstanhul"),
+        ("\u{131}", "l"),
+        // Cyrillic: lowercased, й loses its breve (Mn)
+        ("ПРИВЕТ", "привет"),
+        ("\u{419}", "и"),
+        // CJK: kept as is; fullwidth punctuation dropped
+        ("\u{6F0F}\u{6D29}\u{3002}", "\u{6F0F}\u{6D29}"),
+        ("\u{3042}\u{FF01}", "\u{3042}"),
+        // Devanagari: Mc vowel sign kept, Mn vowel sign dropped
+        ("\u{915}\u{93E}", "\u{915}\u{93E}"),
+        ("\u{915}\u{941}", "\u{915}"),
+        // Arabic harakat (Mn) dropped
+        (
+            "\u{643}\u{64E}\u{62A}\u{64E}\u{628}\u{64E}",
+            "\u{643}\u{62A}\u{628}",
+        ),
+    ];
+    for &(input, expected) in cases {
+        assert_eq!(norm(input), expected, "input {input:?}");
+        let mut t = String::new();
+        normalize_text_only(input, &mut t);
+        assert_eq!(t, expected, "text_only, input {input:?}");
+    }
+}
+
+#[test]
+fn email_post_and_ocr_forms_agree() {
+    let email = "> Hi Amy,\n> I don't think we should re-\n> lease the film on Dec. 25th.";
+    let post = "\u{201C}I don\u{2019}t think we should release the film on Dec 25th\u{201D} \u{1F633} #SonyHack";
+    let ocr = "| dont think we shou1d re- lease tbe fi1m on Dec. 25th";
+    let core = norm("I don't think we should release the film on Dec. 25th");
+    assert!(norm(email).contains(&core));
+    assert!(norm(post).contains(&core));
+    assert_eq!(norm(ocr), core);
+}
+
+#[test]
+fn ascii_table_matches_general_path() {
+    for b in 0u8..128 {
+        let c = char::from(b);
+        let mut general = String::new();
+        normalize_char(c, &mut general);
+        let table = ASCII_MAP[usize::from(b)];
+        let fast = if table == 0 {
+            String::new()
+        } else {
+            char::from(table).to_string()
+        };
+        assert_eq!(fast, general, "ASCII byte {b:#04x}");
+    }
+}
+
+/// Every char of every output is alphanumeric and a fixed point of the map
+/// (the reason for idempotence), over all of Unicode.
+#[test]
+fn every_output_char_is_a_fixed_point() {
+    let mut out = String::new();
+    let mut again = String::new();
+    let mut bad = Vec::new();
+    for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+        out.clear();
+        normalize_char(c, &mut out);
+        for o in out.chars() {
+            again.clear();
+            normalize_char(o, &mut again);
+            let mut buf = [0u8; 4];
+            if !o.is_alphanumeric() || *again != *o.encode_utf8(&mut buf) {
+                bad.push((c, o, again.clone()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} bad, first: {:?}",
+        bad.len(),
+        &bad[..bad.len().min(10)]
+    );
+}
+
+#[test]
+fn cache_survives_collisions_and_long_outputs() {
+    // Many distinct non-ASCII chars (forcing slot replacement) and chars
+    // whose output is longer than a slot holds.
+    let mut src = String::new();
+    for c in (0x400u32..0x4FF)
+        .chain(0x4E00..0x5200)
+        .filter_map(char::from_u32)
+    {
+        src.push(c);
+    }
+    src.push_str("\u{FDFA}\u{3392}\u{337F}\u{FDFA}");
+    src.push_str(&src.clone());
+    assert_eq!(normalize(&src), oracle(&src));
+}
+
+#[test]
+fn long_mixed_text_equals_oracle() {
+    // Runs of every length between non-ASCII chars, across many blocks:
+    // exercises the switches between the ASCII and the cached slow path.
+    let mut src = String::new();
+    for i in 0..3000usize {
+        src.push_str(&"ab, ".repeat(i % 13));
+        src.push(['\u{E9}', 'ж', '漏', '\u{FB01}', '\u{1F600}'][i % 5]);
+    }
+    assert_eq!(normalize(&src), oracle(&src));
+    let mut t = String::new();
+    normalize_text_only(&src, &mut t);
+    assert_eq!(t, oracle(&src).text);
+}
+
+#[test]
+fn source_span_examples() {
+    let src = "> Hello,\n> w\u{F6}rld \u{FB01}n";
+    let n = normalize(src);
+    assert_eq!(n.text, "helloworldtln");
+    // "hello" -> "Hello"
+    assert_eq!(&src[n.source_span(src, 0..5)], "Hello");
+    // "world" -> "w\u{F6}rld": the o comes from a 2-byte char
+    assert_eq!(&src[n.source_span(src, 5..10)], "w\u{F6}rld");
+    // the second byte of the ligature's expansion maps to the ligature
+    assert_eq!(&src[n.source_span(src, 11..12)], "\u{FB01}");
+    // clamping and empty ranges
+    assert_eq!(
+        n.source_span(src, 11..99),
+        n.source_span(src, 11..n.text.len())
+    );
+    assert_eq!(n.source_span(src, 3..3), 5..5);
+    assert_eq!(n.source_span(src, 99..120), src.len()..src.len());
+}
+
+#[test]
+fn normalize_into_adds_base() {
+    let mut text = String::from("ab");
+    let mut offsets = vec![0, 1];
+    normalize_into("x, Y\u{E9}", 100, &mut text, &mut offsets);
+    assert_eq!(text, "abxye");
+    assert_eq!(offsets, vec![0, 1, 100, 103, 104]);
+}
+
+#[test]
+fn offsets_saturate_instead_of_overflowing() {
+    let mut text = String::new();
+    let mut offsets = Vec::new();
+    normalize_into("abc", u32::MAX - 1, &mut text, &mut offsets);
+    assert_eq!(offsets, vec![u32::MAX - 1, u32::MAX, u32::MAX]);
+}
+
+/// Strings mixing ASCII, punctuation, accents, other scripts, emoji and the
+/// confusables of the fold table.
+fn text_strategy() -> impl Strategy<Value = String> {
+    let pieces = prop_oneof![
+        4 => "[a-zA-Z0-9 ,.'|\\-\n>#]{0,12}",
+        1 => "[\u{e0}-\u{ff}\u{100}-\u{17f}]{0,4}",
+        1 => "[\u{300}-\u{36f}\u{391}-\u{3c9}\u{400}-\u{44f}]{0,4}",
+        1 => "[\u{4e00}-\u{4e40}\u{3040}-\u{30ff}\u{900}-\u{97f}]{0,4}",
+        1 => "[\u{fb00}-\u{fb06}\u{2460}-\u{2473}\u{ff01}-\u{ff5e}\u{1f600}-\u{1f64f}\u{df}\u{130}\u{131}\u{1e9e}\u{3c2}]{0,4}",
+        1 => any::<char>().prop_map(String::from),
+    ];
+    proptest::collection::vec(pieces, 0..12).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn fast_path_equals_oracle(s in text_strategy()) {
+        prop_assert_eq!(normalize(&s), oracle(&s));
+    }
+
+    #[test]
+    fn text_only_equals_normalize(s in text_strategy()) {
+        let mut t = String::from("prefix");
+        normalize_text_only(&s, &mut t);
+        prop_assert_eq!(&t["prefix".len()..], normalize(&s).text);
+    }
+
+    #[test]
+    fn split_invariance(s in text_strategy(), cut in any::<prop::sample::Index>()) {
+        let bounds: Vec<usize> = s.char_indices().map(|(i, _)| i).chain([s.len()]).collect();
+        let at = bounds[cut.index(bounds.len())];
+        let (a, b) = s.split_at(at);
+        let whole = normalize(&s);
+        let mut text = String::new();
+        let mut offsets = Vec::new();
+        normalize_into(a, 0, &mut text, &mut offsets);
+        normalize_into(b, at as u32, &mut text, &mut offsets);
+        prop_assert_eq!(&text, &whole.text);
+        prop_assert_eq!(&offsets, &whole.offsets);
+        prop_assert_eq!(norm(a) + &norm(b), whole.text);
+    }
+
+    #[test]
+    fn output_alphanumeric_offsets_monotone_and_on_boundaries(s in text_strategy()) {
+        let n = normalize(&s);
+        prop_assert!(n.text.chars().all(char::is_alphanumeric));
+        prop_assert_eq!(n.offsets.len(), n.text.len());
+        prop_assert!(n.offsets.windows(2).all(|w| w[0] <= w[1]));
+        for &o in &n.offsets {
+            prop_assert!((o as usize) < s.len() && s.is_char_boundary(o as usize));
+        }
+    }
+
+    #[test]
+    fn idempotent(s in text_strategy()) {
+        let once = norm(&s);
+        prop_assert_eq!(norm(&once), once);
+    }
+
+    #[test]
+    fn source_span_round_trips(s in text_strategy(), a in any::<prop::sample::Index>(), b in any::<prop::sample::Index>()) {
+        let n = normalize(&s);
+        prop_assume!(!n.text.is_empty());
+        // ranges on char boundaries of the normalized text
+        let bounds: Vec<usize> = n.text.char_indices().map(|(i, _)| i).chain([n.text.len()]).collect();
+        let (mut i, mut j) = (bounds[a.index(bounds.len())], bounds[b.index(bounds.len())]);
+        if i > j { std::mem::swap(&mut i, &mut j); }
+        prop_assume!(i < j);
+        let span = n.source_span(&s, i..j);
+        prop_assert!(s.is_char_boundary(span.start) && s.is_char_boundary(span.end));
+        // the source span normalizes to a text containing the normalized range
+        // (exactly it, when the range starts and ends on whole source chars)
+        let renorm = norm(&s[span.clone()]);
+        prop_assert!(renorm.contains(&n.text[i..j]), "{:?} not in {:?}", &n.text[i..j], renorm);
+        let starts_char = i == 0 || n.offsets[i - 1] != n.offsets[i];
+        let ends_char = j == n.text.len() || n.offsets[j] != n.offsets[j - 1];
+        if starts_char && ends_char {
+            prop_assert_eq!(renorm, &n.text[i..j]);
+        }
+    }
+}
