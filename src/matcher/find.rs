@@ -123,6 +123,8 @@ fn find_with(
     // Difference array of common k-gram coverage, turned into a prefix count below.
     s.common_cover.clear();
     s.common_cover.resize(qn.len() + 1, 0);
+    let w = p.w as usize;
+    let mut last_common: Option<usize> = None;
     let segs = index.segments();
     for (qpos, &h) in s.hashes.iter().enumerate() {
         let key = fingerprint::remix(h);
@@ -145,7 +147,17 @@ fn find_with(
             }
         }
         if common {
-            s.common_cover[qpos] += 1;
+            // Cover this k-gram, and the gap back to the previous common
+            // k-gram when it is at most w away: winnowing selects in every
+            // window of w, so a run between two common selections that
+            // close holds no other selection of the documents: it is part
+            // of the same boilerplate.
+            let from = match last_common {
+                Some(l) if qpos - l <= w => l,
+                _ => qpos,
+            };
+            last_common = Some(qpos);
+            s.common_cover[from] += 1;
             s.common_cover[qpos + k] = s.common_cover[qpos + k].wrapping_sub(1);
             continue;
         }
