@@ -52,7 +52,14 @@ pub struct TruthQuery {
     /// Character error rate, for OCR queries.
     #[serde(default)]
     pub cer: Option<f64>,
+    /// Normalized length of the quoted passage (exact quotes).
+    #[serde(default)]
+    pub norm_len: Option<usize>,
 }
+
+/// The derived case of exact quotes of at least 50 normalized characters,
+/// which must all be found.
+pub const STRICT_EXACT: &str = "exact (>=50 normalized)";
 
 /// One expected source of a query.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -186,52 +193,59 @@ pub fn evaluate(
     let mut truth = TruthMap::default();
     for (q, res) in queries.iter().zip(results) {
         let matches = res?;
-        let acc = by_case.entry(q.case.clone()).or_default();
-        acc.r.case = q.case.clone();
-        acc.r.queries += 1;
-        if let Some(c) = q.cer {
-            acc.cer.push(c);
+        let strict = q.case == "exact" && q.norm_len.is_some_and(|n| n >= 50);
+        let mut cases = vec![q.case.clone()];
+        if strict {
+            cases.push(STRICT_EXACT.to_string());
         }
-        let mapped: Vec<(String, Range<usize>)> =
-            q.expect.iter().map(|e| truth.map(prefix, e)).collect();
-        let expected: Vec<String> = mapped.iter().map(|(s, _)| s.clone()).collect();
-        let other = matches
-            .iter()
-            .filter(|m| !expected.contains(&m.source))
-            .count();
-        let false_here = if q.expect.is_empty() { other } else { 0 };
-        acc.r.other_sources += other - false_here;
-        acc.r.false_matches += false_here;
-        if false_here > 0 {
-            acc.r.queries_with_false_match += 1;
-            if acc.r.false_ids.len() < 20 {
-                acc.r.false_ids.push(q.id.clone());
+        for case in cases {
+            let acc = by_case.entry(case.clone()).or_default();
+            acc.r.case = case;
+            acc.r.queries += 1;
+            if let Some(c) = q.cer {
+                acc.cer.push(c);
             }
-        }
-        if q.expect.is_empty() {
-            continue;
-        }
-        let mut all = true;
-        for (src, truth_span) in &mapped {
-            let spans: Vec<Range<usize>> = matches
+            let mapped: Vec<(String, Range<usize>)> =
+                q.expect.iter().map(|e| truth.map(prefix, e)).collect();
+            let expected: Vec<String> = mapped.iter().map(|(s, _)| s.clone()).collect();
+            let other = matches
                 .iter()
-                .filter(|m| &m.source == src)
-                .map(|m| m.source_span.clone())
-                .collect();
-            if spans.is_empty() {
-                all = false;
+                .filter(|m| !expected.contains(&m.source))
+                .count();
+            let false_here = if q.expect.is_empty() { other } else { 0 };
+            acc.r.other_sources += other - false_here;
+            acc.r.false_matches += false_here;
+            if false_here > 0 {
+                acc.r.queries_with_false_match += 1;
+                if acc.r.false_ids.len() < 20 {
+                    acc.r.false_ids.push(q.id.clone());
+                }
+            }
+            if q.expect.is_empty() {
                 continue;
             }
-            let (p, r, o, g) = span_scores(truth_span, &spans);
-            acc.prec.push(p);
-            acc.rec.push(r);
-            acc.ovl.push(o);
-            acc.gran.push(g);
-        }
-        if all {
-            acc.r.found += 1;
-        } else if acc.r.missed.len() < 20 {
-            acc.r.missed.push(q.id.clone());
+            let mut all = true;
+            for (src, truth_span) in &mapped {
+                let spans: Vec<Range<usize>> = matches
+                    .iter()
+                    .filter(|m| &m.source == src)
+                    .map(|m| m.source_span.clone())
+                    .collect();
+                if spans.is_empty() {
+                    all = false;
+                    continue;
+                }
+                let (p, r, o, g) = span_scores(truth_span, &spans);
+                acc.prec.push(p);
+                acc.rec.push(r);
+                acc.ovl.push(o);
+                acc.gran.push(g);
+            }
+            if all {
+                acc.r.found += 1;
+            } else if acc.r.missed.len() < 20 {
+                acc.r.missed.push(q.id.clone());
+            }
         }
     }
     let mean = |v: &Vec<f64>| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);

@@ -40,6 +40,9 @@ fn scoring() -> Scoring {
     Scoring::new(1, -2, -2).expect("constant scoring is valid")
 }
 
+/// Share (percent) of `min_len` that the bytes no common k-gram covers must reach.
+const NOVEL_SHARE: i64 = 66;
+
 /// One fingerprint hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Hit {
@@ -294,8 +297,14 @@ fn verify(
     // (A k-gram of a footer shared by many documents may be selected by
     // winnowing in only a few of them and so escape the common mark; its
     // neighbours, selected everywhere, are common and cover it.)
-    let novel = a.query.len() - (common_cover[a.query.end] - common_cover[a.query.start]) as usize;
-    if novel < cfg.min_len {
+    let covered = (common_cover[a.query.end] - common_cover[a.query.start]) as i64;
+    let novel = a.query.len() as i64 - covered;
+    // The net score (matches minus the penalties of edits) of what is not
+    // boilerplate must reach the minimum too: a formula of the domain with a
+    // word changed ("work with Congress" / "work with the Congress") scores
+    // below its length.
+    let net = a.score as i64;
+    if net < cfg.min_len as i64 || novel * 100 < cfg.min_len as i64 * NOVEL_SHARE {
         return Ok(None);
     }
     let query_span = qnorm.source_span(text, a.query.clone());

@@ -61,7 +61,7 @@ pub struct MatchConfig {
 }
 
 /// Default minimum aligned length, in normalized bytes (see BENCHMARKS.md).
-pub const DEFAULT_MIN_LEN: usize = 36;
+pub const DEFAULT_MIN_LEN: usize = 44;
 /// Default minimum similarity (see BENCHMARKS.md).
 pub const DEFAULT_MIN_SIMILARITY: f64 = 0.75;
 
