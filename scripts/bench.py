@@ -56,7 +56,8 @@ def rel(p):
 
 def sh(cmd, record=True, check=True, capture=True, env=None, shell=False):
     """Run a command (list, or a string with shell=True); log it for BENCHMARKS.md."""
-    text = cmd if shell else " ".join(rel(c) if c.startswith(ROOT) else c for c in cmd)
+    text = cmd if shell else " ".join(
+        "python3" if c == sys.executable else (rel(c) if c.startswith(ROOT) else c) for c in cmd)
     if record and text not in COMMANDS:
         COMMANDS.append(text)
     log(text)
@@ -147,7 +148,8 @@ def warm(dump):
     for line in p.stdout.splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[0].isdigit():
-            res += int(parts[0])
+            # RES counts whole pages: cap it at the file size.
+            res += min(int(parts[0]), int(parts[1]))
             size += int(parts[1])
     return res / size if size else None
 
@@ -183,22 +185,27 @@ def med(xs):
 
 def index_round(dump, runs):
     lp = os.path.join(BIN, "leakprint")
-    flist = os.path.join(OUT, "filelist0")
-    with open(flist, "wb") as f:
-        f.write(b"\0".join(p.encode() for p in files_of(dump)) + b"\0")
-    total = sum(os.path.getsize(p) for p in files_of(dump))
+    flist = rel(os.path.join(OUT, "filelist0"))
+    files = files_of(dump)
+    with open(os.path.join(ROOT, flist), "wb") as f:
+        f.write(b"\0".join(rel(p).encode() for p in files) + b"\0")
+    total = sum(os.path.getsize(p) for p in files)
+    per = max(1, len(files) // 32)  # batches, so that 2 processes share the work
     cmds = {
         "leakprint index, 1 thread": ([lp, "index", dump, "-o", os.path.join(OUT, "idx-t1"),
                                        "--threads", "1", "--quiet", "--json"], False),
         "leakprint index, 2 threads": ([lp, "index", dump, "-o", os.path.join(OUT, "idx-t2"),
                                         "--threads", "2", "--quiet", "--json"], False),
-        "b3sum, 1 process": (f"xargs -0 -n 4000 -P 1 b3sum --num-threads 1 < {flist} > /dev/null", True),
-        "b3sum, 2 processes": (f"xargs -0 -n 4000 -P 2 b3sum --num-threads 1 < {flist} > /dev/null", True),
+        "b3sum, 1 process": (f"xargs -0 -n {per} -P 1 b3sum --num-threads 1 < {flist} > /dev/null", True),
+        "b3sum, 2 processes": (f"xargs -0 -n {per} -P 2 b3sum --num-threads 1 < {flist} > /dev/null", True),
         f"rg -c -F '{RG_NEEDLE}' -j1": (["rg", "-c", "-F", "-j1", RG_NEEDLE, dump], False),
         f"rg -c -F '{RG_NEEDLE}' -j2": (["rg", "-c", "-F", "-j2", RG_NEEDLE, dump], False),
     }
+    COMMANDS.append(f"find {rel(dump)} -type f -print0 | xargs -0 cat > /dev/null; "
+                    "fincore --bytes --raw -o RES,SIZE <sample of files>   # before every timed run")
     for name, (c, is_shell) in cmds.items():
-        COMMANDS.append(c if is_shell else " ".join(rel(x) for x in c))
+        COMMANDS.append(c if is_shell else " ".join(
+            repr(x) if " " in x else rel(x) for x in c))
     res = {name: [] for name in cmds}
     resident = []
     for r in range(runs):
@@ -426,7 +433,7 @@ def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations):
               f"normalize+fingerprint {r['fingerprint_seconds']:.2f} s, chunk+blake3 {r['chunk_seconds']:.2f} s: "
               f"**extraction share {100 * r['extract_share']:.1f}%**.")
         w("")
-        w("Office, PDF and ZIP figures come from the small committed fixtures (tests/data/extract): "
+        w("Office and PDF figures come from the small committed fixtures (tests/data/extract): "
           "they include per-file container and XML set-up; see also `cargo bench --bench extract`.")
         w("")
     if q:
@@ -488,8 +495,8 @@ def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations):
               f"uniform); the nearest document was the right source for {t['nearest_is_right_source']} posts.")
         s = pr["tools"].get("ssdeep", {})
         if "groups" in s:
-            w("- ssdeep and TLSH compare whole files: a 40-280 character post against a 5-50 KB document "
-              "shares too little of the file's hash to score; the figures above are what they measured.")
+            w("- ssdeep and TLSH hash whole files; the rows above are their measured recall of 40-400 "
+              "character posts against the 1-50 KB documents they quote.")
         w("")
     if NOTES:
         w("## Not measured, and why")
