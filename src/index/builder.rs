@@ -56,7 +56,7 @@ pub const DEFAULT_COMMON_FRACTION: f64 = 0.005;
 /// ...and in at least this many parts.
 pub const DEFAULT_COMMON_MIN_DOCS: u32 = 8;
 /// Uncompressed size of a text block.
-pub const TEXT_BLOCK: u32 = 64 << 10;
+pub const TEXT_BLOCK: u32 = 16 << 10;
 /// zstd level of the text blocks (level 1 measured fastest at a ratio
 /// close to level 3 on English text; see BENCHMARKS.md).
 pub const ZSTD_LEVEL: i32 = 1;

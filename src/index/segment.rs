@@ -212,6 +212,54 @@ pub struct ChunkHit {
     pub len: u32,
 }
 
+/// Decoded text blocks kept between reads, with a reused zstd context.
+///
+/// The matcher keeps one per thread: verifying candidates reads the same
+/// popular documents again and again, and creating a decompression context
+/// and zeroing a buffer for every block cost more than decoding it.
+pub struct BlockCache {
+    dctx: Option<zstd::bulk::Decompressor<'static>>,
+    /// (segment identity, block number, decoded bytes)
+    entries: Vec<(usize, u32, Vec<u8>)>,
+    capacity: usize,
+    next: usize,
+}
+
+impl std::fmt::Debug for BlockCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockCache")
+            .field("blocks", &self.entries.len())
+            .field("capacity", &self.capacity)
+            .finish()
+    }
+}
+
+impl BlockCache {
+    /// A cache of up to `capacity` decoded blocks (0 keeps only the block
+    /// being read).
+    pub fn new(capacity: usize) -> BlockCache {
+        BlockCache {
+            dctx: zstd::bulk::Decompressor::new().ok(),
+            entries: Vec::new(),
+            capacity: capacity.max(1),
+            next: 0,
+        }
+    }
+
+    /// A slot to decode into: a free one, or the oldest (FIFO).
+    fn slot(&mut self) -> usize {
+        if self.entries.len() < self.capacity {
+            self.entries.push((usize::MAX, u32::MAX, Vec::new()));
+            return self.entries.len() - 1;
+        }
+        let s = self.next;
+        self.next = (self.next + 1) % self.capacity;
+        // Invalidate first: if decoding fails the slot must not look valid.
+        self.entries[s].0 = usize::MAX;
+        s
+    }
+}
+
 /// A validated segment over owned bytes.
 pub struct Segment {
     storage: Storage,
@@ -579,6 +627,18 @@ impl Segment {
     /// When the range or a block is outside the arena, or a block does not
     /// decompress to its recorded size.
     pub fn arena(&self, range: Range<u64>) -> Result<Vec<u8>, IndexError> {
+        self.arena_cached(range, &mut BlockCache::new(0))
+    }
+
+    /// [`Segment::arena`], keeping decoded blocks in `cache` for later calls.
+    ///
+    /// # Errors
+    /// As [`Segment::arena`].
+    pub fn arena_cached(
+        &self,
+        range: Range<u64>,
+        cache: &mut BlockCache,
+    ) -> Result<Vec<u8>, IndexError> {
         if range.start > range.end || range.end > self.meta.text_bytes {
             return Err(corrupt(
                 "text blocks",
@@ -592,9 +652,8 @@ impl Segment {
         }
         let first = range.start / bs;
         let last = (range.end - 1) / bs;
-        let mut buf = Vec::new();
         for blk in first..=last {
-            self.block(blk as u32, &mut buf)?;
+            let buf = self.block(blk as u32, cache)?;
             let blk_start = blk * bs;
             let a = range.start.max(blk_start) - blk_start;
             let b = (range.end.min(blk_start + buf.len() as u64)) - blk_start;
@@ -609,8 +668,12 @@ impl Segment {
         Ok(out)
     }
 
-    /// Decompress text block `i` into `buf`.
-    fn block(&self, i: u32, buf: &mut Vec<u8>) -> Result<(), IndexError> {
+    /// Text block `i`, decoded, from the cache or decompressed into it.
+    fn block<'c>(&self, i: u32, cache: &'c mut BlockCache) -> Result<&'c [u8], IndexError> {
+        let seg = self.bytes().as_ptr() as usize;
+        if let Some(at) = cache.entries.iter().position(|e| e.0 == seg && e.1 == i) {
+            return Ok(&cache.entries[at].2);
+        }
         let rec = self.record(&self.r.blocks, i, BLOCK_RECORD_LEN, "text blocks")?;
         let off = u64_at(rec, 0).unwrap_or(u64::MAX);
         let clen = u32_at(rec, 8).unwrap_or(0) as u64;
@@ -631,17 +694,23 @@ impl Segment {
                     format!("block {i} at {off}+{clen} outside the text data"),
                 )
             })?;
-        buf.clear();
+        let slot = cache.slot();
+        let mut buf = std::mem::take(&mut cache.entries[slot].2);
         buf.resize(raw, 0);
-        let n = zstd::bulk::decompress_to_buffer(comp, &mut buf[..])
-            .map_err(|e| corrupt("text data", format!("block {i} does not decompress: {e}")))?;
+        let res = match cache.dctx.as_mut() {
+            Some(d) => d.decompress_to_buffer(comp, &mut buf[..]),
+            None => zstd::bulk::decompress_to_buffer(comp, &mut buf[..]),
+        };
+        let n =
+            res.map_err(|e| corrupt("text data", format!("block {i} does not decompress: {e}")))?;
         if n != raw {
             return Err(corrupt(
                 "text data",
                 format!("block {i} decompressed to {n} bytes, expected {raw}"),
             ));
         }
-        Ok(())
+        cache.entries[slot] = (seg, i, buf);
+        Ok(&cache.entries[slot].2)
     }
 
     /// The whole extracted text of a part.
@@ -666,6 +735,19 @@ impl Segment {
     /// # Errors
     /// When the records or the text are corrupt.
     pub fn window(&self, part: u32, norm: Range<usize>) -> Result<TextWindow, IndexError> {
+        self.window_cached(part, norm, &mut BlockCache::new(0))
+    }
+
+    /// [`Segment::window`], keeping decoded blocks in `cache`.
+    ///
+    /// # Errors
+    /// As [`Segment::window`].
+    pub fn window_cached(
+        &self,
+        part: u32,
+        norm: Range<usize>,
+        cache: &mut BlockCache,
+    ) -> Result<TextWindow, IndexError> {
         let p = self.part(part)?;
         let part = p.duplicate_of.map_or(Ok(p.clone()), |d| self.part(d))?;
         let norm_end = norm.end.min(part.norm_len as usize);
@@ -704,7 +786,10 @@ impl Segment {
                 format!("checkpoints of part {part:?} are not increasing"),
             ));
         }
-        let raw = self.arena(part.text_offset + ck_text as u64..part.text_offset + end_text)?;
+        let raw = self.arena_cached(
+            part.text_offset + ck_text as u64..part.text_offset + end_text,
+            cache,
+        )?;
         let text = String::from_utf8(raw).map_err(|_| {
             corrupt(
                 "text data",
@@ -897,9 +982,9 @@ impl Segment {
                 format!("{} blocks for {} bytes of text", m.blocks, m.text_bytes),
             ));
         }
-        let mut buf = Vec::new();
+        let mut cache = BlockCache::new(0);
         for i in 0..m.blocks {
-            self.block(i, &mut buf)?;
+            let buf = self.block(i, &mut cache)?;
             let want = (m.text_bytes - i as u64 * bs).min(bs);
             if buf.len() as u64 != want {
                 return Err(corrupt(

@@ -28,6 +28,7 @@ use std::ops::Range;
 use super::align::{Aligner, Scoring};
 use super::{Match, MatchConfig};
 use crate::fingerprint;
+use crate::index::segment::BlockCache;
 use crate::index::{Index, IndexError};
 use crate::normalize::{self, Normalized};
 
@@ -39,6 +40,9 @@ use crate::normalize::{self, Normalized};
 fn scoring() -> Scoring {
     Scoring::new(1, -2, -2).expect("constant scoring is valid")
 }
+
+/// Decoded text blocks each matching thread keeps (16 KiB each).
+const BLOCK_CACHE: usize = 64;
 
 /// Share (percent) of `min_len` that the bytes no common k-gram covers must reach.
 const NOVEL_SHARE: i64 = 66;
@@ -75,6 +79,7 @@ pub(crate) struct Scratch {
     /// count: `common_cover[i]` = covered bytes before i).
     common_cover: Vec<u32>,
     aligner: Aligner,
+    blocks: BlockCache,
 }
 
 impl Scratch {
@@ -87,6 +92,7 @@ impl Scratch {
             postings: Vec::new(),
             common_cover: Vec::new(),
             aligner: Aligner::new(scoring()),
+            blocks: BlockCache::new(BLOCK_CACHE),
         }
     }
 }
@@ -236,6 +242,7 @@ fn find_with(
             &s.common_cover,
             c,
             &mut s.aligner,
+            &mut s.blocks,
         )? {
             let dup = out.iter().any(|o| {
                 o.segment == m.segment
@@ -269,13 +276,14 @@ fn verify(
     common_cover: &[u32],
     c: &Candidate,
     aligner: &mut Aligner,
+    blocks: &mut BlockCache,
 ) -> Result<Option<Match>, IndexError> {
     let seg = &index.segments()[c.seg as usize];
     let band = cfg.band as i64;
     // Source positions that can align with any query position in the band.
     let s_lo = (c.d_lo - band).max(0) as usize;
     let s_hi = (c.d_hi + qn.len() as i64 + band).max(0) as usize;
-    let w = seg.window(c.part, s_lo..s_hi)?;
+    let w = seg.window_cached(c.part, s_lo..s_hi, blocks)?;
     let ws = w.norm_start as i64;
     let wn = w.normalized.text.as_bytes();
     let d_lo = (c.d_lo - band - ws) as isize;
