@@ -406,6 +406,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)] // one reported span is the common case
     fn span_scores_table() {
         assert_eq!(span_scores(&(10..20), &[10..20]), (1.0, 1.0, 1.0, 1.0));
         assert_eq!(span_scores(&(10..20), &[30..40]), (0.0, 0.0, 0.0, 0.0));

@@ -32,12 +32,20 @@ fn same_bytes_at_any_thread_count_and_memory_budget() {
     let a = d.path().join("a");
     let b = d.path().join("b");
     let c = d.path().join("c");
-    build(&[src.clone()], &a, IndexBuilder::new().threads(1));
-    build(&[src.clone()], &b, IndexBuilder::new().threads(4));
+    build(
+        std::slice::from_ref(&src),
+        &a,
+        IndexBuilder::new().threads(1),
+    );
+    build(
+        std::slice::from_ref(&src),
+        &b,
+        IndexBuilder::new().threads(4),
+    );
     // 16 MiB forces spills of the fingerprint buffer? No: compute the
     // cap; use the smallest budget allowed and a larger corpus below.
     build(
-        &[src.clone()],
+        std::slice::from_ref(&src),
         &c,
         IndexBuilder::new().threads(3).memory(16 << 20),
     );
@@ -62,12 +70,12 @@ fn spilled_runs_merge_to_the_same_segment() {
     let a = d.path().join("a");
     let b = d.path().join("b");
     let sa = build(
-        &[src.clone()],
+        std::slice::from_ref(&src),
         &a,
         IndexBuilder::new().threads(2).memory(16 << 20),
     );
     build(
-        &[src.clone()],
+        std::slice::from_ref(&src),
         &b,
         IndexBuilder::new().threads(2).memory(4 << 30),
     );
@@ -130,9 +138,9 @@ fn append_then_compact() {
     common::text_tree(&two, 15, 2, 2000);
     let out = d.path().join("x");
     let ix = IndexBuilder::new().build().unwrap();
-    ix.index_paths(&[one.clone()], &out, Mode::Create, &NoProgress)
+    ix.index_paths(std::slice::from_ref(&one), &out, Mode::Create, &NoProgress)
         .unwrap();
-    ix.index_paths(&[two.clone()], &out, Mode::Append, &NoProgress)
+    ix.index_paths(std::slice::from_ref(&two), &out, Mode::Append, &NoProgress)
         .unwrap();
     let idx = Index::open(&out).unwrap();
     assert_eq!(idx.segments().len(), 2);
@@ -172,7 +180,7 @@ fn cancelled_build_publishes_nothing() {
     let src = d.path().join("dump");
     common::text_tree(&src, 10, 5, 1000);
     let out = d.path().join("x");
-    build(&[src.clone()], &out, IndexBuilder::new());
+    build(std::slice::from_ref(&src), &out, IndexBuilder::new());
     let before = common::segment_bytes(&out);
     let flag = Arc::new(AtomicBool::new(true));
     let err = IndexBuilder::new()
@@ -202,7 +210,7 @@ fn bad_outputs_and_inputs() {
     assert!(matches!(e, IndexError::MissingInput { .. }), "{e}");
     let e = ix
         .index_paths(
-            &[src.clone()],
+            std::slice::from_ref(&src),
             &d.path().join("no/such/x"),
             Mode::Create,
             &NoProgress,
@@ -211,7 +219,7 @@ fn bad_outputs_and_inputs() {
     assert!(matches!(e, IndexError::MissingOutputDir { .. }), "{e}");
     // A folder with other files is not overwritten.
     let e = ix
-        .index_paths(&[src.clone()], &src, Mode::Create, &NoProgress)
+        .index_paths(std::slice::from_ref(&src), &src, Mode::Create, &NoProgress)
         .unwrap_err();
     assert!(matches!(e, IndexError::NotAnIndex { .. }), "{e}");
 }

@@ -873,7 +873,7 @@ struct SegWriter<'a> {
 }
 
 enum Inner<'a> {
-    File(super::writer::SegmentWriter),
+    File(Box<super::writer::SegmentWriter>),
     Memory {
         buf: &'a mut Vec<u8>,
         entries: Vec<SectionEntry>,
@@ -887,7 +887,7 @@ impl<'a> SegWriter<'a> {
         Ok(SegWriter {
             inner: match out {
                 SegmentOut::File(p) => {
-                    Inner::File(super::writer::SegmentWriter::create(p, header)?)
+                    Inner::File(Box::new(super::writer::SegmentWriter::create(p, header)?))
                 }
                 SegmentOut::Memory(buf) => {
                     buf.clear();
@@ -1248,7 +1248,6 @@ impl SegState {
         if let Some(k) = group_key {
             flush_group(k, &mut group, w, &mut dir_out)?;
         }
-        drop(flush_group);
         if !rec_buf.is_empty() {
             w.write(&rec_buf)?;
         }
@@ -1285,8 +1284,7 @@ impl SegState {
         w.section(SectionKind::Checkpoints, &self.checkpoints)?;
         let common_bytes: Vec<u8> = common.iter().flat_map(|k| k.to_le_bytes()).collect();
         w.section(SectionKind::Common, &common_bytes)?;
-        self.chunks
-            .sort_by(|a, b| (a.0.hash, a.1, a.0.offset).cmp(&(b.0.hash, b.1, b.0.offset)));
+        self.chunks.sort_by_key(|a| (a.0.hash, a.1, a.0.offset));
         let mut chunk_bytes = Vec::with_capacity(self.chunks.len() * CHUNK_RECORD_LEN);
         for (c, f) in &self.chunks {
             chunk_bytes.extend_from_slice(&c.hash);

@@ -347,7 +347,10 @@ pub fn decode_layout(b: &[u8]) -> Result<Layout, IndexError> {
         let slen = u64_at(e, 16).unwrap_or(u64::MAX);
         let sum = u64_at(e, 24).unwrap_or(0);
         let end = offset.checked_add(slen);
-        if offset < HEADER_LEN as u64 || offset % 8 != 0 || end.is_none_or(|e| e > table_offset) {
+        if offset < HEADER_LEN as u64
+            || !offset.is_multiple_of(8)
+            || end.is_none_or(|e| e > table_offset)
+        {
             return Err(IndexError::Corrupt {
                 section: kind.name(),
                 detail: format!(

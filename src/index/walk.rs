@@ -167,7 +167,7 @@ mod tests {
         let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
         // SAFETY: `c` is a valid NUL-terminated path string for the call.
         assert_eq!(unsafe { libc_mkfifo(c.as_ptr(), 0o644) }, 0);
-        let got = walk(&[root.clone()]).unwrap();
+        let got = walk(std::slice::from_ref(&root)).unwrap();
         let shown: Vec<String> = got
             .iter()
             .map(|e| match e {

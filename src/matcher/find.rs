@@ -233,17 +233,13 @@ fn find_with(
     let mut out: Vec<Match> = Vec::new();
     let cands = std::mem::take(&mut s.cands);
     for c in &cands {
-        if let Some(m) = verify(
-            index,
-            cfg,
+        let q = QueryView {
             text,
             qn,
-            &s.norm,
-            &s.common_cover,
-            c,
-            &mut s.aligner,
-            &mut s.blocks,
-        )? {
+            qnorm: &s.norm,
+            common_cover: &s.common_cover,
+        };
+        if let Some(m) = verify(index, cfg, &q, c, &mut s.aligner, &mut s.blocks)? {
             let dup = out.iter().any(|o| {
                 o.segment == m.segment
                     && o.part == m.part
@@ -266,18 +262,34 @@ fn overlap(a: &Range<usize>, b: &Range<usize>) -> usize {
     a.end.min(b.end).saturating_sub(a.start.max(b.start))
 }
 
+/// The query as the verification needs it.
+#[derive(Clone, Copy)]
+struct QueryView<'a> {
+    /// Original text (spans are byte offsets into it).
+    text: &'a str,
+    /// Its normalized bytes.
+    qn: &'a [u8],
+    /// Its normalization with offsets.
+    qnorm: &'a Normalized,
+    /// Bytes covered by common k-grams before each position.
+    common_cover: &'a [u32],
+}
+
 /// Align the query against the source around a candidate.
 fn verify(
     index: &Index,
     cfg: &MatchConfig,
-    text: &str,
-    qn: &[u8],
-    qnorm: &Normalized,
-    common_cover: &[u32],
+    q: &QueryView<'_>,
     c: &Candidate,
     aligner: &mut Aligner,
     blocks: &mut BlockCache,
 ) -> Result<Option<Match>, IndexError> {
+    let QueryView {
+        text,
+        qn,
+        qnorm,
+        common_cover,
+    } = *q;
     let seg = &index.segments()[c.seg as usize];
     let band = cfg.band as i64;
     // Source positions that can align with any query position in the band.
