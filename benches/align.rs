@@ -5,6 +5,8 @@
 //! in a band of 64 diagonals around the true offset; the shape of one
 //! verification in `find`. Also the full-matrix oracle on the same input, as
 //! the floor any optimisation must beat, and an unrelated query (no match).
+//! A second group has the shape `find` produces by default: a 250-byte post,
+//! an odd band width of 51.
 //! Inputs come from a fixed-seed generator, so runs are comparable.
 //!
 //! How to compare: `cargo bench --bench align -- --save-baseline before`,
@@ -64,6 +66,20 @@ fn align(c: &mut Criterion) {
     });
     group.bench_function("naive_oracle", |b| {
         b.iter(|| best_local_naive(black_box(&query), black_box(&source), lo, hi, scoring))
+    });
+    group.finish();
+
+    // The matcher's default shape: a 250-byte post, band 24 on each side of
+    // a chain spanning 2 diagonals (odd width 51, as `find` produces).
+    let (query, source) = (&query[..250], &source[..350]);
+    let (lo, hi) = (offset - 25, offset + 25);
+    let mut group = c.benchmark_group("align_250x350_band51");
+    group.throughput(Throughput::Bytes(query.len() as u64));
+    group.bench_function("banded", |b| {
+        b.iter(|| aligner.best_local(black_box(query), black_box(source), lo, hi))
+    });
+    group.bench_function("banded_unrelated", |b| {
+        b.iter(|| aligner.best_local(black_box(&unrelated[..250]), black_box(source), lo, hi))
     });
     group.finish();
 }

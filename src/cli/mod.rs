@@ -2,6 +2,7 @@
 
 mod index;
 mod info;
+mod matching;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ enum Cmd {
     Index(index::IndexArgs),
     /// Merge the segments of an index into one.
     Compact(index::CompactArgs),
+    /// Find indexed content in posts, OCR output and files (JSON lines).
+    Match(matching::MatchArgs),
     /// Describe an index: counts, parameters, sections, files.
     Info(info::InfoArgs),
     /// Check every checksum and structure of an index.
@@ -42,6 +45,7 @@ pub fn main() -> ExitCode {
     let res = match cli.cmd {
         Cmd::Index(a) => index::run(a),
         Cmd::Compact(a) => index::compact(a),
+        Cmd::Match(a) => matching::run(a),
         Cmd::Info(a) => info::run(a),
         Cmd::Verify(a) => info::verify(a),
     };

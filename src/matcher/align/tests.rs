@@ -231,4 +231,28 @@ proptest! {
             prop_assert_eq!(a.len(), q.len());
         }
     }
+
+    /// Any byte values (the padding of the fast fill must equal none of
+    /// them), and one aligner reused over a sequence of shapes and widths.
+    #[test]
+    fn any_bytes_and_reuse_agree_with_oracle(
+        calls in proptest::collection::vec(
+            (
+                proptest::collection::vec(
+                    proptest::sample::select(vec![0u8, 1, b'a', 0xFE, 0xFF]), 0..50),
+                proptest::collection::vec(
+                    proptest::sample::select(vec![0u8, 1, b'a', 0xFE, 0xFF]), 0..70),
+                -55isize..75,
+                0isize..70,
+            ),
+            1..5,
+        ),
+    ) {
+        let mut al = Aligner::new(unit());
+        for (q, s, lo, w) in &calls {
+            let fast = al.best_local(q, s, *lo, lo + w);
+            let naive = best_local_naive(q, s, *lo, lo + w, unit());
+            prop_assert_eq!(&fast, &naive);
+        }
+    }
 }

@@ -1,0 +1,585 @@
+//! `leakprint match`: stream queries through the matcher, print evidence.
+//!
+//! One reader thread turns the arguments into jobs (queries of the input
+//! readers, or files), `--threads` workers match them and render their
+//! output lines, and the main thread writes them (the bounded pipeline of
+//! `leakprint::stream`, so memory stays flat on an endless input).
+//! Errors about one input line or file go to stderr in output order and the
+//! run goes on; the exit status is then 2, as grep's.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use leakprint::extract::{extract, ExtractLimits};
+use leakprint::index::walk::{walk, Entry};
+use leakprint::index::Index;
+use leakprint::input::{self, InputLimits, OcrPage, Queries, Query, QueryId};
+use leakprint::matcher::{FileEvidence, Match, MatchConfig, Matcher};
+use leakprint::stream::{self, PipelineConfig, PipelineError};
+use serde::Serialize;
+
+use super::{human_bytes, interactive, parse_size};
+
+/// Input buffer per opened file or standard input.
+const READ_BUFFER: usize = 64 << 10;
+/// Output buffer of stdout.
+const WRITE_BUFFER: usize = 64 << 10;
+
+const MATCH_HELP: &str = "\
+OUTPUT (stdout, one JSON object a line; --pretty or a terminal: a readable view)
+  \"kind\": \"text\"  a piece of indexed text found in a query:
+      {\"kind\":\"text\", \"query\", \"source\", \"score\", \"similarity\", \"aligned_len\",
+       \"query_span\":[start,end], \"source_span\":[start,end], \"snippet\"}
+      plus \"boxes\":[{\"left\",\"top\",\"width\",\"height\",\"conf\",\"page\",\"line\"}]
+      (the OCR words overlapping query_span) for tsv and hocr input.
+      Spans are byte offsets into the query text and the source part's text.
+  \"kind\": \"file\"  whole-file evidence for a file query (--format file, folders):
+      {\"kind\":\"file\", \"query\", \"source\", \"identical\", \"shared_chunks\",
+       \"query_chunks\", \"shared_bytes\"}
+
+QUERY IDS
+  jsonl: the \"id\" field (else the line number); lines: the line number;
+  text, tsv, hocr: the path (\"-\" for stdin); file: the path, or path#part for
+  parts inside a container.
+
+INPUTS
+  Files, or standard input for \"-\" or no argument. A folder means every file
+  in it, sorted and recursive, read as --format file (links to folders, FIFOs
+  and devices are skipped with a note on stderr).
+
+EXIT STATUS (as grep)
+  0 something matched (a text match or file evidence), 1 nothing matched,
+  2 an error occurred, even if something matched. Errors name the file and
+  line on stderr; a bad line or file is skipped and the rest is still matched.
+  A closed stdout pipe ends the run quietly.";
+
+/// Options of `leakprint match`.
+#[derive(Args)]
+#[command(after_long_help = MATCH_HELP)]
+pub struct MatchArgs {
+    /// The index folder (or segment file) to match against.
+    #[arg(short, long)]
+    index: PathBuf,
+    /// Input format: auto, jsonl, lines, text, tsv, hocr, or file (extract
+    /// the text of any file and look up its blake3 and chunks too).
+    #[arg(short, long, default_value = "auto", value_parser = parse_format)]
+    format: QueryFormat,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Print results in input order (default: as they are found).
+    #[arg(long)]
+    ordered: bool,
+    /// Shortest match reported, in normalized bytes.
+    #[arg(long)]
+    min_len: Option<usize>,
+    /// Lowest similarity reported (0.5 to 1).
+    #[arg(long)]
+    min_similarity: Option<f64>,
+    /// Print a readable view instead of JSON (the default on a terminal).
+    #[arg(long, conflicts_with = "json")]
+    pretty: bool,
+    /// Print JSON lines even on a terminal.
+    #[arg(long)]
+    json: bool,
+    /// Flush stdout after each query's output (the default on a terminal).
+    #[arg(long)]
+    line_buffered: bool,
+    /// Largest file read with --format file (and in folders).
+    #[arg(long, value_parser = parse_size, default_value = "256MiB")]
+    max_file_size: u64,
+    /// Files or folders to match; "-" or none reads standard input.
+    inputs: Vec<PathBuf>,
+}
+
+/// `--format`: one of the query readers, or whole files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QueryFormat {
+    Reader(input::Format),
+    File,
+}
+
+fn parse_format(s: &str) -> Result<QueryFormat, String> {
+    if s == "file" {
+        return Ok(QueryFormat::File);
+    }
+    input::Format::from_name(s)
+        .map(QueryFormat::Reader)
+        .ok_or_else(|| format!("unknown format '{s}' (auto, jsonl, lines, text, tsv, hocr, file)"))
+}
+
+/// One unit of work for a worker.
+enum Job {
+    /// A query read from `input` (a path, or "(standard input)").
+    Query { input: Arc<str>, query: Query },
+    /// A whole file to extract and look up (`None`: standard input).
+    File {
+        path: Option<PathBuf>,
+        display: String,
+    },
+    /// An error found while reading; printed in order.
+    Error(String),
+    /// A note (a skipped folder entry); printed, not an error.
+    Note(String),
+}
+
+/// What a worker hands to the writer.
+#[derive(Default)]
+struct Output {
+    /// Rendered lines.
+    text: Vec<u8>,
+    /// Queries looked at.
+    queries: u64,
+    /// Lines of evidence in `text`.
+    matches: u64,
+    /// Error messages (already naming the input).
+    errors: Vec<String>,
+    /// Notes for stderr.
+    notes: Vec<String>,
+}
+
+/// Reads the arguments lazily into jobs, one input at a time.
+struct Jobs {
+    args: std::vec::IntoIter<PathBuf>,
+    format: QueryFormat,
+    limits: InputLimits,
+    current: Option<(Arc<str>, Queries)>,
+    queued: std::collections::VecDeque<Job>,
+}
+
+const STDIN_NAME: &str = "(standard input)";
+
+impl Jobs {
+    fn new(inputs: Vec<PathBuf>, format: QueryFormat) -> Jobs {
+        let inputs = if inputs.is_empty() {
+            vec![PathBuf::from("-")]
+        } else {
+            inputs
+        };
+        Jobs {
+            args: inputs.into_iter(),
+            format,
+            limits: InputLimits::default(),
+            current: None,
+            queued: Default::default(),
+        }
+    }
+
+    /// Prepare the jobs of one argument.
+    fn start(&mut self, arg: PathBuf) {
+        let stdin = arg.as_os_str() == "-";
+        if !stdin && arg.is_dir() {
+            match walk(std::slice::from_ref(&arg)) {
+                Ok(entries) => {
+                    for e in entries {
+                        self.queued.push_back(match e {
+                            Entry::File { path, display } => Job::File {
+                                path: Some(path),
+                                display,
+                            },
+                            Entry::Skipped { display, reason } => {
+                                Job::Note(format!("{display}: skipped: {reason}"))
+                            }
+                        });
+                    }
+                }
+                Err(e) => self
+                    .queued
+                    .push_back(Job::Error(format!("{}: {e}", arg.display()))),
+            }
+            return;
+        }
+        let format = match self.format {
+            QueryFormat::File => {
+                self.queued.push_back(Job::File {
+                    display: if stdin {
+                        "-".to_owned()
+                    } else {
+                        arg.display().to_string()
+                    },
+                    path: (!stdin).then_some(arg),
+                });
+                return;
+            }
+            QueryFormat::Reader(f) => f,
+        };
+        let opened = if stdin {
+            let mut r = BufReader::with_capacity(READ_BUFFER, io::stdin());
+            // Decide from the first bytes that arrive rather than the first
+            // 8 KiB: a live stream (`tail -f`) must not wait for them.
+            let format = match format {
+                input::Format::Auto => match r.fill_buf() {
+                    Ok(head) => input::detect(None, head),
+                    Err(_) => input::Format::Lines,
+                },
+                f => f,
+            };
+            input::open(format, r, None, &self.limits).map(|q| (Arc::from(STDIN_NAME), q))
+        } else {
+            match File::open(&arg) {
+                Ok(f) => {
+                    let r = BufReader::with_capacity(READ_BUFFER, f);
+                    input::open(format, r, Some(&arg), &self.limits)
+                        .map(|q| (Arc::from(arg.display().to_string()), q))
+                }
+                Err(e) => Err(e.into()),
+            }
+        };
+        match opened {
+            Ok(cur) => self.current = Some(cur),
+            Err(e) => {
+                let name = if stdin {
+                    STDIN_NAME.to_owned()
+                } else {
+                    arg.display().to_string()
+                };
+                self.queued.push_back(Job::Error(format!("{name}: {e}")));
+            }
+        }
+    }
+}
+
+impl Iterator for Jobs {
+    type Item = Job;
+
+    fn next(&mut self) -> Option<Job> {
+        loop {
+            if let Some(job) = self.queued.pop_front() {
+                return Some(job);
+            }
+            if let Some((name, queries)) = &mut self.current {
+                match queries.next() {
+                    Some(Ok(query)) => {
+                        return Some(Job::Query {
+                            input: name.clone(),
+                            query,
+                        })
+                    }
+                    Some(Err(e)) => return Some(Job::Error(format!("{name}: {e}"))),
+                    None => self.current = None,
+                }
+                continue;
+            }
+            let arg = self.args.next()?;
+            self.start(arg);
+        }
+    }
+}
+
+/// How workers render.
+struct Render {
+    pretty: bool,
+    max_file_size: u64,
+}
+
+#[derive(Serialize)]
+struct TextLine<'a> {
+    kind: &'static str,
+    query: &'a QueryId,
+    source: &'a str,
+    score: f64,
+    similarity: f64,
+    aligned_len: usize,
+    query_span: [usize; 2],
+    source_span: [usize; 2],
+    snippet: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    boxes: Option<Vec<BoxLine>>,
+}
+
+#[derive(Serialize)]
+struct BoxLine {
+    left: u32,
+    top: u32,
+    width: u32,
+    height: u32,
+    conf: f32,
+    page: u32,
+    line: u32,
+}
+
+#[derive(Serialize)]
+struct FileLine<'a> {
+    kind: &'static str,
+    query: &'a str,
+    source: &'a str,
+    identical: bool,
+    shared_chunks: usize,
+    query_chunks: usize,
+    shared_bytes: u64,
+}
+
+/// Four decimals are plenty for a ratio and keep lines short.
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+impl Render {
+    fn text_match(&self, out: &mut Output, id: &QueryId, m: &Match, ocr: Option<&OcrPage>) {
+        out.matches += 1;
+        if self.pretty {
+            let mut s = String::new();
+            let _ = writeln!(
+                s,
+                "{id}: {}  score {:.2}  similarity {:.2}  {} bytes aligned  query {}..{}  source {}..{}",
+                m.source,
+                m.score,
+                m.similarity,
+                m.aligned_len,
+                m.query_span.start,
+                m.query_span.end,
+                m.source_span.start,
+                m.source_span.end
+            );
+            let _ = writeln!(s, "    \"{}\"", m.snippet);
+            if let Some(page) = ocr {
+                let boxes = page.boxes_for(m.query_span.clone());
+                if let (Some(first), Some(last)) = (boxes.first(), boxes.last()) {
+                    let _ = writeln!(
+                        s,
+                        "    {} OCR words, page {} line {} to page {} line {}",
+                        boxes.len(),
+                        first.page,
+                        first.line,
+                        last.page,
+                        last.line
+                    );
+                }
+            }
+            out.text.extend_from_slice(s.as_bytes());
+            return;
+        }
+        let boxes = ocr.map(|page| {
+            page.boxes_for(m.query_span.clone())
+                .into_iter()
+                .map(|w| BoxLine {
+                    left: w.left,
+                    top: w.top,
+                    width: w.width,
+                    height: w.height,
+                    conf: w.conf,
+                    page: w.page,
+                    line: w.line,
+                })
+                .collect()
+        });
+        let line = TextLine {
+            kind: "text",
+            query: id,
+            source: &m.source,
+            score: round4(m.score),
+            similarity: round4(m.similarity),
+            aligned_len: m.aligned_len,
+            query_span: [m.query_span.start, m.query_span.end],
+            source_span: [m.source_span.start, m.source_span.end],
+            snippet: &m.snippet,
+            boxes,
+        };
+        // Serializing plain data into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut out.text, &line);
+        out.text.push(b'\n');
+    }
+
+    fn file_evidence(&self, out: &mut Output, query: &str, e: &FileEvidence) {
+        out.matches += 1;
+        if self.pretty {
+            let line = if e.identical {
+                format!("{query}: identical to {}\n", e.source)
+            } else {
+                let pct = 100.0 * e.shared_chunks as f64 / e.query_chunks.max(1) as f64;
+                format!(
+                    "{query}: shares {pct:.0}% of its chunks ({} of {}, {}) with {}\n",
+                    e.shared_chunks,
+                    e.query_chunks,
+                    human_bytes(e.shared_bytes),
+                    e.source
+                )
+            };
+            out.text.extend_from_slice(line.as_bytes());
+            return;
+        }
+        let line = FileLine {
+            kind: "file",
+            query,
+            source: &e.source,
+            identical: e.identical,
+            shared_chunks: e.shared_chunks,
+            query_chunks: e.query_chunks,
+            shared_bytes: e.shared_bytes,
+        };
+        let _ = serde_json::to_writer(&mut out.text, &line);
+        out.text.push(b'\n');
+    }
+
+    /// Match one job.
+    fn run(&self, matcher: &Matcher<'_>, job: Job) -> Output {
+        let mut out = Output::default();
+        match job {
+            Job::Error(e) => out.errors.push(e),
+            Job::Note(n) => out.notes.push(n),
+            Job::Query { input, query } => {
+                out.queries = 1;
+                match matcher.try_find(&query.text) {
+                    Ok(found) => {
+                        for m in &found {
+                            self.text_match(&mut out, &query.id, m, query.ocr.as_ref());
+                        }
+                    }
+                    Err(e) => out.errors.push(format!("{input}: query {}: {e}", query.id)),
+                }
+            }
+            Job::File { path, display } => {
+                out.queries = 1;
+                match read_file(path.as_deref(), self.max_file_size) {
+                    Ok(bytes) => self.file(matcher, &mut out, &display, &bytes),
+                    Err(e) => out.errors.push(format!("{display}: {e}")),
+                }
+            }
+        }
+        out
+    }
+
+    fn file(&self, matcher: &Matcher<'_>, out: &mut Output, display: &str, bytes: &[u8]) {
+        match matcher.find_file(bytes) {
+            Ok(evidence) => {
+                for e in &evidence {
+                    self.file_evidence(out, display, e);
+                }
+            }
+            Err(e) => out.errors.push(format!("{display}: {e}")),
+        }
+        let extracted = extract(bytes, display, &ExtractLimits::default());
+        for skip in &extracted.skipped {
+            let part = if skip.name.is_empty() {
+                String::new()
+            } else {
+                format!("#{}", skip.name)
+            };
+            out.notes.push(format!("{display}{part}: {}", skip.reason));
+        }
+        for part in &extracted.parts {
+            let id = if part.name.is_empty() {
+                QueryId::Str(display.to_owned())
+            } else {
+                QueryId::Str(format!("{display}#{}", part.name))
+            };
+            match matcher.try_find(&part.text) {
+                Ok(found) => {
+                    for m in &found {
+                        self.text_match(out, &id, m, None);
+                    }
+                }
+                Err(e) => out.errors.push(format!("{id}: {e}")),
+            }
+        }
+    }
+}
+
+/// The bytes of a file query (`None`: standard input), at most `limit`.
+fn read_file(path: Option<&Path>, limit: u64) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let n = match path {
+        Some(p) => File::open(p)?.take(limit + 1).read_to_end(&mut bytes)?,
+        None => io::stdin().lock().take(limit + 1).read_to_end(&mut bytes)?,
+    };
+    if n as u64 > limit {
+        return Err(io::Error::other(format!(
+            "larger than --max-file-size ({})",
+            human_bytes(limit)
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Run `leakprint match`.
+pub fn run(a: MatchArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let mut builder = MatchConfig::builder();
+    if let Some(n) = a.min_len {
+        builder = builder.min_len(n);
+    }
+    if let Some(s) = a.min_similarity {
+        builder = builder.min_similarity(s);
+    }
+    let cfg = builder.build().context("bad option")?;
+    let threads = if a.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        a.threads
+    };
+    let pipeline = PipelineConfig {
+        threads,
+        ordered: a.ordered,
+    };
+    let index = Index::open(&a.index)
+        .with_context(|| format!("cannot open the index {}", a.index.display()))?;
+    let matcher = Matcher::new(&index, cfg);
+
+    let stdout = io::stdout();
+    let terminal = stdout.is_terminal();
+    let render = Render {
+        pretty: a.pretty || (terminal && !a.json),
+        max_file_size: a.max_file_size,
+    };
+    let flush_each = a.line_buffered || terminal;
+    let mut out = BufWriter::with_capacity(WRITE_BUFFER, stdout.lock());
+    let (mut queries, mut matches, mut errors) = (0u64, 0u64, 0u64);
+
+    let jobs = Jobs::new(a.inputs, a.format);
+    let result = stream::run(
+        &pipeline,
+        jobs,
+        |job| render.run(&matcher, job),
+        |o: Output| -> io::Result<()> {
+            queries += o.queries;
+            matches += o.matches;
+            errors += o.errors.len() as u64;
+            if !o.errors.is_empty() || !o.notes.is_empty() {
+                // Keep stderr after the stdout lines that came before.
+                out.flush()?;
+                for n in &o.notes {
+                    eprintln!("leakprint: note: {n}");
+                }
+                for e in &o.errors {
+                    eprintln!("leakprint: error: {e}");
+                }
+            }
+            if !o.text.is_empty() {
+                out.write_all(&o.text)?;
+                if flush_each {
+                    out.flush()?;
+                }
+            }
+            Ok(())
+        },
+    );
+    let result = result.and_then(|()| out.flush().map_err(PipelineError::Sink));
+    match result {
+        Ok(()) => {}
+        Err(PipelineError::Sink(e)) => {
+            return Err(anyhow::Error::new(e).context("cannot write the results"))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if interactive() {
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "{queries} queries, {matches} matches, {errors} errors in {secs:.2}s ({:.0} queries/s)",
+            queries as f64 / secs.max(1e-9)
+        );
+    }
+    Ok(ExitCode::from(if errors > 0 {
+        super::EXIT_ERROR
+    } else if matches > 0 {
+        0
+    } else {
+        1
+    }))
+}
