@@ -41,6 +41,9 @@ fn scoring() -> Scoring {
     Scoring::new(1, -2, -2).expect("constant scoring is valid")
 }
 
+/// Query bytes aligned beyond the first and last hit of a candidate.
+const QUERY_MARGIN: usize = 256;
+
 /// Decoded text blocks each matching thread keeps (16 KiB each).
 const BLOCK_CACHE: usize = 64;
 
@@ -166,7 +169,7 @@ fn find_with(
                 _ => qpos,
             };
             last_common = Some(qpos);
-            s.common_cover[from] += 1;
+            s.common_cover[from] = s.common_cover[from].wrapping_add(1);
             s.common_cover[qpos + k] = s.common_cover[qpos + k].wrapping_sub(1);
             continue;
         }
@@ -292,17 +295,26 @@ fn verify(
     } = *q;
     let seg = &index.segments()[c.seg as usize];
     let band = cfg.band as i64;
-    // Source positions that can align with any query position in the band.
-    let s_lo = (c.d_lo - band).max(0) as usize;
-    let s_hi = (c.d_hi + qn.len() as i64 + band).max(0) as usize;
+    // Only the stretch of the query around the candidate's hits is aligned
+    // (hits are at most w + k apart inside a shared run, so the margin
+    // reaches past both ends of it): a long query (a whole file) then costs
+    // memory and time in proportion to what it shares, not to its length.
+    let k = index.params().k as usize;
+    let q_from = (c.q_lo as usize).saturating_sub(QUERY_MARGIN);
+    let q_to = (c.q_hi as usize + k + QUERY_MARGIN).min(qn.len());
+    let qsub = &qn[q_from..q_to];
+    // Source positions that can align with any of those query positions.
+    let s_lo = (c.d_lo - band + q_from as i64).max(0) as usize;
+    let s_hi = (c.d_hi + q_to as i64 + band).max(0) as usize;
     let w = seg.window_cached(c.part, s_lo..s_hi, blocks)?;
     let ws = w.norm_start as i64;
     let wn = w.normalized.text.as_bytes();
-    let d_lo = (c.d_lo - band - ws) as isize;
-    let d_hi = (c.d_hi + band - ws) as isize;
-    let Some(a) = aligner.best_local(qn, wn, d_lo, d_hi) else {
+    let d_lo = (c.d_lo - band - ws + q_from as i64) as isize;
+    let d_hi = (c.d_hi + band - ws + q_from as i64) as isize;
+    let Some(mut a) = aligner.best_local(qsub, wn, d_lo, d_hi) else {
         return Ok(None);
     };
+    a.query = a.query.start + q_from..a.query.end + q_from;
     let aligned = a.query.len().max(a.source.len());
     let sim = a.similarity();
     if aligned < cfg.min_len
