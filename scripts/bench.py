@@ -271,6 +271,43 @@ def quality():
     return {"table": p.stdout, "stderr": p.stderr.strip(), "json": json.load(open(j))}
 
 
+SWEEP_KW = [(16, 25), (14, 27), (12, 29), (12, 36), (10, 31)]
+SWEEP_MIN_LEN = [36, 44, 50]
+
+
+def sweep():
+    """Quality and index size over a grid of k, w and min_len on the bundled corpus:
+    the measurements behind the defaults (k=16, w=25, min_len=44)."""
+    dump = os.path.join(ROOT, "corpus", "dump")
+    rows = []
+    for k, w_ in SWEEP_KW:
+        idx = os.path.join(OUT, f"sweep-k{k}-w{w_}")
+        shutil.rmtree(idx, ignore_errors=True)
+        sh([os.path.join(BIN, "leakprint"), "index", dump, "--output", idx, "--quiet", "--k", str(k),
+            "--window", str(w_)])
+        inf = json.loads(sh([os.path.join(BIN, "leakprint"), "info", idx, "--json"]).stdout)
+        size = inf["totals"]["index_bytes"] / max(1, inf["totals"]["text_bytes"])
+        for ml in SWEEP_MIN_LEN:
+            j = os.path.join(OUT, f"sweep-k{k}-w{w_}-m{ml}.json")
+            sh([os.path.join(BIN, "quality"), "--index", idx, "--min-len", str(ml), "--json", j])
+            by = {r["case"]: r for r in json.load(open(j))}
+            edited = [r["recall"] for c, r in by.items() if c.startswith("edited:")]
+            rows.append({
+                "k": k, "w": w_, "t": k + w_ - 1, "min_len": ml, "size": size,
+                "strict": by.get("exact (>=50 normalized)", {}).get("recall"),
+                "exact": by["exact"]["recall"],
+                "edited": sum(edited) / len(edited) if edited else None,
+                "ocr_lo": by.get("ocr:cer<5", {}).get("recall"),
+                "ocr_mid": by.get("ocr:cer5-15", {}).get("recall"),
+                "ocr_hi": by.get("ocr:cer>15", {}).get("recall"),
+                "same_domain": by["negative:same_domain"]["false_matches"],
+                "same_domain_n": by["negative:same_domain"]["queries"],
+                "boiler": by["negative:boilerplate"]["queries_with_false_match"],
+                "boiler_n": by["negative:boilerplate"]["queries"],
+            })
+    return rows
+
+
 def peers(per_case):
     sh([sys.executable, "scripts/peers.py", "--per-case", str(per_case), "--out", rel(os.path.join(OUT, "peers"))],
        capture=False)
@@ -307,7 +344,24 @@ def mbs(b, s):
     return b / 1e6 / s if s else None
 
 
-def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations):
+def write_sweep(w, rows):
+    w("## Parameter choice: k, w and min_len (bundled corpus, scripts/bench.py `sweep`)")
+    w("")
+    w("Each row: index of `corpus/dump` with `leakprint index --k K --window W`, then the quality evaluation "
+      "with `--min-len M`. t = w + k - 1 is the guarantee threshold. Recall columns are shares of queries found; "
+      "false matches are counts on 1200 same-domain negatives and on 60 boilerplate quotes (queries flagged).")
+    w("")
+    w("| k | w | t | min_len | index/text | exact >=50 | exact all | edited (mean) | OCR <5% | OCR 5-15% | OCR >15% | same-domain false | boilerplate flagged |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    pc = lambda x: "-" if x is None else f"{100 * x:.1f}%"
+    for r in rows:
+        w(f"| {r['k']} | {r['w']} | {r['t']} | {r['min_len']} | {r['size']:.2f} | {pc(r['strict'])} | "
+          f"{pc(r['exact'])} | {pc(r['edited'])} | {pc(r['ocr_lo'])} | {pc(r['ocr_mid'])} | {pc(r['ocr_hi'])} | "
+          f"{r['same_domain']}/{r['same_domain_n']} | {r['boiler']}/{r['boiler_n']} |")
+    w("")
+
+
+def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations, sw=None):
     L = []
     w = L.append
     w("# BENCHMARKS")
@@ -454,6 +508,8 @@ def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations):
               f"{f2(r.get('span_precision'), 3)} | {f2(r.get('span_recall'), 3)} | {f2(r.get('span_overlap'), 3)} | "
               f"{f2(r.get('granularity'))} | {cer} |")
         w("")
+    if sw:
+        write_sweep(w, sw)
     if pr:
         w("## Peers side by side (bundled corpus, scripts/peers.py)")
         w("")
@@ -529,7 +585,7 @@ def main():
     ap.add_argument("--peers-per-case", type=int, default=None, help="posts per group for peers (300; quick 60)")
     ap.add_argument("--quick", action="store_true", help="small sizes, fewer runs")
     ap.add_argument("--skip-install", action="store_true")
-    ap.add_argument("--skip", default="", help="comma list of steps to skip: index,memory,match,extract,quality,peers")
+    ap.add_argument("--skip", default="", help="comma list of steps to skip: index,memory,match,extract,quality,sweep,peers")
     ap.add_argument("--report", default=os.path.join(ROOT, "BENCHMARKS.md"))
     a = ap.parse_args()
     a.size = a.size or ("100M" if a.quick else "1G")
@@ -580,14 +636,15 @@ def main():
         ex = step("extract", extr)
     if "quality" not in skip:
         q = step("quality", quality)
+    sw = None
+    if "sweep" not in skip:
+        sw = step("sweep", sweep)
     if "peers" not in skip:
         pr = step("peers", lambda: peers(a.peers_per_case))
-    NOTES.append("`leakprint match` (CLI) throughput: the matcher is timed through the library "
-                 "(examples/throughput.rs) until the CLI is merged")
     json.dump({"index": ir, "info": inf, "memory": memr, "match": mt, "extract": ex,
                "peers": pr, "durations": durations}, open(os.path.join(OUT, "bench.json"), "w"), indent=1,
               default=str)
-    write_report(a.report, a, machine(), ir, inf, memr, mt, ex, q, pr, durations)
+    write_report(a.report, a, machine(), ir, inf, memr, mt, ex, q, pr, durations, sw)
     log(f"wrote {rel(a.report)}; total {sum(durations.values()):.0f}s")
 
 
