@@ -1,0 +1,182 @@
+//! Issue "Read real dumps", end to end: a folder holding mail, mbox, HTML,
+//! PDF, Office files and a ZIP of them is indexed by the real binary, and
+//! quotes taken from each kind are found by `leakprint match`, naming the
+//! right part and span.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_leakprint");
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/extract")
+        .join(name)
+}
+
+fn zip_of(path: &Path, entries: &[(&str, &[u8])]) {
+    let f = std::fs::File::create(path).unwrap();
+    let mut z = zip::ZipWriter::new(f);
+    for (name, bytes) in entries {
+        z.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(bytes).unwrap();
+    }
+    z.finish().unwrap();
+}
+
+fn b64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for (i, c) in bytes.chunks(3).enumerate() {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for j in 0..4 {
+            if j <= c.len() {
+                out.push(T[(n >> (18 - 6 * j)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+        if i % 19 == 18 {
+            out.push_str("\r\n");
+        }
+    }
+    out
+}
+
+struct Hit {
+    source: String,
+    span: (usize, usize),
+}
+
+fn matches(index: &Path, post: &str) -> Vec<Hit> {
+    let mut child = Command::new(BIN)
+        .args(["match", "--index"])
+        .arg(index)
+        .args(["--format", "lines", "--json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{post}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            Hit {
+                source: v["source"].as_str().unwrap().to_string(),
+                span: (
+                    v["source_span"][0].as_u64().unwrap() as usize,
+                    v["source_span"][1].as_u64().unwrap() as usize,
+                ),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn quotes_from_every_format_are_found_with_their_part() {
+    let d = tempfile::tempdir().unwrap();
+    let dump = d.path().join("dump");
+    std::fs::create_dir_all(dump.join("mail")).unwrap();
+    let copy = |from: &str, to: &str| std::fs::copy(fixture(from), dump.join(to)).unwrap();
+    copy("office/declaration.docx", "decl.docx");
+    copy("office/budget.xlsx", "sheet.xlsx");
+    copy("office/slides.pptx", "deck.pptx");
+    copy("mail/spamassassin-sample-nonspam.eml", "mail/1.");
+    std::fs::write(
+        dump.join("page.html"),
+        "<html><head><style>p{color:red}</style><script>var secret = 1;</script></head><body>\
+         <p>The studio&#39;s quarterly forecast for the overseas distribution deal was revised downward twice.</p></body></html>",
+    )
+    .unwrap();
+    let mbox = "From a@example.com Mon Jan  1 00:00:00 2014\nSubject: one\n\nFirst message of the box, nothing to see.\n\n\
+                From b@example.com Mon Jan  1 00:00:01 2014\nSubject: two\n\n\
+                The talent agency asked us to keep the premiere date away from the press until November.\n";
+    std::fs::write(dump.join("box.mbox"), mbox).unwrap();
+    // A mail with a PDF attachment, inside a ZIP.
+    let pdf = std::fs::read(fixture("office/declaration.pdf")).unwrap();
+    let mail = format!(
+        "From: legal@studio.example\r\nTo: amy@studio.example\r\nSubject: the text\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\n\
+         Attached as discussed.\r\n--XX\r\nContent-Type: application/pdf; name=\"decl.pdf\"\r\n\
+         Content-Disposition: attachment; filename=\"decl.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--XX--\r\n",
+        b64(&pdf)
+    );
+    zip_of(
+        &dump.join("pack.zip"),
+        &[("inner/mail.eml", mail.as_bytes())],
+    );
+
+    let index = d.path().join("idx");
+    let st = Command::new(BIN)
+        .arg("index")
+        .arg(&dump)
+        .arg("--output")
+        .arg(&index)
+        .arg("--quiet")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let files = Command::new(BIN)
+        .args(["info", "--files", "--json"])
+        .arg(&index)
+        .output()
+        .unwrap();
+    let listed = String::from_utf8(files.stdout).unwrap();
+    assert_eq!(
+        listed.lines().count(),
+        7,
+        "every file accounted for:\n{listed}"
+    );
+
+    let dump_s = dump.to_string_lossy().to_string();
+    let expect = |post: &str, wanted: &[&str]| {
+        let hits = matches(&index, post);
+        for w in wanted {
+            let full = format!("{dump_s}/{w}");
+            assert!(
+                hits.iter().any(|h| h.source == full),
+                "{w} not found for {post:?}; got {:?}",
+                hits.iter().map(|h| &h.source).collect::<Vec<_>>()
+            );
+        }
+        hits
+    };
+    // Word, PDF inside a mail inside a ZIP: the same Declaration sentence.
+    let hits = expect(
+        "wow: \"it becomes necessary for one people to dissolve the political bands which have connected them with another\"",
+        &["decl.docx", "pack.zip#inner/mail.eml#attachment:decl.pdf"],
+    );
+    assert!(hits.iter().all(|h| h.span.1 > h.span.0));
+    // Spreadsheet cell and slide.
+    expect(
+        "\"prudence indeed will dictate that governments long established\" lol",
+        &["sheet.xlsx", "deck.pptx"],
+    );
+    // HTML visible text (not the script), mbox message 2, maildir-style mail without extension.
+    expect(
+        "the quarterly forecast for the overseas distribution deal was revised downward twice",
+        &["page.html"],
+    );
+    assert!(matches(
+        &index,
+        "var secret = 1; var secret = 1; var secret = 1; var secret = 1;"
+    )
+    .is_empty());
+    expect(
+        "The talent agency asked us to keep the premiere date away from the press until November",
+        &["box.mbox#2"],
+    );
+    expect("Timely news of the bellwethers in computer and communications technology that will affect electronic commerce", &["mail/1."]);
+}
