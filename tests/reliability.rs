@@ -506,18 +506,25 @@ fn files_truncated_grown_and_replaced_during_index() {
 // ---------------------------------------------------------------------------
 // SIGKILL mid-write.
 
+/// The index before a run (a folder to restore and its segment bytes) and
+/// the segment bytes an uninterrupted run produces.
+struct Outcomes<'a> {
+    old_dir: &'a Path,
+    old: &'a [Vec<u8>],
+    new: &'a [Vec<u8>],
+}
+
 /// Kill `leakprint <args>` at `kills` seeded moments in [0, span) and check
-/// after each that `out` holds exactly `old` or `new` and verifies.
+/// after each that `out` holds exactly the old or the new index and verifies.
 fn kill_at_random_moments(
     args: &[&str],
     out: &Path,
-    old_dir: &Path,
-    old: &[Vec<u8>],
-    new: &[Vec<u8>],
+    want: &Outcomes,
     span: Duration,
     kills: usize,
     seed: u64,
 ) -> (usize, usize) {
+    let Outcomes { old_dir, old, new } = *want;
     let mut rng = Rng(seed);
     let (mut saw_old, mut saw_new) = (0, 0);
     for i in 0..kills {
@@ -566,7 +573,18 @@ fn sigkill_during_index_leaves_old_or_new() {
     let new = common::segment_bytes(&new_dir);
     let out = d.path().join("x");
     let args = ["index", "-q", "--threads", "2", "-o", p(&out), p(&src)];
-    let (o, n) = kill_at_random_moments(&args, &out, &old_dir, &old, &new, span * 11 / 10, 20, 41);
+    let (o, n) = kill_at_random_moments(
+        &args,
+        &out,
+        &Outcomes {
+            old_dir: &old_dir,
+            old: &old,
+            new: &new,
+        },
+        span * 11 / 10,
+        20,
+        41,
+    );
     eprintln!("index killed 20 times over {span:?}: {o} left the old index, {n} the new");
     // A later uninterrupted run cleans up whatever the kills left behind.
     run_ok(&args);
@@ -611,7 +629,18 @@ fn sigkill_during_append_leaves_old_or_new() {
         p(&out),
         p(&more),
     ];
-    let (o, n) = kill_at_random_moments(&args, &out, &old_dir, &old, &new, span * 11 / 10, 20, 43);
+    let (o, n) = kill_at_random_moments(
+        &args,
+        &out,
+        &Outcomes {
+            old_dir: &old_dir,
+            old: &old,
+            new: &new,
+        },
+        span * 11 / 10,
+        20,
+        43,
+    );
     eprintln!("index --append killed 20 times over {span:?}: {o} left the old index, {n} the new");
 }
 
@@ -893,7 +922,7 @@ impl std::io::Read for Posts {
             self.left -= 1;
             let len = 80 + self.rng.below(300) as usize;
             let mut text = common::prose(&mut self.rng, len);
-            if self.left % 7 == 0 {
+            if self.left.is_multiple_of(7) {
                 let d = &self.docs[self.rng.below(self.docs.len() as u64) as usize];
                 let s = self.rng.below((d.len() - 400) as u64) as usize;
                 let s = (s..).find(|&i| d.is_char_boundary(i)).unwrap();

@@ -290,3 +290,23 @@ pub fn index_forged(data: &[u8]) {
     let _ = idx.verify();
     exercise(&idx, data);
 }
+
+/// For the cargo-fuzz targets: let panics raised inside third-party
+/// crates (which leakprint runs under `catch_unwind`: the PDF, mail and
+/// XLS parsers) unwind instead of aborting at once, as libfuzzer-sys's
+/// panic hook would. A panic that leakprint does not catch still reaches
+/// libfuzzer-sys's own `catch_unwind` around the target and aborts there,
+/// so it is still reported; any panic in leakprint's own code aborts here.
+pub fn allow_caught_dependency_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let file = info.location().map(|l| l.file()).unwrap_or("");
+            if file.contains("/.cargo/registry/") || file.contains("/rustc/") {
+                return;
+            }
+            eprintln!("{info}");
+            std::process::abort();
+        }));
+    });
+}
