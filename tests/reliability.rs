@@ -249,6 +249,25 @@ fn forged_structures_give_clear_errors() {
     let (_, verified) = probe(b, "block of 4 GiB");
     assert!(!verified);
     assert_no_absurd_allocation("forged arena and block sizes");
+    // Chunk sizes out of the chunker's ranges: refused at open (the matcher
+    // hands them to fastcdc, which asserts) and by the builder.
+    let e = open_err(forge(&|b| put(b, meta.start + 56, 0, 4)));
+    assert!(e.contains("chunk sizes"), "{e}");
+    for (min, avg, max) in [
+        (0, 16384, 65536),
+        (4096, 16384, 1 << 30),
+        (8192, 4096, 65536),
+    ] {
+        let p = leakprint::chunk::ChunkParams {
+            min_size: min,
+            avg_size: avg,
+            max_size: max,
+        };
+        assert!(
+            IndexBuilder::new().chunk_params(p).build().is_err(),
+            "{p:?}"
+        );
+    }
 }
 
 /// Truncations and bit flips of a segment on disk, through `leakprint
