@@ -195,6 +195,37 @@ impl IndexBuilder {
             u32::MAX as u64,
         )?;
         ConfigError::check_range("segment_norm_limit", c.segment_norm, 1024, MAX_SEGMENT_NORM)?;
+        {
+            // The chunker's own bounds (it asserts them); readers refuse others.
+            use fastcdc::v2020 as cdc;
+            let ch = &c.chunk;
+            let r = |n, v: u32, lo: u32, hi: u32| {
+                ConfigError::check_range(n, v as u64, lo as u64, hi as u64)
+            };
+            r(
+                "chunk.min_size",
+                ch.min_size,
+                cdc::MINIMUM_MIN,
+                cdc::MINIMUM_MAX,
+            )?;
+            r(
+                "chunk.avg_size",
+                ch.avg_size,
+                cdc::AVERAGE_MIN,
+                cdc::AVERAGE_MAX,
+            )?;
+            r(
+                "chunk.max_size",
+                ch.max_size,
+                cdc::MAXIMUM_MIN,
+                cdc::MAXIMUM_MAX,
+            )?;
+            if ch.min_size > ch.avg_size || ch.avg_size > ch.max_size {
+                return Err(ConfigError::Inconsistent(
+                    "chunk sizes must satisfy min_size <= avg_size <= max_size",
+                ));
+            }
+        }
         if !(0.0..=1.0).contains(&c.common_fraction) {
             return Err(ConfigError::Inconsistent(
                 "common_fraction must be between 0 and 1",

@@ -303,6 +303,10 @@ impl std::fmt::Debug for Segment {
 /// Largest directory accepted (2^32 buckets would be 16 GiB).
 const MAX_DIR_BITS: u32 = 31;
 
+/// Largest text block accepted (the builder writes 64 KiB blocks). Bounds
+/// the buffer one forged block record can make a reader allocate.
+const MAX_BLOCK_SIZE: u32 = 1 << 20;
+
 impl Segment {
     /// Validate `storage` as a segment: header, table, section sizes (O(1)).
     ///
@@ -377,8 +381,44 @@ impl Segment {
             (1u64 << meta.dir_bits) + 1,
             4,
         )?;
-        if meta.block_size == 0 {
-            return Err(corrupt("meta", "text block size is 0"));
+        if meta.block_size == 0 || meta.block_size > MAX_BLOCK_SIZE {
+            return Err(corrupt(
+                "meta",
+                format!(
+                    "text block size {} outside [1, {MAX_BLOCK_SIZE}]",
+                    meta.block_size
+                ),
+            ));
+        }
+        // Chunk parameters are handed to the chunker when matching files;
+        // out-of-range values would make it panic.
+        {
+            use fastcdc::v2020 as cdc;
+            let ok = (cdc::MINIMUM_MIN..=cdc::MINIMUM_MAX).contains(&meta.chunk_min)
+                && (cdc::AVERAGE_MIN..=cdc::AVERAGE_MAX).contains(&meta.chunk_avg)
+                && (cdc::MAXIMUM_MIN..=cdc::MAXIMUM_MAX).contains(&meta.chunk_max)
+                && meta.chunk_min <= meta.chunk_avg
+                && meta.chunk_avg <= meta.chunk_max;
+            if !ok {
+                return Err(corrupt(
+                    "meta",
+                    format!(
+                        "chunk sizes {}/{}/{} outside the chunker's ranges",
+                        meta.chunk_min, meta.chunk_avg, meta.chunk_max
+                    ),
+                ));
+            }
+        }
+        // The arena cannot hold more text than its blocks do, so that no
+        // accessor sizes a buffer from a forged total.
+        if meta.text_bytes > meta.blocks as u64 * meta.block_size as u64 {
+            return Err(corrupt(
+                "meta",
+                format!(
+                    "{} bytes of text do not fit in {} blocks of {} bytes",
+                    meta.text_bytes, meta.blocks, meta.block_size
+                ),
+            ));
         }
         Ok(Segment {
             storage,
@@ -646,7 +686,10 @@ impl Segment {
             ));
         }
         let bs = self.meta.block_size as u64;
-        let mut out = Vec::with_capacity((range.end - range.start) as usize);
+        // Grown as blocks decompress: the range is bounded by the meta, but
+        // reserve no more than a few blocks up front.
+        let want = (range.end - range.start).min(4 * self.meta.block_size as u64);
+        let mut out = Vec::with_capacity(want as usize);
         if range.is_empty() {
             return Ok(out);
         }

@@ -1,0 +1,3 @@
+//! Fuzz harness for leakprint; see `harness.rs` and `../README.md`.
+#[path = "harness.rs"]
+pub mod harness;
