@@ -278,7 +278,9 @@ SWEEP_MIN_LEN = [36, 44, 50]
 def sweep():
     """Quality and index size over a grid of k, w and min_len on the bundled corpus:
     the measurements behind the defaults (k=16, w=25, min_len=44)."""
-    dump = os.path.join(ROOT, "corpus", "dump")
+    # Relative, as the quality evaluation names sources (`corpus/dump/...`);
+    # scripts/bench.sh runs from the repository root.
+    dump = "corpus/dump"
     rows = []
     for k, w_ in SWEEP_KW:
         idx = os.path.join(OUT, f"sweep-k{k}-w{w_}")
@@ -536,7 +538,7 @@ def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations, sw=None):
                     x = g.get(name_)
                     return "-" if not x or x.get("recall") is None else f"{100 * x['recall']:.1f}%"
                 neg = g.get("negative", {})
-                w(f"| {name} | {rule if name != 'leakprint' else 'defaults (min_len 36, similarity 0.75)'} | "
+                w(f"| {name} | {rule if name != 'leakprint' else 'defaults (`MatchConfig::default()`)'} | "
                   f"{rc('exact')} | {rc('edited')} | {rc('ocr')} | {neg.get('false', '-')}/{neg.get('posts', '-')} | "
                   f"{f2(neg.get('false_per_10k'), 0)} | {f2(r.get('wall_seconds'), 1)} | {f2(r.get('posts_per_second'), 1)} |")
         lpr = pr["tools"].get("leakprint", {})
