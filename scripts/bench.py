@@ -271,6 +271,14 @@ def quality():
     return {"table": p.stdout, "stderr": p.stderr.strip(), "json": json.load(open(j))}
 
 
+def quality_scale(dump_root, idx):
+    """The same evaluation on the scale corpus's own queries, against its index."""
+    j = os.path.join(OUT, "quality-scale.json")
+    p = sh([os.path.join(BIN, "quality"), "--index", idx, "--dump", os.path.join(dump_root, "dump"),
+            "--queries", os.path.join(dump_root, "queries"), "--json", j])
+    return {"table": p.stdout}
+
+
 SWEEP_KW = [(16, 25), (14, 27), (12, 29), (12, 36), (10, 31)]
 SWEEP_MIN_LEN = [36, 44, 50]
 
@@ -510,6 +518,13 @@ def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations, sw=None):
               f"{f2(r.get('span_precision'), 3)} | {f2(r.get('span_recall'), 3)} | {f2(r.get('span_overlap'), 3)} | "
               f"{f2(r.get('granularity'))} | {cer} |")
         w("")
+    if q and q.get("scale"):
+        w(f"## Quality on the scale corpus ({a.size}), its own queries, against the index above")
+        w("")
+        w("```")
+        w(q["scale"]["table"].rstrip())
+        w("```")
+        w("")
     if sw:
         write_sweep(w, sw)
     if pr:
@@ -638,6 +653,8 @@ def main():
         ex = step("extract", extr)
     if "quality" not in skip:
         q = step("quality", quality)
+    if "quality" not in skip and ir is not None:
+        q["scale"] = step("quality-scale", lambda: quality_scale(dump_root, os.path.join(OUT, "idx-t1")))
     sw = None
     if "sweep" not in skip:
         sw = step("sweep", sweep)
