@@ -469,3 +469,25 @@ fn live_stream_answers_before_end_of_input() {
     assert_eq!(v["query"], 1);
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn a_query_over_the_size_limit_is_reported_not_cut_silently() {
+    let f = Fixture::new();
+    let (_, text) = &f.docs[3];
+    let quote = text[500..700].trim().to_string();
+    // 1.2 MB of text: the quote first, then filler past the 1 MiB limit.
+    let big = format!(
+        "{quote}\n{}",
+        "filler words that match nothing at all. ".repeat(30_000)
+    );
+    let path = f.root.join("big.txt");
+    std::fs::write(&path, &big).unwrap();
+    let out = f.run(&["--format", "text", "big.txt"], "");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(lines(&out).len(), 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("big.txt") && err.contains("only the first"),
+        "{err}"
+    );
+}

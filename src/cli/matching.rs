@@ -426,6 +426,12 @@ impl Render {
             Job::Note(n) => out.notes.push(n),
             Job::Query { input, query } => {
                 out.queries = 1;
+                note_cut(
+                    &mut out,
+                    matcher,
+                    &format!("{input}: query {}", query.id),
+                    &query.text,
+                );
                 match matcher.try_find(&query.text) {
                     Ok(found) => {
                         for m in &found {
@@ -470,6 +476,7 @@ impl Render {
             } else {
                 QueryId::Str(format!("{display}#{}", part.name))
             };
+            note_cut(out, matcher, &id.to_string(), &part.text);
             match matcher.try_find(&part.text) {
                 Ok(found) => {
                     for m in &found {
@@ -479,6 +486,19 @@ impl Render {
                 Err(e) => out.errors.push(format!("{id}: {e}")),
             }
         }
+    }
+}
+
+/// A query longer than the matcher considers is matched on its head only:
+/// say so, so that nothing is cut silently.
+fn note_cut(out: &mut Output, matcher: &Matcher<'_>, what: &str, text: &str) {
+    let max = matcher.config().max_query_bytes();
+    if text.len() > max {
+        out.notes.push(format!(
+            "{what}: only the first {} of its {} were matched (query size limit)",
+            human_bytes(max as u64),
+            human_bytes(text.len() as u64)
+        ));
     }
 }
 

@@ -80,6 +80,12 @@ impl Default for MatchConfig {
 }
 
 impl MatchConfig {
+    /// Longest query text considered, in bytes: [`Matcher::try_find`]
+    /// ignores the rest, so callers should report the cut.
+    pub fn max_query_bytes(&self) -> usize {
+        self.max_query_bytes
+    }
+
     /// A builder starting from the defaults.
     pub fn builder() -> MatchConfigBuilder {
         MatchConfigBuilder {
