@@ -22,20 +22,17 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use leakprint::chunk::{chunk_bytes, chunk_reader, ChunkParams};
 
+#[path = "support/english.rs"]
+mod english;
+
 /// `len` seeded bytes: random first half, English-like text second half.
 fn data(len: usize) -> Vec<u8> {
     const WORDS: [&str; 12] = [
         "the", "of", "and", "release", "film", "meeting", "we", "should", "budget", "please",
         "email", "studio",
     ];
-    let mut state = 0x0063_6875_6e6b_u64;
-    let mut next = || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
+    let mut rng = english::SplitMix(0x0063_6875_6e6b);
+    let mut next = || rng.next_u64();
     let mut v: Vec<u8> = (0..len / 2).map(|_| (next() >> 56) as u8).collect();
     while v.len() < len {
         v.extend_from_slice(WORDS[(next() % WORDS.len() as u64) as usize].as_bytes());
