@@ -350,3 +350,25 @@ fn format_names_round_trip() {
     }
     assert_eq!(Format::from_name("nope"), None);
 }
+
+/// Found by fuzzing: a 6 KB OLE2 file whose FAT chain loops made calamine
+/// grow a buffer to 2 GB. It must be refused, quickly, with the reason.
+#[test]
+fn ole2_with_a_looping_sector_chain_is_refused() {
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/fuzz-regressions/extract_office/oom-xls-fat-loop"),
+    )
+    .unwrap();
+    let ex = leakprint::extract::extract(
+        &bytes,
+        "x.xls",
+        &leakprint::extract::ExtractLimits::default(),
+    );
+    assert!(ex.parts.iter().all(|p| p.text.is_empty()), "{ex:?}");
+    assert!(
+        ex.skipped.iter().any(|s| s.reason.contains("loop")),
+        "{:?}",
+        ex.skipped
+    );
+}
