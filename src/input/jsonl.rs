@@ -45,29 +45,24 @@ impl<R: BufRead> Iterator for JsonlReader<R> {
     type Item = Result<Query, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let (line, bytes) = match self.lines.next_line()? {
-                Ok(x) => x,
-                Err(e) => return Some(Err(e)),
-            };
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let Ok(s) = std::str::from_utf8(bytes) else {
-                return Some(Err(InputError::NotUtf8 { line }));
-            };
-            return Some(match serde_json::from_str::<RawQuery>(s) {
-                Ok(raw) => Ok(Query {
-                    id: match raw.id {
-                        Some(RawId::Num(n)) => QueryId::Num(n),
-                        Some(RawId::Str(s)) => QueryId::Str(s),
-                        None => QueryId::Num(line),
-                    },
-                    text: raw.text,
-                    ocr: None,
-                }),
-                Err(source) => Err(InputError::Json { line, source }),
-            });
-        }
+        let (line, bytes) = match self.lines.next_nonblank()? {
+            Ok(x) => x,
+            Err(e) => return Some(Err(e)),
+        };
+        let Ok(s) = std::str::from_utf8(bytes) else {
+            return Some(Err(InputError::NotUtf8 { line }));
+        };
+        Some(match serde_json::from_str::<RawQuery>(s) {
+            Ok(raw) => Ok(Query {
+                id: match raw.id {
+                    Some(RawId::Num(n)) => QueryId::Num(n),
+                    Some(RawId::Str(s)) => QueryId::Str(s),
+                    None => QueryId::Num(line),
+                },
+                text: raw.text,
+                ocr: None,
+            }),
+            Err(source) => Err(InputError::Json { line, source }),
+        })
     }
 }

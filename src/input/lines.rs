@@ -35,6 +35,26 @@ impl<R: BufRead> BoundedLines<R> {
     /// (the reader goes on after it), or `None` at the end. After an I/O
     /// error the reader ends.
     pub(crate) fn next_line(&mut self) -> Option<Result<(u64, &[u8]), InputError>> {
+        match self.fill()? {
+            Ok(line) => Some(Ok((line, &self.buf))),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// [`BoundedLines::next_line`], skipping lines that hold only
+    /// whitespace (what the `lines` and `jsonl` formats ignore).
+    pub(crate) fn next_nonblank(&mut self) -> Option<Result<(u64, &[u8]), InputError>> {
+        loop {
+            match self.fill()? {
+                Err(e) => return Some(Err(e)),
+                Ok(_) if self.buf.iter().all(u8::is_ascii_whitespace) => continue,
+                Ok(line) => return Some(Ok((line, &self.buf))),
+            }
+        }
+    }
+
+    /// Read the next line into `buf`; its number, an error, or `None` at the end.
+    fn fill(&mut self) -> Option<Result<u64, InputError>> {
         if self.done {
             return None;
         }
@@ -78,7 +98,7 @@ impl<R: BufRead> BoundedLines<R> {
                 limit: self.max,
             }));
         }
-        Some(Ok((self.line, &self.buf)))
+        Some(Ok(self.line))
     }
 }
 
@@ -102,19 +122,10 @@ impl<R: BufRead> Iterator for LinesReader<R> {
     type Item = Result<Query, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let (line, bytes) = match self.lines.next_line()? {
-                Ok(x) => x,
-                Err(e) => return Some(Err(e)),
-            };
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            return Some(Ok(Query {
-                id: QueryId::Num(line),
-                text: String::from_utf8_lossy(bytes).into_owned(),
-                ocr: None,
-            }));
-        }
+        Some(self.lines.next_nonblank()?.map(|(line, bytes)| Query {
+            id: QueryId::Num(line),
+            text: String::from_utf8_lossy(bytes).into_owned(),
+            ocr: None,
+        }))
     }
 }
