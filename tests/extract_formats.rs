@@ -2,6 +2,9 @@
 //! SpamAssassin (see tests/data/extract/mail/SOURCES.md) and Office/PDF files
 //! made with LibreOffice from tests/data/extract/office/*.txt|csv|fodp.
 
+mod common;
+
+use common::zip_of;
 use std::io::Write;
 
 use leakprint::extract::{extract, ExtractLimits, Extracted, Format};
@@ -238,17 +241,6 @@ fn html_file() {
         part(&x, ""),
         "Memo\n\nThe merger closes on \u{201c}Friday\u{201d}."
     );
-}
-
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in entries {
-        w.start_file(*name, opts).unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
 }
 
 fn base64(data: &[u8]) -> String {

@@ -1,7 +1,9 @@
 //! Hostile inputs, built here: each must end as a skip with a reason or as
 //! partial text, never a panic, a hang or unbounded memory.
 
-use std::io::Write;
+mod common;
+
+use common::zip_of;
 
 use leakprint::extract::{extract, ExtractLimits, Extracted, Format};
 use proptest::prelude::*;
@@ -9,17 +11,6 @@ use proptest::prelude::*;
 fn fixture(path: &str) -> Vec<u8> {
     let full = format!("{}/tests/data/extract/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-}
-
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in entries {
-        w.start_file(*name, opts).unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
 }
 
 fn reasons(x: &Extracted) -> String {

@@ -3,6 +3,8 @@
 //! quotes taken from each kind are found by `leakprint match`, naming the
 //! right part and span.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,17 +15,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/extract")
         .join(name)
-}
-
-fn zip_of(path: &Path, entries: &[(&str, &[u8])]) {
-    let f = std::fs::File::create(path).unwrap();
-    let mut z = zip::ZipWriter::new(f);
-    for (name, bytes) in entries {
-        z.start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        z.write_all(bytes).unwrap();
-    }
-    z.finish().unwrap();
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -113,10 +104,11 @@ fn quotes_from_every_format_are_found_with_their_part() {
          Content-Disposition: attachment; filename=\"decl.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--XX--\r\n",
         b64(&pdf)
     );
-    zip_of(
-        &dump.join("pack.zip"),
-        &[("inner/mail.eml", mail.as_bytes())],
-    );
+    std::fs::write(
+        dump.join("pack.zip"),
+        common::zip_of(&[("inner/mail.eml", mail.as_bytes())]),
+    )
+    .unwrap();
 
     let index = d.path().join("idx");
     let st = Command::new(BIN)

@@ -813,20 +813,13 @@ fn query_size_limit_cuts_the_query() {
     assert!(!m.try_find(&query).unwrap().is_empty());
 }
 
-/// Zip holding `entries` (name, bytes), deflated.
+/// [`common::zip_of`] for owned entries.
 fn zip_of(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut buf = std::io::Cursor::new(Vec::new());
-    {
-        let mut z = zip::ZipWriter::new(&mut buf);
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        for (name, data) in entries {
-            z.start_file(name.as_str(), opts).unwrap();
-            z.write_all(data).unwrap();
-        }
-        z.finish().unwrap();
-    }
-    buf.into_inner()
+    let refs: Vec<(&str, &[u8])> = entries
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    common::zip_of(&refs)
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: seeded text and file trees.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// A small deterministic PRNG (splitmix64), so tests need no extra crate.
@@ -137,4 +138,16 @@ pub fn segment_bytes(index: &Path) -> Vec<Vec<u8>> {
         .iter()
         .map(|s| std::fs::read(index.join(s["file"].as_str().unwrap())).unwrap())
         .collect()
+}
+
+/// A ZIP archive holding `entries` (name, bytes), deflated.
+pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in entries {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
 }
