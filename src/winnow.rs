@@ -196,6 +196,82 @@ pub fn winnow_naive(hashes: &[u64], w: usize) -> Vec<(u64, u32)> {
     out
 }
 
+/// Marks every position that holds a minimum of some window of `w`
+/// consecutive hashes (of the whole sequence if it is shorter than `w`):
+/// `out[i]` is true when no hash in one of the windows containing `i` is
+/// smaller than `hashes[i]`. `out` is cleared and gets one flag per hash.
+///
+/// Every position [`winnow`] selects is marked, whatever the tie-breaking.
+/// The matcher uses this on a query: a run the query shares with an
+/// indexed text that is at least `t = w + k - 1` bytes long holds a whole
+/// window, and the fingerprint the index selected there is a marked
+/// position of the query. A hit on an unmarked position therefore comes
+/// from a shared run shorter than `t` (or from an edit-broken one).
+///
+/// One pass with a monotone queue of candidate minima: O(n) time, and the
+/// queue (`queue`, reused) holds at most `w` positions.
+pub fn window_minima(hashes: &[u64], w: usize, queue: &mut Vec<u32>, out: &mut Vec<bool>) {
+    let hashes = &hashes[..hashes.len().min(MAX_HASHES)];
+    let n = hashes.len();
+    out.clear();
+    out.resize(n, false);
+    if n == 0 {
+        return;
+    }
+    let w = w.max(1).min(n);
+    // `queue[head..]` holds positions of the current window with
+    // non-decreasing hashes: its front run of equal hashes are the
+    // window's minima.
+    queue.clear();
+    let mut head = 0;
+    for i in 0..n {
+        let h = hashes[i];
+        while queue.len() > head && hashes[queue[queue.len() - 1] as usize] > h {
+            queue.pop();
+        }
+        queue.push(i as u32);
+        if i + 1 < w {
+            continue;
+        }
+        let start = i + 1 - w;
+        while (queue[head] as usize) < start {
+            head += 1;
+        }
+        let m = hashes[queue[head] as usize];
+        for &p in &queue[head..] {
+            if hashes[p as usize] != m {
+                break;
+            }
+            out[p as usize] = true;
+        }
+        // Keep the buffer short: drop the consumed front now and then.
+        if head > 4 * w {
+            queue.drain(..head);
+            head = 0;
+        }
+    }
+}
+
+/// Oracle for [`window_minima`]: every window examined from scratch.
+pub fn window_minima_naive(hashes: &[u64], w: usize) -> Vec<bool> {
+    let n = hashes.len();
+    let mut out = vec![false; n];
+    if n == 0 {
+        return out;
+    }
+    let w = w.max(1).min(n);
+    for start in 0..=n - w {
+        let win = &hashes[start..start + w];
+        let m = *win.iter().min().expect("window is not empty");
+        for (j, &h) in win.iter().enumerate() {
+            if h == m {
+                out[start + j] = true;
+            }
+        }
+    }
+    out
+}
+
 /// Hashes computed and winnowed per step by [`fingerprints`]: the buffer
 /// (`w - 1 + BLOCK_HASHES` hashes) stays in the first-level caches.
 const BLOCK_HASHES: usize = 4096;
@@ -288,6 +364,89 @@ mod tests {
                 expected,
                 "naive, hashes {hashes:?} w {w}"
             );
+        }
+    }
+
+    #[test]
+    fn window_minima_cases() {
+        // (hashes, w, marked positions), worked by hand.
+        type Case = (&'static [u64], usize, &'static [usize]);
+        let cases: &[Case] = &[
+            (&[], 3, &[]),
+            (&[5], 3, &[0]),
+            (&[5, 3], 3, &[1]),
+            (&[3, 3, 3], 2, &[0, 1, 2]),
+            (&[5, 1, 4, 1, 6, 7], 3, &[1, 3]),
+            (&[1, 2, 3, 4, 5], 2, &[0, 1, 2, 3]),
+            (&[5, 4, 3, 2, 1], 2, &[1, 2, 3, 4]),
+            (&[9, 2, 8, 7, 6, 5], 3, &[1, 4, 5]),
+            (&[7, 8, 9], 1, &[0, 1, 2]),
+        ];
+        let mut q = Vec::new();
+        let mut out = Vec::new();
+        for &(hashes, w, marked) in cases {
+            window_minima(hashes, w, &mut q, &mut out);
+            let got: Vec<usize> = (0..out.len()).filter(|&i| out[i]).collect();
+            assert_eq!(got, marked, "hashes {hashes:?} w {w}");
+            assert_eq!(
+                window_minima_naive(hashes, w),
+                out,
+                "naive {hashes:?} w {w}"
+            );
+        }
+    }
+
+    proptest! {
+        /// The queue version equals the oracle, and every winnowed
+        /// position is marked (with many ties: a tiny value range).
+        #[test]
+        fn window_minima_matches_oracle_and_covers_winnow(
+            hashes in proptest::collection::vec(0u64..6, 0..300),
+            w in 1usize..40,
+        ) {
+            let mut q = Vec::new();
+            let mut out = Vec::new();
+            window_minima(&hashes, w, &mut q, &mut out);
+            prop_assert_eq!(&out, &window_minima_naive(&hashes, w));
+            let mut sel = Vec::new();
+            winnow(&hashes, w, &mut sel);
+            for (_, p) in sel {
+                prop_assert!(out[p as usize], "winnowed position {} not marked", p);
+            }
+        }
+
+        /// A text that contains a run of `t = w + k - 1` bytes of another
+        /// shares a selected fingerprint of it at a marked position.
+        #[test]
+        fn shared_run_has_a_marked_winnowed_hit(
+            seed in any::<u64>(),
+            pre in 0usize..60,
+            post in 0usize..60,
+            extra in 0usize..30,
+        ) {
+            let (k, w) = (8, 10);
+            let run = seeded_text(seed, w + k - 1 + extra, b"abcde");
+            let mut source = seeded_text(seed ^ 1, pre, b"abcde");
+            source.extend_from_slice(&run);
+            source.extend(seeded_text(seed ^ 2, post, b"abcde"));
+            let mut query = seeded_text(seed ^ 3, post, b"abcde");
+            let qoff = query.len();
+            query.extend_from_slice(&run);
+            query.extend(seeded_text(seed ^ 4, pre, b"abcde"));
+            let mut fp = Vec::new();
+            fingerprints(&source, k, w, DEFAULT_SEED, &mut fp);
+            let mut qh = Vec::new();
+            crate::fingerprint::kgram_hashes(&query, k, DEFAULT_SEED, &mut qh);
+            let (mut q, mut marked) = (Vec::new(), Vec::new());
+            window_minima(&qh, w, &mut q, &mut marked);
+            let found = fp.iter().any(|&(h, p)| {
+                let p = p as usize;
+                p >= pre && p + k <= pre + run.len() && {
+                    let qp = qoff + p - pre;
+                    qh[qp] == h && marked[qp]
+                }
+            });
+            prop_assert!(found);
         }
     }
 
