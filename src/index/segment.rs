@@ -266,6 +266,11 @@ pub struct Segment {
     layout: Layout,
     meta: Meta,
     r: Ranges,
+    /// The parts' first global normalized positions, copied out of the
+    /// part records on the first [`Segment::locate`]: 4 bytes per part in
+    /// one array, so that the binary search of every posting stays in the
+    /// caches instead of touching a 64-byte record per probe.
+    bases: std::sync::OnceLock<Vec<u32>>,
 }
 
 /// Section ranges, resolved once at open.
@@ -425,6 +430,7 @@ impl Segment {
             layout,
             meta,
             r,
+            bases: std::sync::OnceLock::new(),
         })
     }
 
@@ -604,6 +610,13 @@ impl Segment {
 
     /// The remixed-key fingerprint postings for `key`: global normalized positions.
     pub fn postings(&self, key: u64) -> Postings<'_> {
+        self.postings_of(self.bucket(key))
+    }
+
+    /// Where the postings of `key` are: its bucket's records and the
+    /// fragment that tells its own records apart. Reads one directory
+    /// entry.
+    pub fn bucket(&self, key: u64) -> Bucket {
         let bits = self.meta.dir_bits;
         let bucket = if bits == 0 {
             0
@@ -614,12 +627,46 @@ impl Segment {
         let dir = &self.bytes()[self.r.dir.clone()];
         let lo = u32_at(dir, bucket * 4).unwrap_or(0) as usize;
         let hi = u32_at(dir, bucket * 4 + 4).unwrap_or(0) as usize;
-        let p = &self.bytes()[self.r.postings.clone()];
-        let lo_b = lo.saturating_mul(POSTING_LEN).min(p.len());
-        let hi_b = hi.saturating_mul(POSTING_LEN).min(p.len()).max(lo_b);
-        Postings {
-            recs: &p[lo_b..hi_b],
+        let len = self.r.postings.len();
+        let lo_b = lo.saturating_mul(POSTING_LEN).min(len);
+        let hi_b = hi.saturating_mul(POSTING_LEN).min(len).max(lo_b);
+        Bucket {
+            // Section lengths are checked to fit in u32 at open (u32 record
+            // counts times POSTING_LEN would not): keep usize here.
+            lo: lo_b,
+            hi: hi_b,
             frag,
+        }
+    }
+
+    /// [`Segment::bucket`] for many keys at once, appended to `out`, and
+    /// the first cache line of each bucket's records read. The reads of
+    /// different keys do not depend on each other, so in this tight loop
+    /// the processor overlaps their cache misses (on a large index each
+    /// lookup is two misses, directory and records, that would otherwise
+    /// be paid one after the other): the matcher looks up every k-gram
+    /// of a query this way.
+    pub fn buckets(&self, keys: &[u64], out: &mut Vec<Bucket>) {
+        let start = out.len();
+        out.extend(keys.iter().map(|&k| self.bucket(k)));
+        let p = &self.bytes()[self.r.postings.clone()];
+        let mut touched = 0u8;
+        for b in &out[start..] {
+            if b.lo < b.hi {
+                touched ^= p[b.lo];
+            }
+        }
+        std::hint::black_box(touched);
+    }
+
+    /// The postings in a bucket found by [`Segment::bucket`] on this segment.
+    pub fn postings_of(&self, b: Bucket) -> Postings<'_> {
+        let p = &self.bytes()[self.r.postings.clone()];
+        let hi = b.hi.min(p.len());
+        let lo = b.lo.min(hi);
+        Postings {
+            recs: &p[lo..hi],
+            frag: b.frag,
         }
     }
 
@@ -642,23 +689,18 @@ impl Segment {
 
     /// The part holding global normalized position `pos`, and the offset in it.
     pub fn locate(&self, pos: u32) -> Option<(u32, u32)> {
-        let n = self.meta.parts;
         let parts = &self.bytes()[self.r.parts.clone()];
-        let base = |i: u32| u32_at(parts, i as usize * PART_RECORD_LEN + 32);
-        // Last part with norm_base <= pos.
-        let (mut lo, mut hi) = (0u32, n);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if base(mid)? <= pos {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        let i = lo.checked_sub(1)?;
-        let b = base(i)?;
-        let len = u32_at(parts, i as usize * PART_RECORD_LEN + 36)?;
-        (pos - b < len).then_some((i, pos - b))
+        let bases = self.bases.get_or_init(|| {
+            (0..self.meta.parts as usize)
+                .map(|i| u32_at(parts, i * PART_RECORD_LEN + 32).unwrap_or(u32::MAX))
+                .collect()
+        });
+        // Last part with base <= pos.
+        let i = bases.partition_point(|&b| b <= pos).checked_sub(1)?;
+        // A forged index may have unsorted bases: then `b` may exceed `pos`.
+        let off = pos.checked_sub(bases[i])?;
+        let len = u32_at(parts, i * PART_RECORD_LEN + 36)?;
+        (off < len).then_some((i as u32, off))
     }
 
     /// Decompress bytes `range` of the text arena.
@@ -1108,6 +1150,16 @@ impl Segment {
 #[inline]
 pub fn fragment(key: u64, dir_bits: u32) -> u16 {
     ((key << dir_bits) >> 48) as u16
+}
+
+/// Where one key's postings are in a segment: see [`Segment::bucket`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bucket {
+    /// Byte range of the bucket's records in the postings section.
+    lo: usize,
+    hi: usize,
+    /// The key's fragment (the bits below the bucket number).
+    frag: u16,
 }
 
 /// The postings of one key in one segment.
