@@ -28,9 +28,10 @@ use std::ops::Range;
 use super::align::{Aligner, Scoring};
 use super::{Match, MatchConfig};
 use crate::fingerprint;
-use crate::index::segment::BlockCache;
+use crate::index::segment::{BlockCache, Bucket};
 use crate::index::{Index, IndexError};
 use crate::normalize::{self, Normalized};
+use crate::winnow;
 
 /// Alignment scores: a mismatch or a gap costs two matches, so an
 /// alignment never extends past a quote's end through a gap followed by a
@@ -49,6 +50,14 @@ const BLOCK_CACHE: usize = 64;
 
 /// Share (percent) of `min_len` that the bytes no common k-gram covers must reach.
 const NOVEL_SHARE: i64 = 66;
+
+/// Candidates failing verification with one evidence signature before the
+/// others with it are skipped (see `find_with`).
+const MAX_SAME_EVIDENCE_FAILURES: u32 = 2;
+
+/// What a candidate rests on, seen from the query: (first and last hit
+/// position, hit count, diagonal spread).
+type Evidence = (u32, u32, u32, i64);
 
 /// One fingerprint hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -77,10 +86,21 @@ pub(crate) struct Scratch {
     hashes: Vec<u64>,
     hits: Vec<Hit>,
     cands: Vec<Candidate>,
-    postings: Vec<(u32, u32)>,
+    /// Remixed keys of the query's k-grams.
+    keys: Vec<u64>,
+    /// Their buckets, segment by segment (`segment * keys + k-gram`).
+    buckets: Vec<Bucket>,
+    /// Postings found: (segment, query position, global position).
+    found: Vec<(u32, u32, u32)>,
     /// Per normalized query byte: covered by a common k-gram (as a running
     /// count: `common_cover[i]` = covered bytes before i).
     common_cover: Vec<u32>,
+    /// Per query k-gram: a minimum of one of its windows of `w`.
+    minima: Vec<bool>,
+    queue: Vec<u32>,
+    /// Per evidence signature of the candidates verified so far:
+    /// (signature, failures, passed once).
+    evidence: Vec<(Evidence, u32, bool)>,
     aligner: Aligner,
     blocks: BlockCache,
 }
@@ -92,8 +112,13 @@ impl Scratch {
             hashes: Vec::new(),
             hits: Vec::new(),
             cands: Vec::new(),
-            postings: Vec::new(),
+            keys: Vec::new(),
+            buckets: Vec::new(),
+            found: Vec::new(),
             common_cover: Vec::new(),
+            minima: Vec::new(),
+            queue: Vec::new(),
+            evidence: Vec::new(),
             aligner: Aligner::new(scoring()),
             blocks: BlockCache::new(BLOCK_CACHE),
         }
@@ -138,27 +163,36 @@ fn find_with(
     let w = p.w as usize;
     let mut last_common: Option<usize> = None;
     let segs = index.segments();
-    for (qpos, &h) in s.hashes.iter().enumerate() {
-        let key = fingerprint::remix(h);
-        s.postings.clear();
+    // Lookups in three passes, each a loop of independent memory reads
+    // that the processor overlaps: bucket of every key in every segment,
+    // then the postings, then the part holding each posting.
+    s.keys.clear();
+    s.keys
+        .extend(s.hashes.iter().map(|&h| fingerprint::remix(h)));
+    let n = s.keys.len();
+    s.buckets.clear();
+    for seg in segs {
+        seg.buckets(&s.keys, &mut s.buckets);
+    }
+    s.found.clear();
+    for (qpos, &key) in s.keys.iter().enumerate() {
+        let mark = s.found.len();
         let mut common = false;
-        for (si, seg) in segs.iter().enumerate() {
+        'segs: for (si, seg) in segs.iter().enumerate() {
             if seg.is_common(key) {
                 common = true;
                 break;
             }
-            for pos in seg.postings(key) {
-                s.postings.push((si as u32, pos));
-                if s.postings.len() > cfg.max_postings {
+            for pos in seg.postings_of(s.buckets[si * n + qpos]) {
+                s.found.push((si as u32, qpos as u32, pos));
+                if s.found.len() - mark > cfg.max_postings {
                     common = true;
-                    break;
+                    break 'segs;
                 }
-            }
-            if common {
-                break;
             }
         }
         if common {
+            s.found.truncate(mark);
             // Cover this k-gram, and the gap back to the previous common
             // k-gram when it is at most w away: winnowing selects in every
             // window of w, so a run between two common selections that
@@ -171,17 +205,16 @@ fn find_with(
             last_common = Some(qpos);
             s.common_cover[from] = s.common_cover[from].wrapping_add(1);
             s.common_cover[qpos + k] = s.common_cover[qpos + k].wrapping_sub(1);
-            continue;
         }
-        for &(si, pos) in &s.postings {
-            if let Some((part, local)) = segs[si as usize].locate(pos) {
-                s.hits.push(Hit {
-                    seg: si,
-                    part,
-                    diag: local as i64 - qpos as i64,
-                    qpos: qpos as u32,
-                });
-            }
+    }
+    for &(si, qpos, pos) in &s.found {
+        if let Some((part, local)) = segs[si as usize].locate(pos) {
+            s.hits.push(Hit {
+                seg: si,
+                part,
+                diag: local as i64 - qpos as i64,
+                qpos,
+            });
         }
     }
     if s.hits.is_empty() {
@@ -226,6 +259,15 @@ fn find_with(
         }
     }
     s.cands.extend(cur);
+    // A candidate of one hit is verified only when that hit is a window
+    // minimum of the query: a shared run of t = w + k - 1 bytes or more
+    // always yields such a hit (see `winnow::window_minima`), so what this
+    // drops are lone 16-byte coincidences (a stock phrase of the domain)
+    // that no longer run surrounds, the bulk of the candidates of an
+    // unrelated post.
+    winnow::window_minima(&s.hashes, w, &mut s.queue, &mut s.minima);
+    let minima = &s.minima;
+    s.cands.retain(|c| c.hits > 1 || minima[c.q_lo as usize]);
     // Best first: most hits, then index order (deterministic).
     s.cands.sort_by(|a, b| {
         b.hits
@@ -235,14 +277,38 @@ fn find_with(
     s.cands.truncate(cfg.max_candidates);
     let mut out: Vec<Match> = Vec::new();
     let cands = std::mem::take(&mut s.cands);
+    // Candidates with the same evidence (the same query stretch, hit count
+    // and diagonal spread) in many parts are one stock phrase of the
+    // domain found in each of them: once MAX_SAME_EVIDENCE_FAILURES of them
+    // failed verification and none passed, the rest are skipped. When one
+    // passes (a passage copied verbatim into many documents, like a
+    // forwarded mail), all of them are verified.
+    s.evidence.clear();
     for c in &cands {
+        let sig = (c.q_lo, c.q_hi, c.hits, c.d_hi - c.d_lo);
+        let slot = match s.evidence.iter().position(|e| e.0 == sig) {
+            Some(i) => i,
+            None => {
+                s.evidence.push((sig, 0, false));
+                s.evidence.len() - 1
+            }
+        };
+        let (_, failures, passed) = s.evidence[slot];
+        if !passed && failures >= MAX_SAME_EVIDENCE_FAILURES {
+            continue;
+        }
         let q = QueryView {
             text,
             qn,
             qnorm: &s.norm,
             common_cover: &s.common_cover,
         };
-        if let Some(m) = verify(index, cfg, &q, c, &mut s.aligner, &mut s.blocks)? {
+        let verified = verify(index, cfg, &q, c, &mut s.aligner, &mut s.blocks)?;
+        match verified {
+            Some(_) => s.evidence[slot].2 = true,
+            None => s.evidence[slot].1 += 1,
+        }
+        if let Some(m) = verified {
             let dup = out.iter().any(|o| {
                 o.segment == m.segment
                     && o.part == m.part
