@@ -16,7 +16,7 @@ use clap::Parser;
 use leakprint::eval;
 use leakprint::index::builder::{Mode, NoProgress};
 use leakprint::index::{Index, IndexBuilder};
-use leakprint::matcher::MatchConfig;
+use leakprint::matcher::{MatchConfig, Seeds};
 
 #[derive(Parser)]
 struct Args {
@@ -37,6 +37,9 @@ struct Args {
     min_len: usize,
     #[arg(long, default_value_t = leakprint::matcher::DEFAULT_MIN_SIMILARITY)]
     min_similarity: f64,
+    /// Look up every k-gram of a query instead of its window minima.
+    #[arg(long)]
+    seed_all: bool,
     /// Write the report as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -92,17 +95,23 @@ fn main() -> anyhow::Result<()> {
     let cfg = MatchConfig::builder()
         .min_len(a.min_len)
         .min_similarity(a.min_similarity)
+        .seeds(if a.seed_all {
+            Seeds::All
+        } else {
+            Seeds::Minima
+        })
         .build()?;
     let prefix = format!("{}/", a.dump.to_string_lossy().trim_end_matches('/'));
     let t = Instant::now();
     let reports = eval::evaluate(&index, &cfg, &prefix, &queries)?;
     let secs = t.elapsed().as_secs_f64();
     println!(
-        "k={} w={} min_len={} min_similarity={}; {} queries in {:.2}s",
+        "k={} w={} min_len={} min_similarity={} seeds={}; {} queries in {:.2}s",
         index.params().k,
         index.params().w,
         a.min_len,
         a.min_similarity,
+        if a.seed_all { "all" } else { "minima" },
         queries.len(),
         secs
     );

@@ -66,7 +66,7 @@ pub mod winnow;
 
 pub use error::ConfigError;
 pub use index::{Index, IndexBuilder, IndexError};
-pub use matcher::{Match, MatchConfig, Matcher};
+pub use matcher::{Match, MatchConfig, Matcher, Seeds};
 
 /// The README's library example, compiled and run as a doctest.
 #[cfg(doctest)]

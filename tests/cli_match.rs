@@ -253,6 +253,28 @@ fn thresholds_filter_matches() {
 }
 
 #[test]
+fn both_seedings_give_the_same_spans_and_a_bad_one_is_refused() {
+    let f = Fixture::new();
+    let input: String = (0..6)
+        .map(|i| format!("{}\n", f.docs[i].1[500..700].trim()))
+        .collect();
+    let minima = f.run(
+        &["--format", "lines", "--ordered", "--seeds", "minima"],
+        &input,
+    );
+    let all = f.run(
+        &["--format", "lines", "--ordered", "--seeds", "all"],
+        &input,
+    );
+    assert_eq!(code(&minima), 0, "{}", stderr(&minima));
+    assert_eq!(lines(&minima).len(), 6);
+    assert_eq!(lines(&minima), lines(&all));
+    let bad = f.run(&["--format", "lines", "--seeds", "some"], &input);
+    assert_eq!(code(&bad), 2);
+    assert!(stderr(&bad).contains("--seeds"), "{}", stderr(&bad));
+}
+
+#[test]
 fn malformed_jsonl_line_is_reported_and_skipped() {
     let f = Fixture::new();
     let q = |i: usize| f.docs[i].1[200..400].trim().to_owned();

@@ -3,7 +3,7 @@
 mod common;
 
 use leakprint::index::{Index, IndexBuilder};
-use leakprint::matcher::{MatchConfig, Matcher};
+use leakprint::matcher::{MatchConfig, Matcher, Seeds};
 
 const EMAIL: &str = "From: amy@studio.example\nSubject: numbers\n\n\
 Amy,\n\nThe quarterly numbers for the studio look weak and we should not share this with \
@@ -73,4 +73,90 @@ fn unrelated_text_does_not_match() {
         .is_empty());
     assert!(m.find("").is_empty());
     assert!(m.find("short").is_empty());
+}
+
+/// Any exact run of at least 50 normalized bytes (over t = w + k - 1 and
+/// the minimum length), cut at random from random documents and wrapped in
+/// post noise, is found in its source by both seedings, with exact spans.
+#[test]
+fn both_seedings_find_every_long_exact_run() {
+    let mut rng = common::Rng(41);
+    let docs: Vec<(String, String)> = (0..30)
+        .map(|i| (format!("d/{i}.txt"), common::prose(&mut rng, 4000)))
+        .collect();
+    let refs: Vec<(&str, &str)> = docs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let idx = Index::from_bytes(
+        IndexBuilder::new()
+            .build()
+            .unwrap()
+            .segment_from_texts(&refs)
+            .unwrap(),
+    )
+    .unwrap();
+    for seeds in [Seeds::Minima, Seeds::All] {
+        let m = Matcher::new(&idx, MatchConfig::builder().seeds(seeds).build().unwrap());
+        let mut rng = common::Rng(5);
+        let mut checked = 0;
+        for _ in 0..150 {
+            let (name, text) = &docs[rng.below(docs.len() as u64) as usize];
+            let len = 60 + rng.below(140) as usize;
+            let mut start = rng.below((text.len() - len) as u64) as usize;
+            // Whole words: start after a space, end before one.
+            start = text[start..].find(' ').map_or(start, |i| start + i + 1);
+            let end = text[..start + len].rfind(' ').unwrap_or(start + len);
+            let quote = &text[start..end];
+            if quote.chars().filter(|c| c.is_alphanumeric()).count() < 50 {
+                continue;
+            }
+            // Nothing that normalizes to a letter or digit around the
+            // quote, so the alignment cannot run on by coincidence.
+            let post = format!("😱 ... «{quote}» 🔥!!");
+            let got = m.find(&post);
+            let hit = got.iter().find(|g| &g.source == name);
+            let g =
+                hit.unwrap_or_else(|| panic!("{seeds:?}: {quote:?} not found in {name}: {got:#?}"));
+            // Spans run from the first to the last letter or digit.
+            let core = quote.trim_matches(|c: char| !c.is_alphanumeric());
+            assert_eq!(&post[g.query_span.clone()], core, "{seeds:?}");
+            assert_eq!(&text[g.source_span.clone()], core, "{seeds:?}");
+            checked += 1;
+        }
+        assert!(checked >= 100, "only {checked} quotes were long enough");
+    }
+}
+
+/// A passage copied verbatim into several documents (a forwarded mail) is
+/// reported in each of them: candidates with the same evidence are only cut
+/// short after they fail, never after one passes. (Seven copies: from
+/// eight on, in an index this small, the passage would be boilerplate.)
+#[test]
+fn a_passage_in_many_documents_is_found_in_each() {
+    let mut rng = common::Rng(77);
+    let passage = "The distribution agreement for the autumn slate is attached; do not forward it to the agency before Tuesday.";
+    let mut docs: Vec<(String, String)> = (0..7)
+        .map(|i| {
+            let body = format!(
+                "{}\n> {passage}\n{}",
+                common::prose(&mut rng, 700),
+                common::prose(&mut rng, 700)
+            );
+            (format!("m/{i:02}.eml"), body)
+        })
+        .collect();
+    let copies: Vec<String> = docs.iter().map(|(n, _)| n.clone()).collect();
+    docs.extend((0..20).map(|i| (format!("f/{i}.txt"), common::prose(&mut rng, 2000))));
+    let refs: Vec<(&str, &str)> = docs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let idx = Index::from_bytes(
+        IndexBuilder::new()
+            .build()
+            .unwrap()
+            .segment_from_texts(&refs)
+            .unwrap(),
+    )
+    .unwrap();
+    let m = Matcher::new(&idx, MatchConfig::default());
+    let got = m.find(&format!("leaked: {passage}"));
+    let mut sources: Vec<&str> = got.iter().map(|g| g.source.as_str()).collect();
+    sources.sort_unstable();
+    assert_eq!(sources, copies, "{got:#?}");
 }

@@ -21,7 +21,7 @@ use leakprint::extract::{extract, ExtractLimits};
 use leakprint::index::walk::{walk, Entry};
 use leakprint::index::Index;
 use leakprint::input::{self, InputLimits, OcrPage, Queries, Query, QueryId};
-use leakprint::matcher::{FileEvidence, Match, MatchConfig, Matcher};
+use leakprint::matcher::{FileEvidence, Match, MatchConfig, Matcher, Seeds};
 use leakprint::stream::{self, PipelineConfig, PipelineError};
 use serde::Serialize;
 
@@ -83,6 +83,11 @@ pub struct MatchArgs {
     /// Lowest similarity reported (0.5 to 1).
     #[arg(long)]
     min_similarity: Option<f64>,
+    /// Which k-grams of a query are looked up: the window minima (fast;
+    /// finds every shared run of w + k - 1 normalized bytes) or all of them
+    /// (also seeds from shorter runs, for heavily damaged OCR).
+    #[arg(long, value_enum, default_value_t = SeedsArg::Minima)]
+    seeds: SeedsArg,
     /// Print a readable view instead of JSON (the default on a terminal).
     #[arg(long, conflicts_with = "json")]
     pretty: bool,
@@ -518,6 +523,15 @@ fn read_file(path: Option<&Path>, limit: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// `--seeds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeedsArg {
+    /// The query's window minima.
+    Minima,
+    /// Every k-gram of the query.
+    All,
+}
+
 /// Run `leakprint match`.
 pub fn run(a: MatchArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
@@ -528,6 +542,10 @@ pub fn run(a: MatchArgs) -> anyhow::Result<ExitCode> {
     if let Some(s) = a.min_similarity {
         builder = builder.min_similarity(s);
     }
+    builder = builder.seeds(match a.seeds {
+        SeedsArg::Minima => Seeds::Minima,
+        SeedsArg::All => Seeds::All,
+    });
     let cfg = builder.build().context("bad option")?;
     let threads = if a.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())

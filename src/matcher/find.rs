@@ -1,17 +1,27 @@
 //! Finding a query's leaked content: seed, cluster, verify.
 //!
-//! 1. **Seeds.** The query is normalized exactly as the index was; every
-//!    k-gram of it (not only the winnowed ones: the index side is winnowed,
-//!    so this finds every indexed fingerprint the query shares, and any run
-//!    of t = w + k - 1 shared bytes is guaranteed to hold one) is looked up
-//!    in every segment. Keys marked common, or with more postings than
-//!    [`MatchConfig`]'s `max_postings` over all segments, seed nothing: they
-//!    can never make a match on their own.
+//! 1. **Seeds.** The query is normalized exactly as the index was and its
+//!    k-grams hashed. With [`Seeds::Minima`] (the default) the k-grams that
+//!    are a minimum of one of the query's windows of w are looked up: a run
+//!    of t = w + k - 1 bytes shared with an indexed text holds a whole
+//!    window, whose minimum the index selected too, so nothing such a run
+//!    would find is lost, at about 2 / (w + 1) of the lookups. With
+//!    [`Seeds::All`] every k-gram is looked up, which also finds indexed
+//!    k-grams inside shorter shared runs. The lookups of a query are done
+//!    in batched passes whose cache misses overlap. Keys marked common, or
+//!    with more postings than [`MatchConfig`]'s `max_postings` over all
+//!    segments, seed nothing: they can never make a match on their own.
 //! 2. **Candidates.** Hits are grouped by part and by diagonal
 //!    (source position - query position); hits whose diagonals differ by at
 //!    most the band are chained into one candidate, so that indels from OCR
 //!    or editing (which shift the diagonal) stay in one candidate while a
 //!    second quoted passage (another diagonal) gets its own.
+//!    Two kinds of candidate are not verified, because the decoding of the
+//!    stored text that verification needs is most of the cost of a query:
+//!    a candidate of one hit on a k-gram that is no window minimum of the
+//!    query (its shared run is shorter than t), and, once two candidates
+//!    with the same evidence (query stretch, hit count, diagonal spread)
+//!    have failed with none passing, the other copies of that stock phrase.
 //! 3. **Verification.** Each candidate, best first, is aligned against the
 //!    part's normalized text around it (local alignment in a diagonal band),
 //!    which yields the exact spans and a similarity; spans map back to byte
@@ -26,7 +36,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 
 use super::align::{Aligner, Scoring};
-use super::{Match, MatchConfig};
+use super::{Match, MatchConfig, Seeds};
 use crate::fingerprint;
 use crate::index::segment::{BlockCache, Bucket};
 use crate::index::{Index, IndexError};
@@ -86,8 +96,9 @@ pub(crate) struct Scratch {
     hashes: Vec<u64>,
     hits: Vec<Hit>,
     cands: Vec<Candidate>,
-    /// Remixed keys of the query's k-grams.
+    /// Remixed keys of the query's k-grams looked up, and their positions.
     keys: Vec<u64>,
+    kpos: Vec<u32>,
     /// Their buckets, segment by segment (`segment * keys + k-gram`).
     buckets: Vec<Bucket>,
     /// Postings found: (segment, query position, global position).
@@ -113,6 +124,7 @@ impl Scratch {
             hits: Vec::new(),
             cands: Vec::new(),
             keys: Vec::new(),
+            kpos: Vec::new(),
             buckets: Vec::new(),
             found: Vec::new(),
             common_cover: Vec::new(),
@@ -166,16 +178,27 @@ fn find_with(
     // Lookups in three passes, each a loop of independent memory reads
     // that the processor overlaps: bucket of every key in every segment,
     // then the postings, then the part holding each posting.
+    // Which k-grams are looked up: the window minima of the query (every
+    // run of t bytes shared with an indexed text holds one that the index
+    // selected too), or all of them.
+    winnow::window_minima(&s.hashes, w, &mut s.queue, &mut s.minima);
     s.keys.clear();
-    s.keys
-        .extend(s.hashes.iter().map(|&h| fingerprint::remix(h)));
+    s.kpos.clear();
+    let all = cfg.seeds == Seeds::All;
+    for (i, &h) in s.hashes.iter().enumerate() {
+        if all || s.minima[i] {
+            s.keys.push(fingerprint::remix(h));
+            s.kpos.push(i as u32);
+        }
+    }
     let n = s.keys.len();
     s.buckets.clear();
     for seg in segs {
         seg.buckets(&s.keys, &mut s.buckets);
     }
     s.found.clear();
-    for (qpos, &key) in s.keys.iter().enumerate() {
+    for (ki, (&key, &qpos)) in s.keys.iter().zip(&s.kpos).enumerate() {
+        let qpos = qpos as usize;
         let mark = s.found.len();
         let mut common = false;
         'segs: for (si, seg) in segs.iter().enumerate() {
@@ -183,7 +206,7 @@ fn find_with(
                 common = true;
                 break;
             }
-            for pos in seg.postings_of(s.buckets[si * n + qpos]) {
+            for pos in seg.postings_of(s.buckets[si * n + ki]) {
                 s.found.push((si as u32, qpos as u32, pos));
                 if s.found.len() - mark > cfg.max_postings {
                     common = true;
@@ -265,7 +288,6 @@ fn find_with(
     // drops are lone 16-byte coincidences (a stock phrase of the domain)
     // that no longer run surrounds, the bulk of the candidates of an
     // unrelated post.
-    winnow::window_minima(&s.hashes, w, &mut s.queue, &mut s.minima);
     let minima = &s.minima;
     s.cands.retain(|c| c.hits > 1 || minima[c.q_lo as usize]);
     // Best first: most hits, then index order (deterministic).

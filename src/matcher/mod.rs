@@ -58,6 +58,23 @@ pub struct MatchConfig {
     pub(crate) max_postings: usize,
     pub(crate) max_query_bytes: usize,
     pub(crate) snippet_chars: usize,
+    pub(crate) seeds: Seeds,
+}
+
+/// Which k-grams of a query are looked up in the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Seeds {
+    /// The minima of the query's windows of `w` k-grams (about
+    /// 2 / (w + 1) of them, 8% at w = 25): any run of t = w + k - 1 bytes
+    /// the query shares with an indexed text holds one the index selected
+    /// too. The default: on the quality evaluation it finds the same
+    /// matches as [`Seeds::All`] (BENCHMARKS.md) with a tenth of the
+    /// lookups.
+    #[default]
+    Minima,
+    /// Every k-gram: also finds indexed k-grams in shared runs shorter
+    /// than t, at about twelve times the lookups.
+    All,
 }
 
 /// Default minimum aligned length, in normalized bytes (see BENCHMARKS.md).
@@ -75,6 +92,7 @@ impl Default for MatchConfig {
             max_postings: 4096,
             max_query_bytes: 1 << 20,
             snippet_chars: 160,
+            seeds: Seeds::Minima,
         }
     }
 }
@@ -134,6 +152,11 @@ impl MatchConfigBuilder {
     /// Longest snippet, in characters (16..=100000).
     pub fn snippet_chars(mut self, n: usize) -> Self {
         self.cfg.snippet_chars = n;
+        self
+    }
+    /// Which k-grams of the query are looked up (default [`Seeds::Minima`]).
+    pub fn seeds(mut self, seeds: Seeds) -> Self {
+        self.cfg.seeds = seeds;
         self
     }
     /// Check the settings.
