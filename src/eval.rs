@@ -61,6 +61,38 @@ pub struct TruthQuery {
 /// which must all be found.
 pub const STRICT_EXACT: &str = "exact (>=50 normalized)";
 
+/// The derived case of edited quotes of at least 50 normalized characters.
+pub const STRICT_EDITED: &str = "edited (>=50 normalized)";
+
+/// The derived rows a query also counts in, besides its own case: the
+/// quotes of at least 50 normalized characters (exact and edited), and the
+/// OCR outputs above 15% character error split by their measured rate.
+pub fn derived_cases(q: &TruthQuery) -> Vec<String> {
+    let mut out = Vec::new();
+    let long = q.norm_len.is_some_and(|n| n >= 50);
+    if q.case == "exact" && long {
+        out.push(STRICT_EXACT.to_string());
+    }
+    if q.case.starts_with("edited:") && long {
+        out.push(STRICT_EDITED.to_string());
+    }
+    if q.case == "ocr:cer>15" {
+        if let Some(c) = q.cer {
+            out.push(
+                if c < 0.25 {
+                    "ocr:cer>15, 15-25%"
+                } else if c < 0.40 {
+                    "ocr:cer>15, 25-40%"
+                } else {
+                    "ocr:cer>15, 40%+"
+                }
+                .to_string(),
+            );
+        }
+    }
+    out
+}
+
 /// One expected source of a query.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Expected {
@@ -193,11 +225,8 @@ pub fn evaluate(
     let mut truth = TruthMap::default();
     for (q, res) in queries.iter().zip(results) {
         let matches = res?;
-        let strict = q.case == "exact" && q.norm_len.is_some_and(|n| n >= 50);
         let mut cases = vec![q.case.clone()];
-        if strict {
-            cases.push(STRICT_EXACT.to_string());
-        }
+        cases.extend(derived_cases(q));
         for case in cases {
             let acc = by_case.entry(case.clone()).or_default();
             acc.r.case = case;
