@@ -27,6 +27,8 @@ pub fn extract_limits() -> ExtractLimits {
         max_depth: 4,
         max_expanded: 16 << 20,
         max_ratio: 200,
+        // The fuzz targets exercise the in-process extractors themselves.
+        isolation: None,
     }
 }
 

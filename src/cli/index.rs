@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use leakprint::extract::ExtractLimits;
 use leakprint::index::builder::{Mode, Progress};
 use leakprint::index::{BuildSummary, IndexBuilder};
 
@@ -34,6 +35,8 @@ pub struct IndexArgs {
     /// Largest file whose text is extracted; larger files get chunks only.
     #[arg(long, value_parser = parse_size, default_value = "256MiB")]
     max_file_size: u64,
+    #[command(flatten)]
+    isolation: super::IsolationArgs,
     /// k-gram length in normalized bytes.
     #[arg(long, default_value_t = leakprint::index::builder::DEFAULT_K)]
     k: usize,
@@ -104,6 +107,10 @@ pub fn run(a: IndexArgs) -> anyhow::Result<ExitCode> {
         .threads(a.threads)
         .memory(a.memory)
         .max_file_size(a.max_file_size)
+        .extract_limits(ExtractLimits {
+            isolation: a.isolation.isolation()?,
+            ..ExtractLimits::default()
+        })
         .cancel_flag(cancel_flag())
         .build()
         .context("bad option")?;

@@ -97,6 +97,8 @@ pub struct MatchArgs {
     /// Flush stdout after each query's output (the default on a terminal).
     #[arg(long)]
     line_buffered: bool,
+    #[command(flatten)]
+    isolation: super::IsolationArgs,
     /// Largest file read with --format file (and in folders).
     #[arg(long, value_parser = parse_size, default_value = "256MiB")]
     max_file_size: u64,
@@ -282,6 +284,8 @@ impl Iterator for Jobs {
 struct Render {
     pretty: bool,
     max_file_size: u64,
+    /// Limits (and worker process) for files used as queries.
+    limits: ExtractLimits,
 }
 
 #[derive(Serialize)]
@@ -466,7 +470,7 @@ impl Render {
             }
             Err(e) => out.errors.push(format!("{display}: {e}")),
         }
-        let extracted = extract(bytes, display, &ExtractLimits::default());
+        let extracted = extract(bytes, display, &self.limits);
         for skip in &extracted.skipped {
             let part = if skip.name.is_empty() {
                 String::new()
@@ -563,6 +567,10 @@ pub fn run(a: MatchArgs) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let render = Render {
+        limits: ExtractLimits {
+            isolation: a.isolation.isolation()?,
+            ..ExtractLimits::default()
+        },
         pretty: a.pretty || (terminal && !a.json),
         max_file_size: a.max_file_size,
     };

@@ -37,6 +37,51 @@ enum Cmd {
     Info(info::InfoArgs),
     /// Check every checksum and structure of an index.
     Verify(info::VerifyArgs),
+    /// Internal: read one PDF or legacy Office file for `index` or `match`
+    /// (request on stdin, answer on stdout), under a memory cap.
+    #[command(hide = true)]
+    ExtractWorker,
+}
+
+/// Options of the extraction worker process, shared by `index` and `match`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct IsolationArgs {
+    /// Read PDF and legacy Office files in this process instead of a worker
+    /// process (faster on many small files, but a hostile file can then
+    /// exhaust memory or crash the run).
+    #[arg(long)]
+    no_isolate: bool,
+    /// Address space the extraction worker may use per file.
+    #[arg(long, value_parser = parse_size, default_value = "2GiB")]
+    extract_memory: u64,
+    /// Longest time one PDF or legacy Office file may take, in seconds.
+    #[arg(long, default_value_t = 120)]
+    extract_timeout: u64,
+}
+
+impl IsolationArgs {
+    /// The isolation to use: this executable's `extract-worker` command.
+    pub fn isolation(&self) -> anyhow::Result<Option<leakprint::extract::Isolation>> {
+        use anyhow::Context as _;
+        if self.no_isolate {
+            return Ok(None);
+        }
+        anyhow::ensure!(
+            self.extract_memory >= 64 << 20,
+            "--extract-memory must be at least 64MiB (the worker's own code counts)"
+        );
+        anyhow::ensure!(
+            self.extract_timeout >= 1,
+            "--extract-timeout must be at least 1 second"
+        );
+        let exe = std::env::current_exe().context(
+            "cannot find this executable to run the extraction worker (use --no-isolate)",
+        )?;
+        let mut iso = leakprint::extract::Isolation::new(exe, vec!["extract-worker".into()]);
+        iso.max_memory = self.extract_memory;
+        iso.timeout = std::time::Duration::from_secs(self.extract_timeout);
+        Ok(Some(iso))
+    }
 }
 
 /// Run the command line; never panics on bad input.
@@ -48,6 +93,13 @@ pub fn main() -> ExitCode {
         Cmd::Match(a) => matching::run(a),
         Cmd::Info(a) => info::run(a),
         Cmd::Verify(a) => info::verify(a),
+        Cmd::ExtractWorker => {
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::stdout().lock();
+            leakprint::extract::isolate::worker_main(stdin, stdout)
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(anyhow::Error::from)
+        }
     };
     match res {
         Ok(code) => code,

@@ -33,6 +33,7 @@
 mod archive;
 pub mod detect;
 mod html;
+pub mod isolate;
 mod mail;
 mod office;
 mod pdf;
@@ -40,6 +41,7 @@ mod sink;
 pub mod text;
 
 pub use html::html_to_text;
+pub use isolate::Isolation;
 pub use text::decode_text;
 
 use detect::Kind;
@@ -166,6 +168,10 @@ pub struct ExtractLimits {
     pub max_expanded: u64,
     /// Largest ratio of expanded to compressed size for an archive entry.
     pub max_ratio: u64,
+    /// Read PDF and legacy Office files in a worker process under a memory
+    /// cap and a deadline (see [`Isolation`]); `None` reads them in this
+    /// process, where a hostile file can exhaust memory.
+    pub isolation: Option<Isolation>,
 }
 
 impl Default for ExtractLimits {
@@ -176,6 +182,7 @@ impl Default for ExtractLimits {
             max_depth: 8,
             max_expanded: 1 << 30,
             max_ratio: 200,
+            isolation: None,
         }
     }
 }
@@ -247,6 +254,10 @@ pub(crate) fn extract_into(
             Format::Mbox
         }
         Kind::Pdf => {
+            let limits = sink.limits;
+            if let Some(iso) = &limits.isolation {
+                return isolate::run(sink, iso, isolate::Job::Pdf, bytes, name_hint, name);
+            }
             pdf::extract_pdf(sink, bytes, name);
             Format::Pdf
         }
@@ -256,7 +267,13 @@ pub(crate) fn extract_into(
             archive::extract_tar(sink, bytes, name, depth);
             Format::Tar
         }
-        Kind::Ole => office::extract_ole(sink, bytes, name_hint, name),
+        Kind::Ole => {
+            let limits = sink.limits;
+            if let Some(iso) = &limits.isolation {
+                return isolate::run(sink, iso, isolate::Job::Ole, bytes, name_hint, name);
+            }
+            office::extract_ole(sink, bytes, name_hint, name)
+        }
     }
 }
 
