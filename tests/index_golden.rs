@@ -5,8 +5,11 @@
 //!   the normalization, the rolling hash, winnowing, chunk cut points or the
 //!   compression shows up here, and must come with a format or
 //!   normalization version bump and a new fixture.
-//! - The committed file must keep opening, verifying and matching: old
-//!   format versions stay readable (kept as `index-vN/`).
+//! - The committed files must keep opening, verifying and matching: old
+//!   format versions stay readable (kept as `index-vN/`), and so do
+//!   segments an older builder wrote with other settings
+//!   (`golden-16k-blocks.lps`: text blocks of 16 KiB, before they became
+//!   8 KiB; the block size is recorded in each segment).
 //!
 //! Regenerate after a deliberate change:
 //! `LEAKPRINT_BLESS=1 cargo test --test index_golden`.
@@ -59,8 +62,15 @@ fn rebuilding_gives_the_committed_bytes() {
 }
 
 #[test]
-fn committed_segment_opens_verifies_and_matches() {
-    let golden = std::fs::read(golden_path()).unwrap();
+fn committed_segments_open_verify_and_match() {
+    let old = golden_path().with_file_name("golden-16k-blocks.lps");
+    for path in [golden_path(), old] {
+        let golden = std::fs::read(&path).unwrap();
+        check_committed(golden);
+    }
+}
+
+fn check_committed(golden: Vec<u8>) {
     let index = Index::from_bytes(golden).unwrap();
     index.verify().unwrap();
     let t = index.totals();

@@ -55,8 +55,13 @@ pub const DEFAULT_MAX_FILE: u64 = 256 << 20;
 pub const DEFAULT_COMMON_FRACTION: f64 = 0.005;
 /// ...and in at least this many parts.
 pub const DEFAULT_COMMON_MIN_DOCS: u32 = 8;
-/// Uncompressed size of a text block.
-pub const TEXT_BLOCK: u32 = 16 << 10;
+/// Uncompressed size of a text block. Every match candidate the matcher
+/// verifies decodes at least one block, so this trades index size for
+/// matching speed: on the 1 GB scale corpus, 16 KiB blocks gave 848 MB and
+/// 6,070 posts/s (mixed posts, one thread), 8 KiB 876 MB (+3.3%) and
+/// 8,280 posts/s (+37%), 4 KiB 909 MB and no clear further gain
+/// (BENCHMARKS.md).
+pub const TEXT_BLOCK: u32 = 8 << 10;
 /// zstd level of the text blocks (level 1 measured fastest at a ratio
 /// close to level 3 on English text; see BENCHMARKS.md).
 pub const ZSTD_LEVEL: i32 = 1;
