@@ -1054,3 +1054,85 @@ fn memory_probe_child() {
     let (warm, end, hits) = stream_posts(n.parse().unwrap());
     println!("memory-probe {warm} {end} {hits}");
 }
+
+fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = s.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// `leakprint match` reading 20,000 posts from a pipe, two worker threads:
+/// the process's RSS after the first tenth and at the end of the stream
+/// differ by less than 16 MiB, and its peak stays under 100 MiB (code, the
+/// small mapped index and the bounded pipeline included).
+#[test]
+fn match_over_a_pipe_keeps_memory_flat() {
+    let d = tempfile::tempdir().unwrap();
+    let files = common::text_tree(&d.path().join("dump"), 40, 5, 3000);
+    let docs: Vec<String> = files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    let idx = d.path().join("idx");
+    let st = Command::new(env!("CARGO_BIN_EXE_leakprint"))
+        .args(["index", "--quiet", "-o"])
+        .arg(&idx)
+        .arg(d.path().join("dump"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leakprint"))
+        .args(["match", "--format", "jsonl", "--threads", "2", "--index"])
+        .arg(&idx)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let n = 20_000usize;
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let mut posts = Posts {
+            rng: Rng(3),
+            left: n,
+            docs: Arc::new(docs),
+            buf: Vec::new(),
+            at: 0,
+        };
+        let mut buf = vec![0u8; 64 << 10];
+        let (mut written, mut warm) = (0usize, 0u64);
+        loop {
+            let k = std::io::Read::read(&mut posts, &mut buf).unwrap();
+            if k == 0 {
+                break;
+            }
+            stdin.write_all(&buf[..k]).unwrap();
+            written += buf[..k].iter().filter(|&&b| b == b'\n').count();
+            if warm == 0 && written >= n / 10 {
+                warm = proc_status_kib(pid, "VmRSS:").unwrap_or(0);
+            }
+        }
+        // Everything is in the pipe; the bounded pipeline holds the rest.
+        std::thread::sleep(Duration::from_millis(300));
+        let end = proc_status_kib(pid, "VmRSS:").unwrap_or(0);
+        let peak = proc_status_kib(pid, "VmHWM:").unwrap_or(0);
+        drop(stdin);
+        (warm, end, peak)
+    });
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let (warm, end, peak) = writer.join().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let matches = out.lines().count();
+    assert!(matches >= n / 10, "only {matches} matches");
+    assert!(warm > 0 && end > 0 && peak > 0, "no /proc numbers");
+    eprintln!("leakprint match over a pipe: RSS {warm} KiB after a tenth, {end} KiB at the end, peak {peak} KiB; {matches} matches");
+    assert!(
+        end < warm + 16 * 1024,
+        "RSS grew from {warm} KiB to {end} KiB"
+    );
+    assert!(peak < 100 * 1024, "peak RSS {peak} KiB");
+}
