@@ -465,7 +465,7 @@ def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations, sw=None):
         w("")
         w("| threads | posts/s | posts/s per thread | p50 µs | p90 µs | p99 µs | max µs | runs (posts/s) |")
         w("|---|---|---|---|---|---|---|---|")
-        for th, rs in mt.items():
+        for th, rs in ((t, r) for t, r in mt.items() if t != "unrelated"):
             w(f"| {th} | {med([r['posts_per_second'] for r in rs]):.0f} | "
               f"{med([r['posts_per_second_per_thread'] for r in rs]):.0f} | "
               f"{med([r['latency_us']['p50'] for r in rs]):.1f} | {med([r['latency_us']['p90'] for r in rs]):.1f} | "
@@ -476,6 +476,26 @@ def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations, sw=None):
         w("")
         w(f"- Speed-up from 1 to 2 threads: **{p2 / p1:.2f}x**.")
         w("")
+        un = mt.get("unrelated")
+        if un:
+            u0 = un[1][0]
+            w(f"Unrelated short posts (the firehose case): {u0['posts']} Debian fortunes "
+              f"(`scripts/fetch_negatives.sh`, mean {u0['mean_post_bytes']:.0f} bytes, "
+              f"{u0['matched_fraction'] * 100:.2f}% matched), same index.")
+            w("")
+            w("| threads | posts/s | posts/s per thread | p50 µs | p90 µs | p99 µs | max µs | runs (posts/s) |")
+            w("|---|---|---|---|---|---|---|---|")
+            for th, rs in un.items():
+                w(f"| {th} | {med([r['posts_per_second'] for r in rs]):.0f} | "
+                  f"{med([r['posts_per_second_per_thread'] for r in rs]):.0f} | "
+                  f"{med([r['latency_us']['p50'] for r in rs]):.1f} | {med([r['latency_us']['p90'] for r in rs]):.1f} | "
+                  f"{med([r['latency_us']['p99'] for r in rs]):.1f} | {med([r['latency_us']['max'] for r in rs]):.0f} | "
+                  f"{', '.join('%.0f' % r['posts_per_second'] for r in rs)} |")
+            u1 = med([r["posts_per_second"] for r in un[1]])
+            u2 = med([r["posts_per_second"] for r in un[2]])
+            w("")
+            w(f"- Speed-up from 1 to 2 threads: **{u2 / u1:.2f}x**.")
+            w("")
     if ex:
         w("## Extraction (examples/extract_speed.rs, one thread)")
         w("")
@@ -645,6 +665,15 @@ def main():
         posts = sorted(glob.glob(os.path.join(dump_root, "queries", "*.jsonl")))
         mt = step("match", lambda: matching(os.path.join(OUT, "idx-t1"), posts, a.runs,
                                             2.0 if a.quick else 5.0))
+        # Unrelated short posts (the firehose case): Debian fortunes.
+        fortunes = os.path.join(OUT, "negatives-fortunes.jsonl")
+        if not os.path.exists(fortunes):
+            sh(["bash", os.path.join(ROOT, "scripts", "fetch_negatives.sh"), fortunes], check=False)
+        if os.path.exists(fortunes):
+            mt["unrelated"] = step("match-unrelated", lambda: matching(
+                os.path.join(OUT, "idx-t1"), [fortunes], a.runs, 2.0 if a.quick else 5.0))
+        else:
+            NOTES.append("unrelated-post throughput: the fortunes package could not be installed")
     if "extract" not in skip:
         def extr():
             return [extraction([dump], (30 if a.quick else 200) * 10 ** 6, f"scale corpus ({a.size}) sample"),
