@@ -257,6 +257,56 @@ def matching(idx, posts, runs, target_seconds):
     return out
 
 
+def million_posts(idx, posts, n=1_000_000):
+    """`leakprint match --threads 2` reading n posts (the query files cycled) from a pipe:
+    wall time, and the process's anonymous and file-backed RSS sampled every 2 s."""
+    lines = [l.encode() for p in posts for l in open(p, encoding="utf-8") if l.strip()]
+    cmd = [os.path.join(BIN, "leakprint"), "match", "--index", idx, "--format", "jsonl", "--threads", "2", "-"]
+    COMMANDS.append(" ".join(rel(c) for c in cmd) + f"   # stdin: {n:,} posts, the scale queries cycled")
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    samples = []
+    import threading
+
+    def feed():
+        sent = 0
+        while sent < n:
+            for l in lines:
+                if sent >= n:
+                    break
+                proc.stdin.write(l)
+                sent += 1
+        proc.stdin.close()
+
+    def sample():
+        while proc.poll() is None:
+            try:
+                st = open(f"/proc/{proc.pid}/status").read()
+                f = {k: int(v.split()[0]) for k, v in (l.split(":", 1) for l in st.splitlines())
+                     if k in ("RssAnon", "RssFile", "VmHWM")}
+                samples.append((time.time() - t0, f))
+            except (OSError, ValueError):
+                pass
+            time.sleep(2)
+
+    th = [threading.Thread(target=feed), threading.Thread(target=sample)]
+    for t in th:
+        t.start()
+    out_lines = sum(1 for _ in proc.stdout)
+    proc.wait()
+    wall = time.time() - t0
+    for t in th:
+        t.join()
+    # From a tenth of the run on (the start-up samples are before the index is open).
+    anon = [f["RssAnon"] for t, f in samples if "RssAnon" in f and t >= wall / 10] or \
+        [f["RssAnon"] for _, f in samples if "RssAnon" in f]
+    return {"posts": n, "wall_seconds": wall, "posts_per_second": n / wall, "match_lines": out_lines,
+            "exit": proc.returncode, "rss_anon_kib_first": anon[0] if anon else None,
+            "rss_anon_kib_last": anon[-1] if anon else None, "rss_anon_kib_max": max(anon) if anon else None,
+            "rss_file_kib_max": max((f.get("RssFile", 0) for _, f in samples), default=None),
+            "samples": len(samples)}
+
+
 def extraction(roots, sample, label):
     exe = os.path.join(BIN, "extract_speed")
     cmd = [exe] + roots + (["--sample-bytes", str(sample)] if sample else [])
@@ -465,7 +515,7 @@ def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations, sw=None):
         w("")
         w("| threads | posts/s | posts/s per thread | p50 µs | p90 µs | p99 µs | max µs | runs (posts/s) |")
         w("|---|---|---|---|---|---|---|---|")
-        for th, rs in ((t, r) for t, r in mt.items() if t != "unrelated"):
+        for th, rs in ((t, r) for t, r in mt.items() if t not in ("unrelated", "million")):
             w(f"| {th} | {med([r['posts_per_second'] for r in rs]):.0f} | "
               f"{med([r['posts_per_second_per_thread'] for r in rs]):.0f} | "
               f"{med([r['latency_us']['p50'] for r in rs]):.1f} | {med([r['latency_us']['p90'] for r in rs]):.1f} | "
@@ -476,6 +526,16 @@ def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations, sw=None):
         w("")
         w(f"- Speed-up from 1 to 2 threads: **{p2 / p1:.2f}x**.")
         w("")
+        mil = mt.get("million")
+        if mil:
+            w(f"A stream of {mil['posts']:,} posts (the query sets above, cycled) piped into "
+              f"`leakprint match --threads 2`: {mil['wall_seconds']:.1f} s, "
+              f"{mil['posts_per_second']:.0f} posts/s, {mil['match_lines']:,} match lines, exit {mil['exit']}. "
+              f"Anonymous memory (RssAnon, the matcher's own) {mil['rss_anon_kib_first']:,} KiB at the first "
+              f"sample after a tenth of the run, {mil['rss_anon_kib_last']:,} KiB at the last, at most {mil['rss_anon_kib_max']:,} KiB "
+              f"over {mil['samples']} samples; the mapped index adds up to {mil['rss_file_kib_max']:,} KiB of "
+              f"file-backed pages (page cache, shared).")
+            w("")
         un = mt.get("unrelated")
         if un:
             u0 = un[1][0]
@@ -665,6 +725,7 @@ def main():
         posts = sorted(glob.glob(os.path.join(dump_root, "queries", "*.jsonl")))
         mt = step("match", lambda: matching(os.path.join(OUT, "idx-t1"), posts, a.runs,
                                             2.0 if a.quick else 5.0))
+        mt["million"] = step("match-million", lambda: million_posts(os.path.join(OUT, "idx-t1"), posts))
         # Unrelated short posts (the firehose case): Debian fortunes.
         fortunes = os.path.join(OUT, "negatives-fortunes.jsonl")
         if not os.path.exists(fortunes):
