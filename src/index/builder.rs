@@ -658,9 +658,18 @@ impl Indexer {
     fn flush_blocks(&self, st: &mut SegState, w: &mut SegWriter<'_>) -> Result<(), IndexError> {
         let pending = std::mem::take(&mut st.pending_blocks);
         let compressed: Vec<Result<Vec<u8>, std::io::Error>> = self.pool.install(|| {
+            // One compression context per rayon split, not per block
+            // (creating one was 1.4% of an index run); the output does not
+            // depend on the context (the golden segment checks it).
             pending
                 .par_iter()
-                .map(|b| zstd::bulk::compress(b, ZSTD_LEVEL))
+                .map_init(
+                    || zstd::bulk::Compressor::new(ZSTD_LEVEL),
+                    |c, b| match c {
+                        Ok(c) => c.compress(b),
+                        Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+                    },
+                )
                 .collect()
         });
         for (raw, c) in pending.iter().zip(compressed) {
