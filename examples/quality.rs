@@ -37,6 +37,9 @@ struct Args {
     min_len: usize,
     #[arg(long, default_value_t = leakprint::matcher::DEFAULT_MIN_SIMILARITY)]
     min_similarity: f64,
+    /// Fewest parts a fingerprint must be in to be marked common.
+    #[arg(long, default_value_t = leakprint::index::builder::DEFAULT_COMMON_MIN_DOCS)]
+    common_min_docs: u32,
     /// Look up every k-gram of a query instead of its window minima.
     #[arg(long)]
     seed_all: bool,
@@ -57,6 +60,7 @@ fn main() -> anyhow::Result<()> {
             let s = IndexBuilder::new()
                 .k(a.k)
                 .window(a.window)
+                .common_min_docs(a.common_min_docs)
                 .build()?
                 .index_paths(
                     std::slice::from_ref(&a.dump),

@@ -37,6 +37,13 @@ pub struct IndexArgs {
     max_file_size: u64,
     #[command(flatten)]
     isolation: super::IsolationArgs,
+    /// A fingerprint found in at least this share of the parts is common
+    /// (boilerplate: it never makes a match on its own)...
+    #[arg(long, default_value_t = leakprint::index::builder::DEFAULT_COMMON_FRACTION)]
+    common_fraction: f64,
+    /// ...and in at least this many parts.
+    #[arg(long, default_value_t = leakprint::index::builder::DEFAULT_COMMON_MIN_DOCS)]
+    common_min_docs: u32,
     /// k-gram length in normalized bytes.
     #[arg(long, default_value_t = leakprint::index::builder::DEFAULT_K)]
     k: usize,
@@ -107,6 +114,8 @@ pub fn run(a: IndexArgs) -> anyhow::Result<ExitCode> {
         .threads(a.threads)
         .memory(a.memory)
         .max_file_size(a.max_file_size)
+        .common_fraction(a.common_fraction)
+        .common_min_docs(a.common_min_docs)
         .extract_limits(ExtractLimits {
             isolation: a.isolation.isolation()?,
             ..ExtractLimits::default()
