@@ -644,8 +644,8 @@ impl Segment {
     /// different keys do not depend on each other, so in this tight loop
     /// the processor overlaps their cache misses (on a large index each
     /// lookup is two misses, directory and records, that would otherwise
-    /// be paid one after the other): the matcher looks up every k-gram
-    /// of a query this way.
+    /// be paid one after the other): the matcher looks up the k-grams of
+    /// a query this way.
     pub fn buckets(&self, keys: &[u64], out: &mut Vec<Bucket>) {
         let start = out.len();
         out.extend(keys.iter().map(|&k| self.bucket(k)));
