@@ -1136,3 +1136,115 @@ fn match_over_a_pipe_keeps_memory_flat() {
     );
     assert!(peak < 100 * 1024, "peak RSS {peak} KiB");
 }
+
+/// The limits are options of the command line too: `--max-parts`,
+/// `--max-depth` and `--max-part-text` on `index`; `--max-line`,
+/// `--max-query` and `--max-ocr-words` on `match`. Each, set low, shows in
+/// the manifest or on stderr, and a bad value is refused.
+#[test]
+fn cli_limit_options_reach_the_limits() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("dump");
+    std::fs::create_dir_all(&src).unwrap();
+    let mut rng = Rng(8);
+    let texts: Vec<String> = (0..4).map(|_| common::prose(&mut rng, 600)).collect();
+    let entries: Vec<(String, Vec<u8>)> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("e{i}.txt"), t.clone().into_bytes()))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = entries
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    std::fs::write(src.join("pack.zip"), common::zip_of(&refs)).unwrap();
+    std::fs::write(src.join("long.txt"), common::prose(&mut rng, 5000)).unwrap();
+    let idx = d.path().join("idx");
+    let bin = || Command::new(env!("CARGO_BIN_EXE_leakprint"));
+    let out = bin()
+        .args([
+            "index",
+            "--quiet",
+            "--max-parts",
+            "2",
+            "--max-part-text",
+            "1000",
+            "-o",
+        ])
+        .arg(&idx)
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = bin()
+        .args(["info", "--files", "--json"])
+        .arg(&idx)
+        .output()
+        .unwrap();
+    let manifest = String::from_utf8_lossy(&info.stdout);
+    assert!(manifest.contains("max_parts = 2"), "{manifest}");
+    assert!(manifest.contains("max_part_text = 1000"), "{manifest}");
+    let bad = bin()
+        .args(["index", "--quiet", "--max-parts", "0", "-o"])
+        .arg(d.path().join("idx2"))
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--max-parts"));
+
+    let run = |args: &[&str], stdin: &str| {
+        let mut c = bin()
+            .arg("match")
+            .arg("--index")
+            .arg(&idx)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        c.wait_with_output().unwrap()
+    };
+    let quote = &texts[0][100..400];
+    let long_line = format!("{}\n{quote}\n", "x".repeat(5000));
+    let o = run(&["--format", "lines", "--max-line", "1000"], &long_line);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("line 1") && err.contains("1000"), "{err}");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).lines().count(),
+        1,
+        "{err}"
+    );
+    let o = run(
+        &["--format", "text", "--max-query", "100"],
+        &format!("{}{quote}", "y ".repeat(100)),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("100"));
+    let tsv_head = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n";
+    let words: String = (0..50)
+        .map(|i| format!("5\t1\t1\t1\t1\t{i}\t{}\t10\t20\t10\t95\tword{i}\n", i * 30))
+        .collect();
+    let o = run(
+        &["--format", "tsv", "--max-ocr-words", "10"],
+        &format!("{tsv_head}{words}"),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("10"));
+}

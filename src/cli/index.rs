@@ -9,7 +9,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use leakprint::extract::ExtractLimits;
 use leakprint::index::builder::{Mode, Progress};
 use leakprint::index::{BuildSummary, IndexBuilder};
 
@@ -36,7 +35,7 @@ pub struct IndexArgs {
     #[arg(long, value_parser = parse_size, default_value = "256MiB")]
     max_file_size: u64,
     #[command(flatten)]
-    isolation: super::IsolationArgs,
+    extract: super::ExtractLimitArgs,
     /// A fingerprint found in at least this share of the parts is common
     /// (boilerplate: it never makes a match on its own)...
     #[arg(long, default_value_t = leakprint::index::builder::DEFAULT_COMMON_FRACTION)]
@@ -116,10 +115,7 @@ pub fn run(a: IndexArgs) -> anyhow::Result<ExitCode> {
         .max_file_size(a.max_file_size)
         .common_fraction(a.common_fraction)
         .common_min_docs(a.common_min_docs)
-        .extract_limits(ExtractLimits {
-            isolation: a.isolation.isolation()?,
-            ..ExtractLimits::default()
-        })
+        .extract_limits(a.extract.limits()?)
         .cancel_flag(cancel_flag())
         .build()
         .context("bad option")?;

@@ -98,7 +98,20 @@ pub struct MatchArgs {
     #[arg(long)]
     line_buffered: bool,
     #[command(flatten)]
-    isolation: super::IsolationArgs,
+    extract: super::ExtractLimitArgs,
+    /// Longest input line (JSONL, lines); a longer line is an error naming
+    /// it, and reading goes on.
+    #[arg(long, value_parser = parse_size, default_value = "1MiB")]
+    max_line: u64,
+    /// Largest query read whole (text, TSV, hOCR inputs).
+    #[arg(long, value_parser = parse_size, default_value = "64MiB")]
+    max_input: u64,
+    /// Most words on one OCR page (TSV, hOCR).
+    #[arg(long, default_value_t = 1_000_000)]
+    max_ocr_words: usize,
+    /// Longest query text matched, in bytes; the rest is ignored, with a note.
+    #[arg(long, value_parser = parse_size, default_value = "1MiB")]
+    max_query: u64,
     /// Largest file read with --format file (and in folders).
     #[arg(long, value_parser = parse_size, default_value = "256MiB")]
     max_file_size: u64,
@@ -164,7 +177,7 @@ struct Jobs {
 const STDIN_NAME: &str = "(standard input)";
 
 impl Jobs {
-    fn new(inputs: Vec<PathBuf>, format: QueryFormat) -> Jobs {
+    fn new(inputs: Vec<PathBuf>, format: QueryFormat, limits: InputLimits) -> Jobs {
         let inputs = if inputs.is_empty() {
             vec![PathBuf::from("-")]
         } else {
@@ -173,7 +186,7 @@ impl Jobs {
         Jobs {
             args: inputs.into_iter(),
             format,
-            limits: InputLimits::default(),
+            limits,
             current: None,
             queued: Default::default(),
         }
@@ -546,6 +559,7 @@ pub fn run(a: MatchArgs) -> anyhow::Result<ExitCode> {
     if let Some(s) = a.min_similarity {
         builder = builder.min_similarity(s);
     }
+    builder = builder.max_query_bytes(usize::try_from(a.max_query).unwrap_or(usize::MAX));
     builder = builder.seeds(match a.seeds {
         SeedsArg::Minima => Seeds::Minima,
         SeedsArg::All => Seeds::All,
@@ -567,10 +581,7 @@ pub fn run(a: MatchArgs) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let render = Render {
-        limits: ExtractLimits {
-            isolation: a.isolation.isolation()?,
-            ..ExtractLimits::default()
-        },
+        limits: a.extract.limits()?,
         pretty: a.pretty || (terminal && !a.json),
         max_file_size: a.max_file_size,
     };
@@ -578,7 +589,13 @@ pub fn run(a: MatchArgs) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::with_capacity(WRITE_BUFFER, stdout.lock());
     let (mut queries, mut matches, mut errors) = (0u64, 0u64, 0u64);
 
-    let jobs = Jobs::new(a.inputs, a.format);
+    let input_limits = InputLimits::new(
+        usize::try_from(a.max_line).unwrap_or(usize::MAX),
+        usize::try_from(a.max_input).unwrap_or(usize::MAX),
+        a.max_ocr_words,
+    )
+    .context("bad option")?;
+    let jobs = Jobs::new(a.inputs, a.format, input_limits);
     let result = stream::run(
         &pipeline,
         jobs,

@@ -43,6 +43,49 @@ enum Cmd {
     ExtractWorker,
 }
 
+/// Extraction limits, shared by `index` and `match` (see `ExtractLimits`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ExtractLimitArgs {
+    /// Most bytes of text kept from one part (the rest is cut, with a note).
+    #[arg(long, value_parser = parse_size, default_value = "64MiB")]
+    max_part_text: u64,
+    /// Most parts (attachments, archive entries, messages) read from one file.
+    #[arg(long, default_value_t = 10_000)]
+    max_parts: usize,
+    /// Deepest nesting of containers (zip in mail in tar...).
+    #[arg(long, default_value_t = 8)]
+    max_depth: usize,
+    /// Most bytes the parts of one file may expand to (archives, encodings).
+    #[arg(long, value_parser = parse_size, default_value = "1GiB")]
+    max_expanded: u64,
+    /// Largest expansion ratio of one archive entry (bombs go over it).
+    #[arg(long, default_value_t = 200)]
+    max_ratio: u64,
+    #[command(flatten)]
+    isolation: IsolationArgs,
+}
+
+impl ExtractLimitArgs {
+    /// The limits, with the extraction worker unless `--no-isolate`.
+    pub fn limits(&self) -> anyhow::Result<leakprint::extract::ExtractLimits> {
+        anyhow::ensure!(self.max_parts >= 1, "--max-parts must be at least 1");
+        anyhow::ensure!(self.max_depth >= 1, "--max-depth must be at least 1");
+        anyhow::ensure!(self.max_ratio >= 1, "--max-ratio must be at least 1");
+        anyhow::ensure!(
+            self.max_part_text >= 1,
+            "--max-part-text must be at least 1 byte"
+        );
+        Ok(leakprint::extract::ExtractLimits {
+            max_part_text: usize::try_from(self.max_part_text).unwrap_or(usize::MAX),
+            max_parts: self.max_parts,
+            max_depth: self.max_depth,
+            max_expanded: self.max_expanded,
+            max_ratio: self.max_ratio,
+            isolation: self.isolation.isolation()?,
+        })
+    }
+}
+
 /// Options of the extraction worker process, shared by `index` and `match`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct IsolationArgs {
