@@ -14,7 +14,9 @@
 //!   a link (seeds, candidates, banded alignment, spans and snippet);
 //! - `find_280B/non_matching`: a 280-byte post of fresh prose from the same
 //!   vocabulary (seeding and the common-key checks only; no candidate
-//!   survives).
+//!   survives);
+//! - `*_seeds_all`: the same with every k-gram looked up (`Seeds::All`)
+//!   instead of the window minima (the default).
 //!
 //! Throughput: lookups are reported per element (keys), posts in bytes.
 //! Everything comes from fixed seeds, so runs compare.
@@ -25,7 +27,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use leakprint::index::{Index, IndexBuilder};
-use leakprint::matcher::{MatchConfig, Matcher};
+use leakprint::matcher::{MatchConfig, Matcher, Seeds};
 use leakprint::{fingerprint, normalize, winnow};
 
 #[path = "support/seeded_text.rs"]
@@ -112,11 +114,25 @@ fn bench(c: &mut Criterion) {
     let none = matcher.try_find(&non_matching).expect("valid index");
     assert!(none.is_empty(), "fresh prose must not match");
 
+    let all = Matcher::new(
+        &index,
+        MatchConfig::builder()
+            .seeds(Seeds::All)
+            .build()
+            .expect("valid configuration"),
+    );
+    assert_eq!(
+        all.try_find(&matching).expect("valid index").len(),
+        found.len()
+    );
     let mut group = c.benchmark_group("find_280B");
     for (name, post) in [("matching", &matching), ("non_matching", &non_matching)] {
         group.throughput(Throughput::Bytes(post.len() as u64));
         group.bench_function(name, |b| {
             b.iter(|| black_box(matcher.try_find(black_box(post)).expect("valid index")))
+        });
+        group.bench_function(format!("{name}_seeds_all"), |b| {
+            b.iter(|| black_box(all.try_find(black_box(post)).expect("valid index")))
         });
     }
     group.finish();
