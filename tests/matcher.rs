@@ -160,3 +160,25 @@ fn a_passage_in_many_documents_is_found_in_each() {
     sources.sort_unstable();
     assert_eq!(sources, copies, "{got:#?}");
 }
+
+/// "First passage ... second passage" of one mail, the second shorter than
+/// the minimum length: once the first establishes the mail as the source,
+/// the second is reported too (down to 24 normalized bytes at 0.9
+/// similarity), with its own spans. Alone, the short piece matches nothing.
+#[test]
+fn a_short_second_piece_of_an_established_source_is_reported() {
+    let idx = index();
+    let m = Matcher::new(&idx, MatchConfig::default());
+    let first = "The quarterly numbers for the studio look weak and we should not share this";
+    let second = "legal is still reviewing the distribution rights";
+    let short = second.chars().filter(|c| c.is_alphanumeric()).count();
+    assert!((24..44).contains(&short), "{short}");
+    let post = format!("\"{first} ... {second}\" wow");
+    let got = m.find(&post);
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert!(got.iter().all(|g| g.source == "dump/mail/1.eml"));
+    assert_eq!(&EMAIL[got[0].source_span.clone()], first);
+    assert_eq!(&EMAIL[got[1].source_span.clone()], second);
+    assert_eq!(&post[got[1].query_span.clone()], second);
+    assert!(m.find(second).is_empty(), "a short piece alone");
+}

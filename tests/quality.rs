@@ -79,8 +79,14 @@ fn bundled_corpus_meets_the_quality_gate() {
         .iter()
         .filter(|r| r.case.starts_with("ocr") || r.case.starts_with("edited"))
     {
+        // The target is 0.9; OCR above 15% error (mean 42%) stays at 0.87.
+        let floor = if r.case.starts_with("ocr:cer>15") {
+            0.8
+        } else {
+            0.9
+        };
         if let Some(o) = r.span_overlap {
-            assert!(o >= 0.8, "span overlap of {} is {o}\n{table}", r.case);
+            assert!(o >= floor, "span overlap of {} is {o}\n{table}", r.case);
         }
     }
 }

@@ -31,6 +31,12 @@
 //!    k-grams do not count toward the minimum length, so boilerplate never
 //!    makes a match on its own, even where a few of its k-grams escaped the
 //!    common mark.
+//! 4. **Second pieces.** Once a part is established by a match of full
+//!    length, its other candidates outside the reported query stretches are
+//!    verified again with a minimum length of 24 and a similarity of 0.9:
+//!    the second passage of a "first ... second" quote is often shorter
+//!    than the minimum length, and next to a confirmed source a short
+//!    exact stretch is evidence, not chance.
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -68,6 +74,11 @@ const MAX_SAME_EVIDENCE_FAILURES: u32 = 2;
 /// What a candidate rests on, seen from the query: (first and last hit
 /// position, hit count, diagonal spread).
 type Evidence = (u32, u32, u32, i64);
+
+/// Shortest second piece reported from a part the query already matched
+/// at full length (normalized bytes), and its lowest similarity.
+const SECONDARY_MIN_LEN: usize = 24;
+const SECONDARY_MIN_SIMILARITY: f64 = 0.9;
 
 /// One fingerprint hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -112,6 +123,8 @@ pub(crate) struct Scratch {
     /// Per evidence signature of the candidates verified so far:
     /// (signature, failures, passed once).
     evidence: Vec<(Evidence, u32, bool)>,
+    /// Parts (segment, part) with a match of full length in this query.
+    sources: Vec<(u32, u32)>,
     aligner: Aligner,
     blocks: BlockCache,
 }
@@ -131,6 +144,7 @@ impl Scratch {
             minima: Vec::new(),
             queue: Vec::new(),
             evidence: Vec::new(),
+            sources: Vec::new(),
             aligner: Aligner::new(scoring()),
             blocks: BlockCache::new(BLOCK_CACHE),
         }
@@ -331,22 +345,66 @@ fn find_with(
             None => s.evidence[slot].1 += 1,
         }
         if let Some(m) = verified {
-            let dup = out.iter().any(|o| {
-                o.segment == m.segment
-                    && o.part == m.part
-                    && overlap(&o.query_norm, &m.query_norm) * 2 > m.query_norm.len()
-                    && overlap(&o.source_norm, &m.source_norm) * 2 > m.source_norm.len()
-            });
-            if !dup {
-                out.push(m);
+            if !s.sources.contains(&(c.seg, c.part)) {
+                s.sources.push((c.seg, c.part));
+            }
+            push_new(&mut out, m);
+        }
+    }
+    // Second pieces: once a part is established as a source by a match of
+    // full length, other stretches of the query that align with that same
+    // part are reported down to SECONDARY_MIN_LEN bytes at
+    // SECONDARY_MIN_SIMILARITY (the "..." joins of two passages of one
+    // mail, whose second piece is often shorter than the minimum length).
+    if !s.sources.is_empty() && cfg.min_len > SECONDARY_MIN_LEN {
+        let relaxed = MatchConfig {
+            min_len: SECONDARY_MIN_LEN,
+            min_similarity: cfg.min_similarity.max(SECONDARY_MIN_SIMILARITY),
+            ..cfg.clone()
+        };
+        let k = p.k as usize;
+        for c in &cands {
+            if !s.sources.contains(&(c.seg, c.part)) {
+                continue;
+            }
+            let (lo, hi) = (c.q_lo as usize, c.q_hi as usize + k);
+            if out
+                .iter()
+                .any(|o| lo >= o.query_norm.start && hi <= o.query_norm.end)
+            {
+                continue;
+            }
+            let q = QueryView {
+                text,
+                qn,
+                qnorm: &s.norm,
+                common_cover: &s.common_cover,
+            };
+            if let Some(m) = verify(index, &relaxed, &q, c, &mut s.aligner, &mut s.blocks)? {
+                push_new(&mut out, m);
             }
         }
     }
+    s.sources.clear();
     s.cands = cands;
     out.sort_by(|a, b| {
         (a.query_span.start, a.segment, a.part).cmp(&(b.query_span.start, b.segment, b.part))
     });
     Ok(out)
+}
+
+/// Adds `m` unless it repeats a match already in `out` (same part, and
+/// more than half of its query and source stretches already reported).
+fn push_new(out: &mut Vec<Match>, m: Match) {
+    let dup = out.iter().any(|o| {
+        o.segment == m.segment
+            && o.part == m.part
+            && overlap(&o.query_norm, &m.query_norm) * 2 > m.query_norm.len()
+            && overlap(&o.source_norm, &m.source_norm) * 2 > m.source_norm.len()
+    });
+    if !dup {
+        out.push(m);
+    }
 }
 
 fn overlap(a: &Range<usize>, b: &Range<usize>) -> usize {
