@@ -421,6 +421,23 @@ def write_sweep(w, rows):
     w("")
 
 
+def throughput_table(w, by_threads):
+    """The table of examples/throughput.rs runs by thread count (medians), then the 1 -> 2 speed-up."""
+    w("| threads | posts/s | posts/s per thread | p50 µs | p90 µs | p99 µs | max µs | runs (posts/s) |")
+    w("|---|---|---|---|---|---|---|---|")
+    for th, rs in by_threads.items():
+        lat = lambda q: med([r["latency_us"][q] for r in rs])
+        w(f"| {th} | {med([r['posts_per_second'] for r in rs]):.0f} | "
+          f"{med([r['posts_per_second_per_thread'] for r in rs]):.0f} | "
+          f"{lat('p50'):.1f} | {lat('p90'):.1f} | {lat('p99'):.1f} | {lat('max'):.0f} | "
+          f"{', '.join('%.0f' % r['posts_per_second'] for r in rs)} |")
+    p1 = med([r["posts_per_second"] for r in by_threads[1]])
+    p2 = med([r["posts_per_second"] for r in by_threads[2]])
+    w("")
+    w(f"- Speed-up from 1 to 2 threads: **{p2 / p1:.2f}x**.")
+    w("")
+
+
 def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations, sw=None):
     L = []
     w = L.append
@@ -513,19 +530,7 @@ def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations, sw=None):
           f"{r0['repeat']} passes per run; {r0['matched_fraction'] * 100:.1f}% of the posts match. "
           f"Each `Matcher::try_find` timed on its own.")
         w("")
-        w("| threads | posts/s | posts/s per thread | p50 µs | p90 µs | p99 µs | max µs | runs (posts/s) |")
-        w("|---|---|---|---|---|---|---|---|")
-        for th, rs in ((t, r) for t, r in mt.items() if t not in ("unrelated", "million")):
-            w(f"| {th} | {med([r['posts_per_second'] for r in rs]):.0f} | "
-              f"{med([r['posts_per_second_per_thread'] for r in rs]):.0f} | "
-              f"{med([r['latency_us']['p50'] for r in rs]):.1f} | {med([r['latency_us']['p90'] for r in rs]):.1f} | "
-              f"{med([r['latency_us']['p99'] for r in rs]):.1f} | {med([r['latency_us']['max'] for r in rs]):.0f} | "
-              f"{', '.join('%.0f' % r['posts_per_second'] for r in rs)} |")
-        p1 = med([r["posts_per_second"] for r in mt[1]])
-        p2 = med([r["posts_per_second"] for r in mt[2]])
-        w("")
-        w(f"- Speed-up from 1 to 2 threads: **{p2 / p1:.2f}x**.")
-        w("")
+        throughput_table(w, {t: r for t, r in mt.items() if t not in ("unrelated", "million")})
         mil = mt.get("million")
         if mil:
             w(f"A stream of {mil['posts']:,} posts (the query sets above, cycled) piped into "
@@ -543,19 +548,7 @@ def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations, sw=None):
               f"(`scripts/fetch_negatives.sh`, mean {u0['mean_post_bytes']:.0f} bytes, "
               f"{u0['matched_fraction'] * 100:.2f}% matched), same index.")
             w("")
-            w("| threads | posts/s | posts/s per thread | p50 µs | p90 µs | p99 µs | max µs | runs (posts/s) |")
-            w("|---|---|---|---|---|---|---|---|")
-            for th, rs in un.items():
-                w(f"| {th} | {med([r['posts_per_second'] for r in rs]):.0f} | "
-                  f"{med([r['posts_per_second_per_thread'] for r in rs]):.0f} | "
-                  f"{med([r['latency_us']['p50'] for r in rs]):.1f} | {med([r['latency_us']['p90'] for r in rs]):.1f} | "
-                  f"{med([r['latency_us']['p99'] for r in rs]):.1f} | {med([r['latency_us']['max'] for r in rs]):.0f} | "
-                  f"{', '.join('%.0f' % r['posts_per_second'] for r in rs)} |")
-            u1 = med([r["posts_per_second"] for r in un[1]])
-            u2 = med([r["posts_per_second"] for r in un[2]])
-            w("")
-            w(f"- Speed-up from 1 to 2 threads: **{u2 / u1:.2f}x**.")
-            w("")
+            throughput_table(w, un)
     if ex:
         w("## Extraction (examples/extract_speed.rs, one thread)")
         w("")
