@@ -313,6 +313,12 @@ fn find_with(
     s.cands.truncate(cfg.max_candidates);
     let mut out: Vec<Match> = Vec::new();
     let cands = std::mem::take(&mut s.cands);
+    let q = QueryView {
+        text,
+        qn,
+        qnorm: &s.norm,
+        common_cover: &s.common_cover,
+    };
     // Candidates with the same evidence (the same query stretch, hit count
     // and diagonal spread) in many parts are one stock phrase of the
     // domain found in each of them: once MAX_SAME_EVIDENCE_FAILURES of them
@@ -333,12 +339,6 @@ fn find_with(
         if !passed && failures >= MAX_SAME_EVIDENCE_FAILURES {
             continue;
         }
-        let q = QueryView {
-            text,
-            qn,
-            qnorm: &s.norm,
-            common_cover: &s.common_cover,
-        };
         let verified = verify(index, cfg, &q, c, &mut s.aligner, &mut s.blocks)?;
         match verified {
             Some(_) => s.evidence[slot].2 = true,
@@ -362,7 +362,6 @@ fn find_with(
             min_similarity: cfg.min_similarity.max(SECONDARY_MIN_SIMILARITY),
             ..cfg.clone()
         };
-        let k = p.k as usize;
         for c in &cands {
             if !s.sources.contains(&(c.seg, c.part)) {
                 continue;
@@ -374,12 +373,6 @@ fn find_with(
             {
                 continue;
             }
-            let q = QueryView {
-                text,
-                qn,
-                qnorm: &s.norm,
-                common_cover: &s.common_cover,
-            };
             if let Some(m) = verify(index, &relaxed, &q, c, &mut s.aligner, &mut s.blocks)? {
                 push_new(&mut out, m);
             }
