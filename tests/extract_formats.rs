@@ -9,10 +9,7 @@ use std::io::Write;
 
 use leakprint::extract::{extract, ExtractLimits, Extracted, Format};
 
-fn fixture(path: &str) -> Vec<u8> {
-    let full = format!("{}/tests/data/extract/{path}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-}
+use common::extract_fixture as fixture;
 
 fn run(path: &str) -> Extracted {
     let bytes = fixture(path);

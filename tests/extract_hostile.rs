@@ -5,20 +5,10 @@ mod common;
 
 use common::zip_of;
 
-use leakprint::extract::{extract, ExtractLimits, Extracted, Format};
+use leakprint::extract::{extract, ExtractLimits, Format};
 use proptest::prelude::*;
 
-fn fixture(path: &str) -> Vec<u8> {
-    let full = format!("{}/tests/data/extract/{path}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-}
-
-fn reasons(x: &Extracted) -> String {
-    x.skipped
-        .iter()
-        .map(|s| format!("{}: {}\n", s.name, s.reason))
-        .collect()
-}
+use common::{extract_fixture as fixture, reasons};
 
 #[test]
 fn truncated_mime_keeps_what_is_there() {

@@ -3,24 +3,16 @@
 //! worker, a crashing worker or a missing worker program each cost one file
 //! with a reason, never the run.
 
+mod common;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use leakprint::extract::{extract, ExtractLimits, Extracted, Isolation};
+use leakprint::extract::{extract, ExtractLimits, Isolation};
 
-fn fixture(path: &str) -> Vec<u8> {
-    let full = format!("{}/tests/data/extract/{path}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-}
-
-fn reasons(x: &Extracted) -> String {
-    x.skipped
-        .iter()
-        .map(|s| format!("{}: {}\n", s.name, s.reason))
-        .collect()
-}
+use common::{extract_fixture as fixture, reasons};
 
 /// The `leakprint` binary as the worker, with a memory cap.
 fn worker(max_memory: u64) -> ExtractLimits {

@@ -151,3 +151,17 @@ pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     }
     w.finish().unwrap().into_inner()
 }
+
+/// The bytes of a committed extraction fixture, `tests/data/extract/<path>`.
+pub fn extract_fixture(path: &str) -> Vec<u8> {
+    let full = format!("{}/tests/data/extract/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+/// Every skip and note of an extraction, one `name: reason` per line.
+pub fn reasons(x: &leakprint::extract::Extracted) -> String {
+    x.skipped
+        .iter()
+        .map(|s| format!("{}: {}\n", s.name, s.reason))
+        .collect()
+}
