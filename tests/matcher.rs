@@ -15,13 +15,8 @@ const OTHER: &str = "Minutes of the marketing review. The campaign for the summe
 will start in May; the theater chains asked for a longer window before streaming, and \
 the talent agents want approval over the trailer cut before it goes public.\n";
 
-fn index() -> Index {
-    let mut rng = common::Rng(9);
-    let mut docs: Vec<(String, String)> = (0..40)
-        .map(|i| (format!("dump/filler{i}.txt"), common::prose(&mut rng, 3000)))
-        .collect();
-    docs.push(("dump/mail/1.eml".into(), EMAIL.into()));
-    docs.push(("dump/minutes.txt".into(), OTHER.into()));
+/// An in-memory index of `(path, text)` documents, default settings.
+fn index_of(docs: &[(String, String)]) -> Index {
     let refs: Vec<(&str, &str)> = docs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let bytes = IndexBuilder::new()
         .build()
@@ -29,6 +24,16 @@ fn index() -> Index {
         .segment_from_texts(&refs)
         .unwrap();
     Index::from_bytes(bytes).unwrap()
+}
+
+fn index() -> Index {
+    let mut rng = common::Rng(9);
+    let mut docs: Vec<(String, String)> = (0..40)
+        .map(|i| (format!("dump/filler{i}.txt"), common::prose(&mut rng, 3000)))
+        .collect();
+    docs.push(("dump/mail/1.eml".into(), EMAIL.into()));
+    docs.push(("dump/minutes.txt".into(), OTHER.into()));
+    index_of(&docs)
 }
 
 #[test]
@@ -84,15 +89,7 @@ fn both_seedings_find_every_long_exact_run() {
     let docs: Vec<(String, String)> = (0..30)
         .map(|i| (format!("d/{i}.txt"), common::prose(&mut rng, 4000)))
         .collect();
-    let refs: Vec<(&str, &str)> = docs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    let idx = Index::from_bytes(
-        IndexBuilder::new()
-            .build()
-            .unwrap()
-            .segment_from_texts(&refs)
-            .unwrap(),
-    )
-    .unwrap();
+    let idx = index_of(&docs);
     for seeds in [Seeds::Minima, Seeds::All] {
         let m = Matcher::new(&idx, MatchConfig::builder().seeds(seeds).build().unwrap());
         let mut rng = common::Rng(5);
@@ -145,15 +142,7 @@ fn a_passage_in_many_documents_is_found_in_each() {
         .collect();
     let copies: Vec<String> = docs.iter().map(|(n, _)| n.clone()).collect();
     docs.extend((0..20).map(|i| (format!("f/{i}.txt"), common::prose(&mut rng, 2000))));
-    let refs: Vec<(&str, &str)> = docs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    let idx = Index::from_bytes(
-        IndexBuilder::new()
-            .build()
-            .unwrap()
-            .segment_from_texts(&refs)
-            .unwrap(),
-    )
-    .unwrap();
+    let idx = index_of(&docs);
     let m = Matcher::new(&idx, MatchConfig::default());
     let got = m.find(&format!("leaked: {passage}"));
     let mut sources: Vec<&str> = got.iter().map(|g| g.source.as_str()).collect();
