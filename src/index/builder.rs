@@ -59,14 +59,16 @@ pub const DEFAULT_COMMON_FRACTION: f64 = 0.005;
 /// signatures are in far more. With 8 (the first default) a mail quoted in
 /// eight replies could never be matched in a dump of under 1,600 parts; 32
 /// leaves the quality evaluation unchanged (its boilerplate is in 175
-/// files) and only reports more sources (BENCHMARKS.md).
+/// files) and only reports more sources (`cargo run --release --example
+/// quality -- --common-min-docs 8`, then 32).
 pub const DEFAULT_COMMON_MIN_DOCS: u32 = 32;
 /// Uncompressed size of a text block. Every match candidate the matcher
 /// verifies decodes at least one block, so this trades index size for
-/// matching speed: on the 1 GB scale corpus, 16 KiB blocks gave 848 MB and
-/// 6,070 posts/s (mixed posts, one thread), 8 KiB 876 MB (+3.3%) and
-/// 8,280 posts/s (+37%), 4 KiB 909 MB and no clear further gain
-/// (BENCHMARKS.md).
+/// matching speed. On the 1 GB scale corpus (`leakprint index` with each
+/// size, then `examples/throughput --repeat 1 --threads 1` over its three
+/// query sets, three interleaved runs): 16 KiB blocks gave 848 MB and
+/// 6,070 posts/s, 8 KiB 876 MB (+3.3%) and 8,280 posts/s (+37%), 4 KiB
+/// 909 MB and no clear further gain.
 pub const TEXT_BLOCK: u32 = 8 << 10;
 /// zstd level of the text blocks (level 1 measured fastest at a ratio
 /// close to level 3 on English text; see BENCHMARKS.md).
