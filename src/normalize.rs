@@ -11,17 +11,27 @@
 //! position back to the source. For each source char `c`:
 //!
 //! 1. NFKD-decompose `c` (compatibility decomposition: `ﬁ` -> `fi`, `①` -> `1`,
-//!    fullwidth `Ａ` -> `A`, `é` -> `e` + U+0301);
+//!    full-width `Ａ` -> `A`, mathematical `𝐒` -> `S`, `é` -> `e` + U+0301);
 //! 2. drop nonspacing marks (General_Category `Mn`: accents, Hebrew and Arabic
-//!    vowel points, the Cyrillic breve of `й`). Spacing marks (`Mc`, e.g. the
+//!    vowel points, the Cyrillic breve of `й`) and default-ignorable code
+//!    points (zero-width space and joiners, soft hyphen, BOM, bidi controls,
+//!    variation selectors, Hangul fillers). Spacing marks (`Mc`, e.g. the
 //!    Devanagari vowel sign `ा`) are letters of their script and are kept;
-//! 3. full lowercase (`char::to_lowercase`);
-//! 4. the fold table below;
-//! 5. keep only chars with `char::is_alphanumeric()`.
+//! 3. full lowercase (`char::to_lowercase`) and the fold table below;
+//! 4. for letters and digits, the confusable prototype of Unicode Technical
+//!    Standard #39 (the `skeleton` of `unicode-security`, Unicode 18
+//!    tables): Cyrillic `о а е р с` become Latin `o a e p c`, Greek `ο` and
+//!    `σ` become `o`, `カ` becomes `力`; then steps 2 and 3 again on the
+//!    prototype (prototypes are decomposed and may be capitals);
+//! 5. keep only chars with `char::is_alphanumeric()`;
+//! 6. repeat 1-5 on the result until it no longer changes (prototype chains
+//!    such as `δ` -> `ẟ` are short), so every output char is a fixed point.
 //!
 //! Everything else (spaces, line breaks, punctuation, curly quotes, `> `
 //! quote prefixes, line-end hyphens, `#` of hashtags, emoji) maps to nothing,
-//! so `"in-\nvite"`, `"> in vite"` and `"invite"` normalize the same.
+//! so `"in-\nvite"`, `"> in vite"` and `"invite"` normalize the same, and so
+//! do a quote and the same quote with look-alike letters, zero-width
+//! characters, full-width forms or stripped accents in it.
 //!
 //! # Fold table (applied after lowercasing)
 //!
@@ -31,15 +41,27 @@
 //! | `0` | `o` | digit zero / letter o |
 //! | `f` | `t` | the f/t swap of tesseract on small text |
 //! | `b` | `h` | the b/h swap |
-//! | `m` | `n` | the m/n swap (`rn` read as `m` is context-dependent and not folded) |
+//! | `m` | `n` | the m/n swap (`rn` read as `m` is context-dependent and not folded; the UTS #39 prototype of `m` is `rn`, so `m` is folded before it is looked up) |
 //! | `ß` | `ss` | full case folding (Unicode CaseFolding.txt `F`): `Straße` = `STRASSE` = `strasse`. `to_lowercase` keeps `ß`, and capital `ẞ` lowercases to `ß`, so both end as `ss` |
 //! | `ς` | `σ` | full case folding: final sigma; `to_lowercase` of a lone `Σ` gives `σ` |
+//! | `ᴀ ʙ ᴄ ... ᴢ`, `ĸ`, `ʍ` | `a b c ... z`, `k`, `m` | Latin small capitals (and kra, turned w) are the prototypes of Cyrillic `в н т к м`: folded to the Latin letter, a capital look-alike (`В` for `B`, `Н` for `H`) normalizes like its Latin twin after lowercasing |
 //!
 //! These folds lose information on purpose: every confusable pair normalizes
-//! to one form, so an OCR error within a pair changes no fingerprint. The
-//! price is a smaller alphabet (21 ASCII letters and 8 digits remain), which
-//! k (the k-gram length) makes up for. Homoglyphs across scripts (Cyrillic
-//! `а` for Latin `a`) are not folded.
+//! to one form, so an OCR error within a pair or a swapped look-alike changes
+//! no fingerprint. The price is a smaller alphabet (21 ASCII letters and 8
+//! digits remain; Cyrillic `в` and `н` both end as `h`), which k (the k-gram
+//! length) makes up for.
+//!
+//! # Content weight
+//!
+//! Lengths that decide a match (the minimum aligned length, the floor for
+//! second pieces) count content, not bytes: [`char_weight`] gives each
+//! normalized char its weight in quarters of a Latin letter, measured per
+//! script (see its docs), so that a Chinese quote must carry about as much
+//! information as a Latin one to match. The weight of a char is never more
+//! than its UTF-8 length in quarters, so a run of `t` content units always
+//! spans at least `t` normalized bytes: the winnowing guarantee, stated in
+//! bytes, holds in content units too.
 //!
 //! # Invariants (tested)
 //!
@@ -52,8 +74,9 @@
 //! # Versioning
 //!
 //! The output depends on the Unicode tables of `unicode-normalization` (NFKD),
-//! `unicode-general-category` (pinned, Unicode 16) and the Rust standard
-//! library (`to_lowercase`, `is_alphanumeric`). Updating them changes the
+//! `unicode-general-category` (pinned, Unicode 16), `unicode-security`
+//! (pinned, Unicode 18 confusables) and the Rust standard library
+//! (`to_lowercase`, `is_alphanumeric`). Updating them changes the
 //! output only for chars newly assigned in Unicode; any change to the map
 //! itself must bump [`NORMALIZATION_VERSION`], which the index records.
 //!
@@ -68,10 +91,67 @@ use std::ops::Range;
 
 use unicode_general_category::{get_general_category, GeneralCategory};
 use unicode_normalization::char::decompose_compatible;
+use unicode_security::skeleton;
 
 /// Version of the normalization map, recorded in the index: an index built
-/// with another version must not be matched against.
-pub const NORMALIZATION_VERSION: u32 = 1;
+/// with another version must not be matched against. Version 2 added the
+/// UTS #39 confusable prototypes, the default-ignorable code points and the
+/// small-capital folds.
+pub const NORMALIZATION_VERSION: u32 = 2;
+
+/// Content weight of one Latin letter, in the units [`char_weight`]
+/// returns (quarters of a letter).
+pub const WEIGHT_UNIT: u32 = 4;
+
+/// Weight of a Han ideograph (and of the kana that fold into ideographs),
+/// in quarters of a Latin letter. See [`char_weight`].
+pub const HAN_WEIGHT: u32 = 8;
+
+/// Content weight of a normalized char, in quarters of a Latin letter
+/// ([`WEIGHT_UNIT`] = one letter): how much a match must hold to mean as
+/// much in every script.
+///
+/// Letters of alphabets (Latin, Cyrillic, Greek, Arabic, Hebrew, the Hangul
+/// jamo that syllables decompose into, kana, Indic and Thai letters) and
+/// digits weigh one letter. A Han ideograph carries a word or a syllable,
+/// so a Chinese or Japanese quote of 44 ideographs holds far more than 44
+/// Latin letters: it weighs [`HAN_WEIGHT`], measured on same-language
+/// negatives (false matches by aligned length per script: see
+/// BENCHMARKS.md, "Lengths in every script").
+///
+/// Never more than `4 * c.len_utf8()`: a run of content weight `t` letters
+/// spans at least `t` normalized bytes (see the module docs).
+#[inline]
+pub fn char_weight(c: char) -> u32 {
+    if is_han(c) {
+        HAN_WEIGHT
+    } else {
+        WEIGHT_UNIT
+    }
+}
+
+/// Han ideographs: the CJK Unified Ideographs blocks and extensions, the
+/// compatibility ideographs and the radicals.
+fn is_han(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2E80}'..='\u{2FDF}'
+            | '\u{3005}'..='\u{3007}'
+            | '\u{3400}'..='\u{4DBF}'
+            | '\u{4E00}'..='\u{9FFF}'
+            | '\u{F900}'..='\u{FAFF}'
+            | '\u{20000}'..='\u{3FFFF}'
+    )
+}
+
+/// Total content weight of normalized text, in quarters of a Latin letter
+/// (see [`char_weight`]). ASCII text weighs [`WEIGHT_UNIT`] per byte.
+pub fn content_weight(norm: &str) -> u64 {
+    if norm.is_ascii() {
+        return norm.len() as u64 * u64::from(WEIGHT_UNIT);
+    }
+    norm.chars().map(|c| u64::from(char_weight(c))).sum()
+}
 
 /// Normalized text plus a map back to the source.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -257,31 +337,116 @@ pub fn normalize_char(c: char, out: &mut String) {
 /// bounds check per byte.
 const BLOCK: usize = 1024;
 
-/// The general per-char map: NFKD, drop `Mn`, lowercase, fold, keep
-/// alphanumerics. Calls `emit` for each output char.
+/// The general per-char map (see the module docs): [`one_pass`] applied
+/// until its output no longer changes, so that every output char is a fixed
+/// point of the map (prototypes can themselves have a compatibility
+/// decomposition or a prototype: `%` -> `°/₀`, `₀` -> `0` -> `o`). Calls
+/// `emit` for each output char.
 fn for_each_normalized(c: char, mut emit: impl FnMut(char)) {
+    let mut cur: Vec<char> = Vec::new();
+    one_pass(c, &mut |o| cur.push(o));
+    // Chains are short (measured: at most 3 passes over all of Unicode);
+    // the bound only guards against a table cycle.
+    for _ in 0..8 {
+        let mut next: Vec<char> = Vec::with_capacity(cur.len());
+        for &o in &cur {
+            one_pass(o, &mut |n| next.push(n));
+        }
+        if next == cur {
+            break;
+        }
+        cur = next;
+    }
+    cur.into_iter().for_each(&mut emit);
+}
+
+/// One pass of the map: NFKD, drop `Mn` and default-ignorable code points,
+/// lowercase, fold, replace by the UTS #39 confusable prototype, then drop
+/// marks, lowercase and fold the prototype, and keep alphanumerics.
+fn one_pass(c: char, emit: &mut impl FnMut(char)) {
     decompose_compatible(c, |d| {
-        if get_general_category(d) == GeneralCategory::NonspacingMark {
+        if is_dropped(d) {
             return;
         }
         for l in d.to_lowercase() {
-            match l {
-                'ß' => {
-                    emit('s');
-                    emit('s');
+            folded(l, &mut |f| {
+                // Only letters and digits take their prototype: symbols
+                // drop out anyway, and some have letters in theirs
+                // (`%` -> `°/₀`). The prototype of a letter (itself when it
+                // has none) is NFD (accents become marks), maybe capitals
+                // (`О` -> `O`).
+                if !f.is_alphanumeric() {
+                    return;
                 }
-                _ => {
-                    let f = fold(l);
-                    if f.is_alphanumeric() {
-                        emit(f);
+                let mut buf = [0u8; 4];
+                for p in skeleton(f.encode_utf8(&mut buf)) {
+                    if is_dropped(p) {
+                        continue;
+                    }
+                    for l2 in p.to_lowercase() {
+                        folded(l2, &mut |g| {
+                            if g.is_alphanumeric() {
+                                emit(g);
+                            }
+                        });
                     }
                 }
-            }
+            });
         }
     });
 }
 
-/// The single-char part of the fold table (after lowercasing).
+/// Whether a decomposed char is dropped: a nonspacing mark (`Mn`) or a
+/// default-ignorable code point (zero-width space and joiners, soft hyphen,
+/// BOM, bidi controls, variation selectors, Hangul fillers, ...).
+fn is_dropped(d: char) -> bool {
+    get_general_category(d) == GeneralCategory::NonspacingMark || is_default_ignorable(d)
+}
+
+/// Default_Ignorable_Code_Point (Unicode DerivedCoreProperties.txt), the
+/// ranges that are not already nonspacing marks or non-alphanumeric (those
+/// are dropped anyway): listed in full so the set does not depend on a
+/// crate's private table.
+fn is_default_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+/// The fold table applied to one lowercased char: `ß` becomes `ss`, the
+/// others map one to one through [`fold`].
+fn folded(l: char, emit: &mut impl FnMut(char)) {
+    if l == 'ß' {
+        emit('s');
+        emit('s');
+    } else {
+        emit(fold(l));
+    }
+}
+
+/// The single-char part of the fold table (after lowercasing): the OCR
+/// folds, final sigma, and the Latin small capitals (the confusable
+/// prototypes of Cyrillic `в т н к м`, ...) to the lowercase letter they
+/// stand for, so that a capital look-alike (`В` for `B`) folds like its
+/// Latin twin once both are lowercased. The result may be folded again
+/// (`ʙ` -> `b` -> `h`): [`for_each_normalized`] iterates to a fixed point.
 fn fold(c: char) -> char {
     match c {
         '|' | '1' | 'i' | 'ı' => 'l',
@@ -290,6 +455,31 @@ fn fold(c: char) -> char {
         'b' => 'h',
         'm' => 'n',
         'ς' => 'σ',
+        'ᴀ' => 'a',
+        'ʙ' => 'b',
+        'ᴄ' => 'c',
+        'ᴅ' => 'd',
+        'ᴇ' => 'e',
+        'ꜰ' => 'f',
+        'ɢ' => 'g',
+        'ʜ' => 'h',
+        'ɪ' => 'i',
+        'ᴊ' => 'j',
+        'ᴋ' | 'ĸ' => 'k',
+        'ʟ' => 'l',
+        'ᴍ' | 'ʍ' => 'm',
+        'ɴ' => 'n',
+        'ᴏ' => 'o',
+        'ᴘ' => 'p',
+        'ꞯ' => 'q',
+        'ʀ' => 'r',
+        'ꜱ' => 's',
+        'ᴛ' => 't',
+        'ᴜ' => 'u',
+        'ᴠ' => 'v',
+        'ᴡ' => 'w',
+        'ʏ' => 'y',
+        'ᴢ' => 'z',
         other => other,
     }
 }

@@ -7,9 +7,12 @@
 //!   normalization version bump and a new fixture.
 //! - The committed files must keep opening, verifying and matching: old
 //!   format versions stay readable (kept as `index-vN/`), and so do
-//!   segments an older builder wrote with other settings
-//!   (`golden-16k-blocks.lps`: text blocks of 16 KiB, before they became
-//!   8 KiB; the block size is recorded in each segment).
+//!   segments an older builder wrote with other settings (text blocks of
+//!   16 KiB, before they became 8 KiB; the block size is recorded in each
+//!   segment).
+//! - Segments built with an older normalization (`golden-norm1*.lps`,
+//!   normalization v1, before the confusable folds) are refused with an
+//!   error that says to rebuild: their fingerprints would silently miss.
 //!
 //! Regenerate after a deliberate change:
 //! `LEAKPRINT_BLESS=1 cargo test --test index_golden`.
@@ -63,10 +66,19 @@ fn rebuilding_gives_the_committed_bytes() {
 
 #[test]
 fn committed_segments_open_verify_and_match() {
-    let old = golden_path().with_file_name("golden-16k-blocks.lps");
-    for path in [golden_path(), old] {
-        let golden = std::fs::read(&path).unwrap();
-        check_committed(golden);
+    let golden = std::fs::read(golden_path()).unwrap();
+    check_committed(golden);
+}
+
+#[test]
+fn segments_of_an_older_normalization_are_refused_with_a_rebuild_message() {
+    for name in ["golden-norm1.lps", "golden-norm1-16k-blocks.lps"] {
+        let bytes = std::fs::read(golden_path().with_file_name(name)).unwrap();
+        let err = Index::from_bytes(bytes).unwrap_err().to_string();
+        assert!(
+            err.contains("normalization v1") && err.contains("rebuild the index"),
+            "{name}: {err}"
+        );
     }
 }
 

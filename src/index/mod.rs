@@ -70,6 +70,17 @@ pub enum IndexError {
         /// Version this build reads.
         supported: u32,
     },
+    /// Built with a normalization this build does not apply: not corrupt,
+    /// but its fingerprints would not match this build's queries.
+    #[error(
+        "index built with text normalization v{found}; this build normalizes with v{supported}: rebuild the index (leakprint index ...)"
+    )]
+    OldNormalization {
+        /// Version in the index.
+        found: u32,
+        /// Version of this build.
+        supported: u32,
+    },
     /// A structure is inconsistent.
     #[error("corrupt index: {section}: {detail}")]
     Corrupt {
@@ -252,13 +263,9 @@ impl Index {
             }
         }
         if params.norm_version != crate::normalize::NORMALIZATION_VERSION {
-            return Err(IndexError::Corrupt {
-                section: "header",
-                detail: format!(
-                    "built with normalization v{}, this build has v{}: rebuild the index",
-                    params.norm_version,
-                    crate::normalize::NORMALIZATION_VERSION
-                ),
+            return Err(IndexError::OldNormalization {
+                found: params.norm_version,
+                supported: crate::normalize::NORMALIZATION_VERSION,
             });
         }
         Ok(Index {

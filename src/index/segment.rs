@@ -219,8 +219,8 @@ pub struct ChunkHit {
 /// and zeroing a buffer for every block cost more than decoding it.
 pub struct BlockCache {
     dctx: Option<zstd::bulk::Decompressor<'static>>,
-    /// (segment identity, block number, decoded bytes)
-    entries: Vec<(usize, u32, Vec<u8>)>,
+    /// (segment id, block number, decoded bytes)
+    entries: Vec<(u64, u32, Vec<u8>)>,
     capacity: usize,
     next: usize,
 }
@@ -249,13 +249,13 @@ impl BlockCache {
     /// A slot to decode into: a free one, or the oldest (FIFO).
     fn slot(&mut self) -> usize {
         if self.entries.len() < self.capacity {
-            self.entries.push((usize::MAX, u32::MAX, Vec::new()));
+            self.entries.push((u64::MAX, u32::MAX, Vec::new()));
             return self.entries.len() - 1;
         }
         let s = self.next;
         self.next = (self.next + 1) % self.capacity;
         // Invalidate first: if decoding fails the slot must not look valid.
-        self.entries[s].0 = usize::MAX;
+        self.entries[s].0 = u64::MAX;
         s
     }
 }
@@ -271,7 +271,14 @@ pub struct Segment {
     /// one array, so that the binary search of every posting stays in the
     /// caches instead of touching a 64-byte record per probe.
     bases: std::sync::OnceLock<Vec<u32>>,
+    /// Unique in this process: the key of its blocks in a [`BlockCache`].
+    /// (Not the address of its bytes: a segment dropped and another opened
+    /// may get the same address, and the cache would serve the old text.)
+    id: u64,
 }
+
+/// Source of [`Segment`] ids.
+static NEXT_SEGMENT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Section ranges, resolved once at open.
 #[derive(Debug, Clone)]
@@ -431,6 +438,7 @@ impl Segment {
             meta,
             r,
             bases: std::sync::OnceLock::new(),
+            id: NEXT_SEGMENT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -755,7 +763,7 @@ impl Segment {
 
     /// Text block `i`, decoded, from the cache or decompressed into it.
     fn block<'c>(&self, i: u32, cache: &'c mut BlockCache) -> Result<&'c [u8], IndexError> {
-        let seg = self.bytes().as_ptr() as usize;
+        let seg = self.id;
         if let Some(at) = cache.entries.iter().position(|e| e.0 == seg && e.1 == i) {
             return Ok(&cache.entries[at].2);
         }
@@ -891,16 +899,14 @@ impl Segment {
             &mut normalized.text,
             &mut normalized.offsets,
         );
-        // Trim to [norm_start, norm_end).
-        let a = norm_start - ck_norm as usize;
-        let b = (norm_end - ck_norm as usize).min(normalized.text.len());
-        let a = a.min(b);
-        if !normalized.text.is_char_boundary(a) || !normalized.text.is_char_boundary(b) {
-            return Err(corrupt(
-                "checkpoints",
-                "window boundary inside a normalized character",
-            ));
-        }
+        // Trim to [norm_start, norm_end), widened to whole normalized
+        // characters: positions come from k-gram hits and diagonals, which
+        // count bytes and may fall inside a multi-byte character.
+        let t = &normalized.text;
+        let b = (norm_end - ck_norm as usize).min(t.len());
+        let a = (norm_start - ck_norm as usize).min(b);
+        let a = crate::extract::floor_char_boundary(t, a);
+        let b = ceil_char_boundary(t, b);
         normalized.text = normalized.text[a..b].to_owned();
         normalized.offsets = normalized.offsets[a..b].to_vec();
         Ok(TextWindow {
@@ -1187,6 +1193,15 @@ impl Iterator for Postings<'_> {
         }
         None
     }
+}
+
+/// The smallest char boundary of `s` at or above `i` (`s.len()` past the end).
+fn ceil_char_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }
 
 fn partition_point(n: usize, pred: impl Fn(usize) -> bool) -> usize {

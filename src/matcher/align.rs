@@ -123,8 +123,8 @@ impl Scoring {
         self.gap
     }
 
-    fn step(&self, a: u8, b: u8) -> i32 {
-        if a == b {
+    fn step<S: Symbol>(&self, a: S, b: S) -> i32 {
+        if a.id() == b.id() {
             self.matched
         } else {
             self.mismatch
@@ -332,10 +332,10 @@ impl Aligner {
     /// when no byte pair in the band matches. Queries longer than
     /// [`MAX_QUERY`] are cut. Ties are broken as the module documentation
     /// says, identically to [`best_local_naive`].
-    pub fn best_local(
+    pub fn best_local<S: Symbol>(
         &mut self,
-        query: &[u8],
-        source: &[u8],
+        query: &[S],
+        source: &[S],
         d_lo: isize,
         d_hi: isize,
     ) -> Option<Alignment> {
@@ -361,8 +361,18 @@ impl Aligner {
             stride,
         };
         let pad = pad_len(stride);
-        widen_padded(&mut self.qpad, query.iter().rev().copied(), pad, PAD_QUERY);
-        widen_padded(&mut self.spad, source.iter().copied(), pad, PAD_SOURCE);
+        widen_padded(
+            &mut self.qpad,
+            query.iter().rev().map(|&q| q.id()),
+            pad,
+            PAD_QUERY,
+        );
+        widen_padded(
+            &mut self.spad,
+            source.iter().map(|&s| s.id()),
+            pad,
+            PAD_SOURCE,
+        );
         let (qpad, spad) = (&self.qpad[..], &self.spad[..]);
         let sc = self.scoring;
         let top = n.min(m) as i64 * i64::from(sc.matched);
@@ -388,12 +398,12 @@ impl Aligner {
 /// costs after, so such a cell is below the best valid cell of an earlier
 /// anti-diagonal and is never chosen as the end. Only valid cells feed
 /// valid cells, and the traceback reads only valid cells.
-fn fill_and_trace<L: Lane>(
+fn fill_and_trace<L: Lane, S: Symbol>(
     buf: &mut Buffers<L>,
     qpad: &[u16],
     spad: &[u16],
-    query: &[u8],
-    source: &[u8],
+    query: &[S],
+    source: &[S],
     sc: Scoring,
     geo: Geometry,
 ) -> Option<Alignment> {
@@ -571,10 +581,33 @@ fn last_index_of<L: Lane>(row: &[L], v: L) -> usize {
 /// (16 `i16` lanes: one AVX2 register, or two SSE2 registers).
 const BLOCK: usize = 16;
 
-/// Query padding: no byte widened to `u16` equals it.
-const PAD_QUERY: u16 = 0x100;
-/// Source padding: equals no byte and not [`PAD_QUERY`].
-const PAD_SOURCE: u16 = 0x101;
+/// Query padding: no symbol id equals it (ids are below [`MAX_SYMBOL_ID`]).
+const PAD_QUERY: u16 = 0xFFFE;
+/// Source padding: equals no symbol id and not [`PAD_QUERY`].
+const PAD_SOURCE: u16 = 0xFFFF;
+
+/// Largest symbol id accepted by the aligners (the pads lie above it).
+pub const MAX_SYMBOL_ID: u16 = 0xFFFD;
+
+/// What the aligners align: a byte (normalized ASCII text) or a small id
+/// standing for a char (normalized text in other scripts, see
+/// `matcher::find`). Two symbols match when their ids are equal.
+pub trait Symbol: Copy + Eq {
+    /// The symbol's id, at most [`MAX_SYMBOL_ID`].
+    fn id(self) -> u16;
+}
+
+impl Symbol for u8 {
+    fn id(self) -> u16 {
+        u16::from(self)
+    }
+}
+
+impl Symbol for u16 {
+    fn id(self) -> u16 {
+        self.min(MAX_SYMBOL_ID)
+    }
+}
 
 /// Padding on each side of the widened sequences: a row of lanes reaches
 /// at most `stride` bytes outside the matrix (half the band width, rounded up
@@ -583,19 +616,19 @@ fn pad_len(stride: usize) -> usize {
     stride + 1
 }
 
-/// `pad` copies of `fill`, then `bytes` (widened), then `pad` copies again.
-fn widen_padded(out: &mut Vec<u16>, bytes: impl Iterator<Item = u8>, pad: usize, fill: u16) {
+/// `pad` copies of `fill`, then `ids`, then `pad` copies again.
+fn widen_padded(out: &mut Vec<u16>, ids: impl Iterator<Item = u16>, pad: usize, fill: u16) {
     out.clear();
     out.resize(pad, fill);
-    out.extend(bytes.map(u16::from));
+    out.extend(ids);
     out.resize(out.len() + pad, fill);
 }
 
 /// Follow the tie-breaking rules back from `end`, where `h(i, j)` reads a
 /// cell (forbidden cells read as [`FORBIDDEN`]).
-fn traceback(
-    query: &[u8],
-    source: &[u8],
+fn traceback<S: Symbol>(
+    query: &[S],
+    source: &[S],
     sc: Scoring,
     score: i32,
     end: (usize, usize),
@@ -611,7 +644,7 @@ fn traceback(
         if i > 0 && j > 0 {
             let step = sc.step(query[i - 1], source[j - 1]);
             if h(i - 1, j - 1) + step == here {
-                if query[i - 1] == source[j - 1] {
+                if query[i - 1].id() == source[j - 1].id() {
                     matches += 1;
                 } else {
                     mismatches += 1;
@@ -648,9 +681,9 @@ fn traceback(
 /// The oracle: the same alignment computed on the full `(n+1) x (m+1)`
 /// matrix, with cells outside the band forbidden. Quadratic in time and
 /// memory; for tests and benchmarks.
-pub fn best_local_naive(
-    query: &[u8],
-    source: &[u8],
+pub fn best_local_naive<S: Symbol>(
+    query: &[S],
+    source: &[S],
     d_lo: isize,
     d_hi: isize,
     scoring: Scoring,

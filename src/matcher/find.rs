@@ -41,7 +41,7 @@
 use std::cell::RefCell;
 use std::ops::Range;
 
-use super::align::{Aligner, Scoring};
+use super::align::{self, Aligner, Alignment, Scoring};
 use super::{Match, MatchConfig, Seeds};
 use crate::fingerprint;
 use crate::index::segment::{BlockCache, Bucket};
@@ -125,8 +125,7 @@ pub(crate) struct Scratch {
     evidence: Vec<(Evidence, u32, bool)>,
     /// Parts (segment, part) with a match of full length in this query.
     sources: Vec<(u32, u32)>,
-    aligner: Aligner,
-    blocks: BlockCache,
+    verify: VerifyScratch,
 }
 
 impl Scratch {
@@ -145,8 +144,11 @@ impl Scratch {
             queue: Vec::new(),
             evidence: Vec::new(),
             sources: Vec::new(),
-            aligner: Aligner::new(scoring()),
-            blocks: BlockCache::new(BLOCK_CACHE),
+            verify: VerifyScratch {
+                aligner: Aligner::new(scoring()),
+                blocks: BlockCache::new(BLOCK_CACHE),
+                symbols: Symbols::default(),
+            },
         }
     }
 }
@@ -318,6 +320,7 @@ fn find_with(
         qn,
         qnorm: &s.norm,
         common_cover: &s.common_cover,
+        content: normalize::content_weight(&s.norm.text) as i64,
     };
     // Candidates with the same evidence (the same query stretch, hit count
     // and diagonal spread) in many parts are one stock phrase of the
@@ -339,7 +342,7 @@ fn find_with(
         if !passed && failures >= MAX_SAME_EVIDENCE_FAILURES {
             continue;
         }
-        let verified = verify(index, cfg, &q, c, &mut s.aligner, &mut s.blocks)?;
+        let verified = verify(index, cfg, &q, c, &mut s.verify)?;
         match verified {
             Some(_) => s.evidence[slot].2 = true,
             None => s.evidence[slot].1 += 1,
@@ -373,7 +376,7 @@ fn find_with(
             {
                 continue;
             }
-            if let Some(m) = verify(index, &relaxed, &q, c, &mut s.aligner, &mut s.blocks)? {
+            if let Some(m) = verify(index, &relaxed, &q, c, &mut s.verify)? {
                 push_new(&mut out, m);
             }
         }
@@ -415,22 +418,31 @@ struct QueryView<'a> {
     qnorm: &'a Normalized,
     /// Bytes covered by common k-grams before each position.
     common_cover: &'a [u32],
+    /// Content weight of the whole normalized query.
+    content: i64,
 }
 
 /// Align the query against the source around a candidate.
+///
+/// Positions from the index (hits, diagonals, windows) count normalized
+/// bytes; the alignment and the thresholds count characters and content.
+/// Text that is ASCII on both sides is aligned byte for byte (a byte is a
+/// char of weight one letter); other text is aligned char by char, each
+/// char replaced by a small id ([`Symbols`]), and every span it reports
+/// lies on char boundaries.
 fn verify(
     index: &Index,
     cfg: &MatchConfig,
     q: &QueryView<'_>,
     c: &Candidate,
-    aligner: &mut Aligner,
-    blocks: &mut BlockCache,
+    scratch: &mut VerifyScratch,
 ) -> Result<Option<Match>, IndexError> {
     let QueryView {
         text,
         qn,
         qnorm,
         common_cover,
+        content,
     } = *q;
     let seg = &index.segments()[c.seg as usize];
     let band = cfg.band as i64;
@@ -439,51 +451,58 @@ fn verify(
     // reaches past both ends of it): a long query (a whole file) then costs
     // memory and time in proportion to what it shares, not to its length.
     let k = index.params().k as usize;
-    let q_from = (c.q_lo as usize).saturating_sub(QUERY_MARGIN);
-    let q_to = (c.q_hi as usize + k + QUERY_MARGIN).min(qn.len());
-    let qsub = &qn[q_from..q_to];
+    let qstr = &qnorm.text;
+    let q_from =
+        crate::extract::floor_char_boundary(qstr, (c.q_lo as usize).saturating_sub(QUERY_MARGIN));
+    let q_to = ceil_boundary(qstr, (c.q_hi as usize + k + QUERY_MARGIN).min(qn.len()));
+    let qsub = &qstr[q_from..q_to];
     // Source positions that can align with any of those query positions.
     let s_lo = (c.d_lo - band + q_from as i64).max(0) as usize;
     let s_hi = (c.d_hi + q_to as i64 + band).max(0) as usize;
-    let w = seg.window_cached(c.part, s_lo..s_hi, blocks)?;
+    let w = seg.window_cached(c.part, s_lo..s_hi, &mut scratch.blocks)?;
     let ws = w.norm_start as i64;
-    let wn = w.normalized.text.as_bytes();
-    let d_lo = (c.d_lo - band - ws + q_from as i64) as isize;
-    let d_hi = (c.d_hi + band - ws + q_from as i64) as isize;
-    let Some(mut a) = aligner.best_local(qsub, wn, d_lo, d_hi) else {
+    let wstr = w.normalized.text.as_str();
+    // The band in byte diagonals of (qsub, window).
+    let d_lo = c.d_lo - band - ws + q_from as i64;
+    let d_hi = c.d_hi + band - ws + q_from as i64;
+    let Some((a, qa, sa)) = align_any(scratch, qsub, wstr, c, q_from, ws, d_lo, d_hi, band) else {
         return Ok(None);
     };
-    a.query = a.query.start + q_from..a.query.end + q_from;
-    let aligned = a.query.len().max(a.source.len());
+    let qa = qa.start + q_from..qa.end + q_from;
+    // Content weights (quarters of a Latin letter) of both sides.
+    let cq = normalize::content_weight(&qstr[qa.clone()]) as i64;
+    let cs = normalize::content_weight(&wstr[sa.clone()]) as i64;
+    let aligned = cq.max(cs);
+    let min_units = cfg.min_len as i64 * i64::from(normalize::WEIGHT_UNIT);
     let sim = a.similarity();
-    if aligned < cfg.min_len
-        || sim < cfg.min_similarity
-        || a.query.is_empty()
-        || a.source.is_empty()
-    {
+    if aligned < min_units || sim < cfg.min_similarity || qa.is_empty() || sa.is_empty() {
         return Ok(None);
     }
+    // Symbols of the query side and their mean weight: the alignment
+    // score counts symbols (+1 a match, -2 an edit), the thresholds content.
+    let q_symbols = a.query.len() as i64;
+    let per_symbol = |x: i64| x * cq / q_symbols.max(1);
     // Boilerplate never makes a match on its own: the query bytes of the
     // alignment that no common k-gram covers must reach the minimum length.
     // (A k-gram of a footer shared by many documents may be selected by
     // winnowing in only a few of them and so escape the common mark; its
     // neighbours, selected everywhere, are common and cover it.)
-    let covered = (common_cover[a.query.end] - common_cover[a.query.start]) as i64;
-    let novel = a.query.len() as i64 - covered;
+    let covered = i64::from(common_cover[qa.end] - common_cover[qa.start]);
+    let novel = (qa.len() as i64 - covered) * cq / (qa.len() as i64).max(1);
     // The net score (matches minus the penalties of edits) of what is not
     // boilerplate must reach the minimum too: a formula of the domain with a
     // word changed ("work with Congress" / "work with the Congress") scores
     // below its length.
-    let net = a.score as i64;
-    if net < cfg.min_len as i64 || novel * 100 < cfg.min_len as i64 * NOVEL_SHARE {
+    let net = per_symbol(i64::from(a.score));
+    if net < min_units || novel * 100 < min_units * NOVEL_SHARE {
         return Ok(None);
     }
-    let query_span = qnorm.source_span(text, a.query.clone());
+    let query_span = qnorm.source_span(text, qa.clone());
     // Source span: offsets are relative to the part's text; the window's
     // text starts at w.text_start.
     let offs = &w.normalized.offsets;
-    let src_start = offs[a.source.start] as usize;
-    let last = offs[a.source.end - 1] as usize;
+    let src_start = offs[sa.start] as usize;
+    let last = offs[sa.end - 1] as usize;
     let rel_last = last - w.text_start;
     let last_len = w
         .text
@@ -502,13 +521,123 @@ fn verify(
         part: part.duplicate_of.unwrap_or(c.part),
         query_span,
         source_span: src_start..src_end,
-        score: a.query.len() as f64 / qn.len() as f64,
+        score: (cq as f64 / content.max(1) as f64).min(1.0),
         similarity: sim,
-        aligned_len: aligned,
+        aligned_len: (aligned / i64::from(normalize::WEIGHT_UNIT)) as usize,
         snippet: snippet(snippet_raw, cfg.snippet_chars),
-        query_norm: a.query.clone(),
-        source_norm: (a.source.start + w.norm_start)..(a.source.end + w.norm_start),
+        query_norm: qa,
+        source_norm: (sa.start + w.norm_start)..(sa.end + w.norm_start),
     }))
+}
+
+/// The smallest char boundary of `s` at or above `i`.
+fn ceil_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Buffers of one thread's verifications.
+pub(crate) struct VerifyScratch {
+    aligner: Aligner,
+    blocks: BlockCache,
+    symbols: Symbols,
+}
+
+/// Chars of the two sides of a verification as small ids (the aligner
+/// compares `u16`s), with the byte offset of every char.
+#[derive(Default)]
+struct Symbols {
+    ids: std::collections::HashMap<char, u16>,
+    q: Vec<u16>,
+    s: Vec<u16>,
+    /// Byte offset of each char of each side, plus the side's length.
+    q_at: Vec<u32>,
+    s_at: Vec<u32>,
+}
+
+impl Symbols {
+    /// Fill both sides; `None` when they hold more distinct chars than ids.
+    fn load(&mut self, q: &str, s: &str) -> Option<()> {
+        self.ids.clear();
+        for (text, out, at) in [
+            (q, &mut self.q, &mut self.q_at),
+            (s, &mut self.s, &mut self.s_at),
+        ] {
+            out.clear();
+            at.clear();
+            for (i, ch) in text.char_indices() {
+                let next = self.ids.len();
+                if next > usize::from(align::MAX_SYMBOL_ID) {
+                    return None;
+                }
+                let id = *self.ids.entry(ch).or_insert(next as u16);
+                out.push(id);
+                at.push(i as u32);
+            }
+            at.push(text.len() as u32);
+        }
+        Some(())
+    }
+
+    /// Index of the char of a side that holds byte `b` (the last char for
+    /// bytes past the end).
+    fn char_of(at: &[u32], b: i64) -> i64 {
+        let b = b.max(0) as u32;
+        (at.partition_point(|&x| x <= b) as i64 - 1).max(0)
+    }
+}
+
+/// The best local alignment of `qsub` against the window `wstr` in the band
+/// of byte diagonals `[d_lo, d_hi]`, with its spans as byte ranges of
+/// `qsub` and `wstr`.
+#[allow(clippy::too_many_arguments)]
+fn align_any(
+    scratch: &mut VerifyScratch,
+    qsub: &str,
+    wstr: &str,
+    c: &Candidate,
+    q_from: usize,
+    ws: i64,
+    d_lo: i64,
+    d_hi: i64,
+    band: i64,
+) -> Option<(Alignment, Range<usize>, Range<usize>)> {
+    if qsub.is_ascii() && wstr.is_ascii() {
+        let a = scratch.aligner.best_local(
+            qsub.as_bytes(),
+            wstr.as_bytes(),
+            d_lo as isize,
+            d_hi as isize,
+        )?;
+        let (qa, sa) = (a.query.clone(), a.source.clone());
+        return Some((a, qa, sa));
+    }
+    let sy = &mut scratch.symbols;
+    sy.load(qsub, wstr)?;
+    // The band in char diagonals: the byte diagonals of the candidate's
+    // first and last hit, mapped to chars on both sides, widened by the
+    // band (in chars).
+    let mut lo = i64::MAX;
+    let mut hi = i64::MIN;
+    for qpos in [c.q_lo as i64, c.q_hi as i64] {
+        let qb = qpos - q_from as i64;
+        let qc = Symbols::char_of(&sy.q_at, qb);
+        for d in [c.d_lo, c.d_hi] {
+            let sb = qpos + d - ws;
+            let sc = Symbols::char_of(&sy.s_at, sb);
+            lo = lo.min(sc - qc);
+            hi = hi.max(sc - qc);
+        }
+    }
+    let a = scratch
+        .aligner
+        .best_local(&sy.q, &sy.s, (lo - band) as isize, (hi + band) as isize)?;
+    let qa = sy.q_at[a.query.start] as usize..sy.q_at[a.query.end] as usize;
+    let sa = sy.s_at[a.source.start] as usize..sy.s_at[a.source.end] as usize;
+    Some((a, qa, sa))
 }
 
 /// The matched source text on one line, cut in the middle if long.

@@ -72,19 +72,47 @@ fn table_of_cases() {
         ("Stra\u{DF}e", "strasse"),
         ("STRASSE", "strasse"),
         ("\u{1E9E}", "ss"),
-        ("\u{3A3}\u{39F}\u{3A6}\u{399}\u{391}", "σοφια"),
-        ("σοφίας", "σοφιασ"),
+        // Greek: lowercased, then the UTS #39 prototypes (σ and ο look like
+        // o, ι like i, which folds to l; φ has the prototype ɸ)
+        ("\u{3A3}\u{39F}\u{3A6}\u{399}\u{391}", "ooɸla"),
+        ("σοφίας", "ooɸlao"),
         // Turkish dotted capital I and dotless i
         ("\u{130}stanbul", "lstanhul"),
         ("\u{131}", "l"),
-        // Cyrillic: lowercased, й loses its breve (Mn)
-        ("ПРИВЕТ", "привет"),
-        ("\u{419}", "и"),
-        // CJK: kept as is; fullwidth punctuation dropped
+        // Cyrillic: lowercased, й loses its breve (Mn), then the UTS #39
+        // prototypes: р е о а с look like Latin p e o a c; в н т к м like
+        // the Latin small capitals ʙ ʜ ᴛ ĸ ʍ, which fold to b h t k m (and
+        // b -> h, m -> n by the OCR folds); и (ᴎ) and п (π) have no Latin
+        // twin
+        ("ПРИВЕТ", "πpᴎhet"),
+        ("привет", "πpᴎhet"),
+        ("\u{419}", "ᴎ"),
+        // look-alike swaps in both directions normalize alike
+        ("сорок", "copok"),
+        ("copok", "copok"),
+        ("ВНКМТОРАХСЕУ", "hhkntopaxcey"),
+        ("BHKMTOPAXCEY", "hhkntopaxcey"),
+        // default-ignorable code points vanish: zero-width space and
+        // joiners, soft hyphen, word joiner, BOM, bidi controls, variation
+        // selectors, the Hangul filler (a letter by category)
+        ("So\u{200B}ny", "sony"),
+        ("le\u{200D}a\u{200C}k\u{00AD}ed\u{2060}", "leaked"),
+        ("\u{FEFF}\u{202E}leak\u{202C}\u{FE0F}", "leak"),
+        ("\u{3164}", ""),
+        // full-width and mathematical alphanumeric forms
+        ("\u{FF33}\u{FF4F}\u{FF4E}\u{FF59}", "sony"),
+        ("\u{1D412}\u{1D428}\u{1D427}\u{1D432}", "sony"),
+        // a symbol whose prototype holds letters drops out like any symbol
+        ("50%", "5o"),
+        // CJK: kept as is; fullwidth punctuation dropped; a few look-alike
+        // kana and ideographs share a prototype (カ and 力, 一 and ー)
         ("\u{6F0F}\u{6D29}\u{3002}", "\u{6F0F}\u{6D29}"),
         ("\u{3042}\u{FF01}", "\u{3042}"),
-        // Devanagari: Mc vowel sign kept, Mn vowel sign dropped
-        ("\u{915}\u{93E}", "\u{915}\u{93E}"),
+        ("\u{30AB}\u{30BF}", "\u{529B}\u{5915}"),
+        ("\u{4E00}", "\u{30FC}"),
+        // Devanagari: Mc vowel sign kept (its prototype is the Nandinagari
+        // sign U+119D1), Mn vowel sign dropped
+        ("\u{915}\u{93E}", "\u{915}\u{119D1}"),
         ("\u{915}\u{941}", "\u{915}"),
         // Arabic harakat (Mn) dropped
         (
@@ -304,4 +332,20 @@ proptest! {
             prop_assert_eq!(renorm, &n.text[i..j]);
         }
     }
+}
+
+/// A char never weighs more than its UTF-8 length (in quarters of a
+/// letter): a run of content weight t letters spans at least t normalized
+/// bytes, so the byte-counted winnowing guarantee holds in content units.
+#[test]
+fn weights_never_exceed_utf8_length() {
+    for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+        assert!(char_weight(c) <= WEIGHT_UNIT * c.len_utf8() as u32, "{c:?}");
+        assert!(char_weight(c) >= WEIGHT_UNIT, "{c:?}");
+    }
+    assert_eq!(content_weight("abc"), 3 * u64::from(WEIGHT_UNIT));
+    assert_eq!(
+        content_weight("ab\u{4E2D}\u{0436}"),
+        3 * u64::from(WEIGHT_UNIT) + u64::from(HAN_WEIGHT)
+    );
 }
