@@ -27,8 +27,8 @@ use std::time::Instant;
 use clap::Parser;
 use leakprint::chunk::{chunk_bytes, ChunkParams};
 use leakprint::extract::{extract, ExtractLimits};
+use leakprint::index::builder::walk::{walk, Entry};
 use leakprint::index::builder::{DEFAULT_K, DEFAULT_W};
-use leakprint::index::walk::{walk, Entry};
 use leakprint::{fingerprint, normalize, winnow};
 
 #[derive(Parser)]
@@ -64,7 +64,7 @@ fn main() -> anyhow::Result<()> {
     for e in walk(&a.roots)? {
         if let Entry::File { path, display } = e {
             let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-            files.push((display, size, path));
+            files.push((leakprint::names::display(&display), size, path));
         }
     }
     let total: u64 = files.iter().map(|f| f.1).sum();

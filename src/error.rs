@@ -26,6 +26,9 @@ pub enum ConfigError {
     /// Two settings contradict each other.
     #[error("inconsistent settings: {0}")]
     Inconsistent(&'static str),
+    /// The worker threads could not be started.
+    #[error("cannot start the worker threads: {0}")]
+    Threads(String),
 }
 
 impl ConfigError {

@@ -90,11 +90,30 @@ pub fn read_prefix(path: &Path, limit: u64) -> io::Result<(Vec<u8>, bool)> {
     let file = File::open(path)?;
     let hint = file.metadata().map(|m| m.len()).unwrap_or(0).min(limit);
     let mut buf = Vec::with_capacity(hint as usize);
-    let mut taken = (&file).take(limit);
+    if let Some(at) = truncation_point(path) {
+        // Test hook (see `truncation_point`): read `at` bytes, then the file
+        // is cut under the reader, which must go on with what it has.
+        (&file).take(at.min(limit)).read_to_end(&mut buf)?;
+        OpenOptions::new().write(true).open(path)?.set_len(at)?;
+    }
+    let mut taken = (&file).take(limit - buf.len() as u64);
     taken.read_to_end(&mut buf)?;
     let mut probe = [0u8; 1];
     let more = (&file).read(&mut probe)? > 0;
     Ok((buf, more))
+}
+
+/// The environment variable of the truncation test hook:
+/// `NAME:OFFSET` makes [`read_prefix`] cut the file whose name is `NAME`
+/// to `OFFSET` bytes after reading that many, as a file truncated by
+/// another program while it is indexed.
+pub const TRUNCATE_VAR: &str = "LEAKPRINT_TRUNCATE_WHILE_READING";
+
+/// The offset at which the test hook truncates `path`, if it names it.
+fn truncation_point(path: &Path) -> Option<u64> {
+    let v = std::env::var(TRUNCATE_VAR).ok()?;
+    let (name, at) = v.rsplit_once(':')?;
+    (path.file_name()?.to_str()? == name).then(|| at.parse().ok())?
 }
 
 /// A file written under a temporary name and published by rename.

@@ -56,7 +56,8 @@ fn same_bytes_at_any_thread_count_and_memory_budget() {
     idx.verify().unwrap();
     let t = idx.totals();
     assert_eq!(t.files, 122);
-    assert_eq!(t.parts, 122);
+    // box1/copy.txt has the bytes of box0/mail0000.txt: a copy, no parts.
+    assert_eq!(t.parts, 121);
 }
 
 #[test]
@@ -99,6 +100,9 @@ fn every_fingerprint_of_every_part_can_be_looked_up() {
     let seg = &idx.segments()[0];
     for part in 0..seg.part_count() {
         let info = seg.part(part).unwrap();
+        if info.duplicate != leakprint::index::wire::Duplicate::None {
+            continue;
+        }
         let text = seg.part_text(part).unwrap();
         let norm = leakprint::normalize::normalize(&text);
         assert_eq!(norm.text.len() as u32, info.norm_len);
@@ -114,8 +118,11 @@ fn every_fingerprint_of_every_part_can_be_looked_up() {
             let key = leakprint::fingerprint::remix(h);
             let global = info.norm_base + pos;
             let found: Vec<u32> = seg.postings(key).collect();
+            // Every key keeps its postings, common ones included (whether
+            // a key is common is an index-wide decision that can change as
+            // the index grows).
             assert!(
-                seg.is_common(key) || found.contains(&global),
+                found.contains(&global),
                 "part {part} pos {pos}: key {key:#x} not found"
             );
             assert_eq!(seg.locate(global), Some((part, pos)));
@@ -157,8 +164,8 @@ fn append_then_compact() {
     ix.index_paths(&[one, two], &both, Mode::Create, &NoProgress)
         .unwrap();
     assert_eq!(common::segment_bytes(&both), common::segment_bytes(&out));
-    // Only the manifest and one segment are left in the folder.
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 2);
+    // Only the manifest, one segment and the state are left in the folder.
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 3);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The index format, pinned: a segment built from a fixed set of documents
-//! is committed as `tests/data/index-v1/golden.lps`.
+//! is committed as `tests/data/index-v2/golden.lps` (format 2, LZ4 text),
+//! with `golden-zstd.lps` (the same documents, zstd text blocks).
 //!
 //! - Building it again must give the same bytes: any change to the format,
 //!   the normalization, the rolling hash, winnowing, chunk cut points or the
@@ -10,13 +11,16 @@
 //!   segments an older builder wrote with other settings (text blocks of
 //!   16 KiB, before they became 8 KiB; the block size is recorded in each
 //!   segment).
-//! - Segments built with an older normalization (`golden-norm1*.lps`,
+//! - Segments of format 1 (`index-v1/golden-norm1*.lps`, which also used
 //!   normalization v1, before the confusable folds) are refused with an
-//!   error that says to rebuild: their fingerprints would silently miss.
+//!   error that says to rebuild: their fingerprints would silently miss,
+//!   and format 2 keeps what format 1 dropped (the postings of common
+//!   keys), so they cannot be upgraded in place.
 //!
 //! Regenerate after a deliberate change:
 //! `LEAKPRINT_BLESS=1 cargo test --test index_golden`.
 
+use leakprint::index::wire::Codec;
 use leakprint::{Index, IndexBuilder, MatchConfig, Matcher};
 
 const DOCS: &[(&str, &str)] = &[
@@ -35,13 +39,21 @@ const DOCS: &[(&str, &str)] = &[
     ("dump/unicode.txt", "Ｃａｆé — “ﬁnal” numbers: ÆSIR Straße 1000 | Ι ι ﬀ"),
 ];
 
-fn golden_path() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/index-v1/golden.lps")
+fn data(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
 }
 
-fn build() -> Vec<u8> {
+const GOLDENS: &[(&str, Codec)] = &[
+    ("index-v2/golden.lps", Codec::Lz4),
+    ("index-v2/golden-zstd.lps", Codec::Zstd),
+];
+
+fn build(codec: Codec) -> Vec<u8> {
     IndexBuilder::new()
         .threads(1)
+        .text_codec(codec)
         .build()
         .unwrap()
         .segment_from_texts(DOCS)
@@ -50,33 +62,40 @@ fn build() -> Vec<u8> {
 
 #[test]
 fn rebuilding_gives_the_committed_bytes() {
-    let bytes = build();
-    if std::env::var_os("LEAKPRINT_BLESS").is_some() {
-        std::fs::write(golden_path(), &bytes).unwrap();
+    for &(rel, codec) in GOLDENS {
+        let bytes = build(codec);
+        if std::env::var_os("LEAKPRINT_BLESS").is_some() {
+            std::fs::write(data(rel), &bytes).unwrap();
+        }
+        let golden =
+            std::fs::read(data(rel)).expect("golden segment missing: run with LEAKPRINT_BLESS=1");
+        assert_eq!(bytes.len(), golden.len(), "{rel}: segment size changed");
+        let first_diff = bytes.iter().zip(&golden).position(|(a, b)| a != b);
+        assert_eq!(
+            first_diff, None,
+            "{rel}: segment bytes changed from offset {first_diff:?}"
+        );
     }
-    let golden =
-        std::fs::read(golden_path()).expect("golden segment missing: run with LEAKPRINT_BLESS=1");
-    assert_eq!(bytes.len(), golden.len(), "segment size changed");
-    let first_diff = bytes.iter().zip(&golden).position(|(a, b)| a != b);
-    assert_eq!(
-        first_diff, None,
-        "segment bytes changed from offset {first_diff:?}"
-    );
 }
 
 #[test]
 fn committed_segments_open_verify_and_match() {
-    let golden = std::fs::read(golden_path()).unwrap();
-    check_committed(golden);
+    for &(rel, _) in GOLDENS {
+        let golden = std::fs::read(data(rel)).unwrap();
+        check_committed(golden);
+    }
 }
 
 #[test]
-fn segments_of_an_older_normalization_are_refused_with_a_rebuild_message() {
-    for name in ["golden-norm1.lps", "golden-norm1-16k-blocks.lps"] {
-        let bytes = std::fs::read(golden_path().with_file_name(name)).unwrap();
+fn segments_of_format_1_are_refused_with_a_rebuild_message() {
+    for name in [
+        "index-v1/golden-norm1.lps",
+        "index-v1/golden-norm1-16k-blocks.lps",
+    ] {
+        let bytes = std::fs::read(data(name)).unwrap();
         let err = Index::from_bytes(bytes).unwrap_err().to_string();
         assert!(
-            err.contains("normalization v1") && err.contains("rebuild the index"),
+            err.contains("version 1") && err.contains("rebuild the index"),
             "{name}: {err}"
         );
     }

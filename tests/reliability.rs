@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use common::Rng;
 use leakprint::extract::ExtractLimits;
 use leakprint::index::builder::{Mode, NoProgress};
-use leakprint::index::format::{decode_layout, SectionKind, FOOTER_LEN, TABLE_ENTRY_LEN};
+use leakprint::index::wire::{decode_layout, SectionKind, FOOTER_LEN, TABLE_ENTRY_LEN};
 use leakprint::index::{FileStatus, Index, IndexBuilder};
 use leakprint::input::{InputError, InputLimits, JsonlReader, QueryId};
 use leakprint::matcher::{MatchConfig, Matcher};
@@ -117,8 +117,8 @@ fn forged_fields_with_valid_checksums_never_panic() {
         .collect();
     regions.push((
         "section table",
-        layout.table_offset as usize,
-        layout.table_count as usize * TABLE_ENTRY_LEN,
+        layout.footer.table_offset as usize,
+        layout.footer.count as usize * TABLE_ENTRY_LEN,
     ));
     regions.push(("footer", seed.len() - FOOTER_LEN, FOOTER_LEN));
     let n = seed.len() as u64;
@@ -211,7 +211,7 @@ fn forged_structures_give_clear_errors() {
     let e = open_err(forge(&|b| put(b, meta.start + 16, 40, 4)));
     assert!(e.contains("too large"), "{e}");
     // A section whose length runs past the table.
-    let table = decode_layout(&seed).unwrap().table_offset as usize;
+    let table = decode_layout(&seed).unwrap().footer.table_offset as usize;
     let e = open_err(forge(&|b| put(b, table + 16, u64::MAX - 7, 8)));
     assert!(e.contains("outside the data area"), "{e}");
     // A table offset pointing into the header.
@@ -354,7 +354,7 @@ fn cli_refuses_damaged_manifests() {
         }),
         (
             "other version",
-            good.replace("\"version\": 1", "\"version\": 99"),
+            good.replace("\"version\": 2", "\"version\": 99"),
         ),
     ];
     for (what, text) in cases {
@@ -609,7 +609,8 @@ fn sigkill_during_index_leaves_old_or_new() {
     run_ok(&args);
     assert_eq!(common::segment_bytes(&out), new);
     let names: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().collect();
-    assert_eq!(names.len(), new.len() + 1, "leftovers in the index folder");
+    // The segments, the state file and the manifest.
+    assert_eq!(names.len(), new.len() + 2, "leftovers in the index folder");
 }
 
 #[test]
@@ -902,7 +903,7 @@ fn file_and_archive_limits_are_recorded_in_the_manifest() {
     let seg = &idx.segments()[0];
     let large = (0..seg.file_count())
         .map(|i| seg.file(i).unwrap())
-        .find(|f| f.path.ends_with("large.txt"))
+        .find(|f| f.path().ends_with("large.txt"))
         .unwrap();
     assert_eq!(large.status, FileStatus::Binary);
 }

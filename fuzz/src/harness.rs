@@ -11,9 +11,7 @@ use std::io::Cursor;
 use std::sync::OnceLock;
 
 use leakprint::extract::{self, ExtractLimits};
-use leakprint::index::format::{
-    checksum, decode_layout, head_checksum, u64_at, FOOTER_LEN, TABLE_ENTRY_LEN,
-};
+use leakprint::index::wire::{decode_layout, FOOTER_LEN, TABLE_ENTRY_LEN};
 use leakprint::index::{Index, IndexBuilder};
 use leakprint::input::{self, InputLimits, QueryId};
 use leakprint::matcher::{MatchConfig, Matcher};
@@ -176,7 +174,8 @@ pub fn exercise(idx: &Index, salt: &[u8]) {
             key = key.rotate_left(17).wrapping_mul(0xBF58_476D_1CE4_E5B9);
             let _ = seg.postings(key).take(10_000).count();
             let _ = seg.postings(!key).take(10_000).count();
-            let _ = seg.is_common(key);
+            let _ = idx.is_common(key);
+            let _ = seg.find_part_text(&h16(key));
             let _ = seg.locate(key as u32);
             let mut h = [0u8; 32];
             h[..8].copy_from_slice(&key.to_le_bytes());
@@ -195,6 +194,12 @@ pub fn exercise(idx: &Index, salt: &[u8]) {
     );
     let _ = m.try_find(&String::from_utf8_lossy(salt));
     let _ = m.find_file(salt);
+}
+
+fn h16(key: u64) -> [u8; 16] {
+    let mut h = [0u8; 16];
+    h[..8].copy_from_slice(&key.to_le_bytes());
+    h
 }
 
 /// A small valid segment of three documents (built once).
@@ -225,27 +230,10 @@ pub fn seed_segment() -> &'static [u8] {
     })
 }
 
-/// Recompute every section checksum and the header/table checksum of a
-/// segment in place, so that only structural checks can catch an edit.
-/// Does nothing when the footer or the section table cannot be decoded.
+/// Recompute every checksum of a segment in place (see
+/// `leakprint::index::wire::fix_checksums`).
 pub fn fix_checksums(b: &mut [u8]) {
-    let Ok(l) = decode_layout(b) else {
-        return;
-    };
-    for i in 0..l.table_count as usize {
-        let at = l.table_offset as usize + i * TABLE_ENTRY_LEN;
-        let (Some(off), Some(len)) = (u64_at(b, at + 8), u64_at(b, at + 16)) else {
-            return;
-        };
-        let Some(sec) = b.get(off as usize..(off + len) as usize) else {
-            return;
-        };
-        let sum = checksum(sec);
-        b[at + 24..at + 32].copy_from_slice(&sum.to_le_bytes());
-    }
-    let head = head_checksum(b, l.table_offset, l.table_count);
-    let n = b.len();
-    b[n - FOOTER_LEN + 16..n - FOOTER_LEN + 24].copy_from_slice(&head.to_le_bytes());
+    leakprint::index::wire::fix_checksums(b);
 }
 
 /// Apply edits described by `data` to the seed segment, recompute the
@@ -265,8 +253,8 @@ pub fn index_forged(data: &[u8]) {
         .flatten()
         .map(|e| (e.offset as usize, e.len as usize))
         .collect();
-    let table_len = layout.table_count as usize * TABLE_ENTRY_LEN;
-    regions.push((layout.table_offset as usize, table_len));
+    let table_len = layout.footer.count as usize * TABLE_ENTRY_LEN;
+    regions.push((layout.footer.table_offset as usize, table_len));
     regions.push((b.len() - FOOTER_LEN, FOOTER_LEN));
     for e in data.chunks_exact(12) {
         let (start, len) = regions[e[0] as usize % regions.len()];

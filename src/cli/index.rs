@@ -22,7 +22,10 @@ pub struct IndexArgs {
     /// The index folder to write.
     #[arg(short, long)]
     output: PathBuf,
-    /// Add a segment to an existing index instead of replacing it.
+    /// Add to an existing index instead of replacing it: files already
+    /// indexed with the same bytes are skipped, changed ones replace their
+    /// earlier version, identical files under new paths are recorded as
+    /// copies.
     #[arg(long)]
     append: bool,
     /// Worker threads (default: one per core).
@@ -49,12 +52,37 @@ pub struct IndexArgs {
     /// Winnowing window in k-grams.
     #[arg(long, default_value_t = leakprint::index::builder::DEFAULT_W)]
     window: usize,
+    /// How the stored text is compressed: lz4 (fast to verify matches) or
+    /// zstd (a smaller index).
+    #[arg(long, default_value = "lz4", value_parser = parse_codec)]
+    text_codec: leakprint::index::wire::Codec,
     /// No progress bar and no summary.
     #[arg(short, long)]
     quiet: bool,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args)]
+pub struct RemoveArgs {
+    /// The index folder.
+    index: PathBuf,
+    /// File paths as `leakprint info --files` shows them (a folder removes
+    /// every file under it).
+    #[arg(required = true)]
+    paths: Vec<String>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_codec(s: &str) -> Result<leakprint::index::wire::Codec, String> {
+    match s {
+        "lz4" => Ok(leakprint::index::wire::Codec::Lz4),
+        "zstd" => Ok(leakprint::index::wire::Codec::Zstd),
+        _ => Err(format!("unknown codec {s:?}: lz4 or zstd")),
+    }
 }
 
 #[derive(Args)]
@@ -116,6 +144,7 @@ pub fn run(a: IndexArgs) -> anyhow::Result<ExitCode> {
         .common_fraction(a.common_fraction)
         .common_min_docs(a.common_min_docs)
         .extract_limits(a.extract.limits()?)
+        .text_codec(a.text_codec)
         .cancel_flag(cancel_flag())
         .build()
         .context("bad option")?;
@@ -141,6 +170,20 @@ pub fn compact(a: CompactArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+pub fn remove(a: RemoveArgs) -> anyhow::Result<ExitCode> {
+    let indexer = IndexBuilder::new().build().context("bad option")?;
+    let s = indexer.remove(&a.index, &a.paths)?;
+    if a.json {
+        println!("{}", serde_json::to_string(&s)?);
+    } else {
+        eprintln!(
+            "removed {} file(s); {} common fingerprints now (run leakprint compact to drop them for good)",
+            s.removed, s.common
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn progress_bar(quiet: bool) -> Bar {
     if quiet || !interactive() {
         Bar(ProgressBar::hidden())
@@ -158,14 +201,21 @@ fn report(s: &BuildSummary, quiet: bool, json: bool) -> anyhow::Result<()> {
     }
     let mbs = s.bytes as f64 / 1e6 / s.seconds.max(1e-9);
     eprintln!(
-        "indexed {} files ({} with text, {} binary, {} skipped), {} in {:.2}s ({mbs:.1} MB/s)",
+        "indexed {} files ({} with text, {} binary, {} skipped, {} copies), {} in {:.2}s ({mbs:.1} MB/s)",
         s.files,
         s.indexed,
         s.binary,
         s.skipped_files,
+        s.copies,
         human_bytes(s.bytes),
         s.seconds
     );
+    if s.unchanged + s.superseded > 0 {
+        eprintln!(
+            "{} already indexed and unchanged (skipped), {} replacing an earlier version",
+            s.unchanged, s.superseded
+        );
+    }
     eprintln!(
         "{} parts ({} duplicates), {} of text, {} fingerprints ({} common), {} chunks; {} segment(s), {} on disk",
         s.parts,

@@ -33,23 +33,56 @@ pub fn run(a: InfoArgs) -> anyhow::Result<ExitCode> {
     let out = std::io::stdout();
     let mut out = out.lock();
     if a.files {
-        for seg in index.segments() {
+        let dead: std::collections::HashMap<(String, u32), &leakprint::index::state::DeadFile> =
+            index
+                .state()
+                .map(|st| {
+                    st.dead
+                        .iter()
+                        .map(|d| ((d.segment.clone(), d.file), d))
+                        .collect()
+                })
+                .unwrap_or_default();
+        for (si, seg) in index.segments().iter().enumerate() {
+            let seg_name = index.segment_paths()[si]
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             for i in 0..seg.file_count() {
                 let f = seg.file(i)?;
+                let d = dead.get(&(seg_name.clone(), i));
+                let state = d.map_or("live", |d| d.kind.name());
                 let mut parts = Vec::new();
                 for p in f.parts.clone() {
                     let pi = seg.part(p)?;
+                    let dup = match pi.duplicate {
+                        leakprint::index::wire::Duplicate::None => None,
+                        leakprint::index::wire::Duplicate::Local(o) => Some(seg.part_path(o)?),
+                        leakprint::index::wire::Duplicate::External => {
+                            Some("(an earlier segment)".to_string())
+                        }
+                    };
                     parts.push(json!({
                         "name": pi.name, "format": pi.format.name(), "text_bytes": pi.text_len,
                         "normalized": pi.norm_len, "fingerprints": pi.fingerprints,
-                        "duplicate_of": pi.duplicate_of.map(|d| seg.part_path(d)).transpose()?,
+                        "duplicate_of": dup,
                     }));
                 }
-                let v = json!({
-                    "path": f.path, "status": f.status.name(), "format": f.format.map(|x| x.name()),
+                let path = f.path();
+                let mut v = json!({
+                    "path": path, "status": f.status.name(), "state": state,
+                    "format": f.format.map(|x| x.name()),
                     "bytes": f.size, "blake3": hex(&f.blake3), "text_bytes": f.text_bytes,
                     "fingerprints": f.fingerprints, "chunks": f.chunks, "reason": f.reason, "parts": parts,
+                    "segment": seg_name,
                 });
+                if let Some(d) = d {
+                    v["dead_since_generation"] = json!(d.generation);
+                }
+                if let Some(dec) = leakprint::names::decoded_guess(f.path_bytes) {
+                    v["path_decoded"] = json!(dec);
+                    v["path_escaped"] = json!(true);
+                }
                 if a.json {
                     writeln!(out, "{v}")?;
                 } else {
@@ -59,14 +92,20 @@ pub fn run(a: InfoArgs) -> anyhow::Result<ExitCode> {
                     } else {
                         format!("  ({})", f.reason)
                     };
+                    let shown_state = if state == "live" {
+                        String::new()
+                    } else {
+                        format!("[{state}] ")
+                    };
                     writeln!(
                         out,
-                        "{:<8} {:<7} {:>10} {:>4} parts  {}{}",
+                        "{:<8} {:<7} {:>10} {:>4} parts  {}{}{}",
                         f.status.name(),
                         fmt,
                         f.size,
                         f.parts.len(),
-                        f.path,
+                        shown_state,
+                        path,
                         reason
                     )?;
                 }

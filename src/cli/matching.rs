@@ -18,7 +18,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use leakprint::extract::{extract, ExtractLimits};
-use leakprint::index::walk::{walk, Entry};
+use leakprint::index::builder::walk::{walk, Entry};
 use leakprint::index::Index;
 use leakprint::input::{self, InputLimits, OcrPage, Queries, Query, QueryId};
 use leakprint::matcher::{FileEvidence, Match, MatchConfig, Matcher, Seeds};
@@ -202,11 +202,12 @@ impl Jobs {
                         self.queued.push_back(match e {
                             Entry::File { path, display } => Job::File {
                                 path: Some(path),
-                                display,
+                                display: leakprint::names::display(&display),
                             },
-                            Entry::Skipped { display, reason } => {
-                                Job::Note(format!("{display}: skipped: {reason}"))
-                            }
+                            Entry::Skipped { display, reason } => Job::Note(format!(
+                                "{}: skipped: {reason}",
+                                leakprint::names::display(&display)
+                            )),
                         });
                     }
                 }

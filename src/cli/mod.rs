@@ -29,8 +29,12 @@ struct Cli {
 enum Cmd {
     /// Index files and folders into an index folder.
     Index(index::IndexArgs),
-    /// Merge the segments of an index into one.
+    /// Merge the segments of an index into one, dropping removed and
+    /// superseded files for good.
     Compact(index::CompactArgs),
+    /// Mark files of an index removed (not part of the leak, a legal
+    /// request): matching ignores them at once; `compact` drops them.
+    Remove(index::RemoveArgs),
     /// Find indexed content in posts, OCR output and files (JSON lines).
     Match(matching::MatchArgs),
     /// Describe an index: counts, parameters, sections, files.
@@ -133,6 +137,7 @@ pub fn main() -> ExitCode {
     let res = match cli.cmd {
         Cmd::Index(a) => index::run(a),
         Cmd::Compact(a) => index::compact(a),
+        Cmd::Remove(a) => index::remove(a),
         Cmd::Match(a) => matching::run(a),
         Cmd::Info(a) => info::run(a),
         Cmd::Verify(a) => info::verify(a),

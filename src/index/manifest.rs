@@ -1,8 +1,11 @@
-//! The manifest of an index folder: which segments are live.
+//! The manifest of an index folder: which segments and which state file
+//! make up the index.
 //!
 //! `manifest.json` is small and human-readable; it is replaced atomically
 //! (temporary file, fsync, rename, fsync of the folder) and is the commit
-//! point of every build, append and compaction.
+//! point of every build, append, removal and compaction. Version 2 names
+//! the state file (`state`); version 1 manifests (no state, segments of
+//! format 1) are refused with a message to rebuild.
 
 use std::path::Path;
 
@@ -16,7 +19,7 @@ pub const MANIFEST_NAME: &str = "manifest.json";
 /// Value of the `format` field.
 pub const MANIFEST_FORMAT: &str = "leakprint-index";
 /// Version of the manifest layout.
-pub const MANIFEST_VERSION: u32 = 1;
+pub const MANIFEST_VERSION: u32 = 2;
 
 /// The manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +34,9 @@ pub struct Manifest {
     pub generation: u64,
     /// Live segments, oldest first.
     pub segments: Vec<SegmentEntry>,
+    /// The state file (frequent keys, dead files) in the index folder.
+    #[serde(default)]
+    pub state: Option<String>,
 }
 
 /// One live segment.
@@ -47,6 +53,18 @@ pub struct SegmentEntry {
 }
 
 impl Manifest {
+    /// An empty manifest for an index with these parameters.
+    pub fn new(params: Params) -> Manifest {
+        Manifest {
+            format: MANIFEST_FORMAT.into(),
+            version: MANIFEST_VERSION,
+            params,
+            generation: 0,
+            segments: Vec::new(),
+            state: None,
+        }
+    }
+
     /// Read `dir/manifest.json`.
     ///
     /// # Errors
@@ -58,16 +76,38 @@ impl Manifest {
             path: path.clone(),
             detail: e.to_string(),
         })?;
-        if m.format != MANIFEST_FORMAT || m.version != MANIFEST_VERSION {
+        if m.format != MANIFEST_FORMAT {
+            return Err(IndexError::Manifest {
+                path,
+                detail: format!("format {:?} is not {MANIFEST_FORMAT}", m.format),
+            });
+        }
+        if m.version != MANIFEST_VERSION {
             return Err(IndexError::Manifest {
                 path,
                 detail: format!(
-                    "format {:?} version {} is not {MANIFEST_FORMAT} version {MANIFEST_VERSION}",
-                    m.format, m.version
+                    "manifest version {} (this build reads version {MANIFEST_VERSION}): the index was built by another leakprint version; rebuild it (leakprint index ...)",
+                    m.version
                 ),
             });
         }
+        let plain =
+            |s: &str| !(s.contains('/') || s.contains('\\') || s.starts_with('.') || s.is_empty());
+        if let Some(st) = &m.state {
+            if !plain(st) {
+                return Err(IndexError::Manifest {
+                    path,
+                    detail: format!("state name {st:?} is not a plain file name"),
+                });
+            }
+        }
         for s in &m.segments {
+            if s.file.len() > super::state::MAX_SEGMENT_NAME {
+                return Err(IndexError::Manifest {
+                    path,
+                    detail: format!("segment name {:?} is too long", s.file),
+                });
+            }
             if s.file.contains('/') || s.file.contains('\\') || s.file.starts_with('.') {
                 return Err(IndexError::Manifest {
                     path,
@@ -91,6 +131,9 @@ impl Manifest {
         })?;
         json.push(b'\n');
         std::io::Write::write_all(&mut f, &json).map_err(|e| IndexError::io(&path, e))?;
-        f.commit().map_err(|e| IndexError::io(&path, e))
+        crate::failpoint::hit("manifest-before-commit");
+        f.commit().map_err(|e| IndexError::io(&path, e))?;
+        crate::failpoint::hit("manifest-after-commit");
+        Ok(())
     }
 }

@@ -1,34 +1,46 @@
-//! The persistent index: immutable segments plus a small manifest.
+//! The persistent index: immutable segments, an index-level state and a
+//! small manifest.
 //!
 //! An index on disk is a folder:
 //!
 //! ```text
-//! x/manifest.json          format, parameters, the list of live segments
-//! x/seg-000001.lps         a segment (see `format`)
-//! x/seg-000002.lps         added by `index --append`
+//! x/manifest.json          parameters, generation, live segments, the state file
+//! x/seg-000001-001.lps     a segment (format: `wire`)
+//! x/seg-000002-001.lps     added by `index --append`
+//! x/state-000002.lpst      frequent keys and dead files of the whole index (`state`)
 //! ```
 //!
-//! The manifest is the commit point: segments are written under temporary
-//! names, fsynced and renamed, then a new manifest is written the same way.
-//! A crash at any moment leaves either the old manifest (and the old
-//! segments it names) or the new one. Files that no manifest names are
-//! leftovers of an interrupted build and are removed by the next one.
+//! The manifest is the commit point: segments and the state are written
+//! under temporary names, fsynced and renamed, then a new manifest is
+//! written the same way. A crash at any moment leaves either the old
+//! manifest (and the files it names) or the new one. Files that no
+//! manifest names are leftovers of an interrupted build and are removed by
+//! the next one.
 //!
 //! A single segment file is an index too: [`Index::open`] accepts a folder
 //! or a `.lps` file, and [`Index::from_bytes`] takes the bytes of one
-//! segment (zero-copy: a `Vec<u8>`, a mapping, a static slice).
+//! segment (zero-copy: a `Vec<u8>`, a mapping, a static slice); such an
+//! index takes its common keys from the segment's own frequent keys.
+//!
+//! Modules: `wire` owns the segment bytes, `segment` reads them, `verify`
+//! checks them, `text` stores text blocks, `builder` writes segments,
+//! `state` and `live` hold what spans segments, `compact` feeds a rebuild.
 
 pub mod builder;
-pub mod format;
+mod compact;
+pub mod live;
 pub mod manifest;
 pub mod segment;
-pub mod walk;
-pub mod writer;
+pub mod state;
+pub mod text;
+mod verify;
+pub mod wire;
 
 use std::path::{Path, PathBuf};
 
 pub use builder::{BuildSummary, IndexBuilder, Progress};
-pub use segment::{FileInfo, FileStatus, PartInfo, Segment, TextWindow};
+pub use segment::{FileInfo, PartInfo, Segment, TextWindow};
+pub use wire::FileStatus;
 
 use crate::error::ConfigError;
 use crate::extract::Format;
@@ -62,7 +74,7 @@ pub enum IndexError {
     BadMagic,
     /// Written by another format version.
     #[error(
-        "index format version {found} is not supported (this build reads version {supported})"
+        "index format version {found} is not supported (this build reads version {supported}): rebuild the index (leakprint index ...)"
     )]
     UnsupportedVersion {
         /// Version in the file.
@@ -80,6 +92,21 @@ pub enum IndexError {
         found: u32,
         /// Version of this build.
         supported: u32,
+    },
+    /// A text block could not be compressed.
+    #[error("cannot compress a text block with {codec}: {source}")]
+    Compress {
+        /// The codec.
+        codec: &'static str,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `remove` was given a path that names no live file of the index.
+    #[error("{path}: no live file of the index has this path (see leakprint info --files)")]
+    NoSuchFile {
+        /// The path given.
+        path: String,
     },
     /// A structure is inconsistent.
     #[error("corrupt index: {section}: {detail}")]
@@ -185,8 +212,8 @@ impl Params {
     }
 }
 
-impl From<format::HeaderParams> for Params {
-    fn from(h: format::HeaderParams) -> Params {
+impl From<wire::Header> for Params {
+    fn from(h: wire::Header) -> Params {
         Params {
             k: h.k,
             w: h.w,
@@ -196,7 +223,11 @@ impl From<format::HeaderParams> for Params {
     }
 }
 
-/// An open index: one or more segments with the same parameters.
+/// Owner part (segment, part) -> the parts duplicating its text.
+type DupMap = std::collections::HashMap<(usize, u32), Vec<(usize, u32)>>;
+
+/// An open index: one or more segments with the same parameters, and what
+/// spans them (the common keys, the dead files).
 ///
 /// `Send + Sync`; share it between threads by reference or `Arc`.
 #[derive(Debug)]
@@ -204,6 +235,12 @@ pub struct Index {
     params: Params,
     segments: Vec<Segment>,
     paths: Vec<PathBuf>,
+    state: Option<state::State>,
+    live: live::Liveness,
+    /// Sorted keys that never make a match on their own.
+    common: Vec<u64>,
+    /// Owner part -> the parts duplicating its text, built on first use.
+    dups: std::sync::OnceLock<DupMap>,
 }
 
 impl Index {
@@ -211,16 +248,23 @@ impl Index {
     /// Segments are mapped; opening checks headers and section bounds only.
     ///
     /// # Errors
-    /// A missing or unreadable path, a bad manifest, a corrupt segment or
-    /// segments whose parameters disagree.
+    /// A missing or unreadable path, a bad manifest or state, a corrupt
+    /// segment, segments whose parameters disagree, or an index built with
+    /// an older normalization.
     pub fn open(path: impl AsRef<Path>) -> Result<Index, IndexError> {
         let path = path.as_ref();
         let meta = std::fs::metadata(path).map_err(|e| IndexError::io(path, e))?;
-        let seg_paths = if meta.is_dir() {
+        let (seg_paths, state_path) = if meta.is_dir() {
             let m = manifest::Manifest::read(path)?;
-            m.segments.iter().map(|s| path.join(&s.file)).collect()
+            (
+                m.segments
+                    .iter()
+                    .map(|s| path.join(&s.file))
+                    .collect::<Vec<_>>(),
+                m.state.as_ref().map(|s| path.join(s)),
+            )
         } else {
-            vec![path.to_path_buf()]
+            (vec![path.to_path_buf()], None)
         };
         let mut segments = Vec::with_capacity(seg_paths.len());
         for p in &seg_paths {
@@ -232,7 +276,11 @@ impl Index {
                 })?;
             segments.push(seg);
         }
-        Index::from_segments(segments, seg_paths)
+        let state = match state_path {
+            Some(p) => Some(state::State::read(&p)?),
+            None => None,
+        };
+        Index::from_segments(segments, seg_paths, state)
     }
 
     /// An index over the bytes of one segment, without copying them.
@@ -243,17 +291,21 @@ impl Index {
         bytes: B,
     ) -> Result<Index, IndexError> {
         let seg = Segment::from_storage(Box::new(bytes))?;
-        Index::from_segments(vec![seg], vec![PathBuf::from("<bytes>")])
+        Index::from_segments(vec![seg], vec![PathBuf::from("<bytes>")], None)
     }
 
-    fn from_segments(segments: Vec<Segment>, paths: Vec<PathBuf>) -> Result<Index, IndexError> {
+    fn from_segments(
+        segments: Vec<Segment>,
+        paths: Vec<PathBuf>,
+        state: Option<state::State>,
+    ) -> Result<Index, IndexError> {
         let first = segments.first().ok_or_else(|| IndexError::Manifest {
             path: paths.first().cloned().unwrap_or_default(),
             detail: "the index has no segments".into(),
         })?;
-        let params = Params::from(first.params());
+        let params = Params::from(first.header());
         for (s, p) in segments.iter().zip(&paths) {
-            let sp = Params::from(s.params());
+            let sp = Params::from(s.header());
             if sp != params {
                 return Err(IndexError::ParamsMismatch {
                     path: p.clone(),
@@ -268,11 +320,63 @@ impl Index {
                 supported: crate::normalize::NORMALIZATION_VERSION,
             });
         }
+        Index::from_segments_unchecked(segments, paths, state)
+    }
+
+    /// An index over segments already checked to agree.
+    pub(crate) fn from_segments_unchecked(
+        segments: Vec<Segment>,
+        paths: Vec<PathBuf>,
+        state: Option<state::State>,
+    ) -> Result<Index, IndexError> {
+        let params = segments
+            .first()
+            .map(|s| Params::from(s.header()))
+            .ok_or_else(|| IndexError::Manifest {
+                path: PathBuf::new(),
+                detail: "the index has no segments".into(),
+            })?;
+        let names: Vec<String> = paths
+            .iter()
+            .map(|p| {
+                p.file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let (live, common) = match &state {
+            Some(st) => (
+                live::Liveness::compute(&segments, &names, &st.dead)?,
+                st.common_keys(),
+            ),
+            None => {
+                // Segments on their own: each one's common keys.
+                let mut keys: Vec<u64> = segments
+                    .iter()
+                    .flat_map(|s| {
+                        let t = s.meta().common_docs;
+                        s.frequent().filter(move |f| f.docs >= t).map(|f| f.key)
+                    })
+                    .collect();
+                keys.sort_unstable();
+                keys.dedup();
+                (live::Liveness::all_live(segments.len()), keys)
+            }
+        };
         Ok(Index {
             params,
             segments,
             paths,
+            state,
+            live,
+            common,
+            dups: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Take the index apart (for a build that appends to it).
+    pub(crate) fn into_parts(self) -> (Vec<Segment>, Vec<PathBuf>, Option<state::State>) {
+        (self.segments, self.paths, self.state)
     }
 
     /// The parameters the index was built with.
@@ -288,6 +392,98 @@ impl Index {
     /// The file each segment was read from.
     pub fn segment_paths(&self) -> &[PathBuf] {
         &self.paths
+    }
+
+    /// The index-level state (an index folder has one; a lone segment not).
+    pub fn state(&self) -> Option<&state::State> {
+        self.state.as_ref()
+    }
+
+    /// Which files and texts still count.
+    pub fn liveness(&self) -> &live::Liveness {
+        &self.live
+    }
+
+    /// Whether `key` (a remixed fingerprint) is common: found in so many
+    /// texts that it never makes a match on its own.
+    pub fn is_common(&self, key: u64) -> bool {
+        self.common.binary_search(&key).is_ok()
+    }
+
+    /// The number of common keys.
+    pub fn common_count(&self) -> usize {
+        self.common.len()
+    }
+
+    /// Where the text owned by part `part` of segment `seg` is reported
+    /// from: the path of a live part referencing it (its own, the first live
+    /// copy of its file, or a live duplicate), and every other live path
+    /// with the same content (copies and duplicates), sorted.
+    ///
+    /// # Errors
+    /// When records needed are corrupt.
+    pub fn source_of(&self, seg: usize, part: u32) -> Result<(String, Vec<String>), IndexError> {
+        let mut paths = self.live_paths_of(seg, part)?;
+        let dups = self.dups.get_or_init(|| self.duplicate_map());
+        for &(sj, q) in dups.get(&(seg, part)).map_or(&[][..], |v| v) {
+            paths.extend(self.live_paths_of(sj, q)?);
+        }
+        // The reported path: the owner's own when live, else the moved
+        // reference's, else the first.
+        let (rs, rp) = self.live.reference(seg, part);
+        let preferred = self.live_paths_of(rs, rp)?.into_iter().next();
+        let first = preferred
+            .or_else(|| paths.first().cloned())
+            .unwrap_or_default();
+        let mut also: Vec<String> = paths.into_iter().filter(|p| *p != first).collect();
+        also.sort();
+        also.dedup();
+        Ok((first, also))
+    }
+
+    /// The live paths of part `part` of segment `seg`: its file's path when
+    /// live, then its live copies' (same bytes), each with the part name.
+    fn live_paths_of(&self, seg: usize, part: u32) -> Result<Vec<String>, IndexError> {
+        let s = &self.segments[seg];
+        let p = s.part(part)?;
+        let f = s.file(p.file)?;
+        let mut out = Vec::new();
+        if self.live.file_live(seg, p.file) {
+            out.push(crate::names::join_part(&f.path(), p.name));
+        }
+        for (sj, other) in self.segments.iter().enumerate() {
+            for g in other.find_file(&f.blake3) {
+                if (sj, g) == (seg, p.file) || !self.live.file_live(sj, g) {
+                    continue;
+                }
+                let gi = other.file(g)?;
+                if gi.status == FileStatus::Copy {
+                    out.push(crate::names::join_part(&gi.path(), p.name));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn duplicate_map(&self) -> DupMap {
+        let mut map = DupMap::new();
+        for (si, s) in self.segments.iter().enumerate() {
+            for p in 0..s.part_count() {
+                let Ok(info) = s.part(p) else { continue };
+                let owner = match info.duplicate {
+                    wire::Duplicate::None => continue,
+                    wire::Duplicate::Local(o) => Some((si, o)),
+                    wire::Duplicate::External => self.segments[..si]
+                        .iter()
+                        .enumerate()
+                        .find_map(|(sj, t)| t.find_part_text(&info.text_hash).map(|o| (sj, o))),
+                };
+                if let Some(o) = owner {
+                    map.entry(o).or_default().push((si, p));
+                }
+            }
+        }
+        map
     }
 
     /// Check every checksum and structure of every segment.
@@ -309,15 +505,15 @@ impl Index {
         let mut t = Totals::default();
         for s in &self.segments {
             let m = s.meta();
-            t.files += m.files as u64;
-            t.parts += m.parts as u64;
+            t.files += u64::from(m.files);
+            t.parts += u64::from(m.parts);
             t.postings += m.postings;
             t.text_bytes += m.text_bytes;
             t.norm_bytes += m.norm_bytes;
-            t.common += m.common as u64;
-            t.chunks += m.chunks as u64;
+            t.chunks += u64::from(m.chunks);
             t.index_bytes += s.bytes().len() as u64;
         }
+        t.common = self.common.len() as u64;
         t.segments = self.segments.len() as u64;
         t
     }

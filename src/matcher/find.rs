@@ -44,7 +44,8 @@ use std::ops::Range;
 use super::align::{self, Aligner, Alignment, Scoring};
 use super::{Match, MatchConfig, Seeds};
 use crate::fingerprint;
-use crate::index::segment::{BlockCache, Bucket};
+use crate::index::segment::Bucket;
+use crate::index::text::BlockCache;
 use crate::index::{Index, IndexError};
 use crate::normalize::{self, Normalized};
 use crate::winnow;
@@ -172,6 +173,9 @@ fn find_with(
     text: &str,
     s: &mut Scratch,
 ) -> Result<Vec<Match>, IndexError> {
+    // Per-query state starts empty even if a previous query of this
+    // thread ended early with an error.
+    s.sources.clear();
     let text = &text[..crate::extract::floor_char_boundary(text, cfg.max_query_bytes)];
     let p = index.params();
     let k = p.k as usize;
@@ -216,10 +220,9 @@ fn find_with(
     for (ki, (&key, &qpos)) in s.keys.iter().zip(&s.kpos).enumerate() {
         let qpos = qpos as usize;
         let mark = s.found.len();
-        let mut common = false;
+        let mut common = index.is_common(key);
         'segs: for (si, seg) in segs.iter().enumerate() {
-            if seg.is_common(key) {
-                common = true;
+            if common {
                 break;
             }
             for pos in seg.postings_of(s.buckets[si * n + ki]) {
@@ -246,8 +249,13 @@ fn find_with(
             s.common_cover[qpos + k] = s.common_cover[qpos + k].wrapping_sub(1);
         }
     }
+    let live = index.liveness();
     for &(si, qpos, pos) in &s.found {
         if let Some((part, local)) = segs[si as usize].locate(pos) {
+            // Texts no live file references any more (superseded, removed).
+            if !live.text_live(si as usize, part) {
+                continue;
+            }
             s.hits.push(Hit {
                 seg: si,
                 part,
@@ -514,11 +522,12 @@ fn verify(
         .text
         .get(src_start - w.text_start..src_end - w.text_start)
         .unwrap_or("");
-    let part = seg.part(c.part)?;
+    let (source, also) = index.source_of(c.seg as usize, c.part)?;
     Ok(Some(Match {
-        source: seg.part_path(c.part)?,
+        source,
+        also,
         segment: c.seg,
-        part: part.duplicate_of.unwrap_or(c.part),
+        part: c.part,
         query_span,
         source_span: src_start..src_end,
         score: (cq as f64 / content.max(1) as f64).min(1.0),

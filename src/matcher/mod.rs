@@ -24,11 +24,15 @@ use crate::index::{Index, IndexError};
 /// One piece of leaked content found in a query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Match {
-    /// The source: `file path` or `file path#part`, as indexed.
+    /// The source: `file path` or `file path#part`, as indexed (a path
+    /// that is not UTF-8 is shown escaped, see [`crate::names`]).
     pub source: String,
+    /// Other live paths with the same content: byte-identical copies of the
+    /// source file and parts elsewhere with the same text. Sorted.
+    pub also: Vec<String>,
     /// Segment of the index holding the source.
     pub segment: u32,
-    /// Part number in that segment.
+    /// Part number in that segment (the part that stores the text).
     pub part: u32,
     /// Byte range of the match in the query text.
     pub query_span: Range<usize>,
@@ -38,7 +42,8 @@ pub struct Match {
     pub score: f64,
     /// Share of aligned columns that are identical (0..=1).
     pub similarity: f64,
-    /// Length of the alignment in normalized bytes.
+    /// Content of the alignment, in Latin-letter equivalents (see
+    /// [`crate::normalize::char_weight`]): what `min_len` is compared with.
     pub aligned_len: usize,
     /// The matched source text, whitespace collapsed, cut if long.
     pub snippet: String,
@@ -255,7 +260,7 @@ impl<'i> Matcher<'i> {
             };
             for f in seg.find_file(&hash) {
                 let e = by_file.entry((si, f)).or_insert(FileEvidence {
-                    source: seg.file(f)?.path.to_string(),
+                    source: seg.file(f)?.path(),
                     identical: false,
                     shared_chunks: 0,
                     query_chunks: 0,
@@ -280,7 +285,7 @@ impl<'i> Matcher<'i> {
                 }
             }
             for (f, (n, b)) in seen_in {
-                let src = seg.file(f)?.path.to_string();
+                let src = seg.file(f)?.path();
                 let e = by_file.entry((si, f)).or_insert(FileEvidence {
                     source: src,
                     identical: false,

@@ -7,11 +7,14 @@
 //! followed; links to folders are not (that is how loops are avoided), and
 //! are reported. FIFOs, sockets and devices are reported and never opened,
 //! so a walk never blocks.
+//!
+//! Names are kept as the file system's bytes (`crate::names`): a path that
+//! is not UTF-8 is indexed and reported exactly, not replaced by `�`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::IndexError;
+use super::super::IndexError;
 
 /// One item of the walk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,13 +23,13 @@ pub enum Entry {
     File {
         /// Path to open.
         path: PathBuf,
-        /// The path as shown (reached from the argument, `/`-separated).
-        display: String,
+        /// The path as reached from the argument, `/`-separated, as bytes.
+        display: Vec<u8>,
     },
     /// Something that is not read, with the reason.
     Skipped {
-        /// The path as shown.
-        display: String,
+        /// The path as reached from the argument, as bytes.
+        display: Vec<u8>,
         /// Why.
         reason: String,
     },
@@ -41,11 +44,16 @@ pub fn walk(roots: &[PathBuf]) -> Result<Vec<Entry>, IndexError> {
     for root in roots {
         let meta = fs::symlink_metadata(root)
             .map_err(|_| IndexError::MissingInput { path: root.clone() })?;
-        let display = root.to_string_lossy().trim_end_matches('/').to_string();
-        let display = if display.is_empty() {
-            "/".to_string()
+        let raw = root.as_os_str().as_encoded_bytes();
+        let trimmed = raw.strip_suffix(b"/").unwrap_or(raw);
+        let display = if trimmed.is_empty() {
+            b"/".to_vec()
         } else {
-            display
+            let mut t = trimmed;
+            while let Some(x) = t.strip_suffix(b"/") {
+                t = x;
+            }
+            t.to_vec()
         };
         if meta.file_type().is_symlink() {
             // A root given as a link is followed, even to a folder: the user
@@ -67,12 +75,12 @@ pub fn walk(roots: &[PathBuf]) -> Result<Vec<Entry>, IndexError> {
     Ok(out)
 }
 
-fn walk_dir(dir: &Path, display: &str, out: &mut Vec<Entry>) {
+fn walk_dir(dir: &Path, display: &[u8], out: &mut Vec<Entry>) {
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
             out.push(Entry::Skipped {
-                display: display.to_string(),
+                display: display.to_vec(),
                 reason: format!("cannot list folder: {e}"),
             });
             return;
@@ -83,7 +91,7 @@ fn walk_dir(dir: &Path, display: &str, out: &mut Vec<Entry>) {
         match ent {
             Ok(ent) => names.push(ent.file_name()),
             Err(e) => out.push(Entry::Skipped {
-                display: display.to_string(),
+                display: display.to_vec(),
                 reason: format!("cannot list folder entry: {e}"),
             }),
         }
@@ -91,7 +99,9 @@ fn walk_dir(dir: &Path, display: &str, out: &mut Vec<Entry>) {
     names.sort_by(|a, b| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
     for name in names {
         let path = dir.join(&name);
-        let disp = format!("{display}/{}", name.to_string_lossy());
+        let mut disp = display.to_vec();
+        disp.push(b'/');
+        disp.extend_from_slice(name.as_encoded_bytes());
         match fs::symlink_metadata(&path) {
             Err(e) => out.push(Entry::Skipped {
                 display: disp,
@@ -114,7 +124,7 @@ fn walk_dir(dir: &Path, display: &str, out: &mut Vec<Entry>) {
     }
 }
 
-fn classify(path: &Path, display: String, out: &mut Vec<Entry>) {
+fn classify(path: &Path, display: Vec<u8>, out: &mut Vec<Entry>) {
     use std::os::unix::fs::FileTypeExt;
     match fs::metadata(path) {
         Err(e) => out.push(Entry::Skipped {
@@ -172,10 +182,12 @@ mod tests {
             .iter()
             .map(|e| match e {
                 Entry::File { display, .. } => {
-                    format!("F {}", display.rsplit("dump/").next().unwrap())
+                    let d = String::from_utf8(display.clone()).unwrap();
+                    format!("F {}", d.rsplit("dump/").next().unwrap())
                 }
                 Entry::Skipped { display, .. } => {
-                    format!("S {}", display.rsplit("dump/").next().unwrap())
+                    let d = String::from_utf8(display.clone()).unwrap();
+                    format!("S {}", d.rsplit("dump/").next().unwrap())
                 }
             })
             .collect();
@@ -195,6 +207,36 @@ mod tests {
             walk(&[root.join("nope")]),
             Err(IndexError::MissingInput { .. })
         ));
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_are_kept_exactly() {
+        use std::os::unix::ffi::OsStrExt;
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("dump");
+        let folder = root.join(std::ffi::OsStr::from_bytes(b"r\xe9sum\xe9s"));
+        fs::create_dir_all(&folder).unwrap();
+        fs::write(
+            folder.join(std::ffi::OsStr::from_bytes(b"m\xe9mo.txt")),
+            "x",
+        )
+        .unwrap();
+        fs::write(
+            folder.join(std::ffi::OsStr::from_bytes(b"m\xe8mo.txt")),
+            "y",
+        )
+        .unwrap();
+        let got = walk(std::slice::from_ref(&root)).unwrap();
+        let names: Vec<&[u8]> = got
+            .iter()
+            .map(|e| match e {
+                Entry::File { display, .. } => display.as_slice(),
+                Entry::Skipped { display, .. } => display.as_slice(),
+            })
+            .collect();
+        assert_eq!(names.len(), 2);
+        assert!(names[0].ends_with(b"dump/r\xe9sum\xe9s/m\xe8mo.txt"));
+        assert!(names[1].ends_with(b"dump/r\xe9sum\xe9s/m\xe9mo.txt"));
     }
 
     extern "C" {

@@ -1,0 +1,436 @@
+//! Stage 4, assembly: file results, in input order, become the records of
+//! one segment. Sequential, and kept light (a copy of each text into the
+//! arena, a push of each fingerprint): the heavy work is done in parallel
+//! before (read, extract, analyze) and after (block compression, partition
+//! sorts).
+//!
+//! Here identical content is stored once: a file byte-identical to one
+//! already in the index (same blake3) becomes a [`FileStatus::Copy`]
+//! record; a part whose text an earlier part holds becomes a duplicate
+//! record (of this segment, or of an earlier segment of the index found by
+//! its text hash) with no text and no fingerprints of its own. The first
+//! occurrence in input order owns the content, so the result does not
+//! depend on the thread count.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::super::text::{self, Arena};
+use super::super::wire::*;
+use super::super::IndexError;
+use super::postings::KeySink;
+use super::read::FileResult;
+use super::write::SegmentWriter;
+use super::BuildSummary;
+use crate::chunk::Chunk;
+
+/// Content already in the index before this build (appends): what the
+/// assembly must not store twice.
+pub(crate) trait Prior: Sync {
+    /// A live file with these bytes exists.
+    fn has_file(&self, blake3: &[u8; 32]) -> bool;
+    /// A part of an earlier segment owns this text.
+    fn has_text(&self, hash: &[u8; 16]) -> bool;
+}
+
+/// No earlier content (a fresh build, or a segment built in memory).
+pub(crate) struct NoPrior;
+impl Prior for NoPrior {
+    fn has_file(&self, _: &[u8; 32]) -> bool {
+        false
+    }
+    fn has_text(&self, _: &[u8; 16]) -> bool {
+        false
+    }
+}
+
+/// Everything accumulated for the segment being built.
+pub(crate) struct SegState {
+    strings: Vec<u8>,
+    files: Vec<u8>,
+    file_count: u32,
+    parts: Vec<u8>,
+    part_count: u32,
+    checkpoints: Vec<u8>,
+    checkpoint_count: u32,
+    chunks: Vec<(Chunk, u32)>,
+    file_hashes: Vec<([u8; 32], u32)>,
+    part_hashes: Vec<PartHash>,
+    /// Text hash -> owning part, in this segment.
+    texts: HashMap<[u8; 16], u32>,
+    /// blake3 -> first file, in this segment.
+    files_by_hash: HashMap<[u8; 32], u32>,
+    pub(crate) arena: Arena,
+    blocks: Vec<BlockRecord>,
+    text_data_len: u64,
+    pub(crate) keys: KeySink,
+    /// (first normalized position, part) of every part with normalized text.
+    pub(crate) bases: Vec<(u32, u32)>,
+    pub(crate) norm_total: u64,
+}
+
+impl SegState {
+    /// An empty segment spilling keys into `dir` beyond `key_budget` bytes.
+    pub(crate) fn new(dir: &std::path::Path, key_budget: u64, block: u32) -> SegState {
+        SegState {
+            strings: Vec::new(),
+            files: Vec::new(),
+            file_count: 0,
+            parts: Vec::new(),
+            part_count: 0,
+            checkpoints: Vec::new(),
+            checkpoint_count: 0,
+            chunks: Vec::new(),
+            file_hashes: Vec::new(),
+            part_hashes: Vec::new(),
+            texts: HashMap::new(),
+            files_by_hash: HashMap::new(),
+            arena: Arena::new(block),
+            blocks: Vec::new(),
+            text_data_len: 0,
+            keys: KeySink::new(dir, key_budget),
+            bases: Vec::new(),
+            norm_total: 0,
+        }
+    }
+
+    /// Files recorded so far.
+    pub(crate) fn file_count(&self) -> u32 {
+        self.file_count
+    }
+
+    /// Parts recorded so far.
+    pub(crate) fn part_count(&self) -> u32 {
+        self.part_count
+    }
+
+    fn string(&mut self, s: &[u8]) -> StrRef {
+        if s.is_empty() {
+            return StrRef::default();
+        }
+        let off = self.strings.len() as u32;
+        self.strings.extend_from_slice(s);
+        StrRef {
+            off,
+            len: s.len() as u32,
+        }
+    }
+
+    /// Add one file's records, deduplicating its content.
+    ///
+    /// # Errors
+    /// I/O errors of a key spill.
+    pub(crate) fn add_file(
+        &mut self,
+        mut r: FileResult,
+        prior: &dyn Prior,
+        summary: &mut BuildSummary,
+    ) -> Result<(), IndexError> {
+        let file_id = self.file_count;
+        self.file_count += 1;
+        summary.files += 1;
+        summary.bytes += r.size;
+        let copy = r.status != FileStatus::Skipped
+            && (self.files_by_hash.contains_key(&r.blake3) || prior.has_file(&r.blake3));
+        if copy {
+            // Its content is in the index already: keep the path only.
+            r.status = FileStatus::Copy;
+            r.parts.clear();
+            r.chunks.clear();
+            summary.copies += 1;
+        } else if r.status != FileStatus::Skipped {
+            self.files_by_hash.insert(r.blake3, file_id);
+        }
+        match r.status {
+            FileStatus::Indexed => summary.indexed += 1,
+            FileStatus::Binary => summary.binary += 1,
+            FileStatus::Skipped => summary.skipped_files += 1,
+            FileStatus::Copy => {}
+        }
+        let display = crate::names::display(&r.name);
+        for (name, reason) in &r.notes {
+            summary
+                .skipped
+                .push((crate::names::join_part(&display, name), reason.clone()));
+        }
+        let first_part = self.part_count;
+        let mut text_bytes = 0u64;
+        let mut fp_total = 0u64;
+        for p in r.parts {
+            let part_id = self.part_count;
+            self.part_count += 1;
+            summary.parts += 1;
+            text_bytes += p.text.len() as u64;
+            summary.text_bytes += p.text.len() as u64;
+            let a = p.analysis;
+            let name = self.string(p.name.as_bytes());
+            let mut rec = PartRecord {
+                name,
+                file: file_id,
+                format: crate::index::format_code(p.format),
+                duplicate: Duplicate::None,
+                text_offset: 0,
+                text_len: 0,
+                norm_base: self.norm_total as u32,
+                norm_len: 0,
+                first_checkpoint: self.checkpoint_count,
+                checkpoints: 0,
+                fingerprints: 0,
+                text_hash: a.text_hash,
+            };
+            // Empty texts (binary parts inside containers) are not
+            // deduplicated: they are all equal and say nothing.
+            let local = if p.text.is_empty() {
+                None
+            } else {
+                self.texts.get(&a.text_hash).copied()
+            };
+            if let Some(orig) = local {
+                summary.duplicate_parts += 1;
+                rec.duplicate = Duplicate::Local(orig);
+            } else if !p.text.is_empty() && prior.has_text(&a.text_hash) {
+                summary.duplicate_parts += 1;
+                rec.duplicate = Duplicate::External;
+            } else {
+                if !p.text.is_empty() {
+                    self.texts.insert(a.text_hash, part_id);
+                }
+                rec.text_offset = self.arena.push(p.text.as_bytes());
+                rec.text_len = p.text.len() as u64;
+                rec.norm_len = a.norm_len;
+                for c in &a.checkpoints {
+                    c.push_to(&mut self.checkpoints);
+                }
+                self.checkpoint_count += a.checkpoints.len() as u32;
+                rec.checkpoints = a.checkpoints.len() as u32;
+                rec.fingerprints = a.fps.len() as u32;
+                if !p.text.is_empty() {
+                    self.part_hashes.push(PartHash {
+                        hash: a.text_hash,
+                        part: part_id,
+                    });
+                }
+                let base = self.norm_total as u32;
+                if a.norm_len > 0 {
+                    self.bases.push((base, part_id));
+                }
+                fp_total += a.fps.len() as u64;
+                self.keys.push_part(&a.fps, base)?;
+                self.norm_total += u64::from(a.norm_len);
+            }
+            rec.push_to(&mut self.parts);
+        }
+        let path = self.string(&r.name);
+        let reason = self.string(r.reason.as_bytes());
+        FileRecord {
+            path,
+            size: r.size,
+            blake3: r.blake3,
+            format: r.format.map_or(0, crate::index::format_code),
+            status: r.status,
+            path_raw: crate::names::is_escaped(&r.name),
+            reason,
+            first_part,
+            part_count: self.part_count - first_part,
+            chunks: r.chunks.len() as u32,
+            text_bytes,
+            fingerprints: fp_total,
+        }
+        .push_to(&mut self.files);
+        summary.chunks += r.chunks.len() as u64;
+        self.chunks
+            .extend(r.chunks.into_iter().map(|c| (c, file_id)));
+        if r.status != FileStatus::Skipped {
+            self.file_hashes.push((r.blake3, file_id));
+        }
+        Ok(())
+    }
+
+    /// Compress the arena's full blocks in parallel and write them in order.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub(crate) fn flush_blocks(
+        &mut self,
+        pool: &rayon::ThreadPool,
+        codec: Codec,
+        w: &mut SegmentWriter,
+    ) -> Result<(), IndexError> {
+        let pending = std::mem::take(&mut self.arena.pending);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let compressed: Vec<std::io::Result<Vec<u8>>> = pool.install(|| {
+            // One compression context per rayon split, not per block; the
+            // output does not depend on the context (the golden segment
+            // checks it).
+            pending
+                .par_iter()
+                .map_init(|| None, |c, b| text::compress(codec, b, c))
+                .collect()
+        });
+        for (raw, c) in pending.iter().zip(compressed) {
+            let c = c.map_err(|e| IndexError::Compress {
+                codec: codec.name(),
+                source: e,
+            })?;
+            self.blocks.push(BlockRecord {
+                offset: self.text_data_len,
+                clen: c.len() as u32,
+                raw: raw.len() as u32,
+            });
+            self.text_data_len += c.len() as u64;
+            w.write(&c)?;
+        }
+        Ok(())
+    }
+
+    /// Write every section after the text data (which must be complete and
+    /// ended) and the meta. Returns the segment's frequent keys.
+    ///
+    /// `old_docs` gives, for a key, the live parts holding it in the
+    /// index's earlier segments (appends); the keys reaching `min_docs` in
+    /// total are returned in `global` with their totals.
+    ///
+    /// # Errors
+    /// I/O errors.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn finish(
+        mut self,
+        w: &mut SegmentWriter,
+        pool: &rayon::ThreadPool,
+        params: &SegmentParams,
+        old_docs: Option<&(dyn Fn(u64) -> u32 + Sync)>,
+        summary: &mut BuildSummary,
+    ) -> Result<Finished, IndexError> {
+        // Texts this segment stores (parts that own a non-empty text).
+        let owners = self.part_hashes.len() as u64;
+        let common_docs = ((params.common_fraction * owners as f64).ceil() as u64)
+            .max(u64::from(params.common_min_docs))
+            .min(u64::from(u32::MAX)) as u32;
+        let dir_bits = self.keys.dir_bits();
+        let postings_total = self.keys.total;
+        let bases = std::mem::take(&mut self.bases);
+        let part_of = move |pos: u32| -> u32 {
+            let i = bases.partition_point(|&(b, _)| b <= pos);
+            i.saturating_sub(1) as u32
+        };
+        // Postings, then the directory (kept in memory meanwhile: 4 bytes
+        // per bucket, half a byte per posting).
+        let mut dir: Vec<u8> = Vec::with_capacity(((1usize << dir_bits) + 1) * 4);
+        let mut frequent: Vec<Frequent> = Vec::new();
+        let mut global: Vec<Frequent> = Vec::new();
+        let keys = std::mem::replace(&mut self.keys, KeySink::new(std::path::Path::new("."), 0));
+        w.begin(SectionKind::FpPostings);
+        keys.finish(
+            pool,
+            params.common_min_docs,
+            &part_of,
+            old_docs,
+            &mut |out| {
+                for &d in out.dir {
+                    let abs = out.base + u64::from(d);
+                    dir.extend_from_slice(&(abs as u32).to_le_bytes());
+                }
+                frequent.extend_from_slice(out.frequent);
+                global.extend_from_slice(out.global);
+                w.write(out.postings)
+            },
+        )?;
+        w.end()?;
+        dir.extend_from_slice(&(postings_total as u32).to_le_bytes());
+        w.section(SectionKind::FpDirectory, &dir)?;
+        drop(dir);
+        w.section(SectionKind::Strings, &self.strings)?;
+        w.section(SectionKind::Files, &self.files)?;
+        w.section(SectionKind::Parts, &self.parts)?;
+        let mut blocks = Vec::with_capacity(self.blocks.len() * BlockRecord::LEN);
+        for b in &self.blocks {
+            b.push_to(&mut blocks);
+        }
+        w.section(SectionKind::TextBlocks, &blocks)?;
+        w.section(SectionKind::Checkpoints, &self.checkpoints)?;
+        let mut freq = Vec::with_capacity(frequent.len() * Frequent::LEN);
+        for f in &frequent {
+            f.push_to(&mut freq);
+        }
+        w.section(SectionKind::Frequent, &freq)?;
+        self.chunks.sort_by_key(|a| (a.0.hash, a.1, a.0.offset));
+        let mut chunk_bytes = Vec::with_capacity(self.chunks.len() * ChunkRecord::LEN);
+        for (c, f) in &self.chunks {
+            ChunkRecord {
+                hash: c.hash,
+                file: *f,
+                len: c.len,
+                offset: c.offset,
+            }
+            .push_to(&mut chunk_bytes);
+        }
+        w.section(SectionKind::Chunks, &chunk_bytes)?;
+        // Every file, skipped ones (zero hash) included, in hash order.
+        let mut fh: Vec<([u8; 32], u32)> = Vec::with_capacity(self.file_count as usize);
+        let mut with_hash = vec![false; self.file_count as usize];
+        for &(h, id) in &self.file_hashes {
+            with_hash[id as usize] = true;
+            fh.push((h, id));
+        }
+        for (id, has) in with_hash.iter().enumerate() {
+            if !has {
+                fh.push(([0; 32], id as u32));
+            }
+        }
+        fh.sort_unstable();
+        let fh_bytes: Vec<u8> = fh.iter().flat_map(|(_, id)| id.to_le_bytes()).collect();
+        w.section(SectionKind::FileHashes, &fh_bytes)?;
+        self.part_hashes.sort_unstable();
+        let mut ph = Vec::with_capacity(self.part_hashes.len() * PartHash::LEN);
+        for p in &self.part_hashes {
+            p.push_to(&mut ph);
+        }
+        w.section(SectionKind::PartHashes, &ph)?;
+        let meta = Meta {
+            files: self.file_count,
+            parts: self.part_count,
+            postings: postings_total,
+            dir_bits,
+            block_size: params.block,
+            text_bytes: self.arena.len,
+            norm_bytes: self.norm_total,
+            blocks: self.blocks.len() as u32,
+            checkpoints: self.checkpoint_count,
+            frequent: frequent.len() as u32,
+            chunks: self.chunks.len() as u32,
+            chunk_min: params.chunk.min_size,
+            chunk_avg: params.chunk.avg_size,
+            chunk_max: params.chunk.max_size,
+            common_min_docs: params.common_min_docs,
+            common_docs,
+            codec: params.codec,
+            part_hashes: self.part_hashes.len() as u32,
+        };
+        w.section(SectionKind::Meta, &meta.encode())?;
+        summary.postings += postings_total;
+        Ok(Finished { global, owners })
+    }
+}
+
+/// The settings a segment records.
+#[derive(Debug, Clone)]
+pub(crate) struct SegmentParams {
+    pub(crate) block: u32,
+    pub(crate) codec: Codec,
+    pub(crate) chunk: crate::chunk::ChunkParams,
+    pub(crate) common_min_docs: u32,
+    pub(crate) common_fraction: f64,
+}
+
+/// What a finished segment tells the index.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    /// Keys of this segment found in at least `common_min_docs` live parts
+    /// of the whole index, with that count, sorted.
+    pub(crate) global: Vec<Frequent>,
+    /// Parts that own their text.
+    pub(crate) owners: u64,
+}

@@ -1,0 +1,1176 @@
+//! Building indexes: configuration, and the pipeline that turns files into
+//! published segments.
+//!
+//! ```text
+//! walk (sorted)                       build/walk.rs     sequential, cheap
+//! -> read + extract, per file         build/read.rs     parallel (rayon)
+//! -> analyze, per part                build/analyze.rs  parallel, same task
+//! -> assemble, in input order         build/assemble.rs sequential, light
+//!      text blocks -> compress        index/text.rs     parallel
+//!      (key, position) -> partitions  build/postings.rs spills past --memory
+//! -> sort partitions, write           build/postings.rs parallel by partition
+//! -> segment sections, publish        build/write.rs    sequential I/O
+//! -> index state and manifest         index/state.rs, index/manifest.rs
+//! ```
+//!
+//! The per-stage costs are measured by `examples/stages.rs` and recorded
+//! in BENCHMARKS.md ("Indexing, per stage").
+//!
+//! Determinism: files are taken in walk order and their results consumed
+//! in that order whatever the thread count; partitions are sorted by a
+//! total order; so the segment bytes are identical at any thread count and
+//! memory budget (tested).
+//!
+//! Appends ([`Mode::Append`]) keep the index exactly what one build of the
+//! same files would give: a file already indexed (same path, same bytes) is
+//! skipped as unchanged; a changed file at the same path supersedes the old
+//! one; identical bytes under a new path are a copy; identical text is
+//! stored once; and the frequent keys (boilerplate) are counted over the
+//! whole index ([`super::state`]).
+
+mod analyze;
+mod assemble;
+mod postings;
+mod read;
+pub mod walk;
+mod write;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::live::Liveness;
+use super::manifest::{Manifest, SegmentEntry, MANIFEST_NAME};
+use super::state::{DeadFile, DeadKind, State};
+use super::wire::{Codec, Frequent, Header};
+use super::{Index, IndexError, Params, Segment};
+use crate::chunk::{Chunk, ChunkParams};
+use crate::error::ConfigError;
+use crate::extract::ExtractLimits;
+use crate::normalize;
+use analyze::Fp;
+use assemble::{NoPrior, Prior, SegState, SegmentParams};
+use read::{FileResult, PartResult, ReadConfig, Source};
+use walk::Entry;
+use write::SegmentWriter;
+
+/// Default k-gram length (normalized bytes).
+pub const DEFAULT_K: usize = 16;
+/// Default winnowing window.
+pub const DEFAULT_W: usize = 25;
+/// Default memory budget of a build.
+pub const DEFAULT_MEMORY: u64 = 1 << 30;
+/// Default largest file whose text is extracted.
+pub const DEFAULT_MAX_FILE: u64 = 256 << 20;
+/// Default share of the live texts above which a key is common.
+pub const DEFAULT_COMMON_FRACTION: f64 = 0.005;
+/// Default smallest number of texts that makes a key common. A reply chain
+/// copies a mail into every answer: with 8, a mail quoted in eight replies
+/// could never be matched in a dump of under 1,600 parts; 32 keeps real
+/// quoting while a confidentiality notice in hundreds of mails is still
+/// boilerplate.
+pub const DEFAULT_COMMON_MIN_DOCS: u32 = 32;
+/// Most normalized bytes one segment holds (positions are u32).
+pub const MAX_SEGMENT_NORM: u64 = u32::MAX as u64 - (1 << 20);
+/// Most files in one batch of the parallel stages.
+const BATCH_FILES: usize = 1024;
+
+/// Builder of an [`Indexer`]; every setting is checked by
+/// [`IndexBuilder::build`], in release builds too.
+#[derive(Debug, Clone)]
+pub struct IndexBuilder {
+    cfg: Config,
+}
+
+#[derive(Debug, Clone)]
+struct Config {
+    k: usize,
+    w: usize,
+    seed: u64,
+    threads: usize,
+    memory: u64,
+    max_file: u64,
+    limits: ExtractLimits,
+    chunk: ChunkParams,
+    common_fraction: f64,
+    common_min_docs: u32,
+    segment_norm: u64,
+    codec: Codec,
+    block: u32,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Default for IndexBuilder {
+    fn default() -> Self {
+        IndexBuilder::new()
+    }
+}
+
+impl IndexBuilder {
+    /// A builder with the defaults.
+    pub fn new() -> IndexBuilder {
+        IndexBuilder {
+            cfg: Config {
+                k: DEFAULT_K,
+                w: DEFAULT_W,
+                seed: crate::fingerprint::DEFAULT_SEED,
+                threads: 0,
+                memory: DEFAULT_MEMORY,
+                max_file: DEFAULT_MAX_FILE,
+                limits: ExtractLimits::default(),
+                chunk: ChunkParams::default(),
+                common_fraction: DEFAULT_COMMON_FRACTION,
+                common_min_docs: DEFAULT_COMMON_MIN_DOCS,
+                segment_norm: MAX_SEGMENT_NORM,
+                codec: Codec::Lz4,
+                block: super::text::DEFAULT_BLOCK,
+                cancel: None,
+            },
+        }
+    }
+    /// k-gram length in normalized bytes (8..=64).
+    pub fn k(mut self, k: usize) -> Self {
+        self.cfg.k = k;
+        self
+    }
+    /// Winnowing window (1..=256).
+    pub fn window(mut self, w: usize) -> Self {
+        self.cfg.w = w;
+        self
+    }
+    /// Rolling hash seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.cfg.seed = seed;
+        self
+    }
+    /// Worker threads (0 = one per core).
+    pub fn threads(mut self, n: usize) -> Self {
+        self.cfg.threads = n;
+        self
+    }
+    /// Memory budget in bytes (16 MiB..): buffered fingerprints spill to
+    /// disk past half of it.
+    pub fn memory(mut self, bytes: u64) -> Self {
+        self.cfg.memory = bytes;
+        self
+    }
+    /// Largest file whose text is extracted; larger files get chunks only.
+    pub fn max_file_size(mut self, bytes: u64) -> Self {
+        self.cfg.max_file = bytes;
+        self
+    }
+    /// Extraction limits.
+    pub fn extract_limits(mut self, limits: ExtractLimits) -> Self {
+        self.cfg.limits = limits;
+        self
+    }
+    /// FastCDC chunk sizes.
+    pub fn chunk_params(mut self, p: ChunkParams) -> Self {
+        self.cfg.chunk = p;
+        self
+    }
+    /// Share of the texts above which a key is common (0..=1).
+    pub fn common_fraction(mut self, f: f64) -> Self {
+        self.cfg.common_fraction = f;
+        self
+    }
+    /// Smallest number of texts that makes a key common (2..).
+    pub fn common_min_docs(mut self, n: u32) -> Self {
+        self.cfg.common_min_docs = n;
+        self
+    }
+    /// Most normalized bytes per segment (for tests of segment splitting).
+    pub fn segment_norm_limit(mut self, n: u64) -> Self {
+        self.cfg.segment_norm = n;
+        self
+    }
+    /// How stored text is compressed (default LZ4).
+    pub fn text_codec(mut self, c: Codec) -> Self {
+        self.cfg.codec = c;
+        self
+    }
+    /// Uncompressed size of a text block (1 KiB..=1 MiB).
+    pub fn text_block(mut self, bytes: u32) -> Self {
+        self.cfg.block = bytes;
+        self
+    }
+    /// A flag that, once set, makes the build stop with
+    /// [`IndexError::Interrupted`] and publish nothing.
+    pub fn cancel_flag(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.cfg.cancel = Some(flag);
+        self
+    }
+
+    /// Check the settings and start the worker threads.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first bad setting, or when the threads
+    /// cannot be started.
+    pub fn build(self) -> Result<Indexer, ConfigError> {
+        let c = &self.cfg;
+        ConfigError::check_range("k", c.k as u64, 8, 64)?;
+        ConfigError::check_range("window", c.w as u64, 1, 256)?;
+        ConfigError::check_range("threads", c.threads as u64, 0, 1024)?;
+        ConfigError::check_range("memory", c.memory, 16 << 20, 1 << 46)?;
+        ConfigError::check_range("max_file_size", c.max_file, 1, 1 << 40)?;
+        ConfigError::check_range(
+            "common_min_docs",
+            c.common_min_docs.into(),
+            2,
+            u32::MAX.into(),
+        )?;
+        ConfigError::check_range("segment_norm_limit", c.segment_norm, 1024, MAX_SEGMENT_NORM)?;
+        ConfigError::check_range(
+            "text_block",
+            c.block.into(),
+            1024,
+            super::text::MAX_BLOCK.into(),
+        )?;
+        ChunkParams::new(c.chunk.min_size, c.chunk.avg_size, c.chunk.max_size)?;
+        if !(0.0..=1.0).contains(&c.common_fraction) {
+            return Err(ConfigError::Inconsistent(
+                "common_fraction must be between 0 and 1",
+            ));
+        }
+        let threads = if c.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            c.threads
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("leakprint-index-{i}"))
+            .build()
+            .map_err(|e| ConfigError::Threads(e.to_string()))?;
+        Ok(Indexer {
+            cfg: self.cfg,
+            pool,
+        })
+    }
+}
+
+/// Receives progress of a build (the CLI draws a bar with it).
+pub trait Progress: Sync {
+    /// The walk found `files` files totalling `bytes` bytes.
+    fn start(&self, files: u64, bytes: u64) {
+        let _ = (files, bytes);
+    }
+    /// One file was processed.
+    fn file_done(&self, bytes: u64) {
+        let _ = bytes;
+    }
+    /// The final merge started.
+    fn merging(&self) {}
+}
+
+/// A progress sink that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// What a build did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct BuildSummary {
+    /// File records written (indexed + binary + skipped + copies).
+    pub files: u64,
+    /// Files whose text was indexed.
+    pub indexed: u64,
+    /// Files recorded by chunks only.
+    pub binary: u64,
+    /// Files not read, with reasons in `skipped`.
+    pub skipped_files: u64,
+    /// Files byte-identical to one in the index, recorded as copies.
+    pub copies: u64,
+    /// Files already indexed with the same bytes at the same path (appends):
+    /// not recorded again.
+    pub unchanged: u64,
+    /// Files whose earlier version at the same path they replaced.
+    pub superseded: u64,
+    /// Bytes read from input files.
+    pub bytes: u64,
+    /// Text parts.
+    pub parts: u64,
+    /// Parts whose text duplicates one already stored.
+    pub duplicate_parts: u64,
+    /// Bytes of extracted text.
+    pub text_bytes: u64,
+    /// Postings written.
+    pub postings: u64,
+    /// Keys common in the whole index after this build.
+    pub common: u64,
+    /// Chunks recorded.
+    pub chunks: u64,
+    /// Segments written.
+    pub segments: u64,
+    /// Bytes of the segments written.
+    pub index_bytes: u64,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// `(path, reason)` of every skipped file and every file with warnings.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// How [`Indexer::index_paths`] treats an existing index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Replace whatever index is there.
+    Create,
+    /// Add to an existing index (created if missing), keeping its
+    /// parameters: unchanged files are skipped, changed ones replace their
+    /// earlier version, copies are recorded as such.
+    Append,
+}
+
+/// A checked configuration that builds indexes.
+pub struct Indexer {
+    cfg: Config,
+    pool: rayon::ThreadPool,
+}
+
+impl std::fmt::Debug for Indexer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Indexer").field("cfg", &self.cfg).finish()
+    }
+}
+
+/// The segments of the index before this build, and the new segments of
+/// this build as they are published: what later files must not store
+/// again, and where earlier key counts come from.
+struct Earlier {
+    segments: Vec<Segment>,
+    names: Vec<String>,
+    live: Liveness,
+    /// Live files by path bytes: (segment, file, blake3).
+    by_path: HashMap<Vec<u8>, (usize, u32, [u8; 32])>,
+}
+
+impl Earlier {
+    fn empty() -> Earlier {
+        Earlier {
+            segments: Vec::new(),
+            names: Vec::new(),
+            live: Liveness::all_live(0),
+            by_path: HashMap::new(),
+        }
+    }
+
+    /// Live parts of the earlier segments holding `key` (a lookup in each).
+    fn docs(&self, key: u64) -> u32 {
+        let mut total = 0u32;
+        for (si, seg) in self.segments.iter().enumerate() {
+            let mut last = u32::MAX;
+            for pos in seg.postings(key) {
+                if let Some((part, _)) = seg.locate(pos) {
+                    if part != last && self.live.text_live(si, part) {
+                        total = total.saturating_add(1);
+                    }
+                    last = part;
+                }
+            }
+        }
+        total
+    }
+}
+
+impl Prior for Earlier {
+    fn has_file(&self, blake3: &[u8; 32]) -> bool {
+        self.segments.iter().enumerate().any(|(si, s)| {
+            s.find_file(blake3)
+                .into_iter()
+                .any(|f| self.live.file_live(si, f))
+        })
+    }
+    fn has_text(&self, hash: &[u8; 16]) -> bool {
+        self.segments.iter().enumerate().any(|(si, s)| {
+            s.find_part_text(hash)
+                .is_some_and(|p| self.live.text_live(si, p))
+        })
+    }
+}
+
+impl Indexer {
+    /// The parameters segments get.
+    pub fn params(&self) -> Params {
+        Params {
+            k: self.cfg.k as u32,
+            w: self.cfg.w as u32,
+            seed: self.cfg.seed,
+            norm_version: normalize::NORMALIZATION_VERSION,
+        }
+    }
+
+    fn fp(&self, p: Params) -> Fp {
+        Fp {
+            k: p.k as usize,
+            w: p.w as usize,
+            seed: p.seed,
+        }
+    }
+
+    fn segment_params(&self) -> SegmentParams {
+        SegmentParams {
+            block: self.cfg.block,
+            codec: self.cfg.codec,
+            chunk: self.cfg.chunk,
+            common_min_docs: self.cfg.common_min_docs,
+            common_fraction: self.cfg.common_fraction,
+        }
+    }
+
+    /// Index `inputs` into the index folder `output`.
+    ///
+    /// # Errors
+    /// A missing input, an output that cannot be written or is not an
+    /// index, I/O errors, or an interruption. Nothing is published then.
+    pub fn index_paths(
+        &self,
+        inputs: &[PathBuf],
+        output: &Path,
+        mode: Mode,
+        progress: &dyn Progress,
+    ) -> Result<BuildSummary, IndexError> {
+        let started = Instant::now();
+        let entries = walk::walk(inputs)?;
+        let existing = prepare_output(output)?;
+        let (params, mut manifest, earlier, state) = match (existing, mode) {
+            (Some(m), Mode::Append) => {
+                let index = Index::open(output)?;
+                let state = index.state().cloned().unwrap_or_else(|| self.empty_state());
+                let earlier = earlier_of(index, &m)?;
+                (m.params, m, earlier, state)
+            }
+            (Some(m), Mode::Create) => (
+                self.params(),
+                Manifest {
+                    segments: Vec::new(),
+                    params: self.params(),
+                    ..m
+                },
+                Earlier::empty(),
+                self.empty_state(),
+            ),
+            (None, _) => (
+                self.params(),
+                Manifest::new(self.params()),
+                Earlier::empty(),
+                self.empty_state(),
+            ),
+        };
+        if params.norm_version != normalize::NORMALIZATION_VERSION {
+            return Err(IndexError::OldNormalization {
+                found: params.norm_version,
+                supported: normalize::NORMALIZATION_VERSION,
+            });
+        }
+        manifest.generation += 1;
+        let total_bytes: u64 = entries
+            .iter()
+            .map(|e| match e {
+                Entry::File { path, .. } => std::fs::metadata(path).map_or(0, |m| m.len()),
+                Entry::Skipped { .. } => 0,
+            })
+            .sum();
+        progress.start(entries.len() as u64, total_bytes);
+        let sources = entries.into_iter().map(|e| match e {
+            Entry::File { path, display } => Source::Disk {
+                path,
+                name: display,
+            },
+            Entry::Skipped { display, reason } => Source::Skipped {
+                name: display,
+                reason,
+            },
+        });
+        let mut summary = BuildSummary::default();
+        let outcome = self.run(
+            params,
+            sources,
+            output,
+            manifest.generation,
+            earlier,
+            state,
+            progress,
+            &mut summary,
+        )?;
+        if mode == Mode::Create {
+            manifest.segments.clear();
+        }
+        manifest.segments.extend(outcome.written);
+        self.publish(output, &mut manifest, outcome.state, &mut summary)?;
+        summary.seconds = started.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+
+    fn empty_state(&self) -> State {
+        State {
+            generation: 0,
+            live_texts: 0,
+            min_docs: self.cfg.common_min_docs,
+            fraction: self.cfg.common_fraction,
+            frequent: Vec::new(),
+            dead: Vec::new(),
+        }
+    }
+
+    /// Write the state, then the manifest (the commit point), then remove
+    /// what the manifest no longer names.
+    fn publish(
+        &self,
+        dir: &Path,
+        manifest: &mut Manifest,
+        mut state: State,
+        summary: &mut BuildSummary,
+    ) -> Result<(), IndexError> {
+        state.generation = manifest.generation;
+        let name = format!("state-{:06}.lpst", manifest.generation);
+        state.write(&dir.join(&name))?;
+        manifest.state = Some(name);
+        summary.common = state.common_keys().len() as u64;
+        manifest.write(dir)?;
+        remove_unlisted(dir, manifest);
+        Ok(())
+    }
+
+    /// Merge all segments of the index folder `dir` into one, re-deriving
+    /// everything from the stored text of the live files (so the result is
+    /// what one build of those files gives): superseded and removed files
+    /// are dropped for good.
+    ///
+    /// # Errors
+    /// I/O errors or a corrupt index; nothing is published then.
+    pub fn compact(&self, dir: &Path, progress: &dyn Progress) -> Result<BuildSummary, IndexError> {
+        let started = Instant::now();
+        let mut manifest = Manifest::read(dir)?;
+        let index = Index::open(dir)?;
+        let params = manifest.params;
+        manifest.generation += 1;
+        let stored = super::compact::stored_files(&index, self.fp(params))?;
+        progress.start(stored.len() as u64, 0);
+        let mut summary = BuildSummary::default();
+        let state = State {
+            min_docs: index
+                .state()
+                .map_or(self.cfg.common_min_docs, |s| s.min_docs),
+            fraction: index
+                .state()
+                .map_or(self.cfg.common_fraction, |s| s.fraction),
+            ..self.empty_state()
+        };
+        let outcome = self.run(
+            params,
+            stored.into_iter().map(|f| Source::Stored(Box::new(f))),
+            dir,
+            manifest.generation,
+            Earlier::empty(),
+            state,
+            progress,
+            &mut summary,
+        )?;
+        drop(index);
+        manifest.segments = outcome.written;
+        self.publish(dir, &mut manifest, outcome.state, &mut summary)?;
+        summary.seconds = started.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+
+    /// Mark files of the index folder `dir` removed (a document found not
+    /// to be part of the leak, a legal request): matching ignores them at
+    /// once, `compact` drops them for good. Segments are not rewritten; the
+    /// state is, atomically. `paths` are file paths as `info --files`
+    /// shows them; a folder path removes every file under it.
+    ///
+    /// # Errors
+    /// A path that names no live file, I/O errors, a corrupt index.
+    pub fn remove(&self, dir: &Path, paths: &[String]) -> Result<RemoveSummary, IndexError> {
+        let mut manifest = Manifest::read(dir)?;
+        let index = Index::open(dir)?;
+        let mut state = index.state().cloned().unwrap_or_else(|| self.empty_state());
+        let names: Vec<String> = manifest.segments.iter().map(|s| s.file.clone()).collect();
+        let mut targets: Vec<(usize, u32)> = Vec::new();
+        for want in paths {
+            let before = targets.len();
+            for (si, seg) in index.segments().iter().enumerate() {
+                for f in 0..seg.file_count() {
+                    let info = seg.file(f)?;
+                    let p = info.path();
+                    let under = p == *want
+                        || (p.starts_with(want.as_str())
+                            && p.as_bytes().get(want.len()) == Some(&b'/'));
+                    if under && index.liveness().file_live(si, f) {
+                        targets.push((si, f));
+                    }
+                }
+            }
+            if targets.len() == before {
+                return Err(IndexError::NoSuchFile { path: want.clone() });
+            }
+        }
+        targets.sort_unstable();
+        targets.dedup();
+        manifest.generation += 1;
+        let dead: Vec<DeadFile> = targets
+            .iter()
+            .map(|&(si, f)| DeadFile {
+                segment: names[si].clone(),
+                file: f,
+                kind: DeadKind::Removed,
+                generation: manifest.generation,
+            })
+            .collect();
+        kill(&index, &mut state, &dead, self.fp(manifest.params))?;
+        drop(index);
+        let mut summary = BuildSummary::default();
+        let removed = dead.len() as u64;
+        self.publish(dir, &mut manifest, state, &mut summary)?;
+        Ok(RemoveSummary {
+            removed,
+            common: summary.common,
+        })
+    }
+
+    /// Build one segment in memory from `(path, text)` documents, as if each
+    /// were a UTF-8 text file. For tests, examples and embedding: the
+    /// segment opens with `Index::from_bytes` and uses its own frequent
+    /// keys as the common set.
+    ///
+    /// # Errors
+    /// Only on internal I/O to temporary spill files.
+    pub fn segment_from_texts(&self, docs: &[(&str, &str)]) -> Result<Vec<u8>, IndexError> {
+        let params = self.params();
+        let cfg = self.read_config(params);
+        let results: Vec<FileResult> = self.pool.install(|| {
+            docs.par_iter()
+                .map_init(analyze::Scratch::default, |s, (path, text)| {
+                    read::from_bytes(path.as_bytes().to_vec(), text.as_bytes(), cfg, s)
+                })
+                .collect()
+        });
+        let mut summary = BuildSummary::default();
+        let mut w = SegmentWriter::memory(&header_of(params));
+        let dir = std::env::temp_dir();
+        let mut st = SegState::new(&dir, self.cfg.memory / 2, self.cfg.block);
+        w.begin(super::wire::SectionKind::TextData);
+        for r in results {
+            st.add_file(r, &NoPrior, &mut summary)?;
+            st.flush_blocks(&self.pool, self.cfg.codec, &mut w)?;
+        }
+        st.arena.finish();
+        st.flush_blocks(&self.pool, self.cfg.codec, &mut w)?;
+        w.end()?;
+        st.finish(
+            &mut w,
+            &self.pool,
+            &self.segment_params(),
+            None,
+            &mut summary,
+        )?;
+        let (_, bytes) = w.finish()?;
+        Ok(bytes.unwrap_or_default())
+    }
+
+    fn read_config(&self, params: Params) -> ReadConfig<'_> {
+        ReadConfig {
+            max_file: self.cfg.max_file,
+            limits: &self.cfg.limits,
+            chunk: &self.cfg.chunk,
+            fp: self.fp(params),
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cfg
+            .cancel
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+    }
+
+    /// Process sources into as many segments as needed, in `dir`, and
+    /// bring the state up to date with them.
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        params: Params,
+        sources: impl Iterator<Item = Source>,
+        dir: &Path,
+        generation: u64,
+        mut earlier: Earlier,
+        mut state: State,
+        progress: &dyn Progress,
+        summary: &mut BuildSummary,
+    ) -> Result<Outcome, IndexError> {
+        let mut sources = Sources::new(sources);
+        let mut written = Vec::new();
+        let mut n = 0;
+        // Paths seen in this run: a path given twice is one file.
+        let mut seen: HashMap<Vec<u8>, [u8; 32]> = HashMap::new();
+        let mut dead: Vec<DeadFile> = Vec::new();
+        loop {
+            n += 1;
+            let name = format!("seg-{generation:06}-{n:03}.lps");
+            let path = dir.join(&name);
+            let mut w = SegmentWriter::file(&path, &header_of(params))?;
+            let (finished, files, parts) = self.write_segment(
+                params,
+                &mut sources,
+                dir,
+                &mut w,
+                &earlier,
+                &state,
+                &mut seen,
+                &mut dead,
+                progress,
+                summary,
+            )?;
+            let (bytes, _) = w.finish()?;
+            if files == 0 && !(written.is_empty() && earlier.segments.is_empty()) {
+                // Nothing new (an append of unchanged files): no segment.
+                let _ = std::fs::remove_file(&path);
+                break;
+            }
+            written.push(SegmentEntry {
+                file: name.clone(),
+                bytes,
+                files,
+                parts,
+            });
+            summary.segments += 1;
+            summary.index_bytes += bytes;
+            state.live_texts += finished.owners;
+            merge_frequent(&mut state.frequent, finished.global);
+            let more = sources.peek().is_some();
+            if more {
+                // Later segments count keys in this one too.
+                let storage =
+                    crate::fileio::map_readonly(&path).map_err(|e| IndexError::io(&path, e))?;
+                let seg = Segment::from_storage(Box::new(storage))?;
+                earlier
+                    .live
+                    .push_segment(seg.file_count(), seg.part_count());
+                earlier.segments.push(seg);
+                earlier.names.push(name);
+            } else {
+                break;
+            }
+        }
+        // Files replaced by a changed version: their texts stop counting.
+        if !dead.is_empty() {
+            let index = Index::from_segments_unchecked(
+                earlier.segments,
+                earlier.names.iter().map(PathBuf::from).collect(),
+                None,
+            )?;
+            let mut named = dead.clone();
+            for d in &mut named {
+                d.generation = generation;
+            }
+            kill_with(
+                &index,
+                &earlier.live,
+                &earlier.names,
+                &mut state,
+                &named,
+                self.fp(params),
+            )?;
+            summary.superseded += named.len() as u64;
+        }
+        Ok(Outcome { written, state })
+    }
+
+    /// Consume sources until they end or the segment is full; write it.
+    #[allow(clippy::too_many_arguments)]
+    fn write_segment(
+        &self,
+        params: Params,
+        sources: &mut Sources<'_>,
+        dir: &Path,
+        w: &mut SegmentWriter,
+        earlier: &Earlier,
+        state: &State,
+        seen: &mut HashMap<Vec<u8>, [u8; 32]>,
+        dead: &mut Vec<DeadFile>,
+        progress: &dyn Progress,
+        summary: &mut BuildSummary,
+    ) -> Result<(assemble::Finished, u64, u64), IndexError> {
+        let batch_bytes = (self.cfg.memory / 8).max(4 << 20);
+        let mut st = SegState::new(dir, self.cfg.memory / 2, self.cfg.block);
+        let cfg = self.read_config(params);
+        w.begin(super::wire::SectionKind::TextData);
+        let mut full = false;
+        while !full && sources.peek().is_some() {
+            if self.cancelled() {
+                return Err(IndexError::Interrupted);
+            }
+            let mut batch = Vec::new();
+            let mut bytes = 0u64;
+            while let Some(s) = sources.peek() {
+                let size = s.disk_size();
+                if !batch.is_empty() && (batch.len() >= BATCH_FILES || bytes + size > batch_bytes) {
+                    break;
+                }
+                bytes += size.min(self.cfg.max_file);
+                batch.push(sources.next().expect("peeked"));
+            }
+            let results: Vec<FileResult> = self.pool.install(|| {
+                batch
+                    .into_par_iter()
+                    .map_init(analyze::Scratch::default, |s, src| {
+                        let r = read::process(src, cfg, s);
+                        progress.file_done(r.size);
+                        r
+                    })
+                    .collect()
+            });
+            let mut rest = results.into_iter();
+            while let Some(r) = rest.next() {
+                // The same path again: unchanged, or a new version.
+                if r.status != super::wire::FileStatus::Skipped {
+                    if let Some(h) = seen.get(&r.name) {
+                        if *h == r.blake3 {
+                            summary.unchanged += 1;
+                            continue;
+                        }
+                    }
+                    if let Some(&(si, f, h)) = earlier.by_path.get(&r.name) {
+                        if h == r.blake3 {
+                            summary.unchanged += 1;
+                            continue;
+                        }
+                        if !dead
+                            .iter()
+                            .any(|d| d.segment == earlier.names[si] && d.file == f)
+                        {
+                            dead.push(DeadFile {
+                                segment: earlier.names[si].clone(),
+                                file: f,
+                                kind: DeadKind::Superseded,
+                                generation: 0,
+                            });
+                        }
+                    }
+                    seen.insert(r.name.clone(), r.blake3);
+                } else if earlier.by_path.contains_key(&r.name) || seen.contains_key(&r.name) {
+                    // A known path that cannot be read now: the indexed
+                    // version stays; the reason is reported.
+                    let display = crate::names::display(&r.name);
+                    summary.skipped.push((
+                        display,
+                        format!("{} (the indexed version is kept)", r.reason),
+                    ));
+                    summary.unchanged += 1;
+                    continue;
+                }
+                let add = r.norm_bytes();
+                if st.norm_total + add > self.cfg.segment_norm && st.file_count() > 0 {
+                    // The segment is full: hand this result and the rest of
+                    // the batch back, to start the next segment.
+                    full = true;
+                    seen.remove(&r.name);
+                    let mut back = vec![Source::Stored(Box::new(r))];
+                    back.extend(rest.by_ref().map(|r| Source::Stored(Box::new(r))));
+                    sources.push_front(back);
+                    break;
+                }
+                st.add_file(r, earlier, summary)?;
+            }
+            st.flush_blocks(&self.pool, self.cfg.codec, w)?;
+        }
+        st.arena.finish();
+        st.flush_blocks(&self.pool, self.cfg.codec, w)?;
+        w.end()?;
+        progress.merging();
+        let (files, parts) = (u64::from(st.file_count()), u64::from(st.part_count()));
+        let old_docs = |key: u64| -> u32 {
+            match state.docs_of(key) {
+                Some(d) => d,
+                None => earlier.docs(key),
+            }
+        };
+        let any_earlier = !earlier.segments.is_empty();
+        let finished = st.finish(
+            w,
+            &self.pool,
+            &self.segment_params(),
+            if any_earlier { Some(&old_docs) } else { None },
+            summary,
+        )?;
+        Ok((finished, files, parts))
+    }
+}
+
+/// What [`Indexer::remove`] did.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct RemoveSummary {
+    /// Files marked removed.
+    pub removed: u64,
+    /// Keys common in the whole index after the removal.
+    pub common: u64,
+}
+
+struct Outcome {
+    written: Vec<SegmentEntry>,
+    state: State,
+}
+
+fn header_of(p: Params) -> Header {
+    Header {
+        norm_version: p.norm_version,
+        k: p.k,
+        w: p.w,
+        seed: p.seed,
+    }
+}
+
+/// The earlier segments of an index being appended to.
+fn earlier_of(index: Index, m: &Manifest) -> Result<Earlier, IndexError> {
+    let live = index.liveness().clone();
+    let mut by_path = HashMap::new();
+    for (si, seg) in index.segments().iter().enumerate() {
+        for f in 0..seg.file_count() {
+            if !live.file_live(si, f) {
+                continue;
+            }
+            let info = seg.file(f)?;
+            by_path.insert(info.path_bytes.to_vec(), (si, f, info.blake3));
+        }
+    }
+    let names = m.segments.iter().map(|s| s.file.clone()).collect();
+    let (segments, _, _) = index.into_parts();
+    Ok(Earlier {
+        segments,
+        names,
+        live,
+        by_path,
+    })
+}
+
+/// Mark `dead` files of `index` dead in `state`: their texts that no live
+/// file references any more stop counting, in the live-text total and in
+/// the frequent keys.
+fn kill(index: &Index, state: &mut State, dead: &[DeadFile], fp: Fp) -> Result<(), IndexError> {
+    let names: Vec<String> = index
+        .segment_paths()
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    kill_with(index, index.liveness(), &names, state, dead, fp)
+}
+
+fn kill_with(
+    index: &Index,
+    before: &Liveness,
+    names: &[String],
+    state: &mut State,
+    dead: &[DeadFile],
+    fp: Fp,
+) -> Result<(), IndexError> {
+    let mut all = state.dead.clone();
+    all.extend(dead.iter().cloned());
+    all.sort();
+    all.dedup_by(|a, b| a.segment == b.segment && a.file == b.file);
+    let after = Liveness::compute(index.segments(), names, &all)?;
+    // Texts live before and dead after.
+    let mut scratch = analyze::Scratch::default();
+    let mut lost: HashMap<u64, u32> = HashMap::new();
+    let mut texts = 0u64;
+    for (si, seg) in index.segments().iter().enumerate() {
+        for p in 0..seg.part_count() {
+            let info = seg.part(p)?;
+            if info.duplicate != super::wire::Duplicate::None
+                || info.norm_len == 0 && info.text_len == 0
+            {
+                continue;
+            }
+            if before.text_live(si, p) && !after.text_live(si, p) {
+                texts += 1;
+                let text = seg.part_text(p)?;
+                let a = analyze::analyze(&text, fp, &mut scratch);
+                let mut keys: Vec<u64> = a.fps.iter().map(|f| f.0).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                for k in keys {
+                    *lost.entry(k).or_default() += 1;
+                }
+            }
+        }
+    }
+    state.live_texts = state.live_texts.saturating_sub(texts);
+    state.frequent.retain_mut(|f| {
+        if let Some(&n) = lost.get(&f.key) {
+            f.docs = f.docs.saturating_sub(n);
+        }
+        f.docs >= state.min_docs
+    });
+    state.dead = all;
+    Ok(())
+}
+
+/// Merge `new` (keys of a new segment with their index-wide counts) into
+/// the sorted `frequent` list: a key in both takes the new count.
+fn merge_frequent(frequent: &mut Vec<Frequent>, new: Vec<Frequent>) {
+    if new.is_empty() {
+        return;
+    }
+    let old = std::mem::take(frequent);
+    let mut out = Vec::with_capacity(old.len() + new.len());
+    let (mut a, mut b) = (old.into_iter().peekable(), new.into_iter().peekable());
+    loop {
+        match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x.key < y.key => out.push(a.next().expect("peeked")),
+            (Some(x), Some(y)) if x.key > y.key => out.push(b.next().expect("peeked")),
+            (Some(_), Some(_)) => {
+                a.next();
+                out.push(b.next().expect("peeked"));
+            }
+            (Some(_), None) => out.push(a.next().expect("peeked")),
+            (None, Some(_)) => out.push(b.next().expect("peeked")),
+            (None, None) => break,
+        }
+    }
+    *frequent = out;
+}
+
+/// Sources with a front buffer (a full segment hands its rest back).
+struct Sources<'a> {
+    front: Vec<Source>,
+    rest: Box<dyn Iterator<Item = Source> + 'a>,
+}
+
+impl<'a> Sources<'a> {
+    fn new(it: impl Iterator<Item = Source> + 'a) -> Sources<'a> {
+        Sources {
+            front: Vec::new(),
+            rest: Box::new(it),
+        }
+    }
+    fn peek(&mut self) -> Option<&Source> {
+        if self.front.is_empty() {
+            let next = self.rest.next()?;
+            self.front.push(next);
+        }
+        self.front.last()
+    }
+    fn next(&mut self) -> Option<Source> {
+        self.front.pop().or_else(|| self.rest.next())
+    }
+    fn push_front(&mut self, v: Vec<Source>) {
+        // `front` is a stack: the last element comes out first.
+        self.front.extend(v.into_iter().rev());
+    }
+}
+
+/// A temporary file name unique in this process: `.tmp-<pid>-<n>-<what>`.
+pub(crate) fn temp_name(dir: &Path, what: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!(".tmp-{}-{n}-{what}", std::process::id()))
+}
+
+/// Check the output path; return the existing manifest if there is one.
+fn prepare_output(output: &Path) -> Result<Option<Manifest>, IndexError> {
+    match std::fs::metadata(output) {
+        Ok(m) if m.is_dir() => {
+            if output.join(MANIFEST_NAME).exists() {
+                Manifest::read(output).map(Some)
+            } else {
+                let empty = std::fs::read_dir(output)
+                    .map_err(|e| IndexError::io(output, e))?
+                    .next()
+                    .is_none();
+                if empty {
+                    Ok(None)
+                } else {
+                    Err(IndexError::NotAnIndex {
+                        path: output.to_path_buf(),
+                    })
+                }
+            }
+        }
+        Ok(_) => Err(IndexError::NotAnIndex {
+            path: output.to_path_buf(),
+        }),
+        Err(_) => {
+            let parent = output
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            if !parent.is_dir() {
+                return Err(IndexError::MissingOutputDir {
+                    path: parent.to_path_buf(),
+                });
+            }
+            std::fs::create_dir(output).map_err(|e| IndexError::io(output, e))?;
+            Ok(None)
+        }
+    }
+}
+
+/// Remove segment and state files and leftovers the manifest does not name.
+fn remove_unlisted(dir: &Path, m: &Manifest) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for ent in rd.flatten() {
+        let name = ent.file_name().to_string_lossy().to_string();
+        let stale_seg = name.starts_with("seg-")
+            && name.ends_with(".lps")
+            && !m.segments.iter().any(|s| s.file == name);
+        let stale_state = name.starts_with("state-")
+            && name.ends_with(".lpst")
+            && m.state.as_deref() != Some(name.as_str());
+        let stale_tmp = name.starts_with(".tmp-");
+        if stale_seg || stale_state || stale_tmp {
+            let _ = std::fs::remove_file(ent.path());
+        }
+    }
+}
+
+/// A stored file, for compaction: its parts re-analyzed from their text.
+pub(crate) fn stored_result(
+    name: Vec<u8>,
+    info: &super::FileInfo<'_>,
+    parts: Vec<(String, crate::extract::Format, String)>,
+    chunks: Vec<Chunk>,
+    fp: Fp,
+) -> FileResult {
+    let mut scratch = analyze::Scratch::default();
+    let parts = parts
+        .into_iter()
+        .map(|(pname, format, text)| PartResult {
+            analysis: analyze::analyze(&text, fp, &mut scratch),
+            name: pname,
+            format,
+            text,
+        })
+        .collect();
+    FileResult {
+        name,
+        size: info.size,
+        blake3: info.blake3,
+        status: if info.status == super::wire::FileStatus::Copy {
+            super::wire::FileStatus::Indexed
+        } else {
+            info.status
+        },
+        format: info.format,
+        reason: info.reason.to_string(),
+        notes: if info.reason.is_empty() {
+            Vec::new()
+        } else {
+            vec![(String::new(), info.reason.to_string())]
+        },
+        parts,
+        chunks,
+    }
+}
+
+pub(crate) use analyze::Fp as FingerprintParams;
+/// A file read back from an index, ready to be built again.
+pub(crate) type StoredFile = FileResult;

@@ -1,0 +1,347 @@
+//! Stages 4 and 5 of the fingerprints: buffering, spilling, sorting and
+//! writing the postings.
+//!
+//! # Partitioned, not merged
+//!
+//! Every `(key, position)` pair goes straight into one of [`PARTITIONS`]
+//! buffers by the top bits of its key (keys are remixed hashes, so the
+//! partitions fill evenly). When the buffers reach the memory budget each
+//! partition's pairs are appended, unsorted, to that partition's spill
+//! file. At the end each partition is loaded and sorted on its own, in
+//! parallel, and the partitions are written in key order: there is no
+//! global comparison sort and no k-way merge, and the final phase runs on
+//! every core. A partition holds `1 / PARTITIONS` of the pairs (about
+//! 0.7 MB per GB of input text), so memory stays far below the budget.
+//!
+//! # Order and identity
+//!
+//! The directory has `2^dir_bits` buckets (top bits of the key) and each
+//! posting keeps the next 16 bits (its fragment); within a bucket postings
+//! are sorted by fragment, then position. Keys agreeing on those
+//! `dir_bits + 16` bits share their postings: that is the key's identity in
+//! this segment, and part counts (for the frequent keys) are taken per
+//! identity, exactly as a lookup sees them.
+//!
+//! The output depends only on the multiset of pairs: the same bytes at any
+//! thread count and memory budget (tested).
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::super::wire::{bucket_of, fragment, Frequent, Posting, Record};
+use super::super::IndexError;
+
+/// Number of partitions (a power of two; the top bits of a key pick one).
+pub(crate) const PARTITIONS: usize = 1024;
+const PARTITION_BITS: u32 = PARTITIONS.trailing_zeros();
+/// Smallest directory: the partitions must each own whole buckets.
+pub(crate) const MIN_DIR_BITS: u32 = PARTITION_BITS;
+/// Postings per bucket the directory is sized for: 8 postings are 48 bytes,
+/// one cache line, and the directory costs half a byte per posting.
+pub(crate) const POSTINGS_PER_BUCKET: u64 = 8;
+/// Bytes a buffered pair takes.
+pub(crate) const PAIR_BYTES: usize = 12;
+
+/// A buffered pair: 12 bytes, unaligned.
+#[derive(Clone, Copy)]
+#[repr(C, packed)]
+struct Pair {
+    key: u64,
+    pos: u32,
+}
+
+/// Collects `(key, position)` pairs in bounded memory.
+pub(crate) struct KeySink {
+    dir: PathBuf,
+    parts: Vec<Vec<Pair>>,
+    /// Spill files per partition (created on first spill).
+    spilled: Vec<Option<PathBuf>>,
+    buffered: usize,
+    cap: usize,
+    /// Pairs pushed in all.
+    pub(crate) total: u64,
+}
+
+impl KeySink {
+    /// A sink spilling into temporary files in `dir` once `budget` bytes of
+    /// pairs are buffered.
+    pub(crate) fn new(dir: &Path, budget: u64) -> KeySink {
+        KeySink {
+            dir: dir.to_path_buf(),
+            parts: (0..PARTITIONS).map(|_| Vec::new()).collect(),
+            spilled: vec![None; PARTITIONS],
+            buffered: 0,
+            cap: (budget as usize / PAIR_BYTES).max(1 << 16),
+            total: 0,
+        }
+    }
+
+    /// Add the pairs of one part, whose positions start at `base`.
+    ///
+    /// # Errors
+    /// I/O errors of a spill.
+    pub(crate) fn push_part(&mut self, fps: &[(u64, u32)], base: u32) -> Result<(), IndexError> {
+        for &(key, pos) in fps {
+            let p = (key >> (64 - PARTITION_BITS)) as usize;
+            self.parts[p].push(Pair {
+                key,
+                pos: base + pos,
+            });
+        }
+        self.buffered += fps.len();
+        self.total += fps.len() as u64;
+        if self.buffered >= self.cap {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Append every partition's buffered pairs to its spill file.
+    fn spill(&mut self) -> Result<(), IndexError> {
+        for (p, buf) in self.parts.iter_mut().enumerate() {
+            if buf.is_empty() {
+                continue;
+            }
+            let path = match &self.spilled[p] {
+                Some(path) => path.clone(),
+                None => {
+                    let path = super::temp_name(&self.dir, &format!("keys-{p}"));
+                    self.spilled[p] = Some(path.clone());
+                    path
+                }
+            };
+            let f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| IndexError::io(&path, e))?;
+            let mut w = BufWriter::with_capacity(1 << 16, f);
+            for pair in buf.iter() {
+                let (k, pos) = (pair.key, pair.pos);
+                w.write_all(&k.to_le_bytes())
+                    .and_then(|()| w.write_all(&pos.to_le_bytes()))
+                    .map_err(|e| IndexError::io(&path, e))?;
+            }
+            w.flush().map_err(|e| IndexError::io(&path, e))?;
+            buf.clear();
+            buf.shrink_to_fit();
+        }
+        self.buffered = 0;
+        Ok(())
+    }
+
+    /// The directory size for the pairs pushed.
+    pub(crate) fn dir_bits(&self) -> u32 {
+        // The largest power of two of buckets holding at least
+        // POSTINGS_PER_BUCKET postings each on average (8 to 16).
+        let buckets = (self.total / POSTINGS_PER_BUCKET).max(1);
+        (63 - buckets.leading_zeros()).clamp(MIN_DIR_BITS, 31)
+    }
+
+    /// Sort every partition and stream the directory and postings out
+    /// through `out`, in key order, with the keys found in at least
+    /// `min_docs` parts: of this segment (`frequent`), and of this segment
+    /// plus `old_docs(key)` parts elsewhere (`global`; without `old_docs`
+    /// the two are the same).
+    ///
+    /// `part_of` maps a position to an ordinal of its part (for the part
+    /// counts).
+    ///
+    /// # Errors
+    /// I/O errors reading spills or from `out`.
+    pub(crate) fn finish(
+        mut self,
+        pool: &rayon::ThreadPool,
+        min_docs: u32,
+        part_of: &(dyn Fn(u32) -> u32 + Sync),
+        old_docs: Option<&(dyn Fn(u64) -> u32 + Sync)>,
+        out: &mut dyn FnMut(Written<'_>) -> Result<(), IndexError>,
+    ) -> Result<(), IndexError> {
+        let dir_bits = self.dir_bits();
+        let parts = std::mem::take(&mut self.parts);
+        let spilled = std::mem::take(&mut self.spilled);
+        let mut jobs: Vec<(Vec<Pair>, Option<PathBuf>)> = parts.into_iter().zip(spilled).collect();
+        let buckets_per_part = 1usize << (dir_bits - PARTITION_BITS);
+        // Waves of partitions processed in parallel, written in order.
+        let wave = pool.current_num_threads().max(1) * 2;
+        let mut done = 0usize;
+        let mut posting_count = 0u64;
+        while done < jobs.len() {
+            let end = (done + wave).min(jobs.len());
+            let batch: Vec<(Vec<Pair>, Option<PathBuf>)> =
+                jobs[done..end].iter_mut().map(std::mem::take).collect();
+            let results: Vec<Result<Partition, IndexError>> = pool.install(|| {
+                batch
+                    .into_par_iter()
+                    .enumerate()
+                    .map(|(i, (mem, spill))| {
+                        let geometry = Geometry {
+                            index: done + i,
+                            dir_bits,
+                            buckets: buckets_per_part,
+                        };
+                        build_partition(geometry, mem, spill, min_docs, part_of, old_docs)
+                    })
+                    .collect()
+            });
+            for r in results {
+                let p = r?;
+                out(Written {
+                    dir: &p.dir,
+                    postings: &p.postings,
+                    base: posting_count,
+                    frequent: &p.frequent,
+                    global: &p.global,
+                })?;
+                posting_count += (p.postings.len() / Posting::LEN) as u64;
+            }
+            done = end;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for KeySink {
+    fn drop(&mut self) {
+        for p in self.spilled.iter().flatten() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// The output of one partition, in key order.
+pub(crate) struct Written<'a> {
+    /// Directory entries of its buckets: posting counts before each bucket,
+    /// relative to the partition (add `base`).
+    pub(crate) dir: &'a [u32],
+    /// Its postings, encoded.
+    pub(crate) postings: &'a [u8],
+    /// Postings of the partitions before it.
+    pub(crate) base: u64,
+    /// Its keys found in at least `min_docs` parts of the segment, sorted.
+    pub(crate) frequent: &'a [Frequent],
+    /// Its keys found in at least `min_docs` parts of the index, sorted.
+    pub(crate) global: &'a [Frequent],
+}
+
+struct Partition {
+    dir: Vec<u32>,
+    postings: Vec<u8>,
+    frequent: Vec<Frequent>,
+    global: Vec<Frequent>,
+}
+
+/// Which buckets a partition holds.
+#[derive(Clone, Copy)]
+struct Geometry {
+    index: usize,
+    dir_bits: u32,
+    buckets: usize,
+}
+
+fn build_partition(
+    g: Geometry,
+    mut pairs: Vec<Pair>,
+    spill: Option<PathBuf>,
+    min_docs: u32,
+    part_of: &(dyn Fn(u32) -> u32 + Sync),
+    old_docs: Option<&(dyn Fn(u64) -> u32 + Sync)>,
+) -> Result<Partition, IndexError> {
+    let Geometry {
+        index,
+        dir_bits,
+        buckets,
+    } = g;
+    if let Some(path) = spill {
+        let f = File::open(&path).map_err(|e| IndexError::io(&path, e))?;
+        let mut r = BufReader::with_capacity(1 << 16, f);
+        let mut rec = [0u8; PAIR_BYTES];
+        loop {
+            match r.read_exact(&mut rec) {
+                Ok(()) => {
+                    let mut k = [0u8; 8];
+                    k.copy_from_slice(&rec[..8]);
+                    let mut p = [0u8; 4];
+                    p.copy_from_slice(&rec[8..]);
+                    pairs.push(Pair {
+                        key: u64::from_le_bytes(k),
+                        pos: u32::from_le_bytes(p),
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(IndexError::io(&path, e)),
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+    // Identity: the top dir_bits + 16 bits; order: identity, position.
+    let shift = 48 - dir_bits;
+    pairs.sort_unstable_by_key(|p| {
+        let (k, pos) = (p.key, p.pos);
+        ((k >> shift) as u128) << 32 | u128::from(pos)
+    });
+    let first_bucket = index * buckets;
+    let mut dir = Vec::with_capacity(buckets);
+    let mut postings = Vec::with_capacity(pairs.len() * Posting::LEN);
+    let mut frequent = Vec::new();
+    let mut global = Vec::new();
+    let mut keys: Vec<u64> = Vec::new();
+    let mut i = 0usize;
+    for b in 0..buckets {
+        dir.push((postings.len() / Posting::LEN) as u32);
+        while i < pairs.len() && bucket_of(pairs[i].key, dir_bits) == first_bucket + b {
+            // One identity group.
+            let id = pairs[i].key >> shift;
+            let start = i;
+            while i < pairs.len() && pairs[i].key >> shift == id {
+                let (k, pos) = (pairs[i].key, pairs[i].pos);
+                Posting {
+                    frag: fragment(k, dir_bits),
+                    pos,
+                }
+                .push_to(&mut postings);
+                i += 1;
+            }
+            let group = &pairs[start..i];
+            if group.len() < min_docs as usize && old_docs.is_none() {
+                continue;
+            }
+            let mut docs = 0u32;
+            let mut last = u32::MAX;
+            for p in group {
+                let d = part_of(p.pos);
+                if d != last {
+                    docs += 1;
+                    last = d;
+                }
+            }
+            keys.clear();
+            keys.extend(group.iter().map(|p| p.key));
+            keys.sort_unstable();
+            keys.dedup();
+            for &key in &keys {
+                if docs >= min_docs {
+                    frequent.push(Frequent { key, docs });
+                }
+                let total = match old_docs {
+                    Some(f) => docs.saturating_add(f(key)),
+                    None => docs,
+                };
+                if total >= min_docs {
+                    global.push(Frequent { key, docs: total });
+                }
+            }
+        }
+    }
+    frequent.sort_unstable();
+    global.sort_unstable();
+    Ok(Partition {
+        dir,
+        postings,
+        frequent,
+        global,
+    })
+}
