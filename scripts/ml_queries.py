@@ -47,7 +47,7 @@ import sys
 import unicodedata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from querylib import Doc, decorate, normalize  # noqa: E402
+from querylib import Doc, Shared, decorate, normalize  # noqa: E402
 import ml_build  # noqa: E402
 from split_queries import assign_split  # noqa: E402
 
@@ -281,28 +281,6 @@ def pieces(rng, text: str, fam: str):
                 yield s[:rng.randint(lo, hi)].strip()
 
 
-class Shared:
-    """Longest run of normalized characters a text shares with the dump (up to 61)."""
-
-    W = 20
-
-    def __init__(self, corpus_norm: str):
-        self.norm = corpus_norm
-        self.grams = {corpus_norm[i:i + self.W] for i in range(len(corpus_norm) - self.W + 1)}
-
-    def longest(self, text: str) -> int:
-        n = normalize(text)
-        best = 0
-        for i in range(len(n) - self.W + 1):
-            if n[i:i + self.W] not in self.grams:
-                continue
-            L = max(best + 1, self.W)
-            while i + L <= len(n) and L <= 61 and n[i:i + L] in self.norm:
-                best = L
-                L += 1
-        return best
-
-
 def negatives(rng, lang: str, held_texts: list[str], shared: Shared, weights: dict, tally) -> list[dict]:
     fam = ml_build.SCRIPT[lang]
     cands = [p for t in held_texts for p in pieces(rng, t, fam)
@@ -313,10 +291,10 @@ def negatives(rng, lang: str, held_texts: list[str], shared: Shared, weights: di
         if easy >= N_NEG:
             break
         sh = shared.longest(p)
-        if sh > 60:
+        if sh > Shared.HARD_MAX:
             tally["dropped: shares > 60"] += 1
             continue
-        case = "negative:hard" if sh >= 20 else "negative:same_language"
+        case = "negative:hard" if sh >= Shared.HARD_MIN else "negative:same_language"
         if case == "negative:hard":
             hard += 1
         else:

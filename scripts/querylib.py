@@ -28,6 +28,32 @@ def norm_len(s: str) -> int:
     return len(normalize(s))
 
 
+class Shared:
+    """Longest run of normalized characters a text shares with a corpus (capped
+    at CAP): hashes of every W-gram of the corpus, then exact substring checks.
+    Hard negatives share HARD_MIN..HARD_MAX; more than HARD_MAX is the same text."""
+
+    W = 20
+    CAP = 61
+    HARD_MIN, HARD_MAX = 20, 60
+
+    def __init__(self, corpus_norm: str):
+        self.norm = corpus_norm
+        self.grams = {hash(corpus_norm[i:i + self.W]) for i in range(len(corpus_norm) - self.W + 1)}
+
+    def longest(self, text: str) -> int:
+        n = normalize(text)
+        best = 0
+        for i in range(len(n) - self.W + 1):
+            if hash(n[i:i + self.W]) not in self.grams:
+                continue
+            length = max(best + 1, self.W)
+            while i + length <= len(n) and length <= self.CAP and n[i:i + length] in self.norm:
+                best = length
+                length += 1
+        return best
+
+
 # ---------------------------------------------------------------- logical docs
 
 QUOTE_PREFIX = re.compile(r"^(?:> ?)+")

@@ -192,6 +192,12 @@ fn english_held_out_half_meets_the_targets() {
         g.overlap(&reports, &r.case, 0.9);
     }
     g.no_false(&reports, "negative:same_domain");
+    // a mail in the dump's template around unrelated text
+    g.no_false(&reports, "negative:template");
+    // sharing fewer normalized characters than the matcher's guarantee
+    // length t = 40 with the dump: unrelated text by the targets' measure.
+    // The 40-60 band is reported apart, not gated (corpus/README.md).
+    g.no_false(&reports, "negative:hard, shares 20-39");
     for r in reports.iter().filter(|r| !r.case.starts_with("negative")) {
         g.no_false(&reports, &r.case);
     }
