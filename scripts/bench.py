@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -98,7 +99,22 @@ def install():
         sh(["npm", "install", "--prefix", node, "--no-audit", "--no-fund", "@dodona/dolos-lib@3.5.1"])
 
 
+# the command line this report was made with (written into its header)
+COMMAND_LINE: list[str] = []
+
 # ---------------------------------------------------------------- build
+
+
+def tree_state() -> tuple[str, list[str]]:
+    """HEAD and the files that differ from it: changed, staged or untracked
+    (not git-ignored), so that a binary built here is the commit's only when
+    the list is empty."""
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout
+    return commit, [ln[3:] for ln in status.splitlines() if ln.strip()]
+
 
 def build():
     env = dict(os.environ)
@@ -393,12 +409,12 @@ def machine():
     for line in open("/proc/meminfo"):
         if line.startswith("MemTotal"):
             mem = int(line.split()[1]) * 1024
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                           capture_output=True, text=True).stdout.strip()
+    commit, dirty = tree_state()
     rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
     return {"nproc": os.cpu_count(), "cpu": cpu, "mem_gib": mem / 2 ** 30,
-            "kernel": platform.release(), "commit": commit + (" (with uncommitted changes)" if dirty else ""),
+            "kernel": platform.release(),
+            "commit": commit + (f" (DIRTY: {len(dirty)} changed or untracked files, built as they were)"
+                                if dirty else ""),
             "rustc": rustc, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "load": os.getloadavg()}
 
@@ -456,6 +472,7 @@ def write_report(path, a, m, ir, inf, memr, mt, ex, q, pr, durations, sw=None):
     w("")
     w("## Machine")
     w("")
+    w(f"- command: `{' '.join(shlex.quote(x) for x in COMMAND_LINE)}`")
     w(f"- date: {m['date']}; commit: `{m['commit']}`; {m['rustc']}")
     w(f"- nproc: {m['nproc']}; CPU: {m['cpu']}; memory: {m['mem_gib']:.1f} GiB; kernel {m['kernel']}")
     w(f"- load average at the end: {m['load'][0]:.2f} / {m['load'][1]:.2f} / {m['load'][2]:.2f} "
@@ -694,7 +711,14 @@ def main():
     ap.add_argument("--skip-install", action="store_true")
     ap.add_argument("--skip", default="", help="comma list of steps to skip: index,memory,match,extract,quality,sweep,peers")
     ap.add_argument("--report", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    ap.add_argument("--allow-dirty", action="store_true",
+                    help="run on a tree that differs from HEAD (the report says so); refused otherwise")
     a = ap.parse_args()
+    _commit, dirty = tree_state()
+    if dirty and not a.allow_dirty:
+        sys.exit(f"bench: the tree differs from HEAD ({len(dirty)} files, e.g. {dirty[:3]}): the binary would "
+                 "not be the commit's. Commit or stash (untracked files too), or pass --allow-dirty.")
+    COMMAND_LINE[:] = ["scripts/bench.sh", *sys.argv[1:]]
     a.size = a.size or ("100M" if a.quick else "1G")
     a.runs = a.runs or (2 if a.quick else 3)
     a.memory_size = a.memory_size or ("0" if a.quick else "2G")
