@@ -192,8 +192,6 @@ fn english_held_out_half_meets_the_targets() {
         g.overlap(&reports, &r.case, 0.9);
     }
     g.no_false(&reports, "negative:same_domain");
-    // a mail in the dump's template around unrelated text
-    g.no_false(&reports, "negative:template");
     // sharing fewer normalized characters than the matcher's guarantee
     // length t = 40 with the dump: unrelated text by the targets' measure.
     // The 40-60 band is reported apart, not gated (corpus/README.md).
@@ -201,13 +199,18 @@ fn english_held_out_half_meets_the_targets() {
     for r in reports.iter().filter(|r| !r.case.starts_with("negative")) {
         g.no_false(&reports, &r.case);
     }
-    if let Some(b) = g.row(&reports, "negative:boilerplate") {
-        let (n, q) = (b.queries_with_false_match, b.queries);
-        g.checks.push(Check {
-            what: "negative:boilerplate: <= 5% flagged".into(),
-            ok: n * 20 <= q,
-            got: format!("{n} of {q}"),
-        });
+    // boilerplate quoted alone, and a mail in the dump's template (intro,
+    // closing, signature, footers) around unrelated text: the boilerplate
+    // target
+    for name in ["negative:boilerplate", "negative:template"] {
+        if let Some(b) = g.row(&reports, name) {
+            let (n, q) = (b.queries_with_false_match, b.queries);
+            g.checks.push(Check {
+                what: format!("{name}: <= 5% flagged"),
+                ok: n * 20 <= q,
+                got: format!("{n} of {q} {:?}", b.false_ids),
+            });
+        }
     }
     g.finish(&table);
 }
