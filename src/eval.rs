@@ -620,7 +620,7 @@ mod tests {
         x.latin_equiv = Some(52.0);
         x.norm_len = Some(25);
         let d = derived_cases(&x);
-        assert!(d.contains(&format!("cjk/exact")));
+        assert!(d.contains(&"cjk/exact".to_string()));
         assert!(d.contains(&format!("cjk/{FAMILY_STRICT_EXACT}")));
         // the English strict row is for the English sets only
         assert!(!d.contains(&STRICT_EXACT.to_string()));
