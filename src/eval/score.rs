@@ -409,6 +409,54 @@ mod tests {
         assert!((best_identity("жa", "жb") - 2.0 / 3.0).abs() < 1e-12);
     }
 
+    /// Naive oracle of the best identity: every alignment of two short
+    /// strings, enumerated; its identical columns over the longer length.
+    fn brute_identity(a: &[u8], b: &[u8]) -> usize {
+        match (a.split_first(), b.split_first()) {
+            (None, _) | (_, None) => 0,
+            (Some((x, ra)), Some((y, rb))) => {
+                let diag = brute_identity(ra, rb) + usize::from(x == y);
+                diag.max(brute_identity(ra, b)).max(brute_identity(a, rb))
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn best_identity_is_the_brute_force_best(a in "[ab]{0,7}", b in "[ab]{0,7}") {
+            let want = brute_identity(a.as_bytes(), b.as_bytes()) as f64 / a.len().max(b.len()).max(1) as f64;
+            proptest::prop_assert!((best_identity(&a, &b) - want).abs() < 1e-12);
+            proptest::prop_assert!((best_identity(&a, &b) - best_identity(&b, &a)).abs() < 1e-12);
+        }
+
+        /// Reporting the truth exactly scores perfectly; reporting spans
+        /// inside it keeps precision at 1 and never makes a false match.
+        #[test]
+        fn reporting_inside_the_truth_is_never_false(start in 0usize..40, len in 1usize..30,
+                                                     cuts in proptest::collection::vec((0usize..30, 1usize..30), 0..4)) {
+            let end = (start + len).min(DOC_A.len());
+            proptest::prop_assume!(start < end);
+            let t = [truth("a.txt", start..end)];
+            let q = &DOC_A[start..end];
+            let exact = [rep("a.txt", 0..q.len(), start..end, 1.0)];
+            let s = score_query(q, &t, &exact, &mut texts());
+            proptest::prop_assert_eq!((s.spans_found, s.false_matches), (1, 0));
+            proptest::prop_assert_eq!(s.precision, vec![1.0]);
+            proptest::prop_assert_eq!(s.recall, vec![1.0]);
+            let inner: Vec<Reported> = cuts
+                .iter()
+                .map(|&(a, l)| {
+                    let a = start + a.min(end - start - 1);
+                    rep("a.txt", 0..1, a..(a + l).min(end), 1.0)
+                })
+                .collect();
+            let s = score_query(q, &t, &inner, &mut texts());
+            proptest::prop_assert_eq!(s.false_matches, 0);
+            proptest::prop_assert!(s.precision.iter().all(|&p| p == 1.0));
+            proptest::prop_assert_eq!(s.spans_found, usize::from(!inner.is_empty()));
+        }
+    }
+
     #[test]
     fn merge_table() {
         assert_eq!(merge(&[5..7, 0..2, 1..3, 7..8]), vec![0..3, 5..8]);
