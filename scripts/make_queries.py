@@ -289,6 +289,7 @@ def make_negatives(rng, files, split):
     rng.shuffle(cands)
     out, hard, same_text = same_domain_negatives(rng, cands, shared, N_NEG_DOMAIN, N_NEG_HARD, 4,
                                                  stop_when_full=False)
+    NEAR_DUPLICATES[:] = near_duplicates(cands, files, shared)
     print(f"negatives: {len(cands)} candidates; {len(hard)} hard (share {Shared.HARD_MIN}-{Shared.HARD_MAX} "
           f"normalized chars with the dump); {same_text} share more (the dump's own text) and are left out")
     out += hard
@@ -309,6 +310,53 @@ def make_negatives(rng, files, split):
         out.append({"id": f"neg-boilerplate-{j + 1:03d}", "text": decorate(rng, t), "case": "negative:boilerplate",
                     "boilerplate": k, "files_with_it": counts[k], "expect": []})
     return out
+
+
+NEAR_DUPLICATES: list[dict] = []
+
+
+def norm_offsets(data: bytes) -> tuple[str, list[int]]:
+    """Normalized text of a file (querylib.normalize, char by char) and, per
+    normalized character, the byte offset of the source character."""
+    text = data.decode("utf-8", errors="replace")
+    out, offs, b = [], [], 0
+    for c in text:
+        for d in normalize(c):
+            out.append(d)
+            offs.append(b)
+        b += len(c.encode("utf-8"))
+    return "".join(out), offs
+
+
+def near_duplicates(cands, files, shared):
+    """Held-out pieces that share more than 60 normalized characters with the
+    dump are the dump's own text (a speech quoting an earlier one): positives
+    in their own row (`near_duplicate`), the truth being every place of the
+    longest shared run in a dump file whose raw text holds it."""
+    normed = {rel: norm_offsets(b) for rel, b in files.items()}
+    rows = []
+    for name, piece in cands:
+        if shared.longest(piece) <= Shared.HARD_MAX:
+            continue
+        n = normalize(piece)
+        best = (0, 0)
+        for i in range(len(n)):
+            length = best[1] + 1
+            while i + length <= len(n) and n[i:i + length] in shared.norm:
+                best = (i, length)
+                length += 1
+        run = n[best[0]:best[0] + best[1]]
+        expect = []
+        for rel, (t, offs) in normed.items():
+            at = t.find(run)
+            if at >= 0:
+                end = offs[at + len(run) - 1]
+                end += len(files[rel][end:end + 4].decode("utf-8", "ignore")[:1].encode("utf-8"))
+                expect.append({"source": rel, "span": [offs[at], end]})
+        if expect:
+            rows.append({"id": f"near-dup-{len(rows) + 1:04d}", "text": piece, "case": "near_duplicate",
+                         "norm_len": len(run), "origin": f"sotu held out: {name}", "expect": expect[:3]})
+    return rows
 
 
 def template_negatives(rng, sdir, split, shared):
@@ -356,6 +404,8 @@ def main():
                        ("negatives.jsonl", make_negatives(rng, files, split))]:
         assign_split(rows)
         write(name, rows)
+    assign_split(NEAR_DUPLICATES)
+    write("near_duplicates.jsonl", NEAR_DUPLICATES)
 
 
 if __name__ == "__main__":
