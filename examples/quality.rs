@@ -2,8 +2,13 @@
 //!
 //! ```text
 //! cargo run --release --example quality -- [--dump corpus/dump] [--queries corpus/queries]
-//!     [--k 16 --window 25] [--min-len N --min-similarity S] [--json report.json]
+//!     [--split tune|held_out|all] [--k 16 --window 25] [--min-len N --min-similarity S]
+//!     [--json report.json]
+//! cargo run --release --example quality -- --dump corpus/ml/dump --queries corpus/ml/queries
 //! ```
+//!
+//! Tune defaults with `--split tune` only; the held-out half is what CI gates
+//! (`tests/quality.rs`, `corpus/README.md`).
 //!
 //! Builds an index of the dump (in a temporary folder), runs every query of
 //! the truth files through the matcher, and prints recall, false matches and
@@ -26,6 +31,9 @@ struct Args {
     /// Truth files, or folders of them (*.jsonl).
     #[arg(long, default_values = ["corpus/queries"])]
     queries: Vec<PathBuf>,
+    /// Which half of the queries to run: tune, held_out or all.
+    #[arg(long, default_value = "all")]
+    split: String,
     /// Reuse this index instead of building one.
     #[arg(long)]
     index: Option<PathBuf>,
@@ -96,6 +104,12 @@ fn main() -> anyhow::Result<()> {
             queries.extend(eval::load(q)?);
         }
     }
+    anyhow::ensure!(
+        ["tune", "held_out", "all"].contains(&a.split.as_str()),
+        "--split must be tune, held_out or all, not {}",
+        a.split
+    );
+    queries.retain(|q| eval::in_split(q, &a.split));
     let cfg = MatchConfig::builder()
         .min_len(a.min_len)
         .min_similarity(a.min_similarity)
@@ -110,12 +124,13 @@ fn main() -> anyhow::Result<()> {
     let reports = eval::evaluate(&index, &cfg, &prefix, &queries)?;
     let secs = t.elapsed().as_secs_f64();
     println!(
-        "k={} w={} min_len={} min_similarity={} seeds={}; {} queries in {:.2}s",
+        "k={} w={} min_len={} min_similarity={} seeds={}; split {}: {} queries in {:.2}s",
         index.params().k,
         index.params().w,
         a.min_len,
         a.min_similarity,
         if a.seed_all { "all" } else { "minima" },
+        a.split,
         queries.len(),
         secs
     );

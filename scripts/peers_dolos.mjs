@@ -4,7 +4,7 @@
 //   a folder whose node_modules holds @dodona/dolos-lib@3.5.1)
 //
 // IN.json: {"docs": [[path, text], ...], "posts": [[id, text], ...],
-//           "kgramLength": optional, "kgramsInWindow": optional}
+//           "kgramLength": optional, "kgramsInWindow": optional, "maxFingerprintCount": optional}
 // OUT.json: {"seconds": analyze time, "pairs": {postId: {docPath: sharedFingerprints}},
 //            "options": {...}}
 // Dolos indexes all files together (one winnowing index, its default k and
@@ -24,6 +24,8 @@ const input = JSON.parse(readFileSync(inPath, "utf8"));
 const opts = { language: "char" };
 if (input.kgramLength) opts.kgramLength = input.kgramLength;
 if (input.kgramsInWindow) opts.kgramsInWindow = input.kgramsInWindow;
+// Dolos' boilerplate option: fingerprints in more files than this are ignored
+if (input.maxFingerprintCount) opts.maxFingerprintCount = input.maxFingerprintCount;
 const files = [];
 for (const [p, text] of input.docs) {
   const f = new File("doc:" + p, text);
@@ -55,7 +57,11 @@ writeFileSync(
   outPath,
   JSON.stringify({
     seconds,
-    options: { kgramLength: dolos.options.kgramLength, kgramsInWindow: dolos.options.kgramsInWindow },
+    options: {
+      kgramLength: dolos.options.kgramLength,
+      kgramsInWindow: dolos.options.kgramsInWindow,
+      maxFingerprintCount: dolos.options.maxFingerprintCount,
+    },
     pairs,
   }),
 );

@@ -28,6 +28,60 @@ def norm_len(s: str) -> int:
     return len(normalize(s))
 
 
+class Shared:
+    """Longest run of normalized characters a text shares with a corpus (capped
+    at CAP): hashes of every W-gram of the corpus, then exact substring checks.
+    Hard negatives share HARD_MIN..HARD_MAX; more than HARD_MAX is the same text."""
+
+    W = 20
+    CAP = 61
+    HARD_MIN, HARD_MAX = 20, 60
+
+    def __init__(self, corpus_norm: str):
+        self.norm = corpus_norm
+        self.grams = {hash(corpus_norm[i:i + self.W]) for i in range(len(corpus_norm) - self.W + 1)}
+
+    def longest(self, text: str) -> int:
+        n = normalize(text)
+        best = 0
+        for i in range(len(n) - self.W + 1):
+            if hash(n[i:i + self.W]) not in self.grams:
+                continue
+            length = max(best + 1, self.W)
+            while i + length <= len(n) and length <= self.CAP and n[i:i + length] in self.norm:
+                best = length
+                length += 1
+        return best
+
+
+def same_domain_negatives(rng: random.Random, cands, shared: Shared, n_domain: int, n_hard: int,
+                          width: int, stop_when_full: bool):
+    """Held-out (name, piece) candidates -> (same-domain rows, hard rows, left out).
+
+    A piece sharing more than HARD_MAX normalized characters with the dump is
+    the dump's own text: left out (counted). One sharing HARD_MIN..HARD_MAX is
+    a hard negative (`shared_norm` says how many). Half the pieces are
+    decorated as posts. With stop_when_full, the scan ends once both lists
+    are full; without, it goes on (and draws from rng) to the end."""
+    out, hard, left_out = [], [], 0
+    for name, piece in cands:
+        if stop_when_full and len(out) >= n_domain and len(hard) >= n_hard:
+            break
+        sh = shared.longest(piece)
+        if sh > Shared.HARD_MAX:
+            left_out += 1
+            continue
+        text = decorate(rng, piece) if rng.random() < 0.5 else piece
+        if sh >= Shared.HARD_MIN:
+            if len(hard) < n_hard:
+                hard.append({"id": f"neg-hard-{len(hard) + 1:0{width}d}", "text": text, "case": "negative:hard",
+                             "shared_norm": sh, "origin": f"sotu held out: {name}", "expect": []})
+        elif len(out) < n_domain:
+            out.append({"id": f"neg-domain-{len(out) + 1:0{width}d}", "text": text,
+                        "case": "negative:same_domain", "origin": f"sotu held out: {name}", "expect": []})
+    return out, hard, left_out
+
+
 # ---------------------------------------------------------------- logical docs
 
 QUOTE_PREFIX = re.compile(r"^(?:> ?)+")

@@ -248,8 +248,9 @@ proptest! {
     ) {
         let mut bytes = magic.to_vec();
         bytes.extend_from_slice(&tail);
-        let x = extract(&bytes, "f", &ExtractLimits::default());
-        prop_assert!(x.format.is_some());
+        let limits = ExtractLimits::default();
+        let x = extract(&bytes, "f", &limits);
+        check_accounted(&x, &limits, bytes.len())?;
     }
 
     /// Truncating a real Office/PDF/mail file anywhere never panics, and the
@@ -259,7 +260,43 @@ proptest! {
         let files = ["office/declaration.docx", "office/budget.xlsx", "office/slides.pptx", "office/declaration.odt", "office/declaration.pdf", "mail/enmime-html-only-inline.eml"];
         let bytes = fixture(files[which]);
         let cut = (bytes.len() as f64 * frac) as usize;
-        let x = extract(&bytes[..cut], files[which], &ExtractLimits::default());
-        prop_assert!(x.format.is_some());
+        let limits = ExtractLimits::default();
+        let x = extract(&bytes[..cut], files[which], &limits);
+        check_accounted(&x, &limits, cut)?;
     }
+}
+
+/// What every extraction of hostile bytes must satisfy: a non-empty input
+/// ends in at least one part, one skip, or the binary format (its chunks are
+/// indexed), every skip says why, no part text passes the limit, and part
+/// names are unique (the index keys parts by name).
+fn check_accounted(
+    x: &leakprint::extract::Extracted,
+    limits: &ExtractLimits,
+    input_len: usize,
+) -> Result<(), TestCaseError> {
+    if input_len > 0 {
+        let binary = x.format == Some(Format::Binary);
+        prop_assert!(
+            !x.parts.is_empty() || !x.skipped.is_empty() || binary,
+            "nothing accounted: {x:?}"
+        );
+    }
+    for s in &x.skipped {
+        prop_assert!(!s.reason.trim().is_empty(), "skip without a reason: {s:?}");
+    }
+    for p in &x.parts {
+        prop_assert!(
+            p.text.len() <= limits.max_part_text,
+            "{}: {} bytes",
+            p.name,
+            p.text.len()
+        );
+    }
+    let mut names: Vec<&str> = x.parts.iter().map(|p| p.name.as_str()).collect();
+    names.sort_unstable();
+    let n = names.len();
+    names.dedup();
+    prop_assert_eq!(names.len(), n, "duplicate part names");
+    Ok(())
 }

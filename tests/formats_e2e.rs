@@ -1,7 +1,8 @@
 //! Issue "Read real dumps", end to end: a folder holding mail, mbox, HTML,
 //! PDF, Office files and a ZIP of them is indexed by the real binary, and
 //! quotes taken from each kind are found by `leakprint match`, naming the
-//! right part and span.
+//! right part and span: the reported span of the part's extracted text
+//! holds the quote and little more.
 
 mod common;
 
@@ -75,6 +76,52 @@ fn matches(index: &Path, post: &str) -> Vec<Hit> {
         .collect()
 }
 
+/// The extracted text of a reported source (`<dump>/<file>#<part>...`),
+/// read back with the library's extractor.
+fn part_text(dump: &str, source: &str) -> String {
+    let rel = source
+        .strip_prefix(dump)
+        .and_then(|r| r.strip_prefix('/'))
+        .unwrap_or_else(|| panic!("{source} is not under {dump}"));
+    let (file, part) = rel.split_once('#').unwrap_or((rel, ""));
+    let bytes = std::fs::read(Path::new(dump).join(file)).unwrap();
+    let x =
+        leakprint::extract::extract(&bytes, file, &leakprint::extract::ExtractLimits::default());
+    x.parts
+        .into_iter()
+        .find(|p| p.name == part)
+        .unwrap_or_else(|| panic!("{source}: no part {part:?}"))
+        .text
+}
+
+/// The reported span holds the whole quote (normalized) and at most 10%
+/// more normalized text.
+fn check_span(dump: &str, h: &Hit, quote: &str) {
+    let text = part_text(dump, &h.source);
+    let got = text.get(h.span.0..h.span.1).unwrap_or_else(|| {
+        panic!(
+            "{}: span {:?} outside the text or off a char boundary",
+            h.source, h.span
+        )
+    });
+    let (g, q) = (
+        leakprint::normalize::normalize(got).text,
+        leakprint::normalize::normalize(quote).text,
+    );
+    assert!(
+        g.contains(&q),
+        "{}: span {:?} = {got:?} does not hold the quote {quote:?}",
+        h.source,
+        h.span
+    );
+    assert!(
+        g.len() * 10 <= q.len() * 11,
+        "{}: span {:?} = {got:?} is much longer than the quote",
+        h.source,
+        h.span
+    );
+}
+
 #[test]
 fn quotes_from_every_format_are_found_with_their_part() {
     let d = tempfile::tempdir().unwrap();
@@ -133,32 +180,41 @@ fn quotes_from_every_format_are_found_with_their_part() {
     );
 
     let dump_s = dump.to_string_lossy().to_string();
-    let expect = |post: &str, wanted: &[&str]| {
+    // `post` quotes `quote`; each wanted source is found, its span holds
+    // the quote
+    let expect_quote = |post: &str, quote: &str, wanted: &[&str]| {
         let hits = matches(&index, post);
         for w in wanted {
             let full = format!("{dump_s}/{w}");
-            assert!(
-                hits.iter().any(|h| h.source == full),
-                "{w} not found for {post:?}; got {:?}",
-                hits.iter().map(|h| &h.source).collect::<Vec<_>>()
-            );
+            let h = hits.iter().find(|h| h.source == full).unwrap_or_else(|| {
+                panic!(
+                    "{w} not found for {post:?}; got {:?}",
+                    hits.iter().map(|h| &h.source).collect::<Vec<_>>()
+                )
+            });
+            check_span(&dump_s, h, quote);
         }
-        hits
     };
+    let expect = |post: &str, wanted: &[&str]| expect_quote(post, post, wanted);
     // Word, PDF inside a mail inside a ZIP: the same Declaration sentence.
-    let hits = expect(
-        "wow: \"it becomes necessary for one people to dissolve the political bands which have connected them with another\"",
+    let decl = "it becomes necessary for one people to dissolve the political bands which have connected them with another";
+    expect_quote(
+        &format!("wow: \"{decl}\""),
+        decl,
         &["decl.docx", "pack.zip#inner/mail.eml#attachment:decl.pdf"],
     );
-    assert!(hits.iter().all(|h| h.span.1 > h.span.0));
     // Spreadsheet cell and slide.
-    expect(
-        "\"prudence indeed will dictate that governments long established\" lol",
+    let prudence = "prudence indeed will dictate that governments long established";
+    expect_quote(
+        &format!("\"{prudence}\" lol"),
+        prudence,
         &["sheet.xlsx", "deck.pptx"],
     );
     // HTML visible text (not the script), mbox message 2, maildir-style mail without extension.
-    expect(
+    // the post adds "the": the source reads "The studio's quarterly ..."
+    expect_quote(
         "the quarterly forecast for the overseas distribution deal was revised downward twice",
+        "quarterly forecast for the overseas distribution deal was revised downward twice",
         &["page.html"],
     );
     assert!(matches(

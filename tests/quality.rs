@@ -1,25 +1,158 @@
-//! The quality gate on the bundled corpus (issue: CI fails if recall of
-//! exact quotes drops or false matches appear on the bundled negatives).
+//! The quality gate on the bundled corpora (issues 10 and 11).
 //!
-//! Builds an index of `corpus/dump`, runs every query of `corpus/queries`
-//! through the matcher with the default settings and checks the targets
-//! that the bundled corpus can hold the project to. The full table is
-//! printed by `cargo run --release --example quality`.
+//! Builds an index of `corpus/dump` (English) and one of `corpus/ml/dump`
+//! (twelve languages), runs the **held-out half** of every query set
+//! (`"split": "held_out"`; defaults are tuned on the other half, see
+//! `corpus/README.md`) through the matcher with the default settings, prints
+//! the full table, and checks the TARGETS of DESIGN.md and issue 10, never
+//! values measured on this code. Each check is one line of a printed target
+//! table; the test fails listing every check that missed.
+//!
+//! KNOWN FAILING on the code this branch starts from (a305714); they stay
+//! at their targets:
+//! - English: `edited (>=50 normalized)` recall 98.83% < 99%;
+//!   `ocr:cer>15` recall 13% < 70%; `negative:template` 30 of 30 flagged
+//!   (a mail in the dump's template around unrelated text) > 5%;
+//!   `near_duplicate` 98.28% < 99% (`near-dup-0029`, an 83-character run
+//!   of a synthetic mail, not found).
+//! - Multilingual: 563 queries end in "corrupt index: checkpoints: window
+//!   boundary inside a normalized character"; exact (>= 50
+//!   latin-equivalent) in cyrillic, cjk and other; the four edit tricks in
+//!   every family; OCR < 5% in cyrillic and cjk; a same-language stock
+//!   phrase matched in Persian (`ml-fa-neg-0135`, 36 characters = 64
+//!   normalized bytes); a match on `ml-ko-exact-023` whose text does not
+//!   align at its reported similarity (it appears only after other queries
+//!   ran on the same matcher).
+//!
+//! The full table with every half: `cargo run --release --example quality`.
 
-use leakprint::eval::{self, CaseReport};
+use leakprint::eval::{self, CaseReport, TruthQuery};
 use leakprint::index::builder::{Mode, NoProgress};
 use leakprint::index::{Index, IndexBuilder};
 use leakprint::matcher::MatchConfig;
 
-fn case<'a>(reports: &'a [CaseReport], name: &str) -> &'a CaseReport {
-    reports
-        .iter()
-        .find(|r| r.case == name)
-        .unwrap_or_else(|| panic!("case {name} missing from the evaluation"))
+/// One target: what, whether it held, and the measured value.
+struct Check {
+    what: String,
+    ok: bool,
+    got: String,
 }
 
-#[test]
-fn bundled_corpus_meets_the_quality_gate() {
+#[derive(Default)]
+struct Gate {
+    checks: Vec<Check>,
+}
+
+impl Gate {
+    fn row<'a>(&mut self, reports: &'a [CaseReport], name: &str) -> Option<&'a CaseReport> {
+        let r = reports.iter().find(|r| r.case == name);
+        if r.is_none() {
+            self.checks.push(Check {
+                what: format!("{name}: present in the evaluation"),
+                ok: false,
+                got: "missing".into(),
+            });
+        }
+        r
+    }
+
+    fn recall(&mut self, reports: &[CaseReport], name: &str, target: f64, min_queries: usize) {
+        if let Some(r) = self.row(reports, name) {
+            let got = r.recall.unwrap_or(0.0);
+            self.checks.push(Check {
+                what: format!(
+                    "{name}: recall >= {:.0}% (>= {min_queries} queries)",
+                    target * 100.0
+                ),
+                ok: got >= target && r.queries >= min_queries,
+                got: format!(
+                    "{:.2}% of {} (missed {:?})",
+                    got * 100.0,
+                    r.queries,
+                    r.missed
+                ),
+            });
+        }
+    }
+
+    fn overlap(&mut self, reports: &[CaseReport], name: &str, target: f64) {
+        if let Some(r) = self.row(reports, name) {
+            if let Some(o) = r.span_overlap {
+                self.checks.push(Check {
+                    what: format!("{name}: span overlap >= {target}"),
+                    ok: o >= target,
+                    got: format!("{o:.3}"),
+                });
+            }
+        }
+    }
+
+    fn no_false(&mut self, reports: &[CaseReport], name: &str) {
+        if let Some(r) = self.row(reports, name) {
+            self.checks.push(Check {
+                what: format!("{name}: no false match (<= 1 in 10,000)"),
+                ok: r.false_matches == 0,
+                got: format!("{} in {} {:?}", r.false_matches, r.queries, r.false_ids),
+            });
+        }
+    }
+
+    fn no_errors(&mut self, reports: &[CaseReport], label: &str) {
+        let errors: usize = reports
+            .iter()
+            .filter(|r| !r.case.contains('/') && !r.case.contains('('))
+            .map(|r| r.errors)
+            .sum();
+        let ids: Vec<&String> = reports.iter().flat_map(|r| &r.error_ids).take(3).collect();
+        self.checks.push(Check {
+            what: format!("{label}: no query ends in an error"),
+            ok: errors == 0,
+            got: format!("{errors} {ids:?}"),
+        });
+    }
+
+    fn finish(self, table: &str) {
+        let mut out = String::from(
+            "target check                                                   ok   measured\n",
+        );
+        for c in &self.checks {
+            out.push_str(&format!(
+                "{:<62} {:<4} {}\n",
+                c.what,
+                if c.ok { "yes" } else { "NO" },
+                c.got
+            ));
+        }
+        println!("{out}");
+        let failed: Vec<&str> = self
+            .checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.what.as_str())
+            .collect();
+        assert!(
+            failed.is_empty(),
+            "{} target(s) missed:\n  {}\n\n{out}\n{table}",
+            failed.len(),
+            failed.join("\n  ")
+        );
+    }
+}
+
+fn held_out(dir: &str, files: &[&str]) -> Vec<TruthQuery> {
+    let mut queries = Vec::new();
+    for f in files {
+        let all = eval::load(format!("{dir}/{f}").as_ref()).unwrap();
+        assert!(
+            all.iter().all(|q| q.split.is_some()),
+            "{dir}/{f}: every query needs a split"
+        );
+        queries.extend(all.into_iter().filter(|q| eval::in_split(q, "held_out")));
+    }
+    queries
+}
+
+fn run(dump: &str, queries: &[TruthQuery]) -> (Vec<CaseReport>, String) {
     let root = env!("CARGO_MANIFEST_DIR");
     std::env::set_current_dir(root).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -27,66 +160,118 @@ fn bundled_corpus_meets_the_quality_gate() {
     IndexBuilder::new()
         .build()
         .unwrap()
-        .index_paths(&["corpus/dump".into()], &out, Mode::Create, &NoProgress)
+        .index_paths(&[dump.into()], &out, Mode::Create, &NoProgress)
         .unwrap();
     let index = Index::open(&out).unwrap();
     index.verify().unwrap();
-    let mut queries = Vec::new();
-    for f in ["exact", "edited", "ocr", "negatives"] {
-        queries.extend(eval::load(format!("corpus/queries/{f}.jsonl").as_ref()).unwrap());
-    }
-    let reports =
-        eval::evaluate(&index, &MatchConfig::default(), "corpus/dump/", &queries).unwrap();
+    let reports = eval::evaluate(
+        &index,
+        &MatchConfig::default(),
+        &format!("{dump}/"),
+        queries,
+    )
+    .unwrap();
     let table = eval::table(&reports);
     println!("{table}");
+    (reports, table)
+}
 
-    let strict = case(&reports, eval::STRICT_EXACT);
-    assert!(strict.queries >= 250, "{table}");
-    assert_eq!(
-        strict.found, strict.queries,
-        "exact quotes >= 50 normalized missed: {:?}\n{table}",
-        strict.missed
+#[test]
+fn english_held_out_half_meets_the_targets() {
+    let queries = held_out(
+        "corpus/queries",
+        &[
+            "exact.jsonl",
+            "edited.jsonl",
+            "ocr.jsonl",
+            "negatives.jsonl",
+            "near_duplicates.jsonl",
+        ],
     );
-    assert!(strict.span_overlap.unwrap() >= 0.95, "{table}");
-
-    // Edited quotes of 50+ normalized characters: an edit that leaves no
-    // unedited run of t = 40 bytes can go unseeded, so this is a floor
-    // below the 99% target, set to catch regressions (98.3% when set).
-    let edited = case(&reports, eval::STRICT_EDITED);
-    assert!(edited.queries >= 300, "{table}");
-    assert!(edited.recall.unwrap() >= 0.97, "{table}");
-
-    let same = case(&reports, "negative:same_domain");
-    assert!(same.queries >= 1000);
-    assert_eq!(
-        same.false_matches, 0,
-        "false matches on same-domain negatives: {:?}\n{table}",
-        same.false_ids
-    );
-
-    let boiler = case(&reports, "negative:boilerplate");
-    assert!(
-        boiler.queries_with_false_match * 20 <= boiler.queries,
-        "boilerplate flagged in more than 5%: {:?}\n{table}",
-        boiler.false_ids
-    );
-
-    let ocr = case(&reports, "ocr:cer<5");
-    assert!(ocr.recall.unwrap() >= 0.99, "{table}");
-    let ocr_mid = case(&reports, "ocr:cer5-15");
-    assert!(ocr_mid.recall.unwrap() >= 0.95, "{table}");
+    let (reports, table) = run("corpus/dump", &queries);
+    let mut g = Gate::default();
+    g.no_errors(&reports, "english");
+    g.recall(&reports, eval::STRICT_EXACT, 1.0, 120);
+    g.overlap(&reports, eval::STRICT_EXACT, 0.95);
+    g.recall(&reports, eval::STRICT_EDITED, 0.99, 150);
+    // held-out text repeating the dump: quoted with other words around it,
+    // so the edited-quote target
+    g.recall(&reports, "near_duplicate", 0.99, 40);
+    g.recall(&reports, "ocr:cer<5", 0.99, 60);
+    g.recall(&reports, "ocr:cer5-15", 0.95, 15);
+    g.recall(&reports, "ocr:cer>15", 0.70, 15);
     for r in reports
         .iter()
-        .filter(|r| r.case.starts_with("ocr") || r.case.starts_with("edited"))
+        .filter(|r| r.case.starts_with("ocr:cer") && !r.case.contains(','))
+        .chain(reports.iter().filter(|r| r.case.starts_with("edited:")))
     {
-        // The target is 0.9; OCR above 15% error (mean 42%) stays at 0.87.
-        let floor = if r.case.starts_with("ocr:cer>15") {
-            0.8
-        } else {
-            0.9
-        };
-        if let Some(o) = r.span_overlap {
-            assert!(o >= floor, "span overlap of {} is {o}\n{table}", r.case);
+        g.overlap(&reports, &r.case, 0.9);
+    }
+    g.no_false(&reports, "negative:same_domain");
+    // sharing fewer normalized characters than the matcher's guarantee
+    // length t = 40 with the dump: unrelated text by the targets' measure.
+    // The 40-60 band is reported apart, not gated (corpus/README.md).
+    g.no_false(&reports, "negative:hard, shares 20-39");
+    for r in reports.iter().filter(|r| !r.case.starts_with("negative")) {
+        g.no_false(&reports, &r.case);
+    }
+    // boilerplate quoted alone, and a mail in the dump's template (intro,
+    // closing, signature, footers) around unrelated text: the boilerplate
+    // target
+    for name in ["negative:boilerplate", "negative:template"] {
+        if let Some(b) = g.row(&reports, name) {
+            let (n, q) = (b.queries_with_false_match, b.queries);
+            g.checks.push(Check {
+                what: format!("{name}: <= 5% flagged"),
+                ok: n * 20 <= q,
+                got: format!("{n} of {q} {:?}", b.false_ids),
+            });
         }
     }
+    g.finish(&table);
+}
+
+/// Issue 10's table per script family, on the held-out half of
+/// `corpus/ml/queries`. KNOWN FAILING (see the module notes): errors,
+/// exact quotes outside Latin, the edit tricks, OCR; the printed target
+/// table says which.
+#[test]
+fn multilingual_held_out_half_meets_the_targets_per_script_family() {
+    let queries = held_out(
+        "corpus/ml/queries",
+        &["positives.jsonl", "ocr.jsonl", "negatives.jsonl"],
+    );
+    let (reports, table) = run("corpus/ml/dump", &queries);
+    let mut g = Gate::default();
+    g.no_errors(&reports, "multilingual");
+    for fam in ["latin", "cyrillic", "cjk", "other"] {
+        g.recall(
+            &reports,
+            &format!("{fam}/{}", eval::FAMILY_STRICT_EXACT),
+            1.0,
+            5,
+        );
+        g.overlap(
+            &reports,
+            &format!("{fam}/{}", eval::FAMILY_STRICT_EXACT),
+            0.95,
+        );
+        g.recall(
+            &reports,
+            &format!("{fam}/{}", eval::FAMILY_EDITED),
+            0.99,
+            10,
+        );
+        g.no_false(&reports, &format!("{fam}/negative:same_language"));
+        for r in reports
+            .iter()
+            .filter(|r| r.case.starts_with(&format!("{fam}/")) && !r.case.contains("negative"))
+        {
+            g.no_false(&reports, &r.case);
+        }
+    }
+    for fam in ["cyrillic", "cjk"] {
+        g.recall(&reports, &format!("{fam}/ocr:cer<5"), 0.99, 5);
+    }
+    g.finish(&table);
 }
