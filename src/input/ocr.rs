@@ -15,12 +15,12 @@
 
 use std::ops::Range;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::InputError;
 
 /// One recognised word and its box (pixels of the page image).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OcrWord {
     /// Bytes of the word in the query text.
     pub text_range: Range<usize>,
@@ -41,7 +41,7 @@ pub struct OcrWord {
 }
 
 /// The words of an OCR query, in text order.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OcrPage {
     /// The words.
     pub words: Vec<OcrWord>,
