@@ -126,7 +126,9 @@ pub fn describe_failure(what: &str, f: &Finished) -> String {
                 24 => "ran out of CPU time",
                 _ => "killed by a signal",
             };
-            return format!("{what} {how} (signal {sig}) {last}").trim().to_owned();
+            return format!("{what} {how} (signal {sig}) {last}")
+                .trim()
+                .to_owned();
         }
     }
     format!("{what} failed ({}): {last}", f.status)

@@ -180,7 +180,13 @@ mod tests {
 
     #[test]
     fn text_is_not_an_image() {
-        for t in [&b"BMW drivers"[..], b"", b"GIF8", b"RIFF1234WAVE", b"\xFF\xD8"] {
+        for t in [
+            &b"BMW drivers"[..],
+            b"",
+            b"GIF8",
+            b"RIFF1234WAVE",
+            b"\xFF\xD8",
+        ] {
             assert_eq!(sniff(t), None);
         }
         assert!(matches!(
@@ -216,7 +222,11 @@ mod tests {
         };
         assert!(matches!(
             decode(&bytes, &under),
-            Err(ImageError::TooLarge { width: 100, height: 10, .. })
+            Err(ImageError::TooLarge {
+                width: 100,
+                height: 10,
+                ..
+            })
         ));
         let side = DecodeLimits {
             max_side: 99,

@@ -425,8 +425,8 @@ fn run_pass(
             seconds: cfg.timeout.as_secs_f64(),
         });
     }
-    let tsv_bytes = tesseract::run(&cfg.tesseract, png.get_ref(), &cfg.lang, left)
-        .map_err(|e| match e {
+    let tsv_bytes =
+        tesseract::run(&cfg.tesseract, png.get_ref(), &cfg.lang, left).map_err(|e| match e {
             ImageError::Timeout { .. } => ImageError::Timeout {
                 seconds: cfg.timeout.as_secs_f64(),
             },
@@ -442,7 +442,12 @@ fn run_pass(
     for w in &mut page.words {
         [w.left, w.top, w.width, w.height] = t.to_original(w.left, w.top, w.width, w.height);
     }
-    let confs: Vec<f32> = page.words.iter().map(|w| w.conf).filter(|c| *c >= 0.0).collect();
+    let confs: Vec<f32> = page
+        .words
+        .iter()
+        .map(|w| w.conf)
+        .filter(|c| *c >= 0.0)
+        .collect();
     let mean_conf = if confs.is_empty() {
         0.0
     } else {

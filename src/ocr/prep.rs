@@ -168,9 +168,15 @@ impl Transform {
         let (r, b) = (l + width as f32, t + height as f32);
         let corners = [(l, t), (r, t), (l, b), (r, b)].map(|(x, y)| self.point_to_original(x, y));
         let min_x = corners.iter().map(|c| c.0).fold(f32::INFINITY, f32::min);
-        let max_x = corners.iter().map(|c| c.0).fold(f32::NEG_INFINITY, f32::max);
+        let max_x = corners
+            .iter()
+            .map(|c| c.0)
+            .fold(f32::NEG_INFINITY, f32::max);
         let min_y = corners.iter().map(|c| c.1).fold(f32::INFINITY, f32::min);
-        let max_y = corners.iter().map(|c| c.1).fold(f32::NEG_INFINITY, f32::max);
+        let max_y = corners
+            .iter()
+            .map(|c| c.1)
+            .fold(f32::NEG_INFINITY, f32::max);
         let (w, h) = (self.original.0 as f32, self.original.1 as f32);
         let x0 = min_x.round().clamp(0.0, w);
         let y0 = min_y.round().clamp(0.0, h);
@@ -298,11 +304,14 @@ fn stretch_contrast(img: &mut GrayImage) {
     }
 }
 
-/// Ink (dark) pixels by Otsu's global threshold.
+/// Ink (dark) pixels by Otsu's global threshold (at or below the level,
+/// imageproc's convention); none on a page of one value.
 fn ink_mask(img: &GrayImage) -> GrayImage {
     let level = otsu_level(img);
+    let max = img.pixels().map(|p| p.0[0]).max().unwrap_or(0);
     GrayImage::from_fn(img.width(), img.height(), |x, y| {
-        Luma([u8::from(img.get_pixel(x, y).0[0] < level)])
+        let v = img.get_pixel(x, y).0[0];
+        Luma([u8::from(v <= level && v < max)])
     })
 }
 

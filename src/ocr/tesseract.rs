@@ -39,7 +39,12 @@ pub fn valid_lang(lang: &str) -> bool {
 /// # Errors
 /// [`ImageError::Ocr`] when tesseract cannot start, fails, or writes more
 /// than [`MAX_TSV_BYTES`]; [`ImageError::Timeout`] past `timeout`.
-pub fn run(program: &Path, png: &[u8], lang: &str, timeout: Duration) -> Result<Vec<u8>, ImageError> {
+pub fn run(
+    program: &Path,
+    png: &[u8],
+    lang: &str,
+    timeout: Duration,
+) -> Result<Vec<u8>, ImageError> {
     let mut cmd = Command::new(program);
     cmd.args(["stdin", "stdout", "-l", lang, "--psm", "3", "tsv"])
         .env("OMP_THREAD_LIMIT", "1");
@@ -77,8 +82,8 @@ pub fn run(program: &Path, png: &[u8], lang: &str, timeout: Duration) -> Result<
 pub fn installed_langs(program: &Path) -> Result<Vec<String>, ImageError> {
     let mut cmd = Command::new(program);
     cmd.arg("--list-langs").env("OMP_THREAD_LIMIT", "1");
-    let done = child::run(cmd, &[], Duration::from_secs(30), 1 << 20).map_err(|e| {
-        ImageError::Ocr {
+    let done =
+        child::run(cmd, &[], Duration::from_secs(30), 1 << 20).map_err(|e| ImageError::Ocr {
             reason: format!(
                 "cannot run {} ({}); install it: apt-get install tesseract-ocr",
                 program.display(),
@@ -88,8 +93,7 @@ pub fn installed_langs(program: &Path) -> Result<Vec<String>, ImageError> {
                     ChildError::Lost(w) => w,
                 }
             ),
-        }
-    })?;
+        })?;
     // tesseract 4 prints the list on stderr, 5 on stdout.
     let mut text = String::from_utf8_lossy(&done.stdout).into_owned();
     text.push('\n');
@@ -126,6 +130,9 @@ mod tests {
             Duration::from_secs(5),
         )
         .unwrap_err();
-        assert!(e.to_string().contains("apt-get install tesseract-ocr"), "{e}");
+        assert!(
+            e.to_string().contains("apt-get install tesseract-ocr"),
+            "{e}"
+        );
     }
 }

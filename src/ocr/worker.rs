@@ -62,7 +62,11 @@ fn steps_list(s: Steps) -> String {
 }
 
 /// Recognize `bytes` in a worker process.
-pub(crate) fn call(bytes: &[u8], cfg: &OcrConfig, iso: &Isolation) -> Result<Recognized, ImageError> {
+pub(crate) fn call(
+    bytes: &[u8],
+    cfg: &OcrConfig,
+    iso: &Isolation,
+) -> Result<Recognized, ImageError> {
     let req = Request {
         lang: cfg.lang.clone(),
         steps: steps_list(cfg.steps),
@@ -95,7 +99,10 @@ pub(crate) fn call(bytes: &[u8], cfg: &OcrConfig, iso: &Isolation) -> Result<Rec
         // The worker prints an ImageError as one JSON line on stderr when
         // it fails cleanly; otherwise describe how it died.
         let err = String::from_utf8_lossy(&done.stderr);
-        if let Some(e) = err.lines().find_map(|l| serde_json::from_str::<WorkerFailure>(l).ok()) {
+        if let Some(e) = err
+            .lines()
+            .find_map(|l| serde_json::from_str::<WorkerFailure>(l).ok())
+        {
             return Err(e.into_error());
         }
         let why = child::describe_failure("the worker", &done);
