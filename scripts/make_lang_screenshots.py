@@ -7,7 +7,8 @@ machine (apt's translations; glib's for Hebrew, which apt lacks), rendered
 with Pillow (libraqm: shaping and the Unicode bidi algorithm, so Arabic and
 Hebrew come out right to left) in Noto fonts (fonts-noto-core,
 fonts-noto-cjk), and read with `OMP_THREAD_LIMIT=1 tesseract IMG OUT -l LANG
-tsv hocr` (tesseract 5.3.0 here). Committed per model under
+--psm 6 tsv hocr` (tesseract 5.3.0 here; one uniform block, since the
+automatic layout analysis scrambles the kor page). Committed per model under
 tests/data/images/lang/<model>/: expected.txt (the rendered sentences, in
 logical order, one a line), page.png, page.tsv, page.hocr.
 
@@ -82,7 +83,7 @@ def main() -> None:
         with open(os.path.join(out, "expected.txt"), "w", encoding="utf-8") as fh:
             fh.write("\n".join(lines) + "\n")
         subprocess.run(["tesseract", os.path.join(out, "page.png"), os.path.join(out, "page"), "-l", model,
-                        "tsv", "hocr"], check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                        "--psm", "6", "tsv", "hocr"], check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         print(model, len(lines), "lines")
 
 

@@ -6,7 +6,8 @@
 //! Per style, the share of images whose quote is found in its true source
 //! (the match names the file and overlaps the true span) must reach the
 //! floor in `FLOORS`; no negative may match; no image may match a wrong
-//! source; the outlines of the matched words must overlap the true word
+//! source (a match in another file that holds the same passage, as the
+//! dump's synthetic mails quote its speeches, is not wrong); the outlines of the matched words must overlap the true word
 //! boxes with a mean pixel IoU of at least 0.8. The floors are issue 14's
 //! targets where the benchmark meets them (docs/SCREENSHOTS.md) and the
 //! measured level where it does not (said there, with the shortfall).
@@ -17,7 +18,7 @@ mod images_common;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use images_common::{f, index_dump, mask_iou, require_tesseract, shots};
+use images_common::{f, index_dump, mask_iou, require_tesseract, same_passage_elsewhere, shots};
 use serde_json::Value;
 
 /// (style, least share found).
@@ -89,9 +90,17 @@ fn screenshot_gate() {
                     && (s.span[0] as u64) < sp[1].as_u64().unwrap()
             })
             .collect();
+        let elsewhere = |m: &Value| {
+            let sp = &m["source_span"];
+            let span = [
+                sp[0].as_u64().unwrap() as usize,
+                sp[1].as_u64().unwrap() as usize,
+            ];
+            same_passage_elsewhere(m["source"].as_str().unwrap(), span, s)
+        };
         if ms
             .iter()
-            .any(|m| !m["source"].as_str().unwrap().ends_with(&s.source))
+            .any(|m| !m["source"].as_str().unwrap().ends_with(&s.source) && !elsewhere(m))
         {
             wrong.push(s.file.display().to_string());
         }

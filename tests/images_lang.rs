@@ -18,20 +18,18 @@ use leakprint::input::{hocr, tsv, InputLimits, QueryId};
 use leakprint::normalize::normalize_text_only;
 
 /// Models and the worst character error rate (normalized characters)
-/// accepted. Tesseract's own misreads on these fixtures: rus, ukr, kor,
-/// chi_tra, jpn read at or under 5%; chi_sim splits one line in two
-/// blocks and drops a few characters; ara loses its first line entirely
-/// (a layout miss of tesseract, the same through TSV and hOCR); heb misreads
-/// one punctuation-heavy phrase.
+/// accepted: tesseract read these clean renderings (`--psm 6`, one block)
+/// almost perfectly; the Hebrew page has one misread (`‚=’` read as
+/// `0808`), kept as tesseract wrote it.
 const MAX_CER: &[(&str, f64)] = &[
-    ("rus", 0.05),
-    ("ukr", 0.05),
-    ("chi_sim", 0.15),
-    ("chi_tra", 0.08),
-    ("jpn", 0.05),
-    ("kor", 0.08),
-    ("ara", 0.30),
-    ("heb", 0.15),
+    ("rus", 0.03),
+    ("ukr", 0.03),
+    ("chi_sim", 0.03),
+    ("chi_tra", 0.03),
+    ("jpn", 0.03),
+    ("kor", 0.03),
+    ("ara", 0.03),
+    ("heb", 0.08),
 ];
 
 fn dir(model: &str) -> PathBuf {

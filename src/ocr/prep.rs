@@ -14,8 +14,10 @@
 //!    height of the ink's connected components (most lowercase letters have
 //!    no ascender or descender, so the median is the x-height), and the
 //!    image is enlarged by an integer factor of 2 to 4 (Catmull-Rom) when that
-//!    brings the x-height closer to [`TARGET_X_HEIGHT`] pixels, as tesseract's
-//!    documentation recommends.
+//!    brings the x-height closer to [`TARGET_X_HEIGHT`] pixels. The target
+//!    was measured on the tuning half of the screenshot benchmark: 20 px
+//!    (tesseract's usual advice) lost small text and angled photos that
+//!    12 px keeps (`docs/SCREENSHOTS.md`).
 //! 4. **Binarization** (`binarize`): Sauvola's local threshold (Sauvola and
 //!    Pietikäinen, "Adaptive document image binarization", Pattern
 //!    Recognition 33, 2000): `T = m * (1 + k * (s / R - 1))` over a window of
@@ -41,7 +43,7 @@ use imageproc::region_labelling::{connected_components, Connectivity};
 /// A page whose median luminance is below this is read as dark mode.
 pub const DARK_MEDIAN: u8 = 110;
 /// The x-height (pixels) upscaling aims at.
-pub const TARGET_X_HEIGHT: f32 = 20.0;
+pub const TARGET_X_HEIGHT: f32 = 12.0;
 /// Largest upscaling factor.
 pub const MAX_SCALE: u32 = 4;
 /// Largest skew searched, in degrees.

@@ -140,3 +140,51 @@ pub fn box_iou(a: [f64; 4], b: [f64; 4]) -> f64 {
 pub fn f(b: [u32; 4]) -> [f64; 4] {
     b.map(f64::from)
 }
+
+fn norm(s: &str) -> Vec<char> {
+    let mut t = String::new();
+    leakprint::normalize::normalize_text_only(s, &mut t);
+    t.chars().collect()
+}
+
+fn dump_passage(rel: &str, span: [usize; 2]) -> Option<String> {
+    let bytes = fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("corpus/dump")
+            .join(rel),
+    )
+    .ok()?;
+    let b = bytes.get(span[0]..span[1].min(bytes.len()))?;
+    Some(String::from_utf8_lossy(b).into_owned())
+}
+
+/// Whether a match in a file other than the true source holds the same
+/// passage (the synthetic mails of the dump quote the speeches): its text
+/// shares a run of at least 60% of its normalized length with the quote.
+/// `source` is the match's source as printed (`.../corpus/dump/REL`).
+pub fn same_passage_elsewhere(source: &str, source_span: [usize; 2], shot: &Shot) -> bool {
+    let Some(rel) = source.split("corpus/dump/").nth(1) else {
+        return false;
+    };
+    let (Some(a), Some(b)) = (
+        dump_passage(rel, source_span),
+        dump_passage(&shot.source, shot.span),
+    ) else {
+        return false;
+    };
+    let (a, b) = (norm(&a), norm(&b));
+    // Longest common substring by plain dynamic programming.
+    let mut best = 0;
+    let mut prev = vec![0usize; b.len() + 1];
+    for ca in &a {
+        let mut cur = vec![0usize; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            if ca == cb {
+                cur[j + 1] = prev[j] + 1;
+                best = best.max(cur[j + 1]);
+            }
+        }
+        prev = cur;
+    }
+    best * 10 >= a.len().max(1) * 6
+}

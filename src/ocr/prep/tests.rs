@@ -156,11 +156,27 @@ fn x_height_of_lines_of_blobs() {
         measure_x_height(&GrayImage::from_pixel(9, 9, Luma([255]))),
         None
     );
-    assert_eq!(scale_for(9.0), 2);
-    assert_eq!(scale_for(5.0), 4);
-    assert_eq!(scale_for(2.0), 4);
-    assert_eq!(scale_for(18.0), 1);
+    // Oracle: the factor of 1..=MAX_SCALE whose result is nearest the target
+    // (ties to the larger factor, as rounding does).
+    for tenths in 5..400 {
+        let xh = tenths as f32 / 10.0;
+        let best = (1..=MAX_SCALE)
+            .rev()
+            .min_by(|a, b| {
+                let da = (xh * *a as f32 - TARGET_X_HEIGHT).abs();
+                let db = (xh * *b as f32 - TARGET_X_HEIGHT).abs();
+                da.partial_cmp(&db).unwrap()
+            })
+            .unwrap();
+        let got = scale_for(xh);
+        let (dg, db) = (
+            (xh * got as f32 - TARGET_X_HEIGHT).abs(),
+            (xh * best as f32 - TARGET_X_HEIGHT).abs(),
+        );
+        assert!(dg <= db + 1e-3, "x-height {xh}: factor {got}, best {best}");
+    }
     assert_eq!(scale_for(f32::NAN), 1);
+    assert_eq!(scale_for(0.0), 1);
 }
 
 #[test]
