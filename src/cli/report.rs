@@ -75,7 +75,7 @@ const STYLE: &str = "body{font:14px/1.45 sans-serif;margin:24px;color:#111;backg
 h1{font-size:20px}h2{font-size:16px;margin:28px 0 8px;word-break:break-all}\
 .shot{position:relative;display:inline-block;max-width:100%;border:1px solid #ccc}\
 .shot img{display:block;width:100%;height:auto}\
-.shot .box{position:absolute;box-sizing:border-box;border:2px solid #e0115f;background:rgba(224,17,95,.12)}\
+.shot .box{position:absolute;outline:2px solid #e0115f;background:rgba(224,17,95,.12)}\
 .item{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}\
 .shotwrap{flex:0 1 640px;min-width:200px}\
 table.m{border-collapse:collapse;margin:8px 0}table.m td,table.m th{border:1px solid #ddd;padding:4px 8px;vertical-align:top;text-align:left}\
@@ -320,7 +320,7 @@ impl Ctx<'_> {
             "<table class=\"m\" data-match=\"{i}\"><tr><th>source</th><td><code>{}</code></td></tr>\
              <tr><th>spans</th><td>item {}..{}, source {}..{}</td></tr>\
              <tr><th>similarity</th><td>{:.3} (score {:.3}, {} normalized bytes aligned)</td></tr>\
-             <tr><th>item</th><td class=\"pass\">{}</td></tr>\
+             <tr><th>item</th><td class=\"pass\"><span class=\"ctx\">{}</span>{}<span class=\"ctx\">{}</span></td></tr>\
              <tr><th>source</th><td class=\"pass\"><span class=\"ctx\">{}</span>{}<span class=\"ctx\">{}</span></td></tr></table>\n",
             text(&m.source),
             m.query_span.start,
@@ -330,7 +330,9 @@ impl Ctx<'_> {
             m.similarity,
             m.score,
             m.aligned_len,
+            text(&context_before(query, m.query_span.start)),
             q_html,
+            text(&context_after(query, m.query_span.end)),
             text(&context_before(&source_text, m.source_span.start)),
             s_html,
             text(&context_after(&source_text, m.source_span.end)),
