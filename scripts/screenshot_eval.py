@@ -65,16 +65,17 @@ def passage(rel: str, span) -> str:
 
 
 def duplicate(m, t) -> bool:
-    """A match in another file that holds the same passage: the synthetic
-    mails of the dump quote the speeches, so a quote can be in both. The
-    matched source text must share a run of at least 60% of its normalized
-    length with the true quote."""
+    """A match in another file that holds the same or a near-identical
+    passage: the synthetic mails of the dump quote the speeches, and the
+    speeches repeat themselves across years. At least 85% of the matched
+    source text's normalized characters must appear, in order, in the true
+    quote (a longest common subsequence)."""
     rel = m["source"].split("corpus/dump/", 1)[-1]
     if "#" in rel or not os.path.isfile(os.path.join(DUMP, rel)):
         return False
     a, b = normalize(passage(rel, m["source_span"])), normalize(passage(t["source"], t["span"]))
-    k = difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
-    return k >= 0.6 * max(1, len(a))
+    k = sum(x.size for x in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+    return k >= 0.85 * max(1, len(a))
 
 
 def main() -> None:

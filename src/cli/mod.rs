@@ -101,10 +101,11 @@ pub struct OcrArgs {
     /// each needs its Debian package (tesseract-ocr-rus, ...).
     #[arg(long, default_value = leakprint::ocr::OcrConfig::DEFAULT_LANG)]
     ocr_lang: String,
-    /// Preprocessing steps for images, comma-separated: invert (dark mode),
-    /// upscale (small text), binarize (Sauvola), deskew, retry (a second
-    /// pass when confidence is low); "none" for none.
-    #[arg(long, default_value = "invert,upscale,deskew,retry")]
+    /// Preprocessing steps of the first OCR pass, comma-separated: invert
+    /// (dark mode), upscale (small text, 2-4x), binarize (Sauvola), deskew;
+    /// retry adds a second pass, binarized and upscaled, when the first
+    /// one's mean word confidence is under 80; "none" for none.
+    #[arg(long, default_value = "invert,deskew,retry")]
     ocr_steps: String,
     /// Longest time one image may take to OCR, in seconds.
     #[arg(long, default_value_t = leakprint::ocr::OcrConfig::DEFAULT_TIMEOUT.as_secs())]

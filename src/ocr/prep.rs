@@ -14,10 +14,12 @@
 //!    height of the ink's connected components (most lowercase letters have
 //!    no ascender or descender, so the median is the x-height), and the
 //!    image is enlarged by an integer factor of 2 to 4 (Catmull-Rom) when that
-//!    brings the x-height closer to [`TARGET_X_HEIGHT`] pixels. The target
-//!    was measured on the tuning half of the screenshot benchmark: 20 px
-//!    (tesseract's usual advice) lost small text and angled photos that
-//!    12 px keeps (`docs/SCREENSHOTS.md`).
+//!    brings the x-height closer to [`TARGET_X_HEIGHT`] pixels (tesseract's
+//!    usual advice). Measured on the tuning half of the screenshot benchmark
+//!    (`docs/SCREENSHOTS.md`), upscaling in the first pass loses small text
+//!    and angled photos that the unscaled image gives (with 20 px and with a
+//!    12 px target), while thumbnails need it: so by default only the
+//!    second pass upscales ([`Steps::DEFAULT`]).
 //! 4. **Binarization** (`binarize`): Sauvola's local threshold (Sauvola and
 //!    Pietikäinen, "Adaptive document image binarization", Pattern
 //!    Recognition 33, 2000): `T = m * (1 + k * (s / R - 1))` over a window of
@@ -43,7 +45,7 @@ use imageproc::region_labelling::{connected_components, Connectivity};
 /// A page whose median luminance is below this is read as dark mode.
 pub const DARK_MEDIAN: u8 = 110;
 /// The x-height (pixels) upscaling aims at.
-pub const TARGET_X_HEIGHT: f32 = 12.0;
+pub const TARGET_X_HEIGHT: f32 = 20.0;
 /// Largest upscaling factor.
 pub const MAX_SCALE: u32 = 4;
 /// Largest skew searched, in degrees.
@@ -74,11 +76,13 @@ pub struct Steps {
 }
 
 impl Steps {
-    /// The default: every step but binarization in the first pass (the
-    /// benchmark measured it as a second-pass variant, not a first one).
+    /// The default, chosen on the tuning half of the screenshot benchmark
+    /// (`docs/SCREENSHOTS.md`): the first pass inverts dark pages and
+    /// deskews; the second pass (`retry`), run when the first one's mean
+    /// word confidence is low, binarizes and upscales.
     pub const DEFAULT: Steps = Steps {
         invert: true,
-        upscale: true,
+        upscale: false,
         binarize: false,
         deskew: true,
         retry: true,
@@ -257,7 +261,7 @@ pub fn prepare(grey: &GrayImage, steps: Steps, extra_scale: u32) -> Prepared {
 /// The integer factor (1 to [`MAX_SCALE`]) that brings `x_height` closest
 /// to [`TARGET_X_HEIGHT`].
 pub fn scale_for(x_height: f32) -> u32 {
-    if !(x_height > 0.0) {
+    if x_height.is_nan() || x_height <= 0.0 {
         return 1;
     }
     ((TARGET_X_HEIGHT / x_height).round() as u32).clamp(1, MAX_SCALE)

@@ -198,7 +198,7 @@ fn step_lists() {
     assert_eq!(Steps::parse("").unwrap(), Steps::NONE);
     assert_eq!(Steps::parse("none").unwrap(), Steps::NONE);
     assert_eq!(
-        Steps::parse("invert, upscale,deskew,retry").unwrap(),
+        Steps::parse("invert, deskew,retry").unwrap(),
         Steps::DEFAULT
     );
     assert!(Steps::parse("invert,sharpen")
