@@ -234,30 +234,17 @@ impl Jobs {
             }
             return;
         }
-        let forced = self.format == QueryFormat::Image;
-        if forced || (self.format == QueryFormat::Reader(input::Format::Auto) && is_image(&arg)) {
-            self.queued.push_back(Job::Image {
-                display: if stdin {
-                    "-".to_owned()
-                } else {
-                    arg.display().to_string()
-                },
-                path: (!stdin).then_some(arg),
-            });
-            return;
-        }
+        let display = if stdin {
+            "-".to_owned()
+        } else {
+            arg.display().to_string()
+        };
+        let path = (!stdin).then(|| arg.clone());
         let format = match self.format {
-            QueryFormat::Image => unreachable!("images are queued above"),
-            QueryFormat::File => {
-                self.queued.push_back(Job::File {
-                    display: if stdin {
-                        "-".to_owned()
-                    } else {
-                        arg.display().to_string()
-                    },
-                    path: (!stdin).then_some(arg),
-                });
-                return;
+            QueryFormat::File => return self.queued.push_back(Job::File { path, display }),
+            QueryFormat::Image => return self.queued.push_back(Job::Image { path, display }),
+            QueryFormat::Reader(input::Format::Auto) if is_image(&arg) => {
+                return self.queued.push_back(Job::Image { path, display })
             }
             QueryFormat::Reader(f) => f,
         };

@@ -271,9 +271,9 @@ impl Ctx<'_> {
         for (i, m) in found.matches.iter().enumerate() {
             h.push_str(&self.match_table(i, &found.text, m));
         }
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<p class=\"ctx\">OCR: {} pass(es), mean word confidence {:.0}</p></div></section>\n",
+            "<p class=\"ctx\">OCR: {} pass(es), mean word confidence {:.0}</p></div></section>",
             found.passes, found.mean_conf
         );
         Ok(h)
@@ -315,13 +315,13 @@ impl Ctx<'_> {
         let s = slice(&source_text, m.source_span.clone());
         let (q_html, s_html) = diff_html(q, s);
         let mut h = String::new();
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<table class=\"m\" data-match=\"{i}\"><tr><th>source</th><td><code>{}</code></td></tr>\
              <tr><th>spans</th><td>item {}..{}, source {}..{}</td></tr>\
              <tr><th>similarity</th><td>{:.3} (score {:.3}, {} normalized bytes aligned)</td></tr>\
              <tr><th>item</th><td class=\"pass\"><span class=\"ctx\">{}</span>{}<span class=\"ctx\">{}</span></td></tr>\
-             <tr><th>source</th><td class=\"pass\"><span class=\"ctx\">{}</span>{}<span class=\"ctx\">{}</span></td></tr></table>\n",
+             <tr><th>source</th><td class=\"pass\"><span class=\"ctx\">{}</span>{}<span class=\"ctx\">{}</span></td></tr></table>",
             text(&m.source),
             m.query_span.start,
             m.query_span.end,
