@@ -26,7 +26,7 @@ use base64::Engine as _;
 use clap::Args;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use leakprint::extract::{extract, ExtractLimits};
-use leakprint::index::walk::{walk, Entry};
+use leakprint::index::builder::walk::{walk, Entry};
 use leakprint::index::Index;
 use leakprint::matcher::{Match, MatchConfig, Matcher};
 use leakprint::ocr::{self, OcrConfig};
@@ -190,13 +190,14 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn section(&self, e: Entry) -> Section {
         let (path, name) = match e {
-            Entry::File { path, display } => (path, display),
+            Entry::File { path, display } => (path, leakprint::names::display(&display)),
             Entry::Skipped { display, reason } => {
+                let display = leakprint::names::display(&display);
                 return Section {
                     html: String::new(),
                     error: Some(format!("{display}: skipped: {reason}")),
                     name: display,
-                }
+                };
             }
         };
         let mut bytes = Vec::new();
