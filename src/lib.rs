@@ -61,6 +61,7 @@ pub mod index;
 pub mod input;
 pub mod matcher;
 pub mod normalize;
+pub mod query;
 pub mod stream;
 pub mod winnow;
 
