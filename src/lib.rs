@@ -62,6 +62,8 @@ pub mod input;
 pub mod matcher;
 pub mod normalize;
 pub mod query;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod stream;
 pub mod winnow;
 

@@ -78,17 +78,8 @@ pub struct MatchArgs {
     /// Print results in input order (default: as they are found).
     #[arg(long)]
     ordered: bool,
-    /// Shortest match reported, in normalized bytes.
-    #[arg(long)]
-    min_len: Option<usize>,
-    /// Lowest similarity reported (0.5 to 1).
-    #[arg(long)]
-    min_similarity: Option<f64>,
-    /// Which k-grams of a query are looked up: the window minima (fast;
-    /// finds every shared run of w + k - 1 normalized bytes) or all of them
-    /// (also seeds from shorter runs, for heavily damaged OCR).
-    #[arg(long, value_enum, default_value_t = SeedsArg::Minima)]
-    seeds: SeedsArg,
+    #[command(flatten)]
+    matching: MatchConfigArgs,
     /// Print a readable view instead of JSON (the default on a terminal).
     #[arg(long, conflicts_with = "json")]
     pretty: bool,
@@ -110,14 +101,49 @@ pub struct MatchArgs {
     /// Most words on one OCR page (TSV, hOCR).
     #[arg(long, default_value_t = 1_000_000)]
     max_ocr_words: usize,
-    /// Longest query text matched, in bytes; the rest is ignored, with a note.
-    #[arg(long, value_parser = parse_size, default_value = "1MiB")]
-    max_query: u64,
     /// Largest file read with --format file (and in folders).
     #[arg(long, value_parser = parse_size, default_value = "256MiB")]
     max_file_size: u64,
     /// Files or folders to match; "-" or none reads standard input.
     inputs: Vec<PathBuf>,
+}
+
+/// Matcher options, shared by `match` and `serve`.
+#[derive(Args, Debug, Clone)]
+pub struct MatchConfigArgs {
+    /// Shortest match reported, in normalized bytes.
+    #[arg(long)]
+    min_len: Option<usize>,
+    /// Lowest similarity reported (0.5 to 1).
+    #[arg(long)]
+    min_similarity: Option<f64>,
+    /// Which k-grams of a query are looked up: the window minima (fast;
+    /// finds every shared run of w + k - 1 normalized bytes) or all of them
+    /// (also seeds from shorter runs, for heavily damaged OCR).
+    #[arg(long, value_enum, default_value_t = SeedsArg::Minima)]
+    seeds: SeedsArg,
+    /// Longest query text matched, in bytes; the rest is ignored, with a note.
+    #[arg(long, value_parser = parse_size, default_value = "1MiB")]
+    max_query: u64,
+}
+
+impl MatchConfigArgs {
+    /// The checked matcher settings.
+    pub fn config(&self) -> anyhow::Result<MatchConfig> {
+        let mut builder = MatchConfig::builder();
+        if let Some(n) = self.min_len {
+            builder = builder.min_len(n);
+        }
+        if let Some(s) = self.min_similarity {
+            builder = builder.min_similarity(s);
+        }
+        builder = builder.max_query_bytes(usize::try_from(self.max_query).unwrap_or(usize::MAX));
+        builder = builder.seeds(match self.seeds {
+            SeedsArg::Minima => Seeds::Minima,
+            SeedsArg::All => Seeds::All,
+        });
+        builder.build().context("bad option")
+    }
 }
 
 /// `--format`: one of the query readers, or whole files.
@@ -456,19 +482,7 @@ pub enum SeedsArg {
 /// Run `leakprint match`.
 pub fn run(a: MatchArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let mut builder = MatchConfig::builder();
-    if let Some(n) = a.min_len {
-        builder = builder.min_len(n);
-    }
-    if let Some(s) = a.min_similarity {
-        builder = builder.min_similarity(s);
-    }
-    builder = builder.max_query_bytes(usize::try_from(a.max_query).unwrap_or(usize::MAX));
-    builder = builder.seeds(match a.seeds {
-        SeedsArg::Minima => Seeds::Minima,
-        SeedsArg::All => Seeds::All,
-    });
-    let cfg = builder.build().context("bad option")?;
+    let cfg = a.matching.config()?;
     let threads = if a.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {

@@ -3,6 +3,7 @@
 mod index;
 mod info;
 mod matching;
+mod serve;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -37,6 +38,8 @@ enum Cmd {
     Info(info::InfoArgs),
     /// Check every checksum and structure of an index.
     Verify(info::VerifyArgs),
+    /// Serve matching over HTTP, reloading the index when it changes.
+    Serve(serve::ServeArgs),
     /// Internal: read one PDF or legacy Office file for `index` or `match`
     /// (request on stdin, answer on stdout), under a memory cap.
     #[command(hide = true)]
@@ -144,6 +147,7 @@ pub fn main() -> ExitCode {
         Cmd::Match(a) => matching::run(a),
         Cmd::Info(a) => info::run(a),
         Cmd::Verify(a) => info::verify(a),
+        Cmd::Serve(a) => serve::run(a),
         Cmd::ExtractWorker => {
             let stdin = std::io::stdin().lock();
             let stdout = std::io::stdout().lock();
