@@ -76,6 +76,17 @@ impl MatchBody {
     /// # Errors
     /// 400 for malformed JSON (or not UTF-8), 422 for the wrong shape.
     pub fn parse(bytes: &[u8]) -> Result<MatchBody, ApiError> {
+        // serde would also read a struct from an array of its fields
+        // (`["x"]`): only an object is a request.
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{')
+            && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+        {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "wrong fields or types: the body must be a JSON object",
+            ));
+        }
         serde_json::from_slice(bytes).map_err(|e| {
             use serde_json::error::Category;
             let status = match e.classify() {
@@ -119,13 +130,14 @@ mod tests {
         );
         let line = MatchBody::parse(br#"{"id":3,"text":"hi"}"#).unwrap();
         assert_eq!(line.id, Some(WireId(QueryId::Num(3))));
-        for bad in ["", "{", "{\"text\": \"a\",}", "nul", "\u{0}", "[1,2"] {
+        for bad in ["", "{", "{\"text\": \"a\",}", "nul", "\u{0}", "{\"text\": \"a\""] {
             assert_eq!(status(bad), Some(StatusCode::BAD_REQUEST), "{bad:?}");
         }
         for wrong in [
             r#"{"text": 5}"#,
             r#"{"txt": "a"}"#,
             r#"[]"#,
+            r#"["x"]"#,
             r#""text""#,
             r#"{"items": {"text": "a"}}"#,
             r#"{"items": [{"id": -1, "text": "a"}]}"#,
