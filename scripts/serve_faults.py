@@ -29,22 +29,35 @@ def http(addr, data, timeout=30.0):
             s.sendall(data)
         except OSError:
             pass
-        chunks = []
+        raw = b""
         try:
-            while True:
+            while complete(raw) is None:
                 b = s.recv(65536)
                 if not b:
                     break
-                chunks.append(b)
+                raw += b
         except OSError:
             pass
-    raw = b"".join(chunks)
     head, _, body = raw.partition(b"\r\n\r\n")
     try:
         status = int(head.split(b" ", 2)[1])
     except (IndexError, ValueError):
         status = None
     return status, body
+
+
+def complete(raw):
+    """The length of the first whole response in `raw` (the server may
+    keep the connection open after it), else None."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        return None
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            n = int(value.strip())
+            return len(head) + 4 + n if len(body) >= n else None
+    return None
 
 
 def post(addr, body, path="/v1/match"):

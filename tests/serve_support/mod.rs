@@ -79,10 +79,14 @@ pub struct Server {
 impl Server {
     /// Start serving `root/idx` with `extra` options.
     pub fn start(root: &Path, extra: &[&str]) -> Server {
-        let mut child = bin()
-            .current_dir(root)
+        let mut cmd = bin();
+        cmd.current_dir(root)
             .args(["serve", "--index", "idx", "--listen", "127.0.0.1:0"])
-            .args(["--reload-every-ms", "50", "--threads", "2"])
+            .args(["--reload-every-ms", "50"]);
+        if !extra.contains(&"--threads") {
+            cmd.args(["--threads", "2"]);
+        }
+        let mut child = cmd
             .args(extra)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -248,9 +252,19 @@ pub fn raw(addr: SocketAddr, bytes: &[u8]) -> Option<Response> {
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     // The server may answer (and close) before reading everything.
     let _ = s.write_all(bytes);
+    // Read until one whole response is in (the server may keep the
+    // connection open after it) or the server closes.
     let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    parse(&out)
+    let mut buf = [0u8; 65536];
+    loop {
+        if let Some(r) = parse(&out) {
+            return Some(r);
+        }
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return parse(&out),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
 }
 
 /// Parse one HTTP/1.1 response with a Content-Length body.
