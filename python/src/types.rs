@@ -169,7 +169,7 @@ impl PyMatch {
 
 /// One OCR word box, in the image's pixels.
 #[pyclass(module = "leakprint", name = "WordBox", frozen)]
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct WordBox {
     inner: BoxRecord,
 }

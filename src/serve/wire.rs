@@ -130,7 +130,14 @@ mod tests {
         );
         let line = MatchBody::parse(br#"{"id":3,"text":"hi"}"#).unwrap();
         assert_eq!(line.id, Some(WireId(QueryId::Num(3))));
-        for bad in ["", "{", "{\"text\": \"a\",}", "nul", "\u{0}", "{\"text\": \"a\""] {
+        for bad in [
+            "",
+            "{",
+            "{\"text\": \"a\",}",
+            "nul",
+            "\u{0}",
+            "{\"text\": \"a\"",
+        ] {
             assert_eq!(status(bad), Some(StatusCode::BAD_REQUEST), "{bad:?}");
         }
         for wrong in [
