@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Posts/s of ``Matcher.find_many`` against the Rust library on one index.
 
-    python3 python/bench_find_many.py --index IDX --posts posts.jsonl [--threads 2] [--repeat 5]
+    python3 -P python/bench_find_many.py --index IDX --posts posts.jsonl [--threads 2] [--repeat 5]
 
 Loads the ``text`` of every JSONL line, then times ``find_many`` over all of
 them (results consumed, Match objects built) ``--repeat`` times and reports
@@ -48,7 +48,8 @@ def main():
         runs = []
         for _ in range(a.repeat):
             with tempfile.NamedTemporaryFile(suffix=".json") as j:
-                subprocess.run([a.rust, "--index", a.index, "--posts", *a.posts,
+                posts_args = [x for p in a.posts for x in ("--posts", p)]
+                subprocess.run([a.rust, "--index", a.index, *posts_args,
                                 "--threads", str(a.threads), "--repeat", "1", "--json", j.name],
                                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 runs.append(json.load(open(j.name))["posts_per_second"])
