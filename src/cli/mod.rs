@@ -4,6 +4,7 @@ mod index;
 mod info;
 mod matching;
 mod report;
+mod serve;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -45,6 +46,8 @@ enum Cmd {
     Info(info::InfoArgs),
     /// Check every checksum and structure of an index.
     Verify(info::VerifyArgs),
+    /// Serve matching over HTTP, reloading the index when it changes.
+    Serve(serve::ServeArgs),
     /// Internal: read one PDF or legacy Office file for `index` or `match`
     /// (request on stdin, answer on stdout), under a memory cap.
     #[command(hide = true)]
@@ -78,23 +81,37 @@ pub struct ExtractLimitArgs {
 }
 
 impl ExtractLimitArgs {
-    /// The limits, with the extraction worker unless `--no-isolate`.
+    /// The limits, with the extraction worker unless `--no-isolate`,
+    /// checked by the library's builder.
     pub fn limits(&self) -> anyhow::Result<leakprint::extract::ExtractLimits> {
-        anyhow::ensure!(self.max_parts >= 1, "--max-parts must be at least 1");
-        anyhow::ensure!(self.max_depth >= 1, "--max-depth must be at least 1");
-        anyhow::ensure!(self.max_ratio >= 1, "--max-ratio must be at least 1");
-        anyhow::ensure!(
-            self.max_part_text >= 1,
-            "--max-part-text must be at least 1 byte"
-        );
-        Ok(leakprint::extract::ExtractLimits {
-            max_part_text: usize::try_from(self.max_part_text).unwrap_or(usize::MAX),
-            max_parts: self.max_parts,
-            max_depth: self.max_depth,
-            max_expanded: self.max_expanded,
-            max_ratio: self.max_ratio,
-            isolation: self.isolation.isolation()?,
-        })
+        leakprint::query::config::ExtractLimitsBuilder::new()
+            .max_part_text(usize::try_from(self.max_part_text).unwrap_or(usize::MAX))
+            .max_parts(self.max_parts)
+            .max_depth(self.max_depth)
+            .max_expanded(self.max_expanded)
+            .max_ratio(self.max_ratio)
+            .isolation(self.isolation.isolation()?)
+            .build()
+            .map_err(option_error)
+    }
+}
+
+/// A library configuration error, with the setting named as its option
+/// (`max_parts` as `--max-parts`).
+pub fn option_error(e: leakprint::ConfigError) -> anyhow::Error {
+    match e {
+        leakprint::ConfigError::OutOfRange {
+            name,
+            value,
+            min,
+            max,
+        } => {
+            anyhow::anyhow!(
+                "bad option: --{} = {value} is out of range: it must be between {min} and {max}",
+                name.replace('_', "-")
+            )
+        }
+        e => anyhow::Error::new(e).context("bad option"),
     }
 }
 
@@ -168,21 +185,15 @@ impl IsolationArgs {
         if self.no_isolate {
             return Ok(None);
         }
-        anyhow::ensure!(
-            self.extract_memory >= 64 << 20,
-            "--extract-memory must be at least 64MiB (the worker's own code counts)"
-        );
-        anyhow::ensure!(
-            self.extract_timeout >= 1,
-            "--extract-timeout must be at least 1 second"
-        );
         let exe = std::env::current_exe().context(
             "cannot find this executable to run the extraction worker (use --no-isolate)",
         )?;
-        let mut iso = leakprint::extract::Isolation::new(exe, vec!["extract-worker".into()]);
-        iso.max_memory = self.extract_memory;
-        iso.timeout = std::time::Duration::from_secs(self.extract_timeout);
-        Ok(Some(iso))
+        leakprint::query::config::IsolationBuilder::new(exe, vec!["extract-worker".into()])
+            .extract_memory(self.extract_memory)
+            .extract_timeout(std::time::Duration::from_secs(self.extract_timeout))
+            .build()
+            .map(Some)
+            .map_err(option_error)
     }
 }
 
@@ -205,6 +216,7 @@ pub fn main() -> ExitCode {
                 .map(|()| ExitCode::SUCCESS)
                 .map_err(anyhow::Error::from)
         }
+        Cmd::Serve(a) => serve::run(a),
         Cmd::ExtractWorker => {
             let stdin = std::io::stdin().lock();
             let stdout = std::io::stdout().lock();
@@ -277,16 +289,5 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 
 /// Human-readable bytes.
 pub fn human_bytes(b: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < units.len() {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", units[i])
-    }
+    leakprint::query::human_bytes(b)
 }

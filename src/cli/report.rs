@@ -352,7 +352,7 @@ fn context_before(s: &str, at: usize) -> String {
     let start = head
         .char_indices()
         .rev()
-        .nth(CONTEXT_CHARS)
+        .nth(CONTEXT_CHARS - 1)
         .map_or(0, |(i, _)| i);
     let mut t = head[start..].to_owned();
     if start > 0 {
@@ -427,11 +427,14 @@ mod tests {
 
     #[test]
     fn diff_marks_changed_words_and_escapes() {
-        let (a, b) = diff_html("we <b>will</b> share", "we <b>would</b> share");
+        let (a, b) = diff_html("we will <b> share", "we would <b> share");
         assert!(a.contains("<del>will</del>"), "{a}");
         assert!(b.contains("<ins>would</ins>"), "{b}");
-        assert!(!a.contains("<b>") && !b.contains("<b>"));
-        assert!(a.contains("&lt;b&gt;"));
+        assert!(!a.contains("<b>") && !b.contains("<b>"), "{a} {b}");
+        assert!(
+            a.contains("&lt;b&gt;") && b.contains("&lt;b&gt;"),
+            "{a} {b}"
+        );
     }
 
     #[test]

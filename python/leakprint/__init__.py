@@ -1,0 +1,65 @@
+"""leakprint: find leaked content in posts, OCR text and files, with evidence.
+
+Index a dump of leaked files once, then ask, for every incoming item (a post
+quoting an email, the OCR text of a screenshot, a re-shared file), whether it
+carries leaked content, from which document, and where.
+
+Build and open an index::
+
+    import leakprint
+    summary = leakprint.build(["dump/"], "dump.idx", progress=tqdm.tqdm())
+    index = leakprint.Index.open("dump.idx")
+    index.info()            # parameters and totals (leakprint info --json)
+    next(index.files())     # one dict per input file (leakprint info --files)
+
+Match::
+
+    matcher = leakprint.Matcher(index, min_similarity=0.8)
+    for m in matcher.find(post_text):
+        print(m.source, m.query_span, m.similarity, m.snippet)
+    for matches in matcher.find_many(posts):          # any iterable of str
+        ...                                           # one list per post, in order
+    result = matcher.find_file("shared.zip")           # or the file's bytes
+    result.evidence, result.matches, result.notes
+
+Results are typed objects (``Match``, ``FileEvidence``, ``FileResult``,
+``WordBox``); ``to_dict()`` gives the fields of ``leakprint match``'s JSON
+lines. Spans are byte offsets (UTF-8) into the query text and into the
+source part's extracted text.
+
+Matching releases the GIL; ``find_many`` matches batches in parallel on
+``threads`` threads while you consume earlier results, holding at most two
+batches, so it streams an endless iterable in bounded memory.
+
+Errors are ``LeakprintError`` subclasses with the library's messages:
+``ConfigError`` (also a ``ValueError``), ``FileAccessError`` (also an
+``OSError``) and ``CorruptIndexError``. Ctrl-C during ``build`` stops it
+without publishing anything and raises ``KeyboardInterrupt``.
+"""
+
+from ._errors import ConfigError, CorruptIndexError, FileAccessError, LeakprintError
+from ._leakprint import (
+    FileEvidence,
+    FileResult,
+    Index,
+    Match,
+    Matcher,
+    WordBox,
+    __version__,
+    build,
+)
+
+__all__ = [
+    "build",
+    "Index",
+    "Matcher",
+    "Match",
+    "FileEvidence",
+    "FileResult",
+    "WordBox",
+    "LeakprintError",
+    "ConfigError",
+    "FileAccessError",
+    "CorruptIndexError",
+    "__version__",
+]

@@ -1,0 +1,416 @@
+//! `leakprint.Matcher`: `find`, `find_many`, `find_file`.
+//!
+//! Matching releases the GIL. `find_many` reads its iterable in batches
+//! (at most [`BATCH_ITEMS`] texts or [`BATCH_BYTES`] bytes), matches a batch
+//! on a rayon pool while the caller consumes the previous one, and yields
+//! one list of matches per text, in input order; at most two batches are
+//! held at once, so memory is bounded however long the iterable is.
+
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use leakprint::extract::ExtractLimits;
+use leakprint::input::QueryId;
+use leakprint::query::config::{ExtractLimitsBuilder, IsolationBuilder};
+use leakprint::query::{self, FileFindings};
+use leakprint::{Index, Match, MatchConfig, Matcher, Seeds};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyIterator, PyList};
+
+use crate::errors;
+use crate::index::PyIndex;
+use crate::types::{FileResult, PyEvidence, PyMatch};
+
+/// Most texts in one `find_many` batch.
+pub const BATCH_ITEMS: usize = 1024;
+/// Most bytes of text in one `find_many` batch.
+pub const BATCH_BYTES: usize = 4 << 20;
+/// Default largest file `find_file` reads.
+const DEFAULT_MAX_FILE_SIZE: u64 = 256 << 20;
+
+/// What a matcher needs, shared with its pool's jobs.
+struct Shared {
+    index: Arc<Index>,
+    cfg: MatchConfig,
+}
+
+impl Shared {
+    fn matcher(&self) -> Matcher<'_> {
+        Matcher::new(&self.index, self.cfg.clone())
+    }
+}
+
+fn pool(threads: usize) -> PyResult<Arc<rayon::ThreadPool>> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("leakprint-py-{i}"))
+        // A panicking job drops its channel: the caller gets an error
+        // instead of an aborted interpreter.
+        .panic_handler(|_| {})
+        .build()
+        .map(Arc::new)
+        .map_err(|e| PyValueError::new_err(format!("cannot start {threads} matching threads: {e}")))
+}
+
+/// Finds leaked content of an `Index` in texts and files.
+///
+/// `Matcher(index, **config)`; every setting is optional and checked:
+///
+/// - matching: `min_len` (normalized bytes, 8..100000, default 44),
+///   `min_similarity` (0.5..1, default 0.75), `seeds` (`"minima"` or
+///   `"all"`), `max_query_bytes` (default 1 MiB; longer texts are matched on
+///   their head), `max_candidates`, `band`, `max_postings`, `snippet_chars`;
+/// - `threads`: threads of `find_many` (default: one per core);
+/// - files (`find_file`): `max_file_size` (default 256 MiB),
+///   `max_part_text`, `max_parts`, `max_depth`, `max_expanded`, `max_ratio`;
+///   `extract_worker` (the path of a `leakprint` binary) reads PDF and
+///   legacy Office files in a separate process under `extract_memory`
+///   bytes and `extract_timeout` seconds, as the command line does; without
+///   it they are read in this process.
+///
+/// A bad value raises `ConfigError` (a `ValueError`); an unknown name,
+/// `TypeError`.
+#[pyclass(module = "leakprint", name = "Matcher", frozen)]
+pub struct PyMatcher {
+    shared: Arc<Shared>,
+    threads: usize,
+    pool: Arc<rayon::ThreadPool>,
+    limits: ExtractLimits,
+    max_file_size: u64,
+}
+
+struct Settings {
+    cfg: MatchConfig,
+    threads: usize,
+    limits: ExtractLimits,
+    max_file_size: u64,
+}
+
+fn settings(py: Python<'_>, config: Option<&Bound<'_, PyDict>>) -> PyResult<Settings> {
+    let mut m = MatchConfig::builder();
+    let mut x = ExtractLimitsBuilder::new();
+    let mut threads = 0usize;
+    let mut max_file_size = DEFAULT_MAX_FILE_SIZE;
+    let mut worker: Option<PathBuf> = None;
+    let mut worker_memory: Option<u64> = None;
+    let mut worker_timeout: Option<f64> = None;
+    if let Some(config) = config {
+        for (k, v) in config.iter() {
+            let key: String = k.extract()?;
+            match key.as_str() {
+                "min_len" => m = m.min_len(v.extract()?),
+                "min_similarity" => m = m.min_similarity(v.extract()?),
+                "max_candidates" => m = m.max_candidates(v.extract()?),
+                "band" => m = m.band(v.extract()?),
+                "max_postings" => m = m.max_postings(v.extract()?),
+                "max_query_bytes" => m = m.max_query_bytes(v.extract()?),
+                "snippet_chars" => m = m.snippet_chars(v.extract()?),
+                "seeds" => {
+                    let s: String = v.extract()?;
+                    m = m.seeds(match s.as_str() {
+                        "minima" => Seeds::Minima,
+                        "all" => Seeds::All,
+                        _ => {
+                            return Err(errors::config_message(
+                                py,
+                                format!("seeds = {s:?}: use \"minima\" or \"all\""),
+                            ))
+                        }
+                    });
+                }
+                "threads" => threads = v.extract()?,
+                "max_file_size" => max_file_size = v.extract()?,
+                "max_part_text" => x = x.max_part_text(v.extract()?),
+                "max_parts" => x = x.max_parts(v.extract()?),
+                "max_depth" => x = x.max_depth(v.extract()?),
+                "max_expanded" => x = x.max_expanded(v.extract()?),
+                "max_ratio" => x = x.max_ratio(v.extract()?),
+                "extract_worker" => worker = v.extract()?,
+                "extract_memory" => worker_memory = Some(v.extract()?),
+                "extract_timeout" => worker_timeout = Some(v.extract()?),
+                other => {
+                    return Err(PyTypeError::new_err(format!(
+                        "Matcher() got an unexpected keyword argument '{other}'"
+                    )))
+                }
+            }
+        }
+    }
+    if let Some(program) = worker {
+        let mut iso = IsolationBuilder::new(program, vec![OsString::from("extract-worker")]);
+        if let Some(b) = worker_memory {
+            iso = iso.extract_memory(b);
+        }
+        if let Some(s) = worker_timeout {
+            let d = Duration::try_from_secs_f64(s).map_err(|_| {
+                errors::config_message(
+                    py,
+                    format!("extract_timeout = {s} is not a duration in seconds"),
+                )
+            })?;
+            iso = iso.extract_timeout(d);
+        }
+        x = x.isolation(Some(iso.build().map_err(|e| errors::config(py, e))?));
+    } else if worker_memory.is_some() || worker_timeout.is_some() {
+        return Err(errors::config_message(
+            py,
+            "extract_memory and extract_timeout need extract_worker".to_owned(),
+        ));
+    }
+    if threads == 0 {
+        threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    }
+    if threads > 1024 {
+        return Err(errors::config_message(
+            py,
+            format!("threads = {threads} is out of range: it must be between 0 and 1024"),
+        ));
+    }
+    if max_file_size == 0 {
+        return Err(errors::config_message(
+            py,
+            "max_file_size must be at least 1 byte".to_owned(),
+        ));
+    }
+    Ok(Settings {
+        cfg: m.build().map_err(|e| errors::config(py, e))?,
+        threads,
+        limits: x.build().map_err(|e| errors::config(py, e))?,
+        max_file_size,
+    })
+}
+
+fn matches_list(py: Python<'_>, found: Vec<Match>) -> PyResult<Py<PyList>> {
+    let list = PyList::empty(py);
+    for m in found {
+        list.append(Py::new(py, PyMatch::of_text(m))?)?;
+    }
+    Ok(list.unbind())
+}
+
+#[pymethods]
+impl PyMatcher {
+    #[new]
+    #[pyo3(signature = (index, **config))]
+    fn new(
+        py: Python<'_>,
+        index: &PyIndex,
+        config: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyMatcher> {
+        let s = settings(py, config)?;
+        Ok(PyMatcher {
+            shared: Arc::new(Shared {
+                index: index.index.clone(),
+                cfg: s.cfg,
+            }),
+            pool: pool(s.threads)?,
+            threads: s.threads,
+            limits: s.limits,
+            max_file_size: s.max_file_size,
+        })
+    }
+
+    /// Threads `find_many` uses by default.
+    #[getter]
+    fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Every match of `text`, ordered by position in the text.
+    fn find(&self, py: Python<'_>, text: &str) -> PyResult<Py<PyList>> {
+        let shared = self.shared.clone();
+        let text = text.to_owned();
+        let found = py
+            .detach(move || shared.matcher().try_find(&text))
+            .map_err(|e| errors::index(py, e))?;
+        matches_list(py, found)
+    }
+
+    /// Match every text of `texts` (any iterable of `str`, read lazily) in
+    /// parallel; yields one list of matches per text, in input order.
+    ///
+    /// `threads` overrides the matcher's thread count for this call.
+    #[pyo3(signature = (texts, threads=None))]
+    fn find_many(&self, texts: &Bound<'_, PyAny>, threads: Option<usize>) -> PyResult<FindMany> {
+        let pool = match threads {
+            None => self.pool.clone(),
+            Some(0) => return Err(PyValueError::new_err("threads must be at least 1")),
+            Some(n) if n == self.threads => self.pool.clone(),
+            Some(n) => pool(n)?,
+        };
+        Ok(FindMany {
+            source: texts.try_iter()?.unbind(),
+            shared: self.shared.clone(),
+            pool,
+            pending: None,
+            ready: VecDeque::new(),
+            position: 0,
+            exhausted: false,
+        })
+    }
+
+    /// Look up a file used as a query: whole-file evidence (blake3 and
+    /// content-defined chunks), then the text of each of its parts
+    /// (attachments, archive entries, ...), as `leakprint match --format
+    /// file` does.
+    ///
+    /// `file` is a path (`str` or `os.PathLike`) or the file's contents
+    /// (`bytes`); `name` labels it in the results (default: the path, or
+    /// `"bytes"`). Raises `FileAccessError` when the path cannot be read or
+    /// is larger than `max_file_size`.
+    #[pyo3(signature = (file, name=None))]
+    fn find_file(
+        &self,
+        py: Python<'_>,
+        file: &Bound<'_, PyAny>,
+        name: Option<String>,
+    ) -> PyResult<FileResult> {
+        let (bytes, label) = if let Ok(b) = file.cast::<PyBytes>() {
+            (
+                b.as_bytes().to_vec(),
+                name.unwrap_or_else(|| "bytes".to_owned()),
+            )
+        } else {
+            let path: PathBuf = file.extract()?;
+            let limit = self.max_file_size;
+            let p = path.clone();
+            let bytes = py
+                .detach(move || query::read_file(&p, limit))
+                .map_err(|e| errors::read(py, e))?;
+            (bytes, name.unwrap_or_else(|| path.display().to_string()))
+        };
+        let shared = self.shared.clone();
+        let limits = self.limits.clone();
+        let found: FileFindings =
+            py.detach(move || query::find_in_file(&shared.matcher(), &label, &bytes, &limits));
+        file_result(py, found)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Matcher(threads={})", self.threads)
+    }
+}
+
+fn file_result(py: Python<'_>, f: FileFindings) -> PyResult<FileResult> {
+    let notes = f.notes();
+    let name = f.name;
+    let evidence = match f.evidence {
+        Ok(ev) => ev
+            .into_iter()
+            .map(|inner| PyEvidence {
+                query: name.clone(),
+                inner,
+            })
+            .collect(),
+        Err(e) => return Err(errors::index(py, e)),
+    };
+    let mut matches = Vec::new();
+    for p in f.parts {
+        let found = p.matches.map_err(|e| errors::index(py, e))?;
+        for m in found {
+            matches.push(PyMatch {
+                inner: m,
+                query: Some(QueryId::Str(p.query.clone())),
+                part: Some(p.part.clone()),
+                boxes: None,
+            });
+        }
+    }
+    Ok(FileResult {
+        name,
+        evidence,
+        matches,
+        notes,
+    })
+}
+
+type BatchResult = Vec<Result<Vec<Match>, leakprint::IndexError>>;
+
+/// The iterator of `Matcher.find_many`.
+#[pyclass(module = "leakprint")]
+pub struct FindMany {
+    source: Py<PyIterator>,
+    shared: Arc<Shared>,
+    pool: Arc<rayon::ThreadPool>,
+    pending: Option<crossbeam_channel::Receiver<BatchResult>>,
+    ready: VecDeque<Result<Vec<Match>, leakprint::IndexError>>,
+    position: usize,
+    exhausted: bool,
+}
+
+impl FindMany {
+    /// Read the next batch from the iterable and start matching it.
+    fn submit(&mut self, py: Python<'_>) -> PyResult<()> {
+        let mut texts = Vec::new();
+        let mut bytes = 0;
+        let mut source = self.source.bind(py).clone();
+        while texts.len() < BATCH_ITEMS && bytes < BATCH_BYTES {
+            let Some(item) = source.next() else {
+                self.exhausted = true;
+                break;
+            };
+            let item = item?;
+            let text: String = item.extract().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "find_many: item {} is a {}, not a str",
+                    self.position,
+                    item.get_type().name().map_or("?".into(), |n| n.to_string())
+                ))
+            })?;
+            self.position += 1;
+            bytes += text.len();
+            texts.push(text);
+        }
+        if texts.is_empty() {
+            return Ok(());
+        }
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let shared = self.shared.clone();
+        self.pool.spawn(move || {
+            use rayon::prelude::*;
+            let m = shared.matcher();
+            let out: BatchResult = texts.par_iter().map(|t| m.try_find(t)).collect();
+            let _ = tx.send(out);
+        });
+        self.pending = Some(rx);
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl FindMany {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyList>>> {
+        loop {
+            if let Some(r) = self.ready.pop_front() {
+                let found = r.map_err(|e| errors::index(py, e))?;
+                return matches_list(py, found).map(Some);
+            }
+            if let Some(rx) = self.pending.take() {
+                let batch = py
+                    .detach(move || rx.recv())
+                    .map_err(|_| PyValueError::new_err("find_many: a matching thread stopped"))?;
+                self.ready = batch.into();
+                // Start the next batch before handing these out.
+                if !self.exhausted {
+                    self.submit(py)?;
+                }
+                continue;
+            }
+            if self.exhausted {
+                return Ok(None);
+            }
+            self.submit(py)?;
+            if self.pending.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+}

@@ -1,0 +1,231 @@
+"""The Python package against the Rust library's behaviour.
+
+Fixture: real text, the State of the Union addresses bundled in
+``corpus/dump/docs`` (public domain, see corpus/SOURCES.md).
+"""
+
+import json
+import os
+import pathlib
+import threading
+
+import pytest
+
+import leakprint
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+DOCS = sorted((REPO / "corpus" / "dump" / "docs").glob("*.txt"))[:24]
+
+
+def quote(path, length=200):
+    """About `length` characters from the middle of a document."""
+    text = path.read_text(encoding="utf-8")
+    start = len(text) // 2
+    return text[start : start + length]
+
+
+class Bar:
+    """Enough of tqdm's interface: `total`, `update`, `set_postfix_str`."""
+
+    def __init__(self):
+        self.total = None
+        self.n = 0
+        self.postfix = None
+
+    def update(self, n):
+        self.n += n
+
+    def set_postfix_str(self, s):
+        self.postfix = s
+
+
+@pytest.fixture(scope="module")
+def dump(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dump")
+    (root / "docs").mkdir()
+    for p in DOCS:
+        (root / "docs" / p.name).write_bytes(p.read_bytes())
+    return root
+
+
+@pytest.fixture(scope="module")
+def index_path(dump):
+    out = dump / "idx"
+    bar = Bar()
+    summary = leakprint.build([dump / "docs"], out, threads=1, progress=bar)
+    assert summary["files"] == len(DOCS)
+    assert summary["indexed"] == len(DOCS)
+    total = sum(p.stat().st_size for p in DOCS)
+    assert bar.total == total and bar.n == total
+    return out
+
+
+@pytest.fixture(scope="module")
+def matcher(index_path):
+    return leakprint.Matcher(leakprint.Index.open(index_path))
+
+
+def source_of(dump, doc):
+    return str(dump / "docs" / doc.name)
+
+
+def test_build_reports_progress_to_a_callable_and_appends(tmp_path):
+    calls = []
+    out = tmp_path / "idx"
+    leakprint.build(DOCS[0], out, progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1][0] == calls[-1][1] == DOCS[0].stat().st_size
+    summary = leakprint.build([str(DOCS[1])], out, append=True, memory=64 << 20)
+    assert summary["segments"] == 1
+    info = leakprint.Index.open(out).info()
+    assert info["totals"]["segments"] == 2
+    assert info["totals"]["files"] == 2
+
+
+def test_index_info_files_and_verify(index_path):
+    index = leakprint.Index.open(index_path)
+    info = index.info()
+    assert set(info) == {"params", "totals", "segments", "section_bytes"}
+    assert info["params"]["guarantee"] == info["params"]["k"] + info["params"]["w"] - 1
+    files = list(index.files())
+    assert [pathlib.Path(f["path"]).name for f in files] == [p.name for p in DOCS]
+    assert files[0]["status"] == "indexed" and len(files[0]["blake3"]) == 64
+    index.verify()
+    assert "files=24" in repr(index)
+
+
+def test_find_gives_typed_matches_with_the_json_line_fields(dump, matcher):
+    doc = DOCS[5]
+    q = quote(doc)
+    post = f'omg "{q}" #leak'
+    found = matcher.find(post)
+    assert len(found) == 1
+    m = found[0]
+    assert isinstance(m, leakprint.Match)
+    assert m.kind == "text" and m.part is None and m.boxes is None
+    assert m.source == source_of(dump, doc)
+    start, end = m.query_span
+    got = post.encode()[start:end].decode()
+    assert q.strip()[:40] in got
+    text = doc.read_bytes()
+    s0, s1 = m.source_span
+    assert text[s0:s1].decode() == got
+    assert 0.9 < m.score <= 1 and m.similarity == 1.0
+    d = m.to_dict()
+    assert list(d) == [
+        "kind", "source", "score", "similarity", "aligned_len",
+        "query_span", "source_span", "snippet",
+    ]
+    assert d["query_span"] == [start, end] and d["source"] == m.source
+    assert d["score"] == round(m.score, 4)
+    json.dumps(d)
+    assert m == matcher.find(post)[0]
+    assert matcher.find("an unrelated short post about nothing at all") == []
+
+
+def test_find_many_streams_in_input_order(dump, matcher):
+    texts = [f'"{quote(d)}"' if i % 3 else "nothing here" for i, d in enumerate(DOCS)]
+    expected = [matcher.find(t) for t in texts]
+    assert list(matcher.find_many(texts)) == expected
+    assert list(matcher.find_many(iter(texts), threads=1)) == expected
+
+    # A generator longer than two batches: read lazily, answered in order.
+    n = 2500
+    pulled = []
+
+    def gen():
+        for i in range(n):
+            pulled.append(i)
+            yield texts[i % len(texts)]
+
+    it = matcher.find_many(gen())
+    first = next(it)
+    assert first == expected[0]
+    assert len(pulled) < n, "the whole iterable was read up front"
+    rest = list(it)
+    assert len(rest) == n - 1
+    assert all(r == expected[(i + 1) % len(texts)] for i, r in enumerate(rest))
+    assert list(matcher.find_many([])) == []
+
+
+def test_find_many_rejects_non_text_items_by_position(matcher):
+    with pytest.raises(TypeError, match="item 2 is a int"):
+        list(matcher.find_many(["a", "b", 3]))
+    with pytest.raises(ValueError):
+        matcher.find_many(["a"], threads=0)
+
+
+def test_find_releases_the_gil(matcher):
+    # Matching in other threads while this one keeps running Python.
+    posts = [f'"{quote(d, 400)}"' for d in DOCS] * 20
+    results = []
+    t = threading.Thread(target=lambda: results.extend(matcher.find_many(posts, threads=1)))
+    ticks = 0
+    t.start()
+    while t.is_alive():
+        ticks += 1
+    t.join()
+    assert len(results) == len(posts)
+    assert ticks > 0
+
+
+def test_find_file_by_path_and_bytes(dump, matcher, tmp_path):
+    doc = DOCS[7]
+    r = matcher.find_file(doc)
+    assert isinstance(r, leakprint.FileResult) and r
+    assert r.name == str(doc)
+    assert r.evidence[0].identical and r.evidence[0].source == source_of(dump, doc)
+    assert r.matches[0].part == "" and r.matches[0].query == str(doc)
+    d = r.to_dict()
+    assert d["matches"][0] == r.evidence[0].to_dict()
+    assert d["matches"][0]["kind"] == "file"
+    b = matcher.find_file(doc.read_bytes(), name="copy.txt")
+    assert b.name == "copy.txt" and b.evidence[0].identical
+    import zipfile
+
+    z = tmp_path / "share.zip"
+    with zipfile.ZipFile(z, "w") as f:
+        f.writestr("inner/quote.txt", quote(doc, 600))
+    zr = matcher.find_file(os.fspath(z))
+    assert [m.query for m in zr.matches] == [f"{z}#inner/quote.txt"]
+    assert zr.matches[0].part == "inner/quote.txt"
+    assert not matcher.find_file(b"nothing here")
+
+
+def test_errors_are_typed_with_the_library_messages(index_path, tmp_path):
+    missing = tmp_path / "nope"
+    with pytest.raises(leakprint.FileAccessError) as e:
+        leakprint.Index.open(missing)
+    assert isinstance(e.value, OSError) and isinstance(e.value, leakprint.LeakprintError)
+    assert str(missing) in str(e.value)
+
+    bad = tmp_path / "bad.lps"
+    bad.write_bytes(b"not an index at all" * 100)
+    with pytest.raises(leakprint.CorruptIndexError, match="bad magic"):
+        leakprint.Index.open(bad)
+
+    index = leakprint.Index.open(index_path)
+    with pytest.raises(leakprint.ConfigError, match=r"min_len = 1 is out of range") as e:
+        leakprint.Matcher(index, min_len=1)
+    assert isinstance(e.value, ValueError)
+    with pytest.raises(leakprint.ConfigError, match="max_depth = 65"):
+        leakprint.Matcher(index, max_depth=65)
+    with pytest.raises(leakprint.ConfigError, match="seeds"):
+        leakprint.Matcher(index, seeds="some")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'min_lenght'"):
+        leakprint.Matcher(index, min_lenght=50)
+    small = leakprint.Matcher(index, max_file_size=10, seeds="all", min_similarity=0.9)
+    with pytest.raises(leakprint.FileAccessError, match="larger than the file size limit"):
+        small.find_file(DOCS[0])
+    with pytest.raises(leakprint.FileAccessError, match="no such file or folder"):
+        leakprint.build([tmp_path / "absent"], tmp_path / "out")
+
+
+def test_help_reads_well():
+    import pydoc
+
+    text = pydoc.render_doc(leakprint)
+    for word in ["find_many", "Matcher", "to_dict", "FileAccessError", "GIL"]:
+        assert word in text
+    for obj in [leakprint.build, leakprint.Matcher, leakprint.Matcher.find_many,
+                leakprint.Matcher.find_file, leakprint.Index.open, leakprint.Match.to_dict]:
+        assert obj.__doc__ and len(obj.__doc__) > 20, obj

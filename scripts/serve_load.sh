@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Load and fault runs of `leakprint serve` (issue 15.3). Everything runs on
+# loopback, every run is bounded in time, and the server is stopped at the
+# end. Prints markdown tables (for docs/SERVE.md) on stdout; work files go
+# to a temporary folder.
+#
+#   scripts/serve_load.sh [--quick] [--threads N] [--duration SECS] [--soak SECS]
+#
+# Needs: a Rust toolchain, python3, and oha (`cargo install oha --locked`,
+# done here when missing).
+#
+# What is measured (the index is the bundled corpus, corpus/dump/docs; the
+# posts are corpus/queries/{exact,edited,negatives}.jsonl, real quotes,
+# edited quotes and unrelated text):
+#   1. the library: examples/throughput, the posts matched by THREADS threads
+#      sharing one Matcher (posts/s, median of 3 passes);
+#   2. batches of 100 posts over HTTP at 1..64 connections for DURATION s:
+#      posts/s, and p50/p99/p99.9 per request; the ratio to (1);
+#   3. single posts at 1..64 connections (the maximum rate), then at 80% of
+#      the maximum rate (oha -q, latency corrected for coordinated omission):
+#      p50/p99/p99.9;
+#   4. an `index --append` and a `compact` while 8 connections keep posting:
+#      every status must be 200;
+#   5. hostile clients (scripts/serve_faults.py): slow, stalled, vanishing,
+#      10,000 malformed requests; the server must answer correctly after each;
+#   6. a soak at half the maximum single-post rate for SOAK s (default 600),
+#      the server's RSS sampled every 10 s.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QUICK=0
+THREADS=2
+DURATION=30
+SOAK=600
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1; DURATION=5; SOAK=30 ;;
+    --threads) THREADS="$2"; shift ;;
+    --duration) DURATION="$2"; shift ;;
+    --soak) SOAK="$2"; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ "$QUICK" = 1 ]; then CONNS="1 8 64"; MALFORMED=1000; else CONNS="1 2 4 8 16 32 64"; MALFORMED=10000; fi
+
+command -v oha >/dev/null || cargo install oha --locked
+cargo build --release --quiet --bin leakprint --example throughput
+BIN=target/release/leakprint
+W=$(mktemp -d)
+SERVER=
+SAMPLER=
+cleanup() {
+  [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null || true
+  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
+  rm -rf "$W"
+}
+trap cleanup EXIT
+
+echo "machine: $(nproc) cores, $(uptime | sed 's/.*load average/load average/')" >&2
+mkdir -p "$W/base"
+cp -r corpus/dump/docs "$W/base/docs"
+"$BIN" index "$W/base/docs" -o "$W/idx" -q --threads "$THREADS"
+
+# Bodies: every post as JSONL (library), batches of 100, one single post.
+python3 - "$W" <<'EOF'
+import json, sys, pathlib
+w = pathlib.Path(sys.argv[1])
+posts = []
+for name in ["exact", "edited", "negatives"]:
+    for line in open(f"corpus/queries/{name}.jsonl", encoding="utf-8"):
+        if line.strip():
+            posts.append(json.loads(line)["text"])
+with open(w / "posts.jsonl", "w") as f:
+    for t in posts:
+        f.write(json.dumps({"text": t}) + "\n")
+# A batch mixing the three kinds as the posts file does.
+step = max(1, len(posts) // 100)
+batch = [{"id": i, "text": posts[(i * step) % len(posts)]} for i in range(100)]
+(w / "batch100.json").write_text(json.dumps({"items": batch}))
+(w / "batch100.jsonl").write_text("".join(json.dumps({"text": b["text"]}) + "\n" for b in batch))
+exact = [json.loads(l)["text"] for l in open("corpus/queries/exact.jsonl") if l.strip()]
+(w / "single.json").write_text(json.dumps({"text": exact[0]}))
+EOF
+
+median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+
+# 1. The library on the same posts.
+LIB=$(target/release/examples/throughput --index "$W/idx" --posts "$W/batch100.jsonl" \
+  --threads "$THREADS" --repeat 30 --json "$W/lib.json" >/dev/null 2>&1;
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["posts_per_second"])' "$W/lib.json")
+
+# The server.
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+ADDR=127.0.0.1:$PORT
+"$BIN" serve --index "$W/idx" --threads "$THREADS" --listen "$ADDR" --reload-every-ms 200 2>"$W/serve.log" &
+SERVER=$!
+for _ in $(seq 100); do curl -sf "http://$ADDR/healthz" >/dev/null && break; sleep 0.1; done
+( while kill -0 "$SERVER" 2>/dev/null; do
+    echo "$(date +%s) $(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)"; sleep 1; done ) >"$W/rss.txt" &
+SAMPLER=$!
+
+rss_now() { awk '/VmRSS/ {print $2}' "/proc/$SERVER/status"; }
+# oha JSON -> "rps p50_ms p99_ms p999_ms non200"
+oha_run() {
+  oha --no-tui --output-format json "$@" >"$W/oha.json" 2>/dev/null
+  python3 - "$W/oha.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s, p = d["summary"], d["latencyPercentiles"]
+codes = d.get("statusCodeDistribution", {})
+bad = sum(v for k, v in codes.items() if k != "200") + sum(d.get("errorDistribution", {}).values())
+print(f'{s["requestsPerSec"]:.1f} {p["p50"]*1e3:.2f} {p["p99"]*1e3:.2f} {p["p99.9"]*1e3:.2f} {bad}')
+EOF
+}
+
+URL="http://$ADDR/v1/match"
+H=(-m POST -H "Content-Type: application/json")
+
+echo
+echo "### Batches of 100 posts (threads = $THREADS, ${DURATION} s per row)"
+echo
+echo "library (examples/throughput, same 100 posts, $THREADS threads): $(printf %.0f "$LIB") posts/s"
+echo
+echo "| connections | requests/s | posts/s | of library | p50 ms | p99 ms | p99.9 ms | non-200 | RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for c in $CONNS; do
+  read -r rps p50 p99 p999 bad < <(oha_run -z "${DURATION}s" -c "$c" "${H[@]}" -D "$W/batch100.json" "$URL")
+  posts=$(python3 -c "print(f'{$rps*100:.0f}')")
+  pct=$(python3 -c "print(f'{100*$rps*100/$LIB:.0f}%')")
+  echo "| $c | $rps | $posts | $pct | $p50 | $p99 | $p999 | $bad | $(( $(rss_now) / 1024 )) |"
+done
+
+echo
+echo "### Single posts (${DURATION} s per row)"
+echo
+echo "| connections | rate | requests/s | p50 ms | p99 ms | p99.9 ms | non-200 |"
+echo "|---|---|---|---|---|---|---|"
+MAX=0; BEST=1
+for c in $CONNS; do
+  read -r rps p50 p99 p999 bad < <(oha_run -z "${DURATION}s" -c "$c" "${H[@]}" -D "$W/single.json" "$URL")
+  echo "| $c | max | $rps | $p50 | $p99 | $p999 | $bad |"
+  if python3 -c "import sys; sys.exit(0 if $rps > $MAX else 1)"; then MAX=$rps; BEST=$c; fi
+done
+RATE=$(python3 -c "print(int($MAX*0.8))")
+read -r rps p50 p99 p999 bad < <(oha_run -z "${DURATION}s" -c "$BEST" -q "$RATE" --latency-correction "${H[@]}" -D "$W/single.json" "$URL")
+echo "| $BEST | 80% of max ($RATE/s) | $rps | $p50 | $p99 | $p999 | $bad |"
+
+echo
+echo "### Reloads under load (8 connections, single posts, ${DURATION} s)"
+echo
+GEN0=$(curl -s "http://$ADDR/healthz")
+oha --no-tui --output-format json -z "${DURATION}s" -c 8 "${H[@]}" -D "$W/single.json" "$URL" >"$W/reload.json" 2>/dev/null &
+OHA=$!
+sleep "$(python3 -c "print($DURATION/3)")"
+mkdir -p "$W/more" && cp -r corpus/dump/mail "$W/more/mail"
+"$BIN" index "$W/more/mail" -o "$W/idx" --append -q --threads 1
+sleep "$(python3 -c "print($DURATION/3)")"
+"$BIN" compact "$W/idx" -q --threads 1
+wait "$OHA"
+GEN1=$(curl -s "http://$ADDR/healthz")
+python3 - "$W/reload.json" "$GEN0" "$GEN1" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+codes = d.get("statusCodeDistribution", {})
+errs = d.get("errorDistribution", {})
+print("| before | after | requests | statuses | connection errors |")
+print("|---|---|---|---|---|")
+n = sum(codes.values())
+print(f"| {sys.argv[2]} | {sys.argv[3]} | {n} | {codes} | {errs or 0} |")
+EOF
+grep -c "index reloaded" "$W/serve.log" | sed 's/^/reloads logged: /'
+
+echo
+echo "### Hostile clients"
+echo
+python3 scripts/serve_faults.py --addr "$ADDR" --post "$W/single.json" --malformed "$MALFORMED"
+
+echo
+echo "### Soak: ${SOAK} s at half the maximum single-post rate"
+echo
+HALF=$(python3 -c "print(int($MAX*0.5))")
+: >"$W/soak_rss.txt"
+oha --no-tui --output-format json -z "${SOAK}s" -c 8 -q "$HALF" "${H[@]}" -D "$W/single.json" "$URL" >"$W/soak.json" 2>/dev/null &
+OHA=$!
+while kill -0 "$OHA" 2>/dev/null; do echo "$(rss_now)" >>"$W/soak_rss.txt"; sleep 10; done
+wait "$OHA" || true
+python3 - "$W/soak.json" "$W/soak_rss.txt" "$HALF" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+rss = [int(x) / 1024 for x in open(sys.argv[2]).read().split()]
+codes = d.get("statusCodeDistribution", {})
+p = d["latencyPercentiles"]
+print("| rate | requests | statuses | p99 ms | RSS MiB first / max / last |")
+print("|---|---|---|---|---|")
+print(f"| {sys.argv[3]}/s | {sum(codes.values())} | {codes} | {p['p99']*1e3:.2f} | "
+      f"{rss[0]:.1f} / {max(rss):.1f} / {rss[-1]:.1f} |")
+print()
+print("RSS every 10 s (MiB): " + " ".join(f"{x:.0f}" for x in rss))
+EOF
+
+kill -TERM "$SERVER"
+wait "$SERVER" && echo && echo "server stopped on SIGTERM with status 0"
+SERVER=
