@@ -218,15 +218,14 @@ fn office_and_pdf_fixtures() {
 }
 
 #[test]
-fn legacy_doc_is_binary_with_reason() {
+fn legacy_doc_is_read() {
     let x = run("office/declaration.doc");
-    assert_eq!(x.format, Some(Format::Binary));
-    assert!(x.parts.is_empty());
-    assert!(
-        x.skipped[0].reason.contains("no text reader"),
-        "{:?}",
-        x.skipped
-    );
+    assert_eq!(x.format, Some(Format::Doc));
+    assert!(has(
+        part(&x, ""),
+        "We hold these truths to be self-evident, that all men are created equal"
+    ));
+    assert!(x.skipped.is_empty(), "{:?}", x.skipped);
 }
 
 #[test]

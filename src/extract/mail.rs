@@ -121,7 +121,7 @@ fn format_addresses(a: &Address<'_>) -> String {
 }
 
 /// Letters and digits only, lowercased: to compare two renderings of a body.
-fn squash(s: &str) -> String {
+pub(crate) fn squash(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if c.is_ascii() {
