@@ -157,9 +157,16 @@ impl Message {
             .unwrap_or(encoding_rs::WINDOWS_1252)
     }
 
-    /// The subject, if any.
+    /// The subject, if any, without the prefix marker a PST may store
+    /// before it ([MS-PST] §2.5.3.1.1: U+0001 and the prefix length).
     pub(crate) fn subject(&self) -> Option<String> {
-        self.props.str(id::SUBJECT, self.encoding())
+        let s = self.props.str(id::SUBJECT, self.encoding())?;
+        let s = match s.strip_prefix('\u{1}') {
+            Some(rest) => rest.chars().skip(1).collect::<String>(),
+            None => s,
+        };
+        let s = s.trim().to_owned();
+        (!s.is_empty()).then_some(s)
     }
 
     /// Delivery time, else submit time, else creation time.

@@ -42,6 +42,7 @@ mod office;
 mod ole;
 mod pdf;
 mod ppt;
+mod pst;
 mod rtf;
 mod sink;
 pub mod text;
@@ -289,6 +290,7 @@ pub(crate) fn extract_into(
             archive::extract_tar(sink, bytes, name, depth);
             Format::Tar
         }
+        Kind::Pst => pst::extract_pst(sink, bytes, name, depth),
         Kind::Ole => {
             let limits = sink.limits;
             if let Some(iso) = &limits.isolation {
