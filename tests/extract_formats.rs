@@ -360,3 +360,52 @@ fn ole2_with_a_looping_sector_chain_is_refused() {
         ex.skipped
     );
 }
+
+/// Word 97-2003 files written by LibreOffice from HTML (English, Russian,
+/// Chinese): every paragraph of the source is in the text, in order.
+#[test]
+fn legacy_word_fixtures() {
+    for name in ["sotu-1941", "manual-ru", "manual-zh_cn"] {
+        let x = run(&format!("legacy/{name}.doc"));
+        assert_eq!(x.format, Some(Format::Doc), "{name}");
+        assert!(x.skipped.is_empty(), "{name}: {:?}", x.skipped);
+        let html = String::from_utf8(fixture(&format!("legacy/{name}.html"))).unwrap();
+        let want = leakprint::extract::html_to_text(&html);
+        let got = squash_ws(part(&x, ""));
+        let mut from = 0;
+        let mut paras: Vec<String> = want.split("\n\n").map(squash_ws).collect();
+        // The <title> repeats the <h1>; a Word file has no title line.
+        paras.dedup();
+        for para in paras.into_iter().filter(|p| !p.is_empty()) {
+            let at = got[from..]
+                .find(&para)
+                .unwrap_or_else(|| panic!("{name}: {para:?} not in order in {got:?}"));
+            from += at + para.len();
+        }
+    }
+}
+
+/// A PowerPoint 97-2003 file written by LibreOffice from a python-pptx deck:
+/// slide titles and bodies (English, Russian, Chinese) and speaker notes.
+#[test]
+fn legacy_powerpoint_fixture() {
+    let x = run("legacy/sotu-1941.ppt");
+    assert_eq!(x.format, Some(Format::Ppt));
+    assert!(x.skipped.is_empty(), "{:?}", x.skipped);
+    let t = squash_ws(part(&x, ""));
+    for needle in [
+        "State of the Union, 1941",
+        "I address you, the Members of the Seventy-seventh Congress, at a moment unprecedented in the history of the Union.",
+        "we look forward to a world founded upon four essential human freedoms",
+        "ls - выводит список содержимого каталога",
+        "bzip2, bunzip2 - 一种块排序文件压缩软件，v0.9.5",
+        "Since the permanent formation of our Government under the Constitution",
+    ] {
+        assert!(t.contains(needle), "{needle:?} not in {t:?}");
+    }
+    assert!(!t.contains("___PPT"), "{t}");
+}
+
+fn squash_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

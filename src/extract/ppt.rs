@@ -61,6 +61,8 @@ pub(crate) fn ppt_text(stream: &[u8], max_text: usize) -> (String, bool, usize) 
             TEXT_BYTES_ATOM => Some(body.iter().map(|&b| char::from(b)).collect()),
             _ => None,
         };
+        // Programmable tags name themselves in CStrings (`___PPT10`).
+        let text = text.filter(|t| !t.starts_with("___PPT"));
         if let Some(t) = text {
             let t = t.replace(['\r', '\u{0B}'], "\n");
             let t = t.trim_end_matches('\n');

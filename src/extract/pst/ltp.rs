@@ -124,14 +124,7 @@ impl<'n, 'a> Heap<'n, 'a> {
         self.bth_level(root, key, ent, levels, each)
     }
 
-    fn bth_level(
-        &self,
-        hid: u32,
-        key: usize,
-        ent: usize,
-        level: u8,
-        each: Records<'_>,
-    ) -> R<()> {
+    fn bth_level(&self, hid: u32, key: usize, ent: usize, level: u8, each: Records<'_>) -> R<()> {
         let data = self.alloc(hid)?;
         if level == 0 {
             for rec in data.chunks_exact(key + ent) {
