@@ -409,3 +409,28 @@ fn legacy_powerpoint_fixture() {
 fn squash_ws(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// Scanned PDFs (issue 18.5): a page without a text layer that shows an
+/// image is named with the reason, never silently empty; text pages of the
+/// same file are read.
+#[test]
+fn scanned_pdf_pages_are_listed_with_a_reason() {
+    let x = run("scan/mixed-scan.pdf");
+    assert_eq!(x.format, Some(Format::Pdf));
+    let page1 = String::from_utf8(fixture("scan/page1.txt")).unwrap();
+    assert!(has(part(&x, ""), &page1.replace("\n\n", " ")));
+    let reasons = common::reasons(&x);
+    assert_eq!(
+        reasons,
+        ": page 2 has no text layer (scanned image 1114x256 jpeg): OCR not run\n"
+    );
+    let x = run("scan/scan-only.pdf");
+    assert!(part(&x, "").trim().is_empty());
+    assert!(
+        common::reasons(&x).contains("page 1 has no text layer (scanned image"),
+        "{:?}",
+        x.skipped
+    );
+    // A text-only PDF has no such note.
+    assert!(run("office/declaration.pdf").skipped.is_empty());
+}
