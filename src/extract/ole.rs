@@ -5,8 +5,9 @@
 //! - `PowerPoint Document`: PowerPoint 97-2003, [`super::ppt`];
 //! - `__substg1.0_*` streams or `__properties_version1.0`: an Outlook
 //!   message, [`super::msg`] and [`super::mapi`];
-//! - anything else goes to the legacy Excel reader (calamine), which names
-//!   what it does not find.
+//! - `Workbook` or `Book`: legacy Excel, read by calamine;
+//! - anything else (an embedded OLE object, a Visio or MSI file) is kept as
+//!   binary, its first stream names in the reason.
 //!
 //! Every file's sector chains are first checked to end
 //! ([`super::office::ole_chains_are_finite`]): a looping chain is refused
@@ -59,8 +60,22 @@ pub(crate) fn extract_ole(
             Some(read_ppt(sink, &mut cf, bytes.len() as u64, name))
         } else if msg::is_msg(&cf) {
             Some(read_msg(sink, &mut cf, bytes.len() as u64, name, depth))
-        } else {
+        } else if cf.is_stream("/Workbook") || cf.is_stream("/Book") {
             None
+        } else {
+            let streams: Vec<String> = cf
+                .read_root_storage()
+                .take(8)
+                .map(|e| e.name().to_owned())
+                .collect();
+            Some(binary(
+                sink,
+                name,
+                format!(
+                    "OLE2 compound file with no Word, PowerPoint, Excel or Outlook stream (holds: {})",
+                    streams.join(", ")
+                ),
+            ))
         }
     }));
     match run {

@@ -65,9 +65,10 @@ fn u64_at(b: &[u8], at: usize) -> Option<u64> {
     ))
 }
 
-/// Is this the start of a PST/OST file (`!BDN` and `SM`)?
+/// Is this the start of a PST/OST file (`!BDN`, then `SM` for a PST or
+/// `SO` for an OST)?
 pub(crate) fn is_pst(b: &[u8]) -> bool {
-    b.starts_with(b"!BDN") && b.get(8..10) == Some(b"SM")
+    b.starts_with(b"!BDN") && matches!(b.get(8..10), Some(b"SM") | Some(b"SO"))
 }
 
 type R<T> = Result<T, String>;
