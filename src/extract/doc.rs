@@ -22,16 +22,10 @@
 //! encrypted (`fEncrypted`) and pre-97 files (`nFib` < 101, no piece table)
 //! are refused with the reason.
 
+use super::le::{u16_at, u32_at};
+
 /// Why a `.doc` gave no text.
 pub(crate) type DocError = String;
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
 
 /// The name of the table stream this `WordDocument` stream uses.
 ///

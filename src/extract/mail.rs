@@ -205,12 +205,7 @@ fn walk(sink: &mut Sink<'_>, msg: &Message<'_>, name: &str, depth: usize) {
             .map(clean_name)
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| format!("part{id}"));
-        let mut unique = base.clone();
-        let mut n = 2;
-        while !used.insert(unique.clone()) {
-            unique = format!("{base}~{n}");
-            n += 1;
-        }
+        let unique = unique_name(&mut used, &base);
         let pname = join(name, &format!("attachment:{unique}"));
         if part.is_encoding_problem {
             sink.skip(&pname, "attachment not decodable (bad base64 or quoted-printable, or truncated): raw bytes kept");
@@ -263,6 +258,18 @@ fn walk(sink: &mut Sink<'_>, msg: &Message<'_>, name: &str, depth: usize) {
             PartType::Multipart(_) => {}
         }
     }
+}
+
+/// `base`, or `base~2`, `base~3`... the first not yet in `used` (and now
+/// in it): unique part names, the same on every run.
+pub(crate) fn unique_name(used: &mut HashSet<String>, base: &str) -> String {
+    let mut unique = base.to_owned();
+    let mut n = 2;
+    while !used.insert(unique.clone()) {
+        unique = format!("{base}~{n}");
+        n += 1;
+    }
+    unique
 }
 
 /// A text part without a `charset` parameter whose bytes are not UTF-8

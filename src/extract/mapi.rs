@@ -363,13 +363,7 @@ pub(crate) fn emit_message(
         if sink.is_full() {
             return;
         }
-        let base = attachment_name(a, enc, k);
-        let mut unique = base.clone();
-        let mut n = 2;
-        while !used.insert(unique.clone()) {
-            unique = format!("{base}~{n}");
-            n += 1;
-        }
+        let unique = super::mail::unique_name(&mut used, &attachment_name(a, enc, k));
         let pname = join(name, &format!("attachment:{unique}"));
         if depth + 1 > sink.limits.max_depth {
             sink.skip(

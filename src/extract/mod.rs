@@ -35,6 +35,7 @@ pub mod detect;
 mod doc;
 mod html;
 pub mod isolate;
+mod le;
 mod mail;
 mod mapi;
 mod msg;

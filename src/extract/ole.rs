@@ -91,6 +91,17 @@ fn binary(sink: &mut Sink<'_>, name: &str, why: String) -> Format {
     Format::Binary
 }
 
+/// The note for text cut at `len` bytes by `max_part_text`.
+fn note_cut(sink: &mut Sink<'_>, name: &str, cut: bool, len: usize) {
+    if cut {
+        let max = sink.limits.max_part_text;
+        sink.skip(
+            name,
+            format!("text cut at {len} bytes (limit max_part_text = {max})"),
+        );
+    }
+}
+
 fn stream(cf: &mut Ole<'_>, path: &str, cap: u64) -> Result<Vec<u8>, String> {
     let mut s = cf.open_stream(path).map_err(|e| format!("{path}: {e}"))?;
     if s.len() > cap {
@@ -115,16 +126,7 @@ fn read_doc(sink: &mut Sink<'_>, cf: &mut Ole<'_>, cap: u64, name: &str) -> Form
     });
     match result {
         Ok((text, cut)) => {
-            if cut {
-                sink.skip(
-                    name,
-                    format!(
-                        "text cut at {} bytes (limit max_part_text = {})",
-                        text.len(),
-                        sink.limits.max_part_text
-                    ),
-                );
-            }
+            note_cut(sink, name, cut, text.len());
             sink.text(name, Format::Doc, text);
             Format::Doc
         }
@@ -153,16 +155,7 @@ fn read_ppt(sink: &mut Sink<'_>, cf: &mut Ole<'_>, cap: u64, name: &str) -> Form
                     ),
                 );
             }
-            if cut {
-                sink.skip(
-                    name,
-                    format!(
-                        "text cut at {} bytes (limit max_part_text = {})",
-                        text.len(),
-                        sink.limits.max_part_text
-                    ),
-                );
-            }
+            note_cut(sink, name, cut, text.len());
             sink.text(name, Format::Ppt, text);
         }
         Err(e) => {

@@ -15,24 +15,13 @@
 //! values are read under the caller's size cap.
 
 use super::ndb::{Ndb, Node};
+use crate::extract::le::{u16_at, u32_at};
 use crate::extract::mapi::{Props, Value};
 
 type R<T> = Result<T, String>;
 
 /// A visitor of BTH leaf records: (key, data).
 type Records<'f> = &'f mut dyn FnMut(&[u8], &[u8]) -> R<()>;
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
 
 /// A heap: the node's data blocks, and its subnodes for HNIDs.
 pub(crate) struct Heap<'n, 'a> {

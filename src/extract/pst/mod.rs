@@ -220,12 +220,7 @@ impl Walker<'_, '_> {
             } else {
                 format!("{path}/{base}")
             };
-            let mut unique = base.clone();
-            let mut k = 2;
-            while !used.insert(unique.clone()) {
-                unique = format!("{base}~{k}");
-                k += 1;
-            }
+            let unique = super::mail::unique_name(&mut used, &base);
             let pname = join(self.file, &unique);
             match message {
                 Ok(m) => mapi::emit_message(sink, &m, &pname, Format::Msg, self.depth + 1),

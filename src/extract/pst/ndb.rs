@@ -17,6 +17,7 @@
 //! the wrong type, or a block outside the file is an error with its reason.
 
 use super::crypt;
+use crate::extract::le::{u16_at, u32_at, u64_at};
 
 /// Deepest B-tree the reader descends (real stores have 2-4 levels).
 pub(crate) const MAX_LEVELS: u8 = 8;
@@ -45,24 +46,6 @@ pub(crate) struct Ndb<'a> {
     crypt: u8,
     nbt: u64,
     bbt: u64,
-}
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
-fn u64_at(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(
-        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
-    ))
 }
 
 /// Is this the start of a PST/OST file (`!BDN`, then `SM` for a PST or
