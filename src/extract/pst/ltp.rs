@@ -20,6 +20,11 @@ use crate::extract::mapi::{Props, Value};
 
 type R<T> = Result<T, String>;
 
+/// Most BTH records visited in one heap (a heap of 2^16 pages of 8 KiB
+/// cannot hold more than about 2^26 of the smallest records; real property
+/// contexts hold hundreds).
+const MAX_BTH_RECORDS: usize = 1 << 20;
+
 /// A visitor of BTH leaf records: (key, data).
 type Records<'f> = &'f mut dyn FnMut(&[u8], &[u8]) -> R<()>;
 
@@ -110,7 +115,8 @@ impl<'n, 'a> Heap<'n, 'a> {
         if root == 0 {
             return Ok(());
         }
-        self.bth_level(root, key, ent, levels, each)
+        let mut budget = MAX_BTH_RECORDS;
+        self.bth_level(root, key, ent, levels, &mut budget, each)
     }
 
     fn bth_level(&self, hid: u32, key: usize, ent: usize, level: u8, each: Records<'_>) -> R<()> {
@@ -282,6 +288,6 @@ impl<'n, 'a> Heap<'n, 'a> {
             .subnode(self.sub, rows_hnid)?
             .ok_or("table rows subnode not found")?;
         self.ndb
-            .data_tree(node.data, usize::MAX, &mut |block| visit(&block))
+            .data_tree(node.data, self.max, &mut |block| visit(&block))
     }
 }
