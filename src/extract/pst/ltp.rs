@@ -119,17 +119,29 @@ impl<'n, 'a> Heap<'n, 'a> {
         self.bth_level(root, key, ent, levels, &mut budget, each)
     }
 
-    fn bth_level(&self, hid: u32, key: usize, ent: usize, level: u8, each: Records<'_>) -> R<()> {
+    fn bth_level(
+        &self,
+        hid: u32,
+        key: usize,
+        ent: usize,
+        level: u8,
+        budget: &mut usize,
+        each: Records<'_>,
+    ) -> R<()> {
         let data = self.alloc(hid)?;
-        if level == 0 {
-            for rec in data.chunks_exact(key + ent) {
+        let size = if level == 0 { key + ent } else { key + 4 };
+        for rec in data.chunks_exact(size) {
+            // Intermediate records may all name one child: without a
+            // budget, 8 levels of that are exponential.
+            *budget = budget
+                .checked_sub(1)
+                .ok_or("BTH has more records than any heap can hold (a loop)")?;
+            if level == 0 {
                 each(&rec[..key], &rec[key..])?;
+            } else {
+                let child = u32_at(rec, key).unwrap_or(0);
+                self.bth_level(child, key, ent, level - 1, budget, each)?;
             }
-            return Ok(());
-        }
-        for rec in data.chunks_exact(key + 4) {
-            let child = u32_at(rec, key).unwrap_or(0);
-            self.bth_level(child, key, ent, level - 1, each)?;
         }
         Ok(())
     }
