@@ -260,10 +260,18 @@ fn unreadable_stores_have_a_reason() {
     ost[..12].copy_from_slice(b"!BDN\x11\x2e\x4c\xb8SO\x24\x00");
     let x = extract(&ost, "mail.ost", &ExtractLimits::default());
     assert_eq!(x.format, Some(Format::Pst));
-    assert!(common::reasons(&x).contains("OST of Outlook 2013"), "{:?}", x.skipped);
+    assert!(
+        common::reasons(&x).contains("OST of Outlook 2013"),
+        "{:?}",
+        x.skipped
+    );
     let mut pst = fixture("outlook/sample1.pst");
     pst[513] = 0x10;
     let x = extract(&pst, "mail.pst", &ExtractLimits::default());
-    assert!(common::reasons(&x).contains("encrypted store"), "{:?}", x.skipped);
+    assert!(
+        common::reasons(&x).contains("encrypted store"),
+        "{:?}",
+        x.skipped
+    );
     assert!(x.parts.is_empty());
 }
