@@ -10,7 +10,13 @@
 //!   of real MIME layouts: QP, base64, alternatives, attachments);
 //! - `pdf`, `docx`, `xlsx`, `pptx`, `odt`: the small LibreOffice fixtures
 //!   (so these figures include per-file overhead: container and XML setup);
-//! - `zip`: a ZIP of all the fixtures above.
+//! - `zip`: a ZIP of all the fixtures above;
+//! - `doc`, `ppt`: the LibreOffice-made legacy fixtures (1941 State of the
+//!   Union address); `msg`, `pst`: the real Outlook fixtures (ruby-msg's
+//!   `qwerty_2`, the PST SDK's `sample1.pst` with its JPEG attachment);
+//! - `text-gb2312`: the Chinese manual-page text of the charset fixtures,
+//!   repeated to about 1 MB and encoded in GB2312 with no label (the cost
+//!   of chardetng's detection plus decoding).
 //!
 //! Compare baselines with `cargo bench --bench extract -- --save-baseline A`
 //! then `--baseline A`. Quick run: `cargo bench --bench extract -- --quick`.
@@ -131,7 +137,16 @@ fn bench(c: &mut Criterion) {
         ("e.docx", &docx),
         ("f.xlsx", &xlsx),
     ]);
-    let inputs: [(&str, &str, &[u8]); 10] = [
+    let doc = fixture("legacy/sotu-1941.doc");
+    let ppt = fixture("legacy/sotu-1941.ppt");
+    let msg = fixture("outlook/qwerty_2-with_custom_properties.msg");
+    let pst = fixture("outlook/sample1.pst");
+    let zh = String::from_utf8(fixture("charset/zh_cn.txt")).expect("UTF-8");
+    let gb = encoding_rs::GB18030
+        .encode(&zh.repeat(1 + (1 << 20) / zh.len()))
+        .0
+        .into_owned();
+    let inputs: [(&str, &str, &[u8]); 15] = [
         ("text", "notes.txt", text.as_bytes()),
         ("html", "notes.html", html.as_bytes()),
         ("mbox", "box.mbox", &mbox),
@@ -142,6 +157,11 @@ fn bench(c: &mut Criterion) {
         ("odt", "d.odt", &odt),
         ("zip", "all.zip", &zip),
         ("zip-entries-total", "all.zip", &zip),
+        ("doc", "d.doc", &doc),
+        ("ppt", "s.ppt", &ppt),
+        ("msg", "m.msg", &msg),
+        ("pst", "m.pst", &pst),
+        ("text-gb2312", "notes.txt", &gb),
     ];
     let limits = ExtractLimits::default();
     let mut g = c.benchmark_group("extract");

@@ -3,7 +3,8 @@
 //! Order of decisions, on the leading bytes:
 //! 1. magic numbers: `%PDF-` (within the first 1 KiB, as readers allow),
 //!    ZIP local or end-of-directory header, gzip `1f 8b`, OLE2 compound file
-//!    (legacy Office), `ustar` at offset 257 (POSIX tar);
+//!    (legacy Office, `.msg`), `!BDN` with `SM` at 8 (Outlook PST/OST),
+//!    `ustar` at offset 257 (POSIX tar);
 //! 2. other data that [`decode_text`](super::decode_text) would refuse is
 //!    binary;
 //! 3. text that opens with an mbox `From ` line is an mbox;
@@ -43,6 +44,8 @@ pub enum Kind {
     Tar,
     /// An OLE2 compound file: legacy `.doc`, `.xls`, `.ppt`, `.msg`.
     Ole,
+    /// An Outlook mail store (PST or OST: `!BDN` ... `SM`).
+    Pst,
 }
 
 /// How many bytes of a header block are examined.
@@ -91,6 +94,9 @@ pub fn detect(bytes: &[u8], name_hint: &str) -> Kind {
     }
     if bytes.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
         return Kind::Ole;
+    }
+    if super::pst::is_pst(bytes) {
+        return Kind::Pst;
     }
     if bytes.len() >= 512 && bytes.get(257..262) == Some(b"ustar") {
         return Kind::Tar;
@@ -241,6 +247,8 @@ mod tests {
             (b"PK\x05\x06\0\0", "", Kind::Zip),
             (b"\x1f\x8b\x08\0", "a.gz", Kind::Gzip),
             (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0", "a.xls", Kind::Ole),
+            (b"!BDN\0\0\0\0SM\x17\0", "a.pst", Kind::Pst),
+            (b"!BDN not a store", "a.txt", Kind::Text),
             (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "a.png", Kind::Binary),
             (
                 b"From alice@example.com Mon Jan  1 00:00:00 2001\nFrom: alice@example.com\n\nhi\n",

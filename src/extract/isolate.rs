@@ -83,6 +83,7 @@ struct Request {
     job: Job,
     name_hint: String,
     name: String,
+    depth: usize,
     max_memory: u64,
     max_part_text: usize,
     max_parts: usize,
@@ -111,12 +112,13 @@ pub(crate) fn run(
     bytes: &[u8],
     name_hint: &str,
     name: &str,
+    depth: usize,
 ) -> Format {
     let what = match job {
         Job::Pdf => "PDF",
-        Job::Ole => "legacy Office file",
+        Job::Ole => "legacy Office file or Outlook message",
     };
-    match call(sink.limits, iso, job, bytes, name_hint, name) {
+    match call(sink.limits, iso, job, bytes, name_hint, name, depth) {
         Ok(answer) => {
             for (n, f, text) in answer.parts {
                 let format = Format::from_name(&f).unwrap_or(Format::Binary);
@@ -149,11 +151,13 @@ fn call(
     bytes: &[u8],
     name_hint: &str,
     name: &str,
+    depth: usize,
 ) -> Result<Answer, String> {
     let req = Request {
         job,
         name_hint: name_hint.to_owned(),
         name: name.to_owned(),
+        depth,
         max_memory: iso.max_memory,
         max_part_text: limits.max_part_text,
         max_parts: limits.max_parts,
@@ -320,7 +324,9 @@ pub fn worker_main(input: impl Read, mut output: impl Write) -> io::Result<()> {
             super::pdf::extract_pdf(&mut sink, &bytes, &req.name);
             Format::Pdf
         }
-        Job::Ole => super::office::extract_ole(&mut sink, &bytes, &req.name_hint, &req.name),
+        Job::Ole => {
+            super::ole::extract_ole(&mut sink, &bytes, &req.name_hint, &req.name, req.depth)
+        }
     };
     let ex = sink.finish(format);
     let answer = Answer {

@@ -3,10 +3,15 @@
 //! Parsing is done by `mail-parser` 0.11 (Stalwart Labs; MIT/Apache-2.0):
 //! RFC 5322 headers with RFC 2047 encoded words, MIME multipart without
 //! recursion (an explicit stack, so thousands of nested multiparts cannot
-//! overflow ours), base64 and quoted-printable, and charsets through
-//! `encoding_rs` (every WHATWG label: UTF-8, Windows-125x, ISO-8859-x,
-//! KOI8-R/U, GB18030, Shift_JIS, EUC-KR...) plus UTF-7. It never panics by
-//! contract; we still run it under `catch_unwind`. We add what it leaves to
+//! overflow ours), base64 and quoted-printable, and charsets in bodies,
+//! RFC 2047 encoded words and RFC 2231 parameters through `encoding_rs`
+//! (every WHATWG label: UTF-8, Windows-125x, ISO-8859-x, KOI8-R/U, GBK,
+//! GB18030, Big5, Shift_JIS, EUC-JP, ISO-2022-JP, EUC-KR...) plus UTF-7. It never panics by
+//! contract; we still run it under `catch_unwind`. Its `full_encoding`
+//! feature is on: without it, multi-byte charsets (GB2312, Big5, Shift_JIS,
+//! ISO-2022-JP, EUC-KR...) came out as UTF-8 mojibake. A text part that
+//! names no charset and is not UTF-8 is decoded in the charset `chardetng`
+//! detects. We add what it leaves to
 //! the caller: `format=flowed` (RFC 3676) reflowing, HTML bodies to visible
 //! text, attachments extracted recursively, nested `message/rfc822` walked
 //! with a depth limit, and mbox splitting with `>From ` unescaping (mboxrd).
@@ -116,7 +121,7 @@ fn format_addresses(a: &Address<'_>) -> String {
 }
 
 /// Letters and digits only, lowercased: to compare two renderings of a body.
-fn squash(s: &str) -> String {
+pub(crate) fn squash(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if c.is_ascii() {
@@ -143,13 +148,15 @@ fn walk(sink: &mut Sink<'_>, msg: &Message<'_>, name: &str, depth: usize) {
                 let flowed = ct
                     .and_then(|c| c.attribute("format"))
                     .is_some_and(|f| f.eq_ignore_ascii_case("flowed"));
+                let t = undeclared_charset(msg, part)
+                    .map_or(std::borrow::Cow::Borrowed(&**t), Into::into);
                 if flowed {
                     let delsp = ct
                         .and_then(|c| c.attribute("delsp"))
                         .is_some_and(|d| d.eq_ignore_ascii_case("yes"));
-                    unflow(t, delsp)
+                    unflow(&t, delsp)
                 } else {
-                    t.to_string()
+                    t.into_owned()
                 }
             }
             PartType::Html(h) => html_to_text(h),
@@ -198,12 +205,7 @@ fn walk(sink: &mut Sink<'_>, msg: &Message<'_>, name: &str, depth: usize) {
             .map(clean_name)
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| format!("part{id}"));
-        let mut unique = base.clone();
-        let mut n = 2;
-        while !used.insert(unique.clone()) {
-            unique = format!("{base}~{n}");
-            n += 1;
-        }
+        let unique = unique_name(&mut used, &base);
         let pname = join(name, &format!("attachment:{unique}"));
         if part.is_encoding_problem {
             sink.skip(&pname, "attachment not decodable (bad base64 or quoted-printable, or truncated): raw bytes kept");
@@ -238,7 +240,10 @@ fn walk(sink: &mut Sink<'_>, msg: &Message<'_>, name: &str, depth: usize) {
             continue;
         }
         match &part.body {
-            PartType::Text(t) => sink.text(&pname, Format::Text, t.to_string()),
+            PartType::Text(t) => {
+                let t = undeclared_charset(msg, part).unwrap_or_else(|| t.to_string());
+                sink.text(&pname, Format::Text, t);
+            }
             PartType::Html(h) => sink.text(&pname, Format::Html, html_to_text(h)),
             PartType::Binary(b) | PartType::InlineBinary(b) => {
                 extract_into(sink, b, &unique, &pname, deeper);
@@ -253,6 +258,49 @@ fn walk(sink: &mut Sink<'_>, msg: &Message<'_>, name: &str, depth: usize) {
             PartType::Multipart(_) => {}
         }
     }
+}
+
+/// `base`, or `base~2`, `base~3`... the first not yet in `used` (and now
+/// in it): unique part names, the same on every run.
+pub(crate) fn unique_name(used: &mut HashSet<String>, base: &str) -> String {
+    let mut unique = base.to_owned();
+    let mut n = 2;
+    while !used.insert(unique.clone()) {
+        unique = format!("{base}~{n}");
+        n += 1;
+    }
+    unique
+}
+
+/// A text part without a `charset` parameter whose bytes are not UTF-8
+/// (mail-parser then gives U+FFFD for them): its body again, decoded in the
+/// charset that `chardetng` detects. `None` when the part declares a
+/// charset or decoded cleanly.
+fn undeclared_charset(msg: &Message<'_>, part: &mail_parser::MessagePart<'_>) -> Option<String> {
+    let PartType::Text(t) = &part.body else {
+        return None;
+    };
+    if !t.contains('\u{FFFD}')
+        || part
+            .content_type()
+            .and_then(|c| c.attribute("charset"))
+            .is_some()
+    {
+        return None;
+    }
+    let raw = msg
+        .raw_message
+        .get(part.offset_body as usize..part.offset_end as usize)?;
+    let bytes: std::borrow::Cow<'_, [u8]> = match part.encoding {
+        mail_parser::Encoding::None => raw.into(),
+        mail_parser::Encoding::Base64 => lenient_base64(raw).into(),
+        mail_parser::Encoding::QuotedPrintable => {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(raw)?.into()
+        }
+    };
+    let enc = super::text::detect_legacy(&bytes);
+    let (text, _) = enc.decode_without_bom_handling(&bytes);
+    Some(text.into_owned())
 }
 
 /// Base64 decoding that skips every byte outside the alphabet and drops a

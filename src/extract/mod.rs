@@ -32,11 +32,19 @@
 
 mod archive;
 pub mod detect;
+mod doc;
 mod html;
 pub mod isolate;
+mod le;
 mod mail;
+mod mapi;
+mod msg;
 mod office;
+mod ole;
 mod pdf;
+mod ppt;
+mod pst;
+mod rtf;
 mod sink;
 pub mod text;
 
@@ -83,11 +91,19 @@ pub enum Format {
     Tar,
     /// A gzip stream.
     Gzip,
+    /// Legacy binary Word document (`.doc`, Word 97-2003).
+    Doc,
+    /// Legacy binary PowerPoint presentation (`.ppt`, 97-2003).
+    Ppt,
+    /// An Outlook message saved alone (`.msg`).
+    Msg,
+    /// An Outlook mail store (`.pst`, `.ost`).
+    Pst,
 }
 
 impl Format {
     /// Every format, in declaration order.
-    pub const ALL: [Format; 16] = [
+    pub const ALL: [Format; 20] = [
         Format::Text,
         Format::Binary,
         Format::Mail,
@@ -104,6 +120,10 @@ impl Format {
         Format::Zip,
         Format::Tar,
         Format::Gzip,
+        Format::Doc,
+        Format::Ppt,
+        Format::Msg,
+        Format::Pst,
     ];
 
     /// A short lowercase name, as written into the manifest.
@@ -125,6 +145,10 @@ impl Format {
             Format::Zip => "zip",
             Format::Tar => "tar",
             Format::Gzip => "gzip",
+            Format::Doc => "doc",
+            Format::Ppt => "ppt",
+            Format::Msg => "msg",
+            Format::Pst => "pst",
         }
     }
 
@@ -256,7 +280,7 @@ pub(crate) fn extract_into(
         Kind::Pdf => {
             let limits = sink.limits;
             if let Some(iso) = &limits.isolation {
-                return isolate::run(sink, iso, isolate::Job::Pdf, bytes, name_hint, name);
+                return isolate::run(sink, iso, isolate::Job::Pdf, bytes, name_hint, name, depth);
             }
             pdf::extract_pdf(sink, bytes, name);
             Format::Pdf
@@ -267,12 +291,13 @@ pub(crate) fn extract_into(
             archive::extract_tar(sink, bytes, name, depth);
             Format::Tar
         }
+        Kind::Pst => pst::extract_pst(sink, bytes, name, depth),
         Kind::Ole => {
             let limits = sink.limits;
             if let Some(iso) = &limits.isolation {
-                return isolate::run(sink, iso, isolate::Job::Ole, bytes, name_hint, name);
+                return isolate::run(sink, iso, isolate::Job::Ole, bytes, name_hint, name, depth);
             }
-            office::extract_ole(sink, bytes, name_hint, name)
+            ole::extract_ole(sink, bytes, name_hint, name, depth)
         }
     }
 }

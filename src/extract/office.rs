@@ -14,9 +14,8 @@
 //! - ODT/ODS/ODP: the text under `office:body`; paragraphs and table rows
 //!   are lines, cells tab-separated (`table:number-columns-repeated` is not
 //!   expanded);
-//! - XLS: every sheet through calamine. Legacy `.doc`, `.ppt` and `.msg`
-//!   (also OLE2) have no well-kept Rust reader: they are kept as binary with
-//!   that reason.
+//! - XLS: every sheet through calamine (legacy `.doc`, `.ppt` and `.msg`,
+//!   also OLE2, are told apart and read in [`super::ole`]).
 //!
 //! Every XML entry is read under the archive limits of [`super::archive`].
 
@@ -408,24 +407,9 @@ fn sheet_text(xml: &str, shared: &[String], out: &mut String) -> Result<(), quic
     }
 }
 
-/// An OLE2 compound file: legacy Excel is read, the rest kept as binary.
-pub(crate) fn extract_ole(
-    sink: &mut Sink<'_>,
-    bytes: &[u8],
-    name_hint: &str,
-    name: &str,
-) -> Format {
-    // calamine follows sector chains without a bound: a loop in the
-    // allocation table makes it grow a buffer until memory runs out (found
-    // by fuzzing: 6 KB grew to 2 GB). Refuse such files first.
-    if let Err(why) = ole_chains_are_finite(bytes) {
-        sink.skip(
-            name,
-            format!("corrupt OLE2 compound file: {why}; kept as binary"),
-        );
-        sink.binary(name, Format::Binary);
-        return Format::Binary;
-    }
+/// Legacy Excel (BIFF in an OLE2 compound file whose chains were checked
+/// by [`ole_chains_are_finite`]), through calamine.
+pub(crate) fn extract_xls(sink: &mut Sink<'_>, bytes: &[u8], name: &str) -> Format {
     let read = catch_unwind(AssertUnwindSafe(|| xls_text(bytes)));
     match read {
         Ok(Ok(text)) => {
@@ -433,14 +417,7 @@ pub(crate) fn extract_ole(
             Format::Xls
         }
         Ok(Err(e)) => {
-            let lower = name_hint.to_ascii_lowercase();
-            let reason = if lower.ends_with(".xls") {
-                format!("legacy Excel file not readable: {e}")
-            } else {
-                "legacy OLE2 document (.doc, .ppt, .msg...): no text reader, kept as binary"
-                    .to_owned()
-            };
-            sink.skip(name, reason);
+            sink.skip(name, format!("legacy Excel file not readable: {e}"));
             sink.binary(name, Format::Binary);
             Format::Binary
         }

@@ -546,7 +546,7 @@ pub struct Totals {
 /// the tables is its position here; new formats are only ever appended.
 pub(crate) const FORMAT_NAMES: &[&str] = &[
     "text", "binary", "mail", "mbox", "html", "pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp",
-    "xls", "zip", "tar", "gzip",
+    "xls", "zip", "tar", "gzip", "doc", "ppt", "msg", "pst",
 ];
 
 /// The table code of a format.
