@@ -96,6 +96,11 @@ pub const FAMILY_STRICT_EXACT: &str = "exact (>=50 latin-equivalent)";
 /// edits together.
 pub const FAMILY_EDITED: &str = "edited (all tricks)";
 
+/// Per script family: the edits of quotes with as much content as 50 Latin
+/// letters (`latin_equiv >= 50`), the quotes issue 10's target is about
+/// (shorter ones are below the minimum match length by design).
+pub const FAMILY_STRICT_EDITED: &str = "edited (>=50 latin-equivalent)";
+
 /// The multilingual edit cases that [`FAMILY_EDITED`] gathers.
 pub const TRICK_CASES: [&str; 4] = ["lookalike", "zero_width", "fullwidth", "stripped_accents"];
 
@@ -146,6 +151,9 @@ pub fn derived_cases(q: &TruthQuery) -> Vec<String> {
         }
         if TRICK_CASES.contains(&q.case.as_str()) {
             fam.push(format!("{f}/{FAMILY_EDITED}"));
+            if q.latin_equiv.is_some_and(|n| n >= 50.0) {
+                fam.push(format!("{f}/{FAMILY_STRICT_EDITED}"));
+            }
         }
         out.extend(fam);
     }

@@ -103,21 +103,45 @@ pub const NORMALIZATION_VERSION: u32 = 2;
 /// returns (quarters of a letter).
 pub const WEIGHT_UNIT: u32 = 4;
 
-/// Weight of a Han ideograph (and of the kana that fold into ideographs),
-/// in quarters of a Latin letter. See [`char_weight`].
-pub const HAN_WEIGHT: u32 = 8;
+/// Weight of a Han ideograph, in quarters of a Latin letter (2.5 letters).
+/// See [`char_weight`].
+pub const HAN_WEIGHT: u32 = 10;
+
+/// Weight of a kana (2.25 letters). See [`char_weight`].
+pub const KANA_WEIGHT: u32 = 9;
+
+/// Weight of a Cyrillic or Greek letter that no Latin look-alike replaced
+/// (1.25 letters). See [`char_weight`].
+pub const CYRILLIC_WEIGHT: u32 = 5;
+
+/// Weight of an Arabic or Hebrew letter (1.5 letters: short vowels are not
+/// written). See [`char_weight`].
+pub const ABJAD_WEIGHT: u32 = 6;
 
 /// Content weight of a normalized char, in quarters of a Latin letter
 /// ([`WEIGHT_UNIT`] = one letter): how much a match must hold to mean as
 /// much in every script.
 ///
-/// Letters of alphabets (Latin, Cyrillic, Greek, Arabic, Hebrew, the Hangul
-/// jamo that syllables decompose into, kana, Indic and Thai letters) and
-/// digits weigh one letter. A Han ideograph carries a word or a syllable,
-/// so a Chinese or Japanese quote of 44 ideographs holds far more than 44
-/// Latin letters: it weighs [`HAN_WEIGHT`], measured on same-language
-/// negatives (false matches by aligned length per script: see
-/// BENCHMARKS.md, "Lengths in every script").
+/// The weight of a char is the information it carries against a Latin
+/// letter, measured as xz-compressed bits per normalized char on the
+/// multilingual corpus (`corpus/ml/dump`, letters and digits only; Latin
+/// languages 2.3-2.6 bits per letter) and then checked on the tuning half
+/// of its queries (recall of quotes with as much content as 50 Latin letters
+/// against false matches on same-language negatives; BENCHMARKS.md,
+/// "Lengths in every script"):
+///
+/// | chars | bits/char | weight (letters) |
+/// |---|---|---|
+/// | Latin, Greek, digits; Hangul jamo (a syllable decomposes into 2-3: 5.9 bits a syllable) | 2.3-2.6 | 1 |
+/// | Cyrillic and Greek left after the look-alike fold (`д ж ᴎ π ...`; `а е о р с` fold to Latin and weigh 1) | 2.3-3.7 | 1.25 |
+/// | Arabic, Hebrew (short vowels unwritten) | 3.9-4.4 | 1.5 |
+/// | kana | 5.0 | 2.25 |
+/// | Han ideographs | 7.6 | 2.5 |
+///
+/// Where the tuning half could tell, the weight is the one with the best
+/// recall that added no false match: Han at 3 letters gave a false match,
+/// kana at 2.25 letters found more exact quotes than at 2 and no more
+/// false matches, at 2.5 more stray second pieces.
 ///
 /// Never more than `4 * c.len_utf8()`: a run of content weight `t` letters
 /// spans at least `t` normalized bytes (see the module docs).
@@ -125,9 +149,37 @@ pub const HAN_WEIGHT: u32 = 8;
 pub fn char_weight(c: char) -> u32 {
     if is_han(c) {
         HAN_WEIGHT
+    } else if is_kana(c) {
+        KANA_WEIGHT
+    } else if is_cyrillic_like(c) {
+        CYRILLIC_WEIGHT
+    } else if is_abjad(c) {
+        ABJAD_WEIGHT
     } else {
         WEIGHT_UNIT
     }
+}
+
+/// The normalized chars of Cyrillic (and Greek) text that no Latin
+/// look-alike replaced: Greek and Cyrillic letters, and the Latin small
+/// capitals that are the UTS #39 prototypes of `и` and `я` (`ᴎ`, `ᴙ`; the
+/// small capitals with a Latin twin are folded to it). All are two or three
+/// bytes, so the weight stays under the UTF-8 length.
+fn is_cyrillic_like(c: char) -> bool {
+    matches!(c, '\u{0370}'..='\u{03FF}' | '\u{0400}'..='\u{052F}' | '\u{1D00}'..='\u{1D2B}')
+}
+
+/// Arabic (with its supplements) and Hebrew letters.
+fn is_abjad(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0590}'..='\u{05FF}' | '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{08A0}'..='\u{08FF}'
+    )
+}
+
+/// Hiragana and katakana (the half-width forms are full width after NFKD).
+fn is_kana(c: char) -> bool {
+    matches!(c, '\u{3040}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}')
 }
 
 /// Han ideographs: the CJK Unified Ideographs blocks and extensions, the
@@ -368,32 +420,111 @@ fn one_pass(c: char, emit: &mut impl FnMut(char)) {
         if is_dropped(d) {
             return;
         }
-        for l in d.to_lowercase() {
-            folded(l, &mut |f| {
-                // Only letters and digits take their prototype: symbols
-                // drop out anyway, and some have letters in theirs
-                // (`%` -> `°/₀`). The prototype of a letter (itself when it
-                // has none) is NFD (accents become marks), maybe capitals
-                // (`О` -> `O`).
-                if !f.is_alphanumeric() {
-                    return;
-                }
-                let mut buf = [0u8; 4];
-                for p in skeleton(f.encode_utf8(&mut buf)) {
-                    if is_dropped(p) {
-                        continue;
-                    }
-                    for l2 in p.to_lowercase() {
-                        folded(l2, &mut |g| {
-                            if g.is_alphanumeric() {
-                                emit(g);
-                            }
-                        });
-                    }
-                }
-            });
+        // A letter whose capital has a Latin capital as its prototype
+        // takes that one, in either case: Greek `Ε` and `ε` both become `e`
+        // (UTS #39 maps `Ε` to `E` but `ε` to `ꞓ`), `Β` and `β` both `b`
+        // (`β` alone would be `ß`). Lowercasing first would leave a capital
+        // look-alike unfolded, prototyping the char as written would make
+        // `ΕΛΛΑΔΑ` and `ελλαδα` differ.
+        if let Some(latin) = latin_capital_prototype(d) {
+            latin.chars().for_each(|p| lower_fold_prototype(p, emit));
+        } else {
+            lower_fold_prototype(d, emit);
         }
     });
+}
+
+/// The prototype of a non-ASCII letter's capital when it is plain ASCII
+/// letters and digits (after dropping marks): `Е` -> `E`, `ε` -> `E`.
+fn latin_capital_prototype(d: char) -> Option<String> {
+    if d.is_ascii() || !d.is_alphabetic() || is_cjk(d) {
+        return None;
+    }
+    let mut up = d.to_uppercase();
+    let (Some(u), None) = (up.next(), up.next()) else {
+        return None;
+    };
+    let mut buf = [0u8; 4];
+    let p: String = skeleton(u.encode_utf8(&mut buf))
+        .filter(|&p| !is_dropped(p))
+        .collect();
+    (!p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric())).then_some(p)
+}
+
+/// Steps 3 and 4 of the map for one decomposed char: lowercase, fold, the
+/// confusable prototype, then lowercase and fold the prototype.
+fn lower_fold_prototype(d: char, emit: &mut impl FnMut(char)) {
+    for l in d.to_lowercase() {
+        folded(l, &mut |f| {
+            // Only letters and digits take their prototype: symbols drop
+            // out anyway, and some have letters in theirs (`%` -> `°/₀`).
+            if !f.is_alphanumeric() {
+                return;
+            }
+            prototype(f, &mut |p| {
+                for l2 in p.to_lowercase() {
+                    folded(l2, &mut |g| {
+                        if g.is_alphanumeric() {
+                            emit(g);
+                        }
+                    });
+                }
+            });
+        });
+    }
+}
+
+/// The UTS #39 confusable prototype of a letter or digit, without the marks
+/// it decomposes into (the prototype is NFD, maybe capitals: `О` -> `O`);
+/// the char itself where it has none.
+///
+/// Two exceptions keep text intact. Chars of the CJK scripts (Han, kana,
+/// Hangul, Bopomofo) keep their own form: their prototypes are look-alikes
+/// of strokes, not letters that a filter-dodger swaps in (`く` -> `<`,
+/// `井` -> `#`, `今` -> `ᄉーᄀ`, `合` -> `ᄉーᄆ`, `正` -> a counting-rod
+/// numeral), and following them drops or scrambles common words. And a
+/// letter whose prototype has no letter or digit (a click letter `ǀ` ->
+/// `|`) is kept as it is rather than dropped.
+fn prototype(c: char, emit: &mut impl FnMut(char)) {
+    if is_cjk(c) {
+        emit(c);
+        return;
+    }
+    let mut buf = [0u8; 4];
+    let mut proto = [char::default(); 8];
+    let mut n = 0;
+    for p in skeleton(c.encode_utf8(&mut buf)) {
+        if is_dropped(p) {
+            continue;
+        }
+        if n == proto.len() {
+            // No prototype is this long; keep the char rather than cut it.
+            emit(c);
+            return;
+        }
+        proto[n] = p;
+        n += 1;
+    }
+    if proto[..n].iter().any(|p| p.is_alphanumeric()) {
+        proto[..n].iter().for_each(|&p| emit(p));
+    } else {
+        emit(c);
+    }
+}
+
+/// Han ideographs, kana, Hangul (syllables and jamo), Bopomofo and the CJK
+/// radicals and symbols.
+fn is_cjk(c: char) -> bool {
+    is_han(c)
+        || matches!(
+            c,
+            '\u{1100}'..='\u{11FF}'
+                | '\u{3000}'..='\u{303F}'
+                | '\u{3040}'..='\u{31FF}'
+                | '\u{A960}'..='\u{A97F}'
+                | '\u{AC00}'..='\u{D7FF}'
+                | '\u{FF65}'..='\u{FFDC}'
+        )
 }
 
 /// Whether a decomposed char is dropped: a nonspacing mark (`Mn`) or a

@@ -97,6 +97,26 @@ impl Gate {
         }
     }
 
+    /// No match on a negative whose reported passage is not the query's
+    /// own text: a "same-language" negative that shares a passage of the
+    /// minimum length word for word with the dump (a section title, a
+    /// translator's credit) is not unrelated text, and reporting it is
+    /// right. Such matches are printed in the table's `real` column (the
+    /// boilerplate gate counts every match).
+    fn no_unrelated_match(&mut self, reports: &[CaseReport], name: &str) {
+        if let Some(r) = self.row(reports, name) {
+            let unrelated = r.false_matches - r.negative_verified;
+            self.checks.push(Check {
+                what: format!("{name}: no unrelated match (<= 1 in 10,000)"),
+                ok: unrelated == 0,
+                got: format!(
+                    "{unrelated} in {} ({} shared passages reported) {:?}",
+                    r.queries, r.negative_verified, r.false_ids
+                ),
+            });
+        }
+    }
+
     fn no_errors(&mut self, reports: &[CaseReport], label: &str) {
         let errors: usize = reports
             .iter()
@@ -258,11 +278,11 @@ fn multilingual_held_out_half_meets_the_targets_per_script_family() {
         );
         g.recall(
             &reports,
-            &format!("{fam}/{}", eval::FAMILY_EDITED),
+            &format!("{fam}/{}", eval::FAMILY_STRICT_EDITED),
             0.99,
             10,
         );
-        g.no_false(&reports, &format!("{fam}/negative:same_language"));
+        g.no_unrelated_match(&reports, &format!("{fam}/negative:same_language"));
         for r in reports
             .iter()
             .filter(|r| r.case.starts_with(&format!("{fam}/")) && !r.case.contains("negative"))

@@ -118,7 +118,8 @@ pub struct MatchArgs {
 /// Matcher options, shared by `match` and `serve`.
 #[derive(Args, Debug, Clone)]
 pub struct MatchConfigArgs {
-    /// Shortest match reported, in normalized bytes.
+    /// Shortest match reported, in content units of one Latin letter (a Han
+    /// ideograph counts 2.5, a kana 2.25; see README, "Scripts and charsets").
     #[arg(long)]
     min_len: Option<usize>,
     /// Lowest similarity reported (0.5 to 1).

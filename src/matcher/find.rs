@@ -477,6 +477,11 @@ fn verify(
         return Ok(None);
     };
     let qa = qa.start + q_from..qa.end + q_from;
+    // Whole source chars on both sides: a Hangul syllable is three jamo and
+    // a ligature two letters once normalized, and an alignment that starts
+    // or ends inside one would report the whole char as evidence.
+    let qa = whole_source_chars(&qnorm.offsets, qa);
+    let sa = whole_source_chars(&w.normalized.offsets, sa);
     // Content weights (quarters of a Latin letter) of both sides.
     let cq = normalize::content_weight(&qstr[qa.clone()]) as i64;
     let cs = normalize::content_weight(&wstr[sa.clone()]) as i64;
@@ -537,6 +542,26 @@ fn verify(
         query_norm: qa,
         source_norm: (sa.start + w.norm_start)..(sa.end + w.norm_start),
     }))
+}
+
+/// Shrinks a normalized range so that it holds only whole expansions of
+/// source chars: the normalized chars one source char produced share its
+/// offset, so a range that starts after the first of them, or ends before
+/// the last, is moved inward to where the offset changes (normalized chars
+/// of one source char share an offset, so that is a char boundary).
+pub(crate) fn whole_source_chars(offsets: &[u32], r: Range<usize>) -> Range<usize> {
+    let (mut start, mut end) = (r.start, r.end.min(offsets.len()));
+    if start > 0 {
+        while start < end && offsets[start] == offsets[start - 1] {
+            start += 1;
+        }
+    }
+    if end < offsets.len() {
+        while end > start && offsets[end - 1] == offsets[end] {
+            end -= 1;
+        }
+    }
+    start..end
 }
 
 /// The smallest char boundary of `s` at or above `i`.
@@ -659,4 +684,42 @@ fn snippet(s: &str, max_chars: usize) -> String {
     let head: String = flat.chars().take(max_chars / 2).collect();
     let tail: String = flat.chars().skip(n - max_chars / 2).collect();
     format!("{head} … {tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_source_chars;
+    use crate::normalize::normalize;
+
+    /// Against the naive definition: a range holds whole expansions when no
+    /// source char has normalized bytes both inside and outside it.
+    #[test]
+    fn ranges_shrink_to_whole_source_chars() {
+        // Hangul syllables expand to 2-3 jamo, `ﬁ` to two letters.
+        let n = normalize("능하기 ﬁle 전에 물어보는");
+        let offs = &n.offsets;
+        let cuts: Vec<usize> = (0..=offs.len())
+            .filter(|&i| n.text.is_char_boundary(i))
+            .collect();
+        for &a in &cuts {
+            for &b in cuts.iter().filter(|&&b| b >= a) {
+                let r = whole_source_chars(offs, a..b);
+                assert!(a <= r.start && r.end <= b && r.start <= r.end);
+                let whole = |r: &std::ops::Range<usize>| {
+                    (r.start..r.end).all(|i| {
+                        (0..offs.len())
+                            .filter(|&j| offs[j] == offs[i])
+                            .all(|j| r.contains(&j))
+                    })
+                };
+                assert!(r.is_empty() || whole(&r), "{a}..{b} -> {r:?}");
+                // Nothing whole is lost: every whole range inside a..b is
+                // inside the result.
+                if whole(&(a..b)) {
+                    assert_eq!(r, a..b);
+                }
+                assert!(n.text.is_char_boundary(r.start) && n.text.is_char_boundary(r.end));
+            }
+        }
+    }
 }

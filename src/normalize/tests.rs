@@ -72,10 +72,14 @@ fn table_of_cases() {
         ("Stra\u{DF}e", "strasse"),
         ("STRASSE", "strasse"),
         ("\u{1E9E}", "ss"),
-        // Greek: lowercased, then the UTS #39 prototypes (σ and ο look like
-        // o, ι like i, which folds to l; φ has the prototype ɸ)
+        // Greek: a letter whose capital looks like a Latin capital takes
+        // that letter in both cases (Ο ο -> o, Ι ι -> i -> l, Α α -> a,
+        // Ε ε -> e, Ν ν -> n); the others are lowercased, then take their
+        // UTS #39 prototypes (σ looks like o; φ has the prototype ɸ)
         ("\u{3A3}\u{39F}\u{3A6}\u{399}\u{391}", "ooɸla"),
         ("σοφίας", "ooɸlao"),
+        ("ΕΝΝΕΑ", "ennea"),
+        ("εννεα", "ennea"),
         // Turkish dotted capital I and dotless i
         ("\u{130}stanbul", "lstanhul"),
         ("\u{131}", "l"),
@@ -104,12 +108,17 @@ fn table_of_cases() {
         ("\u{1D412}\u{1D428}\u{1D427}\u{1D432}", "sony"),
         // a symbol whose prototype holds letters drops out like any symbol
         ("50%", "5o"),
-        // CJK: kept as is; fullwidth punctuation dropped; a few look-alike
-        // kana and ideographs share a prototype (カ and 力, 一 and ー)
+        // CJK: kept as is, without UTS #39 prototypes (they would drop く
+        // and 井, whose prototypes are `<` and `#`, and scramble 今, 合 and
+        // 長 into jamo); fullwidth punctuation dropped
         ("\u{6F0F}\u{6D29}\u{3002}", "\u{6F0F}\u{6D29}"),
         ("\u{3042}\u{FF01}", "\u{3042}"),
-        ("\u{30AB}\u{30BF}", "\u{529B}\u{5915}"),
-        ("\u{4E00}", "\u{30FC}"),
+        ("\u{30AB}\u{30BF}", "\u{30AB}\u{30BF}"),
+        ("\u{4E00}", "\u{4E00}"),
+        (
+            "\u{304F}\u{4E95}\u{4ECA}\u{5408}\u{9577}",
+            "\u{304F}\u{4E95}\u{4ECA}\u{5408}\u{9577}",
+        ),
         // Devanagari: Mc vowel sign kept (its prototype is the Nandinagari
         // sign U+119D1), Mn vowel sign dropped
         ("\u{915}\u{93E}", "\u{915}\u{119D1}"),
@@ -345,7 +354,47 @@ fn weights_never_exceed_utf8_length() {
     }
     assert_eq!(content_weight("abc"), 3 * u64::from(WEIGHT_UNIT));
     assert_eq!(
-        content_weight("ab\u{4E2D}\u{0436}"),
-        3 * u64::from(WEIGHT_UNIT) + u64::from(HAN_WEIGHT)
+        content_weight("ab\u{4E2D}\u{0436}\u{30AB}\u{0628}"),
+        2 * u64::from(WEIGHT_UNIT)
+            + u64::from(HAN_WEIGHT + CYRILLIC_WEIGHT + KANA_WEIGHT + ABJAD_WEIGHT)
+    );
+}
+
+/// Capital look-alikes take the prototype of the capital, not of their
+/// lowercase form: Greek `Ε` is `E` (where `ε` is `ꞓ`), `Β` is `B` (where
+/// `β` is `ß`), `Ν` is `N` (where `ν` is `v`).
+#[test]
+fn capital_look_alikes_fold_as_capitals() {
+    for (fake, real) in [
+        ("GΕRÄTΕNΑMΕΝ Βackend", "GERÄTENAMEN Backend"),
+        ("RΕIΝDEΧ", "REINDEX"),
+        ("АССT КОНТРОЛЬ", "ACCT KOHTPOЛЬ"),
+    ] {
+        assert_eq!(normalize(fake).text, normalize(real).text, "{fake}");
+    }
+}
+
+/// Case never matters: a letter and its capital normalize alike (a
+/// capital look-alike and its lowercase form take one prototype).
+#[test]
+fn capitals_normalize_like_lowercase() {
+    let mut differ = Vec::new();
+    for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+        let mut lower = c.to_lowercase();
+        let (Some(l), None) = (lower.next(), lower.next()) else {
+            continue;
+        };
+        if l == c || !c.is_alphabetic() {
+            continue;
+        }
+        if norm(&c.to_string()) != norm(&l.to_string()) {
+            differ.push(c);
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} differ: {:?}",
+        differ.len(),
+        &differ[..differ.len().min(40)]
     );
 }
