@@ -1080,11 +1080,20 @@ fn prepare_output(output: &Path) -> Result<Option<Manifest>, IndexError> {
             if output.join(MANIFEST_NAME).exists() {
                 Manifest::read(output).map(Some)
             } else {
-                let empty = std::fs::read_dir(output)
+                // An empty folder, or one that holds only what a first build
+                // interrupted before its manifest leaves (temporary files,
+                // segments and state files no manifest names): start afresh.
+                let names: Vec<(PathBuf, String)> = std::fs::read_dir(output)
                     .map_err(|e| IndexError::io(output, e))?
-                    .next()
-                    .is_none();
-                if empty {
+                    .map(|e| {
+                        let e = e.map_err(|err| IndexError::io(output, err))?;
+                        Ok((e.path(), e.file_name().to_string_lossy().into_owned()))
+                    })
+                    .collect::<Result<_, IndexError>>()?;
+                if names.iter().all(|(_, n)| is_build_leftover(n)) {
+                    for (path, _) in &names {
+                        std::fs::remove_file(path).map_err(|e| IndexError::io(path, e))?;
+                    }
                     Ok(None)
                 } else {
                     Err(IndexError::NotAnIndex {
@@ -1110,6 +1119,14 @@ fn prepare_output(output: &Path) -> Result<Option<Manifest>, IndexError> {
             Ok(None)
         }
     }
+}
+
+/// Whether a file name is one an index build writes before its manifest:
+/// a temporary file, a segment or a state file.
+fn is_build_leftover(name: &str) -> bool {
+    name.starts_with(".tmp-")
+        || (name.starts_with("seg-") && name.ends_with(".lps"))
+        || (name.starts_with("state-") && name.ends_with(".lpst"))
 }
 
 /// Remove segment and state files and leftovers the manifest does not name.
