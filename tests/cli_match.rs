@@ -513,3 +513,65 @@ fn a_query_over_the_size_limit_is_reported_not_cut_silently() {
         "{err}"
     );
 }
+
+/// A file whose name is not UTF-8 (Latin-1 `résumé`, as on an old Windows
+/// share) is named exactly, escaped, and decoded for people beside it; a
+/// file that differs only in those bytes stays apart.
+#[cfg(unix)]
+#[test]
+fn non_utf8_names_are_exact_and_decoded() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = tempfile::tempdir().unwrap();
+    let dump = d.path().join("dump");
+    std::fs::create_dir_all(&dump).unwrap();
+    let text = "The quarterly numbers for the studio were confidential and should not \
+                be shared with anyone outside the finance team until the board approved them.";
+    let other = "Completely different words about the harbor schedule, the ferry \
+                 timetable and the lighthouse keepers who retired in the spring of that year.";
+    std::fs::write(
+        dump.join(std::ffi::OsStr::from_bytes(b"r\xe9sum\xe9.txt")),
+        text,
+    )
+    .unwrap();
+    std::fs::write(
+        dump.join(std::ffi::OsStr::from_bytes(b"r\xe8sum\xe8.txt")),
+        other,
+    )
+    .unwrap();
+    let idx = d.path().join("idx");
+    let out = bin()
+        .arg("index")
+        .arg(&dump)
+        .arg("--output")
+        .arg(&idx)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut child = bin()
+        .args(["match", "--index"])
+        .arg(&idx)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"numbers for the studio were confidential and should not be shared with anyone outside the finance team")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let got = lines(&out);
+    assert_eq!(got.len(), 1, "{got:?}");
+    let source = got[0]["source"].as_str().unwrap();
+    assert!(source.ends_with("/r\\xE9sum\\xE9.txt"), "{source}");
+    let decoded = got[0]["source_decoded"].as_str().unwrap();
+    assert!(decoded.ends_with("/résumé.txt"), "{decoded}");
+    // The exact bytes come back from the escaped form.
+    let name = source.rsplit('/').next().unwrap();
+    assert_eq!(
+        leakprint::names::parse_display(name).unwrap(),
+        b"r\xe9sum\xe9.txt"
+    );
+}

@@ -103,6 +103,13 @@ impl PyMatch {
     fn source(&self) -> &str {
         &self.inner.source
     }
+    /// The source decoded for people when its file name is not UTF-8
+    /// (`source` then has the exact bytes escaped as `\xNN`); `None` for
+    /// UTF-8 names.
+    #[getter]
+    fn source_decoded(&self) -> Option<&str> {
+        self.inner.source_decoded.as_deref()
+    }
     /// For a file query: the part of the queried file the match is in
     /// (`""` for its own text); `None` for a text query.
     #[getter]

@@ -423,6 +423,18 @@ impl Index {
     /// # Errors
     /// When records needed are corrupt.
     pub fn source_of(&self, seg: usize, part: u32) -> Result<(String, Vec<String>), IndexError> {
+        self.source_of_decoded(seg, part)
+            .map(|(p, _, also)| (p, also))
+    }
+
+    /// [`Index::source_of`] with the reported path decoded for people when
+    /// its file name is not UTF-8 (the legacy encoding `chardetng` guesses,
+    /// see [`crate::names::decoded_guess`]); `None` for UTF-8 names.
+    pub fn source_of_decoded(
+        &self,
+        seg: usize,
+        part: u32,
+    ) -> Result<(String, Option<String>, Vec<String>), IndexError> {
         let mut paths = self.live_paths_of(seg, part)?;
         let dups = self.dups.get_or_init(|| self.duplicate_map());
         for &(sj, q) in dups.get(&(seg, part)).map_or(&[][..], |v| v) {
@@ -432,24 +444,40 @@ impl Index {
         // reference's, else the first.
         let (rs, rp) = self.live.reference(seg, part);
         let preferred = self.live_paths_of(rs, rp)?.into_iter().next();
-        let first = preferred
+        let (first, decoded) = preferred
             .or_else(|| paths.first().cloned())
             .unwrap_or_default();
-        let mut also: Vec<String> = paths.into_iter().filter(|p| *p != first).collect();
+        let mut also: Vec<String> = paths
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| *p != first)
+            .collect();
         also.sort();
         also.dedup();
-        Ok((first, also))
+        Ok((first, decoded, also))
     }
 
     /// The live paths of part `part` of segment `seg`: its file's path when
-    /// live, then its live copies' (same bytes), each with the part name.
-    fn live_paths_of(&self, seg: usize, part: u32) -> Result<Vec<String>, IndexError> {
+    /// live, then its live copies' (same bytes), each with the part name and
+    /// its decoded form when the file name is not UTF-8.
+    fn live_paths_of(
+        &self,
+        seg: usize,
+        part: u32,
+    ) -> Result<Vec<(String, Option<String>)>, IndexError> {
         let s = &self.segments[seg];
         let p = s.part(part)?;
         let f = s.file(p.file)?;
+        let named = |info: &segment::FileInfo<'_>| {
+            (
+                crate::names::join_part(&info.path(), p.name),
+                crate::names::decoded_guess(info.path_bytes)
+                    .map(|d| crate::names::join_part(&d, p.name)),
+            )
+        };
         let mut out = Vec::new();
         if self.live.file_live(seg, p.file) {
-            out.push(crate::names::join_part(&f.path(), p.name));
+            out.push(named(&f));
         }
         for (sj, other) in self.segments.iter().enumerate() {
             for g in other.find_file(&f.blake3) {
@@ -458,7 +486,7 @@ impl Index {
                 }
                 let gi = other.file(g)?;
                 if gi.status == FileStatus::Copy {
-                    out.push(crate::names::join_part(&gi.path(), p.name));
+                    out.push(named(&gi));
                 }
             }
         }

@@ -527,9 +527,10 @@ fn verify(
         .text
         .get(src_start - w.text_start..src_end - w.text_start)
         .unwrap_or("");
-    let (source, also) = index.source_of(c.seg as usize, c.part)?;
+    let (source, source_decoded, also) = index.source_of_decoded(c.seg as usize, c.part)?;
     Ok(Some(Match {
         source,
+        source_decoded,
         also,
         segment: c.seg,
         part: c.part,

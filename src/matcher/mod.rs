@@ -27,6 +27,10 @@ pub struct Match {
     /// The source: `file path` or `file path#part`, as indexed (a path
     /// that is not UTF-8 is shown escaped, see [`crate::names`]).
     pub source: String,
+    /// `source` decoded for people when the file name is not UTF-8 (the
+    /// legacy encoding guessed: `r\xE9sum\xE9.txt` is `résumé.txt`);
+    /// `None` for UTF-8 names, which are their own decoding.
+    pub source_decoded: Option<String>,
     /// Other live paths with the same content: byte-identical copies of the
     /// source file and parts elsewhere with the same text. Sorted.
     pub also: Vec<String>,

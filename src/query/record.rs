@@ -45,6 +45,10 @@ pub struct TextRecord<'a> {
     pub query: Option<&'a QueryId>,
     /// `path` or `path#part` of the source.
     pub source: &'a str,
+    /// [`Match::source_decoded`]: the source decoded for people when its
+    /// file name is not UTF-8 (`source` then has the exact bytes escaped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_decoded: Option<&'a str>,
     /// Other live paths with the same content ([`Match::also`]): copies
     /// of the source file, the same text in other files.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
@@ -79,6 +83,7 @@ impl<'a> TextRecord<'a> {
             kind,
             query,
             source: &m.source,
+            source_decoded: m.source_decoded.as_deref(),
             also: &m.also,
             score: round4(m.score),
             similarity: round4(m.similarity),
@@ -171,6 +176,7 @@ mod tests {
     fn sample() -> Match {
         Match {
             source: "dump/a.eml#attachment:x.txt".into(),
+            source_decoded: None,
             also: Vec::new(),
             segment: 0,
             part: 3,
