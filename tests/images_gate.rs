@@ -5,13 +5,11 @@
 //!
 //! Per style, the share of images whose quote is found in its true source
 //! (the match names the file and overlaps the true span) must reach the
-//! floor in `FLOORS`; no negative may match; no image may match a wrong
+//! target in `TARGETS` (styles in `KNOWN_MISSES` are reported and held to
+//! a regression floor until they reach it); no negative may match; no image may match a wrong
 //! source (a match in another file that holds the same or a near-identical
 //! passage, as the dump's synthetic mails quote its speeches, is not wrong); the outlines of the matched words must overlap the true word
-//! boxes with a mean pixel IoU of at least `MIN_IOU`. The floors are issue 14's
-//! targets where the benchmark meets them (docs/SCREENSHOTS.md) and a
-//! regression floor under the measured level where it does not (said
-//! there, with the shortfall).
+//! boxes with a mean pixel IoU of at least `MIN_IOU` (issue 14's 0.8).
 //! Needs `tesseract-ocr` and `tesseract-ocr-eng`.
 
 mod images_common;
@@ -22,28 +20,47 @@ use std::process::Command;
 use images_common::{f, index_dump, mask_iou, require_tesseract, same_passage_elsewhere, shots};
 use serde_json::Value;
 
-/// (style, least share found). Issue 14's targets (99% for readable
-/// styles, 95% angled photos, 90% thumbnails) where the held-out half of
-/// the benchmark meets them; where it does not, a regression floor one
-/// image in three below the measured rate (docs/SCREENSHOTS.md gives the
-/// shortfall): re-shared JPEGs 92% and photos of a screen 86% measured,
-/// angled photos 56%, thumbnails 62%.
-const FLOORS: &[(&str, f64)] = &[
+/// (style, issue 14's target share found): 99% for readable styles, 95%
+/// for angled photos, 90% for thumbnails.
+const TARGETS: &[(&str, f64)] = &[
     ("tweet_light", 0.99),
     ("tweet_dark", 0.99),
     ("dim_dark", 0.99),
     ("small_text", 0.99),
-    ("reshared_jpeg", 0.66),
+    ("reshared_jpeg", 0.99),
     ("mail_client", 0.99),
     ("highlighted", 0.99),
-    ("photo_screen", 0.66),
-    ("angled_photo", 0.33),
-    ("thumbnail", 0.33),
+    ("photo_screen", 0.99),
+    ("angled_photo", 0.95),
+    ("thumbnail", 0.90),
 ];
-/// Regression floor for the mean box IoU: issue 14's target is 0.8; the
-/// held-out half measures 0.81 and this 28-image sample 0.800 (its
-/// thumbnails and angled photos weigh more), so the floor sits below.
-const MIN_IOU: f64 = 0.75;
+
+/// Styles whose target the code does not meet yet, with the regression
+/// floor they must still hold (one image in three under the measured
+/// rate) and what was measured on the full benchmark (docs/SCREENSHOTS.md).
+/// The gate fails if one of them reaches its target (remove it from here)
+/// or falls under its floor.
+const KNOWN_MISSES: &[(&str, f64, &str)] = &[
+    (
+        "angled_photo",
+        0.33,
+        "56% on the held-out benchmark: no perspective correction yet",
+    ),
+    (
+        "thumbnail",
+        0.33,
+        "62% on the held-out benchmark: 6-8 px text, character errors 30-40% after upscaling",
+    ),
+];
+
+/// Issue 14's target for the mean box IoU.
+const MIN_IOU: f64 = 0.8;
+
+/// The mean box IoU is a known miss on this 28-image sample: 0.7997 (the
+/// held-out benchmark measures 0.81; this sample's thumbnails and angled
+/// photos weigh more). It must stay over this regression floor; the gate
+/// fails when it reaches the target (make it a plain target then).
+const IOU_KNOWN_MISS_FLOOR: f64 = 0.75;
 
 #[test]
 fn screenshot_gate() {
@@ -126,14 +143,37 @@ fn screenshot_gate() {
     }
     let mut report = String::new();
     let mut failed = Vec::new();
-    for (style, floor) in FLOORS {
+    let mut known = Vec::new();
+    for (style, target) in TARGETS {
         let (k, n) = found.get(style).copied().unwrap_or((0, 0));
         assert!(n > 0, "no positives of style {style} in the set");
         let share = k as f64 / n as f64;
         report.push_str(&format!("{style}: {k}/{n}\n"));
-        if share < *floor {
-            failed.push(format!("{style}: found {k} of {n} (< {floor})"));
+        match KNOWN_MISSES.iter().find(|(s, _, _)| s == style) {
+            None if share < *target => {
+                failed.push(format!("{style}: found {k} of {n} (target {target})"))
+            }
+            None => {}
+            Some((_, floor, why)) => {
+                if share >= *target {
+                    failed.push(format!(
+                        "{style}: found {k} of {n}, the target {target} is met: remove it from KNOWN_MISSES"
+                    ));
+                } else if share < *floor {
+                    failed.push(format!(
+                        "{style}: found {k} of {n} (< regression floor {floor})"
+                    ));
+                } else {
+                    known.push(format!("{style}: {k} of {n} < target {target} ({why})"));
+                }
+            }
         }
+    }
+    if !known.is_empty() {
+        eprintln!(
+            "KNOWN MISSES (issue 14 stays open):\n  {}",
+            known.join("\n  ")
+        );
     }
     let iou = ious.iter().sum::<f64>() / ious.len().max(1) as f64;
     report.push_str(&format!(
@@ -146,5 +186,13 @@ fn screenshot_gate() {
         "negatives matched: {false_matches:?}"
     );
     assert!(wrong.is_empty(), "wrong sources: {wrong:?}");
-    assert!(iou >= MIN_IOU, "mean box IoU {iou:.3} < {MIN_IOU}");
+    assert!(
+        iou < MIN_IOU,
+        "mean box IoU {iou:.4} reached the target {MIN_IOU}: remove IOU_KNOWN_MISS_FLOOR"
+    );
+    assert!(
+        iou >= IOU_KNOWN_MISS_FLOOR,
+        "mean box IoU {iou:.4} < regression floor {IOU_KNOWN_MISS_FLOOR}"
+    );
+    eprintln!("KNOWN MISS: mean box IoU {iou:.4} < target {MIN_IOU}");
 }
