@@ -111,13 +111,14 @@ fn table_of_cases() {
         // CJK: kept as is, without UTS #39 prototypes (they would drop く
         // and 井, whose prototypes are `<` and `#`, and scramble 今, 合 and
         // 長 into jamo); fullwidth punctuation dropped
-        ("\u{6F0F}\u{6D29}\u{3002}", "\u{6F0F}\u{6D29}"),
+        // (the Japanese 漏洩 takes the Simplified 泄 of 洩 like any Han text)
+        ("\u{6F0F}\u{6D29}\u{3002}", "\u{6F0F}\u{6CC4}"),
         ("\u{3042}\u{FF01}", "\u{3042}"),
         ("\u{30AB}\u{30BF}", "\u{30AB}\u{30BF}"),
         ("\u{4E00}", "\u{4E00}"),
         (
             "\u{304F}\u{4E95}\u{4ECA}\u{5408}\u{9577}",
-            "\u{304F}\u{4E95}\u{4ECA}\u{5408}\u{9577}",
+            "\u{304F}\u{4E95}\u{4ECA}\u{5408}\u{957F}",
         ),
         // Devanagari: Mc vowel sign kept (its prototype is the Nandinagari
         // sign U+119D1), Mn vowel sign dropped
@@ -396,5 +397,25 @@ fn capitals_normalize_like_lowercase() {
         "{} differ: {:?}",
         differ.len(),
         &differ[..differ.len().min(40)]
+    );
+}
+
+/// Traditional and Simplified Chinese normalize alike, and the fold table
+/// is sorted (binary search) and idempotent (every target is a fixed point
+/// of the whole map).
+#[test]
+fn traditional_chinese_folds_to_simplified() {
+    assert!(super::zh_fold::TS.windows(2).all(|w| w[0].0 < w[1].0));
+    for &(t, s) in super::zh_fold::TS {
+        assert_eq!(norm(&t.to_string()), norm(&s.to_string()), "{t} {s}");
+        assert_eq!(
+            norm(&s.to_string()),
+            s.to_string(),
+            "{s} is not a fixed point"
+        );
+    }
+    assert_eq!(
+        norm("與 set-hostname 命令一起使用，表示僅更新特定的主機名"),
+        norm("与 set-hostname 命令一起使用，表示仅更新特定的主机名")
     );
 }
