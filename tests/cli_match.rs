@@ -547,21 +547,11 @@ fn non_utf8_names_are_exact_and_decoded() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let mut child = bin()
-        .args(["match", "--index"])
-        .arg(&idx)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"numbers for the studio were confidential and should not be shared with anyone outside the finance team")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::match_stdin(
+        &idx,
+        &[],
+        b"numbers for the studio were confidential and should not be shared with anyone outside the finance team",
+    );
     let got = lines(&out);
     assert_eq!(got.len(), 1, "{got:?}");
     let source = got[0]["source"].as_str().unwrap();

@@ -16,6 +16,8 @@ use std::process::{Command, Output};
 
 use leakprint::failpoint;
 
+mod common;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_leakprint"))
 }
@@ -84,18 +86,7 @@ fn files(idx: &Path) -> BTreeSet<String> {
 
 /// Whether the index finds the quote.
 fn finds(idx: &Path, q: &str) -> bool {
-    let mut child = bin()
-        .args(["match", "--index"])
-        .arg(idx)
-        .arg("-")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(q.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::match_stdin(idx, &[], q.as_bytes());
     match out.status.code() {
         Some(0) => true,
         Some(1) => false,

@@ -8,9 +8,8 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_leakprint");
 
@@ -21,28 +20,14 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn sources(index: &Path, post: &str) -> Vec<String> {
-    let mut child = Command::new(BIN)
-        .args(["match", "--index"])
-        .arg(index)
-        .args(["--format", "lines", "--json", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{post}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v["source"].as_str().unwrap().to_owned()
-        })
+    let out = common::match_stdin(
+        index,
+        &["--format", "lines", "--json"],
+        format!("{post}\n").as_bytes(),
+    );
+    common::json_lines(&out)
+        .iter()
+        .map(|v| v["source"].as_str().unwrap().to_owned())
         .collect()
 }
 

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -45,21 +44,11 @@ struct Hit {
 }
 
 fn matches(index: &Path, post: &str) -> Vec<Hit> {
-    let mut child = Command::new(BIN)
-        .args(["match", "--index"])
-        .arg(index)
-        .args(["--format", "lines", "--json", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{post}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::match_stdin(
+        index,
+        &["--format", "lines", "--json"],
+        format!("{post}\n").as_bytes(),
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()

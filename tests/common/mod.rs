@@ -165,3 +165,34 @@ pub fn reasons(x: &leakprint::extract::Extracted) -> String {
         .map(|s| format!("{}: {}\n", s.name, s.reason))
         .collect()
 }
+
+/// Runs `leakprint match --index INDEX ARGS... -` with `input` on its
+/// standard input; the finished process's output.
+pub fn match_stdin(index: &Path, args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leakprint"))
+        .args(["match", "--index"])
+        .arg(index)
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start leakprint match");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write the query");
+    child.wait_with_output().expect("wait for leakprint match")
+}
+
+/// The JSON lines of a command's standard output.
+pub fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
