@@ -100,6 +100,9 @@ struct Candidate {
     hits: u32,
     q_lo: u32,
     q_hi: u32,
+    /// The first bytes of the blake3 of the part's text (the ranking's
+    /// layout-independent tie-break), filled before ranking.
+    text_hash: [u8; 16],
 }
 
 /// Buffers reused across queries on one thread.
@@ -301,6 +304,7 @@ fn find_with(
                     hits: 1,
                     q_lo: h.qpos,
                     q_hi: h.qpos,
+                    text_hash: [0; 16],
                 });
             }
         }
@@ -314,11 +318,21 @@ fn find_with(
     // unrelated post.
     let minima = &s.minima;
     s.cands.retain(|c| c.hits > 1 || minima[c.q_lo as usize]);
-    // Best first: most hits, then index order (deterministic).
+    // Best first: most hits, then by the text's hash and the diagonal, so
+    // that which candidates the cap keeps (a stock passage in more texts
+    // than the cap) does not depend on how the dump was cut into segments;
+    // index order last (identical texts, deterministic).
+    for c in s.cands.iter_mut() {
+        c.text_hash = segs[c.seg as usize]
+            .part(c.part)
+            .map_or([0; 16], |p| p.text_hash);
+    }
     s.cands.sort_by(|a, b| {
         b.hits
             .cmp(&a.hits)
-            .then((a.seg, a.part, a.d_lo).cmp(&(b.seg, b.part, b.d_lo)))
+            .then(a.text_hash.cmp(&b.text_hash))
+            .then(a.d_lo.cmp(&b.d_lo))
+            .then((a.seg, a.part).cmp(&(b.seg, b.part)))
     });
     s.cands.truncate(cfg.max_candidates);
     let mut out: Vec<Match> = Vec::new();
