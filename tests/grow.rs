@@ -328,7 +328,7 @@ fn the_candidate_cap_keeps_the_same_sources_whatever_the_cut() {
         }
         matches(idx, &q)
     };
-    let one = build(&d.path().join("one"), &[files.clone()]);
+    let one = build(&d.path().join("one"), std::slice::from_ref(&files));
     assert_eq!(one.len(), 32, "the cap: {one:?}");
     for n in [2usize, 3, 5] {
         let batches: Vec<Vec<PathBuf>> = (0..n)
