@@ -1,5 +1,6 @@
 //! Crash tests that reach the fault (issue 11.6): a real `leakprint index`
-//! run is aborted at every crash point of the publish sequence
+//! (new index, append) or `leakprint remove` run is aborted at every crash
+//! point of the publish sequence
 //! (`leakprint::failpoint::POINTS`: segment, state file and manifest, each
 //! before and after its commit), for a new index and for an append. After
 //! each crash the index must be exactly the old one or exactly the new one
@@ -240,6 +241,51 @@ fn an_append_is_all_or_nothing_after_a_crash_at_every_point() {
         verify_ok(&idx);
         assert_eq!(files(&idx).len(), 7, "{point}");
         assert!(finds(&idx, &quote("beta")), "{point}");
+        no_stray_files(&idx);
+    }
+}
+
+/// `leakprint remove` writes a new state file and manifest: aborted at each
+/// of their crash points, the file is either still matched (before the
+/// manifest's commit) or removed (after it), `verify` passes, and the next
+/// `remove` succeeds and leaves no stray file.
+#[test]
+fn a_removal_is_all_or_nothing_after_a_crash_at_every_point() {
+    for &point in failpoint::POINTS
+        .iter()
+        .filter(|p| !p.starts_with("segment"))
+    {
+        let d = tempfile::tempdir().unwrap();
+        let a = dump(d.path(), "alpha", 4);
+        let idx = d.path().join("idx");
+        let out = run(bin().arg("index").arg(&a).arg("--output").arg(&idx));
+        assert!(out.status.success());
+        let victim = a.join("alpha-0.txt");
+        let out = run(bin()
+            .arg("remove")
+            .arg(&idx)
+            .arg(&victim)
+            .env(failpoint::VAR, point));
+        crashed(&out, point);
+        verify_ok(&idx);
+        let still = finds(&idx, &quote("alpha"));
+        assert_eq!(
+            still,
+            point != "manifest-after-commit",
+            "{point}: the removal is visible = {}",
+            !still
+        );
+        // The next writer: the same removal when it did not take, another
+        // one when it did (removing a removed file is an error that says so).
+        let next = if still { victim } else { a.join("alpha-1.txt") };
+        let out = run(bin().arg("remove").arg(&idx).arg(&next));
+        assert!(
+            out.status.success(),
+            "{point}: rerun: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        verify_ok(&idx);
+        assert!(!finds(&idx, &quote("alpha")), "{point}");
         no_stray_files(&idx);
     }
 }
