@@ -5,12 +5,18 @@ Dump: linux-doc 6.1 text (Debian linux-doc_6.1.192-3, 15,427 files, 226 MB).
 """
 import json, os, random, resource, shutil, subprocess, sys, time
 LP = '/work/main/target/release/leakprint'
-W = '/tmp/appb'
+W = os.environ.get('APPEND_COSTS_DIR', '/tmp/appb')
+os.makedirs(W, exist_ok=True)
 os.chdir(W)
 for d in os.listdir(W):
     if d.startswith(('idx-', 'tree-')):
         shutil.rmtree(d)
-files = sorted(p for p in (os.path.join(dp, f) for dp, _, fs in os.walk('/tmp/A-data/ld') for f in fs) if os.path.isfile(p) and not os.path.islink(p))
+import argparse
+ap = argparse.ArgumentParser()
+ap.add_argument('--dump', default='/tmp/A-data/ld')
+ap.add_argument('--no-segments', action='store_true', help='skip the 1/10/100-segment matching runs')
+args = ap.parse_args()
+files = sorted(p for p in (os.path.join(dp, f) for dp, _, fs in os.walk(args.dump) for f in fs) if os.path.isfile(p) and not os.path.islink(p))
 random.seed(17); random.shuffle(files)
 def tree(name, fl):
     for i, f in enumerate(fl):
@@ -76,7 +82,7 @@ for f in random.sample(files, 2000):
 with open('posts.jsonl', 'w') as fo:
     for i, p in enumerate(posts): fo.write(json.dumps({'id': i, 'text': p}) + '\n')
 seg_rows = []
-for n in (1, 10, 100):
+for n in (() if args.no_segments else (1, 10, 100)):
     idx = f'idx-seg{n}'
     for i in range(n):
         sl = tree(f'tree-s{n}-{i:03}', files[i::n])
