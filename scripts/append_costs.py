@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Append and segment-count costs (issue 17.6), hand-run; prints the tables of
 BENCHMARKS.md "Growing an index".
-Dump: linux-doc 6.1 text (Debian linux-doc_6.1.192-3, 15,427 files, 226 MB).
+Dump: linux-doc 6.1 text (Debian linux-doc_6.1.192-3, 15,427 regular files, 189.6 MB),
+or --dump DIR.
 """
 import json, os, random, resource, shutil, subprocess, sys, time
 LP = '/work/main/target/release/leakprint'

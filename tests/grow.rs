@@ -291,8 +291,8 @@ fn an_index_grown_in_batches_matches_like_one_build() {
 /// A passage held by more texts than the matcher verifies per post (its
 /// candidate cap, 32) and fewer than make it common: which 32 are kept must
 /// not depend on how the dump was cut into segments. (Found on linux-doc,
-/// where a translators' header in about 40 files gave 21 matches from one
-/// build and 15 from ten appended batches.)
+/// where a post quoting the Italian translations' header gave 21 matches
+/// from one build and 15 from ten appended batches.)
 #[test]
 fn the_candidate_cap_keeps_the_same_sources_whatever_the_cut() {
     let d = tempfile::tempdir().unwrap();
