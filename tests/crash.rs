@@ -33,27 +33,13 @@ fn dump(dir: &Path, prefix: &str, n: usize) -> PathBuf {
     d
 }
 
-/// Pseudo-random words, seeded by the prefix and the document: no two
-/// documents share a run of words.
+/// Seeded prose, by the prefix and the document: no two documents share
+/// a run of words as long as a quote.
 fn text(prefix: &str, i: usize) -> String {
-    let mut x = prefix
-        .bytes()
-        .fold(0x9E37_79B9_7F4A_7C15u64 ^ i as u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3)
-        });
-    let mut out = String::new();
-    for _ in 0..400 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let len = 3 + (x % 6) as usize;
-        let word: String = (0..len)
-            .map(|j| (b'a' + ((x >> (j * 5)) % 26) as u8) as char)
-            .collect();
-        out.push_str(&word);
-        out.push(' ');
-    }
-    out
+    let seed = prefix.bytes().fold(i as u64, |h, b| {
+        h.wrapping_mul(131).wrapping_add(u64::from(b))
+    });
+    common::prose(&mut common::Rng(seed), 2400)
 }
 
 /// A quote of about 150 characters from document 0 of `prefix`.

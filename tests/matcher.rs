@@ -2,7 +2,9 @@
 
 mod common;
 
-use leakprint::index::{Index, IndexBuilder};
+use common::index_of;
+
+use leakprint::index::Index;
 use leakprint::matcher::{MatchConfig, Matcher, Seeds};
 
 const EMAIL: &str = "From: amy@studio.example\nSubject: numbers\n\n\
@@ -14,17 +16,6 @@ Thanks,\nMichael\n";
 const OTHER: &str = "Minutes of the marketing review. The campaign for the summer release \
 will start in May; the theater chains asked for a longer window before streaming, and \
 the talent agents want approval over the trailer cut before it goes public.\n";
-
-/// An in-memory index of `(path, text)` documents, default settings.
-fn index_of(docs: &[(String, String)]) -> Index {
-    let refs: Vec<(&str, &str)> = docs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    let bytes = IndexBuilder::new()
-        .build()
-        .unwrap()
-        .segment_from_texts(&refs)
-        .unwrap();
-    Index::from_bytes(bytes).unwrap()
-}
 
 fn index() -> Index {
     let mut rng = common::Rng(9);

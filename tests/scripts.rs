@@ -5,7 +5,8 @@
 
 mod common;
 
-use leakprint::index::{Index, IndexBuilder};
+use common::index_of;
+
 use leakprint::matcher::{MatchConfig, Matcher};
 use proptest::prelude::*;
 
@@ -55,16 +56,6 @@ fn document(rng: &mut common::Rng, words: usize) -> String {
         }
     }
     out
-}
-
-fn index_of(docs: &[(String, String)]) -> Index {
-    let refs: Vec<(&str, &str)> = docs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    let bytes = IndexBuilder::new()
-        .build()
-        .unwrap()
-        .segment_from_texts(&refs)
-        .unwrap();
-    Index::from_bytes(bytes).unwrap()
 }
 
 /// Char-boundary-respecting random cut of `s` of about `len` bytes.

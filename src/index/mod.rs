@@ -336,14 +336,7 @@ impl Index {
                 path: PathBuf::new(),
                 detail: "the index has no segments".into(),
             })?;
-        let names: Vec<String> = paths
-            .iter()
-            .map(|p| {
-                p.file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default()
-            })
-            .collect();
+        let names = file_names(&paths);
         let (live, common) = match &state {
             Some(st) => (
                 live::Liveness::compute(&segments, &names, &st.dead)?,
@@ -392,6 +385,12 @@ impl Index {
     /// The file each segment was read from.
     pub fn segment_paths(&self) -> &[PathBuf] {
         &self.paths
+    }
+
+    /// The file name of each segment (how the manifest and the state file
+    /// name it).
+    pub(crate) fn segment_names(&self) -> Vec<String> {
+        file_names(&self.paths)
     }
 
     /// The index-level state (an index folder has one; a lone segment not).
@@ -590,6 +589,18 @@ pub(crate) fn format_from_code(c: u8) -> Option<Format> {
     FORMAT_NAMES
         .get(c as usize)
         .and_then(|n| Format::from_name(n))
+}
+
+/// The last component of each path, lossily as text (empty when none).
+fn file_names(paths: &[PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 #[cfg(test)]

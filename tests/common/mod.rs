@@ -196,3 +196,14 @@ pub fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect()
 }
+
+/// An in-memory index of `(path, text)` documents, default settings.
+pub fn index_of(docs: &[(String, String)]) -> leakprint::index::Index {
+    let refs: Vec<(&str, &str)> = docs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let bytes = leakprint::index::IndexBuilder::new()
+        .build()
+        .unwrap()
+        .segment_from_texts(&refs)
+        .unwrap();
+    leakprint::index::Index::from_bytes(bytes).unwrap()
+}

@@ -951,15 +951,7 @@ fn earlier_of(index: Index, m: &Manifest) -> Result<Earlier, IndexError> {
 /// file references any more stop counting, in the live-text total and in
 /// the frequent keys.
 fn kill(index: &Index, state: &mut State, dead: &[DeadFile], fp: Fp) -> Result<(), IndexError> {
-    let names: Vec<String> = index
-        .segment_paths()
-        .iter()
-        .map(|p| {
-            p.file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default()
-        })
-        .collect();
+    let names = index.segment_names();
     kill_with(index, index.liveness(), &names, state, dead, fp)
 }
 
@@ -1136,14 +1128,9 @@ fn remove_unlisted(dir: &Path, m: &Manifest) {
     };
     for ent in rd.flatten() {
         let name = ent.file_name().to_string_lossy().to_string();
-        let stale_seg = name.starts_with("seg-")
-            && name.ends_with(".lps")
-            && !m.segments.iter().any(|s| s.file == name);
-        let stale_state = name.starts_with("state-")
-            && name.ends_with(".lpst")
-            && m.state.as_deref() != Some(name.as_str());
-        let stale_tmp = name.starts_with(".tmp-");
-        if stale_seg || stale_state || stale_tmp {
+        let named =
+            m.segments.iter().any(|s| s.file == name) || m.state.as_deref() == Some(name.as_str());
+        if is_build_leftover(&name) && !named {
             let _ = std::fs::remove_file(ent.path());
         }
     }
