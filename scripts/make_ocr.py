@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import html
 import json
 import os
 import random
@@ -70,12 +71,17 @@ def im_text(s: str) -> str:
 
 
 def render(paras: list[str], font: str, px: int, width: int, variant: str, upscale: int,
-           rng: random.Random, out: str) -> dict:
+           rng: random.Random, out: str, coder: str = "caption") -> dict:
+    """Render, degrade and (maybe) upscale. `coder` "pango" lays text out
+    with Pango (shaping and the bidi algorithm: Arabic, Persian, Hebrew;
+    `font` is then a fontconfig family name); "caption" is ImageMagick's own
+    left-to-right layout."""
     parts = []
     for k, p in enumerate(paras):
         f = f"{out}.p{k}.png"
+        text = html.escape(p, quote=False) if coder == "pango" else p
         subprocess.run([CONVERT, "-background", "white", "-fill", "black", "-font", font,
-                        "-pointsize", str(px), "-size", f"{width}x", f"caption:{im_text(p)}", f], check=True)
+                        "-pointsize", str(px), "-size", f"{width}x", f"{coder}:{im_text(text)}", f], check=True)
         parts.append(f)
     args = [CONVERT, *sum([[p, "(", "-size", f"{width}x{px}", "xc:white", ")"] for p in parts], [])[:-5],
             "-append", "-bordercolor", "white", "-border", "12"]

@@ -1,25 +1,31 @@
 #!/usr/bin/env python3
 """OCR queries for the multilingual dump: corpus/ml/queries/ocr.jsonl + ocr/<id>.{txt,tsv}.
 
-Passages of corpus/ml/dump (Russian: 100-300 characters; Simplified Chinese:
-40-150) are rendered with ImageMagick 6 (`/usr/bin/convert`, `caption:`, one
-paragraph at a time, stacked with `-append`) in Noto fonts, degraded (clean /
-blur / jpeg / down75, some upscaled 3x before OCR, as scripts/make_ocr.py),
-and read back by real tesseract: `OMP_THREAD_LIMIT=1 tesseract IMG OUT -l rus
-txt tsv` (or `-l chi_sim`). The text and the TSV (word boxes, confidences)
-are committed.
+Passages of corpus/ml/dump (Russian, Arabic, Persian: 100-300 characters;
+Simplified Chinese: 40-150) are rendered with ImageMagick 6
+(`/usr/bin/convert`, one paragraph at a time, stacked with `-append`) in Noto
+fonts, degraded (clean / blur / jpeg / down75, some upscaled 3x before OCR,
+as scripts/make_ocr.py), and read back by real tesseract: `OMP_THREAD_LIMIT=1
+tesseract IMG OUT -l rus txt tsv` (or `-l chi_sim`, `-l ara`, `-l fas`). The
+text and the TSV (word boxes, confidences) are committed. Russian and Chinese
+are laid out by ImageMagick's `caption:`; Arabic and Persian, which run right
+to left and need their letters joined, by `pango:` (Pango's shaping and bidi
+algorithm, Noto Naskh Arabic / Noto Sans Arabic, 3 points larger since
+Naskh's letters are small for their size).
 
 CER = Levenshtein(ocr, truth) / len(truth), whitespace runs collapsed to one
-space for Russian; for Chinese all whitespace is removed from both first
-(tesseract puts spaces between CJK characters, a line break inside a CJK
-sentence is not a space).
+space for Russian, Arabic and Persian; for Chinese all whitespace is removed
+from both first (tesseract puts spaces between CJK characters, a line break
+inside a CJK sentence is not a space).
 
 Needs: apt-get install -y tesseract-ocr tesseract-ocr-rus tesseract-ocr-chi-sim
-imagemagick fonts-noto-core fonts-noto-cjk (--install does it). Images go to
-bench-out/ml-ocr-images/ (git-ignored). Output depends on tesseract's version
-(5.3.0 made the committed files).
+tesseract-ocr-ara tesseract-ocr-fas imagemagick fonts-noto-core fonts-noto-cjk
+(--install does it). Images go to bench-out/ml-ocr-images/ (git-ignored).
+Output depends on tesseract's version (5.3.0 made the committed files).
 
-Usage: nice python3 scripts/ml_ocr.py [--seed 11] [--per-lang 36] [--install]
+Usage: nice python3 scripts/ml_ocr.py [--seed 11] [--per-lang 36] [--install] [--langs ar,fa]
+       nice python3 scripts/ml_ocr.py --seed 1211 --out corpus/ml/queries_fresh --split-name fresh \
+           --exclude corpus/ml/queries
 """
 from __future__ import annotations
 
@@ -35,7 +41,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_ocr import bucket, lev, render  # noqa: E402
 import ml_build  # noqa: E402
-from ml_queries import OUT, MlPicker, content_weights, expect, lengths, load_docs  # noqa: E402
+from ml_queries import OUT, MlPicker, content_weights, excluded, expect, lengths, load_docs  # noqa: E402
 from querylib import normalize  # noqa: E402
 from split_queries import assign_split  # noqa: E402
 
@@ -43,7 +49,14 @@ IMG = os.path.join(ml_build.ROOT, "bench-out", "ml-ocr-images")
 LANGS = {
     "ru": ("rus", (100, 300), ["Noto-Sans-Regular", "Noto-Serif-Regular", "DejaVu-Sans", "DejaVu-Serif"]),
     "zh_CN": ("chi_sim", (40, 150), ["Noto-Sans-CJK-SC", "Noto-Serif-CJK-SC"]),
+    # right to left: laid out by Pango (shaping, bidi), fonts by fontconfig family name
+    "ar": ("ara", (100, 300), ["Noto Naskh Arabic", "Noto Sans Arabic"]),
+    "fa": ("fas", (100, 300), ["Noto Naskh Arabic", "Noto Sans Arabic"]),
 }
+RTL = {"ar", "fa"}
+# Naskh's letters are small for their point size: the Arabic profiles render
+# 3 points larger, so that the letters are as tall as the others' at 12-18.
+RTL_PX = 3
 PROFILES = {
     "clean": ("clean", (12, 18), 1),
     "blur": ("blur", (12, 16), 1),
@@ -75,25 +88,44 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--per-lang", type=int, default=len(PLAN))
     ap.add_argument("--install", action="store_true")
+    ap.add_argument("--out", default=OUT, help="the query folder (ocr.jsonl and ocr/ go there)")
+    ap.add_argument("--split-name", default=None,
+                    help='put every new row in this split (e.g. "fresh") instead of tune / held_out halves')
+    ap.add_argument("--exclude", action="append", default=[],
+                    help="a query folder whose passages no new passage may overlap (a fresh set)")
+    ap.add_argument("--langs", default=",".join(LANGS),
+                    help="languages to (re)make; the other languages' rows and files are kept as they are")
     a = ap.parse_args()
+    langs = a.langs.split(",")
+    unknown = [x for x in langs if x not in LANGS]
+    if unknown:
+        sys.exit(f"--langs: unknown {unknown}; known {list(LANGS)}")
     if a.install:
         subprocess.run(["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "tesseract-ocr",
-                        "tesseract-ocr-rus", "tesseract-ocr-chi-sim", "imagemagick", "fonts-noto-core",
+                        "tesseract-ocr-rus", "tesseract-ocr-chi-sim", "tesseract-ocr-ara", "tesseract-ocr-fas",
+                        "imagemagick", "fonts-noto-core",
                         "fonts-noto-cjk", "fonts-dejavu-core"], check=True)
     split = json.load(open(os.path.join(ml_build.ML, "split.json"), encoding="utf-8"))
     docs = load_docs(split)
     weights = content_weights(docs)
     corpus_norm = "\x00".join(normalize(d.text) for ds in docs.values() for d, _ in ds)
-    odir = os.path.join(OUT, "ocr")
+    odir = os.path.join(a.out, "ocr")
     os.makedirs(odir, exist_ok=True)
     os.makedirs(IMG, exist_ok=True)
     for f in os.listdir(odir):
-        os.remove(os.path.join(odir, f))
+        if any(f.startswith(f"ml-{x}-ocr-") for x in langs):
+            os.remove(os.path.join(odir, f))
+    path = os.path.join(a.out, "ocr.jsonl")
+    kept = []
+    if os.path.exists(path):
+        kept = [json.loads(ln) for ln in open(path, encoding="utf-8") if ln.strip()]
+        kept = [r for r in kept if r["lang"] not in langs]
     rows = []
-    for lang, (model, (lo, hi), fonts) in LANGS.items():
+    for lang in langs:
+        model, (lo, hi), fonts = LANGS[lang]
         fam = ml_build.SCRIPT[lang]
         rng = random.Random(f"{a.seed}:{lang}:ocr")
-        pk = MlPicker(rng, docs[lang], corpus_norm, fam)
+        pk = MlPicker(rng, docs[lang], corpus_norm, fam, excluded(a.exclude)[0])
         plan = (PLAN * (a.per_lang // len(PLAN) + 1))[:a.per_lang]
         rng.shuffle(plan)
         tally: collections.Counter = collections.Counter()
@@ -105,7 +137,10 @@ def main() -> None:
             font, px = rng.choice(fonts), rng.randint(plo, phi)
             width = rng.choice([360, 420, 480, 560])
             qid = f"ml-{lang}-ocr-{i:03d}"
-            meta = render(paras, font, px, width, variant, up, rng, os.path.join(IMG, qid))
+            if lang in RTL:
+                px += RTL_PX
+            meta = render(paras, font, px, width, variant, up, rng, os.path.join(IMG, qid),
+                          coder="pango" if lang in RTL else "caption")
             txt, tsv = tesseract(meta.pop("ocr_input"), os.path.join(odir, qid), model)
             if up > 1:
                 os.remove(os.path.join(IMG, qid + ".up.png"))
@@ -118,10 +153,17 @@ def main() -> None:
                                     "upscale_before_ocr": up, **meta},
                          **lengths(truth, fam, weights), "expect": [expect(d, mail, s, e)]})
         print(lang, model, dict(tally), flush=True)
-    assign_split(rows, a.seed)
-    with open(os.path.join(OUT, "ocr.jsonl"), "w", encoding="utf-8") as f:
+    if a.split_name:
+        for r in rows:
+            r["split"] = a.split_name
+    else:
+        assign_split(rows, a.seed)  # per (case, lang) stratum: the kept rows' halves do not move
+    order = list(LANGS)
+    rows = sorted(kept + rows, key=lambda r: (order.index(r["lang"]), r["id"]))
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    os.replace(path + ".tmp", path)
     print("total", len(rows))
 
 
