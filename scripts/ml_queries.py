@@ -31,6 +31,8 @@ Cases (per language):
                     handbook navigation) quoted alone
 
 Usage: python3 scripts/ml_queries.py [--seed 11] [--src /tmp/leakprint-ml-src]
+       python3 scripts/ml_queries.py --seed 1211 --out corpus/ml/queries_fresh --split-name fresh \
+           --exclude corpus/ml/queries
 """
 from __future__ import annotations
 
@@ -105,9 +107,12 @@ def content_weights(docs: dict[str, list[tuple[Doc, bool]]]) -> dict[str, float]
 
 
 class MlPicker:
-    def __init__(self, rng: random.Random, docs: list[tuple[Doc, bool]], corpus_norm: str, script: str):
+    def __init__(self, rng: random.Random, docs: list[tuple[Doc, bool]], corpus_norm: str, script: str,
+                 avoid: dict[str, list[tuple[int, int]]] | None = None):
         self.rng, self.docs, self.corpus_norm, self.script = rng, [d for d in docs if d[0].paras], corpus_norm, script
         self.used: set[tuple[str, int]] = set()
+        # byte spans per source file that a passage must not overlap (another query set's)
+        self.avoid = avoid or {}
 
     def boundary(self, t: str, i: int) -> bool:
         if i <= 0 or i >= len(t):
@@ -139,6 +144,10 @@ class MlPicker:
                 continue
             if ml_build.own_script_share(seg, fam) < 0.6 or (want and not want(seg)):
                 continue
+            if self.avoid.get(d.rel):
+                bs, be = d.span(start, end)
+                if any(bs < ae and as_ < be for as_, ae in self.avoid[d.rel]):
+                    continue
             n = normalize(seg)
             if len(n) < (6 if fam == "cjk" else 15):
                 continue
@@ -281,10 +290,12 @@ def pieces(rng, text: str, fam: str):
                 yield s[:rng.randint(lo, hi)].strip()
 
 
-def negatives(rng, lang: str, held_texts: list[str], shared: Shared, weights: dict, tally) -> list[dict]:
+def negatives(rng, lang: str, held_texts: list[str], shared: Shared, weights: dict, tally,
+              avoid_norm: str = "") -> list[dict]:
     fam = ml_build.SCRIPT[lang]
     cands = [p for t in held_texts for p in pieces(rng, t, fam)
-             if ml_build.own_script_share(p, fam) >= 0.6 and len(normalize(p)) >= 10]
+             if ml_build.own_script_share(p, fam) >= 0.6 and len(normalize(p)) >= 10
+             and not (avoid_norm and normalize(p) in avoid_norm)]
     rng.shuffle(cands)
     rows, easy, hard = [], 0, 0
     for p in cands:
@@ -332,6 +343,24 @@ def boilerplate(rng, docs: dict, weights: dict) -> list[dict]:
     return rows
 
 
+def excluded(folders: list[str]) -> tuple[dict[str, list[tuple[int, int]]], str]:
+    """Per source file, the byte spans of the queries of `folders` (dump-relative
+    source paths), and the normalized texts of their negatives joined by NUL."""
+    avoid: dict[str, list[tuple[int, int]]] = collections.defaultdict(list)
+    negs = []
+    for folder in folders:
+        for name in sorted(os.listdir(folder)):
+            if not name.endswith(".jsonl"):
+                continue
+            for ln in open(os.path.join(folder, name), encoding="utf-8"):
+                r = json.loads(ln)
+                for e in r.get("expect", []):
+                    avoid[e["source"]].append(tuple(e["span"]))
+                if not r.get("expect"):
+                    negs.append(normalize(r["text"]))
+    return dict(avoid), "\x00".join(negs)
+
+
 def held_out_texts(src: str, lang: str, info: dict) -> list[str]:
     want = {(h["kind"], h["name"]) for h in info["held_out"]}
     out = []
@@ -341,9 +370,9 @@ def held_out_texts(src: str, lang: str, info: dict) -> list[str]:
     return out
 
 
-def write(name: str, rows: list[dict]) -> None:
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, name), "w", encoding="utf-8") as f:
+def write(name: str, rows: list[dict], out: str = OUT) -> None:
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, name), "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     c = collections.Counter((r["script"], r["case"]) for r in rows)
@@ -354,7 +383,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--src", default="/tmp/leakprint-ml-src")
+    ap.add_argument("--out", default=OUT, help="the query folder to write (a fresh set: another folder)")
+    ap.add_argument("--split-name", default=None,
+                    help='put every row in this split (e.g. "fresh") instead of tune / held_out halves')
+    ap.add_argument("--exclude", action="append", default=[],
+                    help="a query folder whose passages (positives, OCR) no new passage may overlap and "
+                         "whose negatives no new negative may repeat (a fresh set: --exclude corpus/ml/queries)")
     a = ap.parse_args()
+    avoid, avoid_norm = excluded(a.exclude)
     split = json.load(open(os.path.join(ML, "split.json"), encoding="utf-8"))
     docs = load_docs(split)
     weights = content_weights(docs)
@@ -364,19 +400,23 @@ def main() -> None:
     pos, neg, tally = [], [], collections.Counter()
     for lang in split["languages"]:
         rng = random.Random(f"{a.seed}:{lang}:queries")
-        pk = MlPicker(rng, docs[lang], corpus_norm, ml_build.SCRIPT[lang])
+        pk = MlPicker(rng, docs[lang], corpus_norm, ml_build.SCRIPT[lang], avoid)
         pos += positives(rng, lang, pk, weights)
         held = held_out_texts(a.src, lang, split["languages"][lang])
-        neg += negatives(rng, lang, held, shared, weights, tally)
+        neg += negatives(rng, lang, held, shared, weights, tally, avoid_norm)
     neg += boilerplate(random.Random(f"{a.seed}:boilerplate"), docs, weights)
     print("negatives:", dict(tally))
-    assign_split(pos, a.seed)
-    assign_split(neg, a.seed)
-    write("positives.jsonl", pos)
-    write("negatives.jsonl", neg)
+    if a.split_name:
+        for r in pos + neg:
+            r["split"] = a.split_name
+    else:
+        assign_split(pos, a.seed)
+        assign_split(neg, a.seed)
+    write("positives.jsonl", pos, a.out)
+    write("negatives.jsonl", neg, a.out)
     meta = {"seed": a.seed, "content_weights": weights,
             "strict_rule": "exact with latin_equiv >= 50 (norm_len * weight of its script family)"}
-    with open(os.path.join(OUT, "meta.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(a.out, "meta.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=1)
         f.write("\n")
 
