@@ -342,32 +342,53 @@ fn cli_refuses_damaged_manifests() {
         .to_str()
         .unwrap()
         .to_owned();
+    // Each case with what its message must name: exit 2 alone would pass
+    // even if the check were gone (opening `/etc/passwd` as a segment fails
+    // too, later and for another reason).
     let cases = [
-        ("empty", String::new()),
-        ("truncated", good[..good.len() / 2].to_owned()),
-        ("not json", "\u{0}\u{1}garbage".to_owned()),
-        ("absolute segment path", good.replace(&seg, "/etc/passwd")),
+        ("empty", String::new(), "manifest"),
+        ("truncated", good[..good.len() / 2].to_owned(), "manifest"),
+        ("not json", "\u{0}\u{1}garbage".to_owned(), "manifest"),
+        (
+            "absolute segment path",
+            good.replace(&seg, "/etc/passwd"),
+            "not a plain file name",
+        ),
         (
             "parent segment path",
             good.replace(&seg, "../x/manifest.json"),
+            "not a plain file name",
         ),
-        ("missing segment", good.replace(&seg, "seg-999999.lps")),
-        ("no segments", {
-            let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
-            v["segments"] = serde_json::json!([]);
-            v.to_string()
-        }),
+        (
+            "missing segment",
+            good.replace(&seg, "seg-999999.lps"),
+            "seg-999999.lps",
+        ),
+        (
+            "no segments",
+            {
+                let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
+                v["segments"] = serde_json::json!([]);
+                v.to_string()
+            },
+            "segment",
+        ),
         (
             "other version",
             good.replace("\"version\": 2", "\"version\": 99"),
+            "manifest version 99",
         ),
     ];
-    for (what, text) in cases {
+    for (what, text, names) in cases {
         std::fs::write(&mpath, &text).unwrap();
         let o = leakprint(&["verify", p(&out)]).output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{what}: {err}");
         assert!(err.contains("leakprint: error:"), "{what}: {err}");
+        assert!(
+            err.contains(names),
+            "{what}: the message does not name {names:?}: {err}"
+        );
     }
     std::fs::write(&mpath, &good).unwrap();
     run_ok(&["verify", p(&out)]);
@@ -525,6 +546,66 @@ fn files_truncated_grown_and_replaced_during_index() {
         assert!(files.iter().any(|f| f.0.ends_with("victim.txt")));
         eprintln!("--max-file-size {max}: {edits_while_running} edits during the run, big.txt recorded as {rec:?}");
     }
+}
+
+/// The deterministic version of the test above: the reader's test hook
+/// (`leakprint::fileio::TRUNCATE_VAR`) cuts a file under the reader after a
+/// chosen number of bytes, so the truncation lands while the file is read,
+/// every time. The run must go on with the bytes it has: the manifest
+/// records that size, the text before the cut is found, the text after it
+/// is not, and `verify` passes.
+#[test]
+fn a_file_truncated_while_it_is_read_keeps_what_was_read() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("dump");
+    common::text_tree(&src, 6, 4, 3000);
+    let mut rng = Rng(21);
+    let head = common::prose(&mut rng, 40_000);
+    let tail = common::prose(&mut rng, 40_000);
+    let cut = head.len() as u64;
+    std::fs::write(src.join("victim.txt"), format!("{head}{tail}")).unwrap();
+    let out = d.path().join("x");
+    let o = leakprint(&["index", "-q", "--threads", "2", "-o", p(&out), p(&src)])
+        .env(leakprint::fileio::TRUNCATE_VAR, format!("victim.txt:{cut}"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "index failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The hook really cut the file under the reader.
+    assert_eq!(
+        std::fs::metadata(src.join("victim.txt")).unwrap().len(),
+        cut
+    );
+    run_ok(&["verify", p(&out)]);
+    let files = manifest_files(&out);
+    let rec = files
+        .iter()
+        .find(|f| f.0.ends_with("victim.txt"))
+        .expect("victim.txt in the manifest");
+    assert_eq!(rec.2, cut, "{rec:?}");
+    assert_eq!(rec.1, "indexed", "{rec:?}");
+    // A quote from before the cut is found in victim.txt, one from after
+    // it is not found at all.
+    let quote = |s: &str, at: usize| {
+        let from = s.ceil_char_boundary(at);
+        s[from..s.floor_char_boundary(from + 300)].to_owned()
+    };
+    let before = common::match_stdin(&out, &["--format", "text"], quote(&head, 20_000).as_bytes());
+    let hits = common::json_lines(&before);
+    assert!(
+        hits.iter().any(|m| m["source"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("victim.txt"))),
+        "quote before the cut not found: {hits:?}"
+    );
+    let after = common::match_stdin(&out, &["--format", "text"], quote(&tail, 20_000).as_bytes());
+    assert!(
+        common::json_lines(&after).is_empty(),
+        "text cut off the file was matched"
+    );
 }
 
 // ---------------------------------------------------------------------------
