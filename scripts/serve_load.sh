@@ -12,8 +12,10 @@
 # What is measured (the index is the bundled corpus, corpus/dump/docs; the
 # posts are corpus/queries/{exact,edited,negatives}.jsonl, real quotes,
 # edited quotes and unrelated text):
-#   1. the library: examples/throughput, the posts matched by THREADS threads
-#      sharing one Matcher (posts/s, median of 3 passes);
+#   1. the library: examples/throughput, the same 100 posts matched by
+#      THREADS threads sharing one Matcher (posts/s), measured right before
+#      and right after each HTTP row, so that the ratio of (2) to it compares
+#      runs a few seconds apart on a shared machine;
 #   2. batches of 100 posts over HTTP at 1..64 connections for DURATION s:
 #      posts/s, and p50/p99/p99.9 per request; the ratio to (1);
 #   3. single posts at 1..64 connections (the maximum rate), then at 80% of
@@ -24,7 +26,10 @@
 #   5. hostile clients (scripts/serve_faults.py): slow, stalled, vanishing,
 #      10,000 malformed requests; the server must answer correctly after each;
 #   6. a soak at half the maximum single-post rate for SOAK s (default 600),
-#      the server's RSS sampled every 10 s.
+#      the server's RSS sampled every 10 s;
+#   7. the server's RSS over the whole run (sampled every second).
+# The load average is printed next to each table: on a shared machine the
+# absolute figures measure the neighbours too, the ratios less so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -85,10 +90,14 @@ EOF
 
 median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 
-# 1. The library on the same posts.
-LIB=$(target/release/examples/throughput --index "$W/idx" --posts "$W/batch100.jsonl" \
-  --threads "$THREADS" --repeat 30 --json "$W/lib.json" >/dev/null 2>&1;
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["posts_per_second"])' "$W/lib.json")
+# 1. The library on the same posts (3,000 posts a run).
+lib_rate() {
+  target/release/examples/throughput --index "$W/idx" --posts "$W/batch100.jsonl" \
+    --threads "$THREADS" --repeat 30 --json "$W/lib.json" >/dev/null 2>&1
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["posts_per_second"])' "$W/lib.json"
+}
+load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
+START=$(date +%s)
 
 # The server.
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -120,19 +129,22 @@ H=(-m POST -H "Content-Type: application/json")
 echo
 echo "### Batches of 100 posts (threads = $THREADS, ${DURATION} s per row)"
 echo
-echo "library (examples/throughput, same 100 posts, $THREADS threads): $(printf %.0f "$LIB") posts/s"
+echo "library: examples/throughput on the same 100 posts, $THREADS threads, before and after each row; load average $(load_avg)"
 echo
-echo "| connections | requests/s | posts/s | of library | p50 ms | p99 ms | p99.9 ms | non-200 | RSS MiB |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| connections | requests/s | posts/s | library posts/s (before, after) | of library | p50 ms | p99 ms | p99.9 ms | non-200 | RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for c in $CONNS; do
+  L1=$(lib_rate)
   read -r rps p50 p99 p999 bad < <(oha_run -z "${DURATION}s" -c "$c" "${H[@]}" -D "$W/batch100.json" "$URL")
+  L2=$(lib_rate)
+  LIB=$(python3 -c "print(($L1+$L2)/2)")
   posts=$(python3 -c "print(f'{$rps*100:.0f}')")
   pct=$(python3 -c "print(f'{100*$rps*100/$LIB:.0f}%')")
-  echo "| $c | $rps | $posts | $pct | $p50 | $p99 | $p999 | $bad | $(( $(rss_now) / 1024 )) |"
+  echo "| $c | $rps | $posts | $(printf %.0f "$L1"), $(printf %.0f "$L2") | $pct | $p50 | $p99 | $p999 | $bad | $(( $(rss_now) / 1024 )) |"
 done
 
 echo
-echo "### Single posts (${DURATION} s per row)"
+echo "### Single posts (${DURATION} s per row; load average $(load_avg))"
 echo
 echo "| connections | rate | requests/s | p50 ms | p99 ms | p99.9 ms | non-200 |"
 echo "|---|---|---|---|---|---|---|"
@@ -169,7 +181,9 @@ print("|---|---|---|---|---|")
 n = sum(codes.values())
 print(f"| {sys.argv[2]} | {sys.argv[3]} | {n} | {codes} | {errs or 0} |")
 EOF
-grep -c "index reloaded" "$W/serve.log" | sed 's/^/reloads logged: /'
+echo
+echo "reloads logged: $(grep -c "index reloaded" "$W/serve.log" || true)"
+
 
 echo
 echo "### Hostile clients"
@@ -193,10 +207,32 @@ codes = d.get("statusCodeDistribution", {})
 p = d["latencyPercentiles"]
 print("| rate | requests | statuses | p99 ms | RSS MiB first / max / last |")
 print("|---|---|---|---|---|")
-print(f"| {sys.argv[3]}/s | {sum(codes.values())} | {codes} | {p['p99']*1e3:.2f} | "
+errs = d.get("errorDistribution", {})
+print("| rate | requests | statuses | connection errors | p99 ms | RSS MiB first / max / last |")
+print("|---|---|---|---|---|---|")
+print(f"| {sys.argv[3]}/s | {sum(codes.values())} | {codes} | {errs or 0} | {p['p99']*1e3:.2f} | "
       f"{rss[0]:.1f} / {max(rss):.1f} / {rss[-1]:.1f} |")
 print()
 print("RSS every 10 s (MiB): " + " ".join(f"{x:.0f}" for x in rss))
+EOF
+echo
+echo "load average after the soak: $(load_avg)"
+
+echo
+echo "### Server RSS over the whole run (MiB, one sample a minute)"
+echo
+python3 - "$W/rss.txt" "$START" <<'EOF'
+import sys
+start = int(sys.argv[2])
+rows = [l.split() for l in open(sys.argv[1]) if len(l.split()) == 2]
+last = -1
+out = []
+for t, kb in rows:
+    m = (int(t) - start) // 60
+    if m != last:
+        out.append(f"{m} min: {int(kb) / 1024:.0f}")
+        last = m
+print("; ".join(out))
 EOF
 
 kill -TERM "$SERVER"
