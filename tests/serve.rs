@@ -335,3 +335,98 @@ fn a_token_guards_every_endpoint_but_healthz() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/idx"));
 }
+
+/// `corpus/screenshots/tweet_light-001.png` quotes this document (see the
+/// set's `truth.jsonl`).
+const SHOT: &str = "tweet_light-001.png";
+const SHOT_SOURCE: &str = "2016-Obama-1.txt";
+
+#[test]
+fn an_image_is_read_by_ocr_and_answered_with_word_boxes() {
+    let tesseract = std::process::Command::new("tesseract")
+        .arg("--version")
+        .output();
+    assert!(
+        tesseract.is_ok_and(|o| o.status.success()),
+        "this test needs tesseract: apt-get install tesseract-ocr tesseract-ocr-eng"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut docs = vec![manifest.join("corpus/dump/docs").join(SHOT_SOURCE)];
+    docs.extend(corpus_docs().into_iter().take(3));
+    index_docs(root, "dump", &docs, false);
+    let png = std::fs::read(manifest.join("corpus/screenshots").join(SHOT)).unwrap();
+    let server = Server::start(root, &[]);
+
+    // Found by content, named by ?name=: the command line's lines for the
+    // same file, word boxes included.
+    let r = request(
+        server.addr,
+        "POST",
+        "/v1/match/file?name=shot.png",
+        &[],
+        &png,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    std::fs::write(root.join("shot.png"), &png).unwrap();
+    let expected = cli_lines(root, &["--format", "file", "shot.png"], "");
+    let got = r.json()["matches"].as_array().unwrap().clone();
+    assert_eq!(got, expected);
+    assert!(!got.is_empty(), "{}", r.text());
+    let m = &got[0];
+    assert_eq!(m["kind"], "image");
+    assert_eq!(m["query"], "shot.png");
+    assert_eq!(m["source"], format!("dump/{SHOT_SOURCE}"));
+    assert!(!m["boxes"].as_array().unwrap().is_empty(), "{m}");
+
+    // Declared as image/png, without a name: labelled upload.png.
+    let typed = request(
+        server.addr,
+        "POST",
+        "/v1/match/file",
+        &[("Content-Type", "image/png")],
+        &png,
+    );
+    assert_eq!(typed.status, 200, "{}", typed.text());
+    assert_eq!(typed.json()["matches"][0]["query"], "upload.png");
+
+    // Declared as an image but not one: 422 naming the problem.
+    let fake = request(
+        server.addr,
+        "POST",
+        "/v1/match/file",
+        &[("Content-Type", "image/jpeg")],
+        b"plain text pretending",
+    );
+    assert_eq!(fake.status, 422, "{}", fake.text());
+    assert!(fake.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("declares an image"));
+
+    // A truncated image: answered, with the reason among the errors.
+    let cut = request(
+        server.addr,
+        "POST",
+        "/v1/match/file?name=cut.png",
+        &[],
+        &png[..png.len() / 3],
+    );
+    assert_eq!(cut.status, 200, "{}", cut.text());
+    let body = cut.json();
+    assert_eq!(body["matches"], json!([]));
+    let err = body["errors"][0].as_str().unwrap();
+    assert!(
+        err.starts_with("cut.png: ") && err.contains("decode"),
+        "{err}"
+    );
+
+    let metrics = server.get("/metrics", &[]).text();
+    for line in [
+        "leakprint_images_total{result=\"ok\"} 2",
+        "leakprint_images_total{result=\"error\"} 1",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line}\n{metrics}");
+    }
+}

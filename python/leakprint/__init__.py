@@ -21,6 +21,13 @@ Match::
         ...                                           # one list per post, in order
     result = matcher.find_file("shared.zip")           # or the file's bytes
     result.evidence, result.matches, result.notes
+    for m in matcher.find_image("screenshot.png"):      # or the image's bytes
+        print(m.source, m.snippet, [(b.left, b.top, b.width, b.height) for b in m.boxes])
+
+``find_image`` reads the image with tesseract (``apt-get install
+tesseract-ocr tesseract-ocr-eng``; other languages with ``lang="eng+rus"``
+and their packages); each match carries the word ``boxes`` of the matched
+text in the image's pixels.
 
 Results are typed objects (``Match``, ``FileEvidence``, ``FileResult``,
 ``WordBox``); ``to_dict()`` gives the fields of ``leakprint match``'s JSON
@@ -33,11 +40,20 @@ batches, so it streams an endless iterable in bounded memory.
 
 Errors are ``LeakprintError`` subclasses with the library's messages:
 ``ConfigError`` (also a ``ValueError``), ``FileAccessError`` (also an
-``OSError``) and ``CorruptIndexError``. Ctrl-C during ``build`` stops it
+``OSError``), ``CorruptIndexError``, ``ImageError`` (also a ``ValueError``:
+the bytes are no readable image) and ``OcrError`` (also a ``RuntimeError``:
+tesseract is missing, lacks a model, failed or timed out). Ctrl-C during ``build`` stops it
 without publishing anything and raises ``KeyboardInterrupt``.
 """
 
-from ._errors import ConfigError, CorruptIndexError, FileAccessError, LeakprintError
+from ._errors import (
+    ConfigError,
+    CorruptIndexError,
+    FileAccessError,
+    ImageError,
+    LeakprintError,
+    OcrError,
+)
 from ._leakprint import (
     FileEvidence,
     FileResult,
@@ -61,5 +77,7 @@ __all__ = [
     "ConfigError",
     "FileAccessError",
     "CorruptIndexError",
+    "ImageError",
+    "OcrError",
     "__version__",
 ]

@@ -20,3 +20,15 @@ class FileAccessError(LeakprintError, OSError):
 class CorruptIndexError(LeakprintError):
     """The index is not a valid leakprint index: bad magic, other format
     version, truncated or edited segment, bad manifest, checksum mismatch."""
+
+
+class ImageError(LeakprintError, ValueError):
+    """An image used as a query cannot be read: not a PNG, JPEG, GIF, WebP,
+    BMP or TIFF image, larger than ``max_pixels``, corrupt, or over the OCR
+    worker's memory cap."""
+
+
+class OcrError(LeakprintError, RuntimeError):
+    """Tesseract could not read an image: it is not installed, lacks a
+    language model (the message names the package), failed, or took
+    longer than ``timeout``."""

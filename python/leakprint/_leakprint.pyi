@@ -112,3 +112,13 @@ class Matcher:
     def find(self, text: str) -> list[Match]: ...
     def find_many(self, texts: Iterable[str], threads: Optional[int] = None) -> Iterator[list[Match]]: ...
     def find_file(self, file: Union[_Path, bytes], name: Optional[str] = None) -> FileResult: ...
+    def find_image(
+        self,
+        image: Union[_Path, bytes],
+        lang: str = "eng",
+        steps: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_pixels: Optional[int] = None,
+    ) -> list[Match]:
+        """OCR an image (PNG, JPEG, GIF, WebP, BMP, TIFF) with tesseract and
+        match its text; each match has the word ``boxes`` of the matched text."""

@@ -9,8 +9,12 @@
 //! | `IndexError::Io`, missing inputs or output folder, `ReadError` | `leakprint.FileAccessError` (an `OSError`) |
 //! | `IndexError::Interrupted` | `KeyboardInterrupt` |
 //! | any other `IndexError` | `leakprint.CorruptIndexError` |
+//! | `ImageError::{NotAnImage, TooLarge, Decode, Worker}` | `leakprint.ImageError` (a `ValueError`) |
+//! | `ImageError::{Ocr, Timeout, Tsv}` | `leakprint.OcrError` (a `RuntimeError`) |
+//! | `ImageError::Index` | as `IndexError` above |
 
 use leakprint::index::IndexError;
+use leakprint::ocr::ImageError;
 use leakprint::query::ReadError;
 use leakprint::ConfigError;
 use pyo3::exceptions::PyKeyboardInterrupt;
@@ -59,4 +63,18 @@ pub fn index(py: Python<'_>, e: IndexError) -> PyErr {
 /// A file query that cannot be read, as `leakprint.FileAccessError`.
 pub fn read(py: Python<'_>, e: ReadError) -> PyErr {
     raise(py, "FileAccessError", e.to_string())
+}
+
+/// An image that cannot be read, or OCR that failed, as the exception of
+/// the table above.
+pub fn image(py: Python<'_>, e: ImageError) -> PyErr {
+    let class = match e {
+        ImageError::Index(e) => return index(py, e),
+        ImageError::NotAnImage
+        | ImageError::TooLarge { .. }
+        | ImageError::Decode { .. }
+        | ImageError::Worker { .. } => "ImageError",
+        _ => "OcrError",
+    };
+    raise(py, class, e.to_string())
 }

@@ -1,6 +1,6 @@
-//! `leakprint.Matcher`: `find`, `find_many`, `find_file`.
+//! `leakprint.Matcher`: `find`, `find_many`, `find_file`, `find_image`.
 //!
-//! Matching releases the GIL. `find_many` reads its iterable in batches
+//! Matching (and OCR) releases the GIL. `find_many` reads its iterable in batches
 //! (at most [`BATCH_ITEMS`] texts or [`BATCH_BYTES`] bytes), matches a batch
 //! on a rayon pool while the caller consumes the previous one, and yields
 //! one list of matches per text, in input order; at most two batches are
@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use leakprint::extract::ExtractLimits;
 use leakprint::input::QueryId;
+use leakprint::ocr::{DecodeLimits, OcrConfig, Steps};
 use leakprint::query::config::{ExtractLimitsBuilder, IsolationBuilder};
+use leakprint::query::record::BoxRecord;
 use leakprint::query::{self, FileFindings};
 use leakprint::{Index, Match, MatchConfig, Matcher, Seeds};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -290,8 +292,126 @@ impl PyMatcher {
         file_result(py, found)
     }
 
+    /// OCR an image used as a query and match its text: every match, with
+    /// the word `boxes` of the matched text in the image's pixels.
+    ///
+    /// `image` is a path (`str` or `os.PathLike`) or the image's bytes (PNG,
+    /// JPEG, GIF, WebP, BMP or TIFF, found by content). Tesseract reads it
+    /// (`apt-get install tesseract-ocr tesseract-ocr-eng`): `lang` is its
+    /// models joined by `+` (`"eng+rus"`, each from its package
+    /// `tesseract-ocr-rus`, ...), `steps` the preprocessing of the first
+    /// pass (default `"invert,deskew,retry"`: dark mode, rotation, a second
+    /// binarized pass when confidence is low; `"none"` for none), `timeout`
+    /// the seconds one image may take (default 120), `max_pixels` the
+    /// largest image read (default 40,000,000).
+    ///
+    /// The image is decoded here (memory-safe Rust, under `max_pixels`)
+    /// and tesseract runs as a child process, killed at `timeout`; with the
+    /// matcher's `extract_worker` set, both run in that worker process
+    /// under `extract_memory`, as `leakprint match` does.
+    ///
+    /// Raises `ImageError` when the bytes are no readable image,
+    /// `OcrError` when tesseract is missing, lacks a model (named with its
+    /// package), fails or times out, `FileAccessError` for an unreadable
+    /// path.
+    #[pyo3(signature = (image, lang="eng", steps=None, timeout=None, max_pixels=None))]
+    fn find_image(
+        &self,
+        py: Python<'_>,
+        image: &Bound<'_, PyAny>,
+        lang: &str,
+        steps: Option<&str>,
+        timeout: Option<f64>,
+        max_pixels: Option<u64>,
+    ) -> PyResult<Py<PyList>> {
+        let cfg = self.ocr_config(py, lang, steps, timeout, max_pixels)?;
+        let bytes = if let Ok(b) = image.cast::<PyBytes>() {
+            b.as_bytes().to_vec()
+        } else {
+            let path: PathBuf = image.extract().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "find_image: image must be a path or bytes, not {}",
+                    image
+                        .get_type()
+                        .name()
+                        .map_or("?".into(), |n| n.to_string())
+                ))
+            })?;
+            let limit = self.max_file_size;
+            py.detach(move || query::read_file(&path, limit))
+                .map_err(|e| errors::read(py, e))?
+        };
+        let shared = self.shared.clone();
+        let found = py
+            .detach(move || query::find_image(&shared.matcher(), &bytes, &cfg))
+            .map_err(|e| errors::image(py, e))?;
+        let list = PyList::empty(py);
+        for m in found.matches {
+            let boxes = found
+                .page
+                .boxes_for(m.query_span.clone())
+                .into_iter()
+                .map(BoxRecord::from)
+                .collect();
+            list.append(Py::new(
+                py,
+                PyMatch {
+                    inner: m,
+                    query: None,
+                    part: None,
+                    boxes: Some(boxes),
+                },
+            )?)?;
+        }
+        Ok(list.unbind())
+    }
+
     fn __repr__(&self) -> String {
         format!("Matcher(threads={})", self.threads)
+    }
+}
+
+impl PyMatcher {
+    /// The OCR settings of one `find_image` call, checked by the library.
+    ///
+    /// Isolation: a Python process has no `leakprint` executable to run as
+    /// the OCR worker, so by default the image is read in this process:
+    /// decoding is memory-safe Rust under `max_pixels`, and tesseract, the
+    /// part that could crash or run away, is already a child process killed
+    /// at the timeout. A caller who set `extract_worker` (the path of a
+    /// `leakprint` binary) gets the worker, as the command line does: its
+    /// hidden `ocr-worker` command under the same memory cap.
+    fn ocr_config(
+        &self,
+        py: Python<'_>,
+        lang: &str,
+        steps: Option<&str>,
+        timeout: Option<f64>,
+        max_pixels: Option<u64>,
+    ) -> PyResult<OcrConfig> {
+        let mut b = OcrConfig::builder().lang(lang);
+        if let Some(list) = steps {
+            let s = Steps::parse(list)
+                .map_err(|e| errors::config_message(py, format!("steps = {list:?}: {e}")))?;
+            b = b.steps(s);
+        }
+        if let Some(t) = timeout {
+            let d = Duration::try_from_secs_f64(t).map_err(|_| {
+                errors::config_message(py, format!("timeout = {t} is not a duration in seconds"))
+            })?;
+            b = b.timeout(d);
+        }
+        if let Some(p) = max_pixels {
+            b = b.decode_limits(DecodeLimits {
+                max_pixels: p,
+                ..DecodeLimits::default()
+            });
+        }
+        let iso = self.limits.isolation.clone().map(|mut iso| {
+            iso.args = vec![OsString::from("ocr-worker")];
+            iso
+        });
+        b.isolation(iso).build().map_err(|e| errors::config(py, e))
     }
 }
 

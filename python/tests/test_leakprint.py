@@ -220,12 +220,119 @@ def test_errors_are_typed_with_the_library_messages(index_path, tmp_path):
         leakprint.build([tmp_path / "absent"], tmp_path / "out")
 
 
+SHOTS = REPO / "corpus" / "screenshots"
+
+
+def shot_truth(name):
+    for line in (SHOTS / "truth.jsonl").read_text(encoding="utf-8").splitlines():
+        t = json.loads(line)
+        if t["file"] == name:
+            return t
+    raise KeyError(name)
+
+
+def overlap(a, b):
+    """Pixels shared by two (left, top, width, height) boxes."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return max(w, 0) * max(h, 0)
+
+
+@pytest.fixture(scope="module")
+def shot_matcher(tmp_path_factory):
+    # The sources of two committed screenshots (real quotes of State of the
+    # Union addresses, see corpus/screenshots/README.md) among other docs.
+    root = tmp_path_factory.mktemp("shots")
+    (root / "docs").mkdir()
+    names = {shot_truth(n)["source"] for n in ["tweet_light-001.png", "mail_client-000.png"]}
+    for rel in sorted(names):
+        src = REPO / "corpus" / "dump" / rel
+        (root / "docs" / src.name).write_bytes(src.read_bytes())
+    for p in DOCS[:4]:
+        (root / "docs" / p.name).write_bytes(p.read_bytes())
+    leakprint.build([root / "docs"], root / "idx", threads=1)
+    return leakprint.Matcher(leakprint.Index.open(root / "idx"))
+
+
+def test_find_image_finds_a_screenshot_quote_with_its_word_boxes(shot_matcher):
+    t = shot_truth("tweet_light-001.png")
+    path = SHOTS / t["file"]
+    found = shot_matcher.find_image(path)
+    assert found, "the quote of a real screenshot is found"
+    m = found[0]
+    assert m.kind == "image" and m.source.endswith(pathlib.Path(t["source"]).name)
+    # The match lies on the quoted passage of the source.
+    start, end = m.source_span
+    assert start < t["span"][1] and end > t["span"][0], (m.source_span, t["span"])
+    # Its boxes are the quote's words: most of the true words' pixels are
+    # covered, and most of the boxes' pixels lie on true words.
+    boxes = [(b.left, b.top, b.width, b.height) for b in m.boxes]
+    assert boxes and all(isinstance(b, leakprint.WordBox) for b in m.boxes)
+    truth = [tuple(w) for w in t["words"]]
+    on_truth = sum(max(overlap(b, w) for w in truth) for b in boxes)
+    covered = sum(max(overlap(w, b) for b in boxes) for w in truth)
+    assert on_truth > 0.6 * sum(b[2] * b[3] for b in boxes)
+    assert covered > 0.6 * sum(w[2] * w[3] for w in truth)
+    d = m.to_dict()
+    assert d["kind"] == "image" and d["boxes"][0] == m.boxes[0].to_dict()
+    assert set(d["boxes"][0]) == {"left", "top", "width", "height", "conf", "page", "line"}
+    # Bytes and a path give the same matches; a str path too.
+    assert shot_matcher.find_image(path.read_bytes()) == found
+    assert shot_matcher.find_image(str(path)) == found
+
+
+def test_find_image_finds_nothing_in_an_unrelated_screenshot(shot_matcher):
+    assert shot_matcher.find_image(SHOTS / "neg-tweet_light-0000.png") == []
+
+
+def test_find_image_releases_the_gil(shot_matcher):
+    results = []
+    t = threading.Thread(
+        target=lambda: results.append(shot_matcher.find_image(SHOTS / "mail_client-000.png"))
+    )
+    ticks = 0
+    t.start()
+    while t.is_alive():
+        ticks += 1
+    t.join()
+    assert results and results[0], "the mail client screenshot's quote is found"
+    assert ticks > 0
+
+
+def test_find_image_errors_are_clear(shot_matcher, tmp_path, monkeypatch):
+    with pytest.raises(leakprint.ImageError, match="not a PNG, JPEG") as e:
+        shot_matcher.find_image(b"just some text, not an image")
+    assert isinstance(e.value, ValueError)
+    png = (SHOTS / "tweet_light-001.png").read_bytes()
+    with pytest.raises(leakprint.ImageError, match="cannot decode the image"):
+        shot_matcher.find_image(png[: len(png) // 3])
+    with pytest.raises(leakprint.ImageError, match="larger than the limit of 1000 pixels"):
+        shot_matcher.find_image(png, max_pixels=1000)
+    with pytest.raises(leakprint.ConfigError, match="ocr-lang"):
+        shot_matcher.find_image(png, lang="eng;rm -rf")
+    with pytest.raises(leakprint.ConfigError, match="steps"):
+        shot_matcher.find_image(png, steps="sharpen")
+    with pytest.raises(leakprint.FileAccessError):
+        shot_matcher.find_image(tmp_path / "absent.png")
+    with pytest.raises(TypeError, match="path or bytes"):
+        shot_matcher.find_image(42)
+    # A model tesseract lacks is named with the package that brings it.
+    with pytest.raises(leakprint.OcrError, match="apt-get install tesseract-ocr-qqq") as e:
+        shot_matcher.find_image(png, lang="qqq")
+    assert isinstance(e.value, RuntimeError)
+    # No tesseract at all.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(leakprint.OcrError, match="apt-get install tesseract-ocr"):
+        shot_matcher.find_image(png)
+
+
 def test_help_reads_well():
     import pydoc
 
     text = pydoc.render_doc(leakprint)
-    for word in ["find_many", "Matcher", "to_dict", "FileAccessError", "GIL"]:
+    for word in ["find_many", "find_image", "Matcher", "to_dict", "FileAccessError", "OcrError", "GIL"]:
         assert word in text
     for obj in [leakprint.build, leakprint.Matcher, leakprint.Matcher.find_many,
-                leakprint.Matcher.find_file, leakprint.Index.open, leakprint.Match.to_dict]:
+                leakprint.Matcher.find_file, leakprint.Matcher.find_image, leakprint.Index.open,
+                leakprint.Match.to_dict]:
         assert obj.__doc__ and len(obj.__doc__) > 20, obj

@@ -474,7 +474,7 @@ impl Render {
         if let Err(e) = ready {
             return out.errors.push(format!("{display}: {e}"));
         }
-        match leakprint::ocr::find_in_image(matcher, bytes, &self.ocr) {
+        match query::find_image(matcher, bytes, &self.ocr) {
             Ok(found) => {
                 let id = QueryId::Str(display.to_owned());
                 for m in &found.matches {

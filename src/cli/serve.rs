@@ -15,7 +15,9 @@ const SERVE_HELP: &str = "\
 ENDPOINTS
   POST /v1/match        {\"text\": \"...\"} -> {\"matches\": [...]}
                         {\"items\": [{\"id\": .., \"text\": ..}, ...]} -> {\"results\": [{\"id\", \"matches\"}, ...]}
-  POST /v1/match/file   the file's bytes (?name=LABEL) -> {\"matches\": [...]}
+  POST /v1/match/file   the file's bytes (?name=LABEL) -> {\"matches\": [...]}; an image
+                        (PNG, JPEG, GIF, WebP, BMP, TIFF) is read with tesseract
+                        (--ocr-lang) and its matches carry word boxes
   GET  /healthz         {\"status\": \"ok\", \"generation\", \"segments\", \"files\"}
   GET  /metrics         Prometheus metrics (OpenMetrics text)
   Matches carry the fields of `leakprint match`'s JSON lines. Errors are
@@ -78,6 +80,8 @@ pub struct ServeArgs {
     matching: super::matching::MatchConfigArgs,
     #[command(flatten)]
     extract: super::ExtractLimitArgs,
+    #[command(flatten)]
+    ocr: super::OcrArgs,
 }
 
 fn seconds(name: &str, s: f64) -> anyhow::Result<Duration> {
@@ -143,6 +147,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
         .shutdown_grace(seconds("--shutdown-grace", a.shutdown_grace)?)
         .matching(a.matching.config()?)
         .extract(a.extract.limits()?)
+        .ocr(a.ocr.config(&a.extract)?)
         .build()
         .map_err(super::option_error)?;
     serve::run(cfg)?;

@@ -113,6 +113,8 @@ impl OcrConfig {
     pub const DEFAULT_LANG: &'static str = "eng";
     /// Default time one image may take (every pass): 120 s.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+    /// Shortest timeout accepted: 100 ms.
+    pub const MIN_TIMEOUT: Duration = Duration::from_millis(100);
     /// Default mean word confidence under which a second pass runs.
     pub const DEFAULT_RETRY_BELOW: f32 = 80.0;
 
@@ -147,6 +149,26 @@ impl OcrConfig {
     /// The tesseract program.
     pub fn tesseract(&self) -> &std::path::Path {
         &self.tesseract
+    }
+
+    /// The longest time one image may take, all passes together.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// This configuration with its timeout lowered to `at_most` when that
+    /// is shorter (never raised), but not under [`Self::MIN_TIMEOUT`] (the
+    /// builder's floor, which the OCR worker checks again): a service gives
+    /// an image the time its request has left.
+    pub fn timeout_at_most(&self, at_most: Duration) -> OcrConfig {
+        let mut c = self.clone();
+        c.timeout = c.timeout.min(at_most.max(Self::MIN_TIMEOUT));
+        c
+    }
+
+    /// Whether images are read in a worker process, and its caps.
+    pub fn isolation(&self) -> Option<&Isolation> {
+        self.isolation.as_ref()
     }
 
     /// Check that tesseract runs and knows every model of [`Self::lang`].
@@ -246,7 +268,12 @@ impl OcrConfigBuilder {
         ConfigError::check_range("ocr.max_pixels", c.decode.max_pixels, 1, 1 << 32)?;
         ConfigError::check_range("ocr.max_side", u64::from(c.decode.max_side), 1, 1 << 20)?;
         ConfigError::check_range("ocr.max_alloc", c.decode.max_alloc, 1 << 20, 1 << 40)?;
-        ConfigError::check_range("ocr.timeout_ms", c.timeout.as_millis() as u64, 100, 1 << 32)?;
+        ConfigError::check_range(
+            "ocr.timeout_ms",
+            c.timeout.as_millis() as u64,
+            OcrConfig::MIN_TIMEOUT.as_millis() as u64,
+            1 << 32,
+        )?;
         ConfigError::check_range("ocr.retry_below", c.retry_below as u64, 0, 100)?;
         if let Some(iso) = &c.isolation {
             ConfigError::check_range("ocr.worker_memory", iso.max_memory, 64 << 20, 1 << 44)?;

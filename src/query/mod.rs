@@ -11,6 +11,9 @@
 //!   chunks, [`Matcher::find_file`]), then the file's text parts
 //!   ([`crate::extract`]) each matched as a text named `file#part`
 //!   ([`part_path`]), with the parts that could not be read and why;
+//! - [`find_image`], [`find_in_image`]: an image's OCR matches with their
+//!   word boxes (and, sent as a file, its whole-file evidence), a failure
+//!   of tesseract explained ([`image`]);
 //! - [`read_file`]: the bytes of a file query, at most a given size;
 //! - [`record`]: the fields of the JSON lines of `leakprint match` (and of
 //!   the service's answers and the Python `to_dict()`), one definition;
@@ -24,6 +27,7 @@
 
 pub mod config;
 pub mod describe;
+pub mod image;
 pub mod record;
 
 use std::fmt;
@@ -32,6 +36,8 @@ use std::path::Path;
 use crate::extract::{self, ExtractLimits, Format, PartSkip};
 use crate::index::IndexError;
 use crate::matcher::{FileEvidence, Match, Matcher};
+
+pub use image::{find_image, find_in_image, ImageFindings};
 
 /// A query matched on its head only: the first `matched` of its `total`
 /// bytes (see [`crate::matcher::MatchConfig::max_query_bytes`]).

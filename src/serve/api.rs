@@ -11,12 +11,12 @@
 //! | 408 | the body did not arrive within the time limit |
 //! | 413 | a body over its size limit, more items than allowed |
 //! | 415 | a JSON endpoint sent something declared as not JSON |
-//! | 422 | well-formed JSON with wrong fields or types |
+//! | 422 | well-formed JSON with wrong fields or types; a body declared `image/*` that is no image |
 //! | 500 | the index is corrupt where a query needed it, or a matching thread failed |
 //! | 503 | too many requests at once, or the answer took longer than the time limit |
 //!
-//! Parsing, matching and writing the answer run on the matching pool; the
-//! async workers only move bytes. A request holds a concurrency permit from
+//! Parsing, matching, OCR and writing the answer run on the matching pool;
+//! the async workers only move bytes. A request holds a concurrency permit from
 //! its arrival until its matching job ends (even if the client or the
 //! deadline gave up first), so the pool never has more than
 //! `max_concurrent` jobs.
@@ -572,14 +572,7 @@ fn upload_name(params: &FileParams, headers: &HeaderMap) -> Result<String, ApiEr
         }
         return Ok(crate::extract::clean_name(n));
     }
-    let mime = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let ext = match mime.as_str() {
+    let ext = match declared_mime(headers).as_str() {
         "application/pdf" => ".pdf",
         "message/rfc822" => ".eml",
         "application/mbox" => ".mbox",
@@ -593,6 +586,12 @@ fn upload_name(params: &FileParams, headers: &HeaderMap) -> Result<String, ApiEr
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => ".docx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => ".xlsx",
         "application/vnd.openxmlformats-officedocument.presentationml.presentation" => ".pptx",
+        "image/png" => ".png",
+        "image/jpeg" => ".jpg",
+        "image/gif" => ".gif",
+        "image/webp" => ".webp",
+        "image/bmp" => ".bmp",
+        "image/tiff" => ".tif",
         _ => "",
     };
     Ok(format!("upload{ext}"))
@@ -639,6 +638,20 @@ async fn match_file(
         app.cfg.timeout,
     )
     .await?;
+    let declared_image = declared_mime(&headers).starts_with("image/");
+    if crate::ocr::sniff(&bytes).is_some() {
+        return match_image(&app, deadline, permit, name, bytes).await;
+    }
+    if declared_image {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "Content-Type {:?} declares an image, but the body is {}",
+                declared_mime(&headers),
+                crate::ocr::ImageError::NotAnImage
+            ),
+        ));
+    }
     let loaded = app.index.current();
     let (matching, limits) = (app.cfg.matching.clone(), app.cfg.extract.clone());
     let (body, outcome) = app
@@ -673,6 +686,70 @@ async fn match_file(
             let answer = FileAnswer {
                 matches,
                 notes: f.notes(),
+                errors: f.errors(),
+            };
+            (to_json(&answer), outcome)
+        })
+        .await?;
+    Ok(json(body, outcome))
+}
+
+/// The declared media type, lowercase, without parameters (`""` if none).
+fn declared_mime(headers: &HeaderMap) -> String {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// An image sent to `/v1/match/file`: whole-file evidence, then OCR and the
+/// matches of its text, with word boxes (`"kind": "image"`).
+///
+/// OCR runs on the matching pool like every other query: a pool thread
+/// waits on one tesseract process (one core, `OMP_THREAD_LIMIT=1`), so at
+/// most `threads` images are read at once and text requests keep the rest
+/// of the pool; the image gets the time its request has left, so tesseract
+/// is killed near the deadline instead of running on after the 503. With
+/// the server's worker process (the default, `--no-isolate` turns it off)
+/// decoding and tesseract run under its memory cap.
+async fn match_image(
+    app: &Arc<App>,
+    deadline: Instant,
+    permit: OwnedSemaphorePermit,
+    name: String,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let loaded = app.index.current();
+    let matching = app.cfg.matching.clone();
+    let ocr = app
+        .cfg
+        .ocr
+        .timeout_at_most(deadline.saturating_duration_since(Instant::now()));
+    let metrics = app.metrics.clone();
+    let (body, outcome) = app
+        .run(deadline, permit, move || {
+            let matcher = Matcher::new(&loaded.index, matching);
+            let f = query::find_in_image(&matcher, &name, &bytes, &ocr);
+            metrics.image_read(f.image.is_ok());
+            let id = QueryId::Str(f.name.clone());
+            let mut matches: Vec<AnyRecord<'_>> = Vec::new();
+            if let Ok(ev) = &f.evidence {
+                matches.extend(
+                    ev.iter()
+                        .map(|e| AnyRecord::File(FileRecord::new(&f.name, e))),
+                );
+            }
+            matches.extend(f.image_records(&id).into_iter().map(AnyRecord::Text));
+            let outcome = Outcome {
+                queries: 1,
+                matches: matches.len() as u64,
+            };
+            let answer = FileAnswer {
+                matches,
+                notes: Vec::new(),
                 errors: f.errors(),
             };
             (to_json(&answer), outcome)

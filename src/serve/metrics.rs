@@ -11,6 +11,7 @@
 //! | `leakprint_index_generation` | | manifest generation served |
 //! | `leakprint_index_segments` | | segments served |
 //! | `leakprint_index_reloads_total` | result | reloads, `ok` or `error` |
+//! | `leakprint_images_total` | result | images read by OCR, `ok` or `error` |
 //!
 //! `endpoint` is the route (`/v1/match`, ...) or `other`, so that a client
 //! cannot grow the label set with made-up paths.
@@ -35,9 +36,9 @@ struct EndpointStatus {
     status: u16,
 }
 
-/// Labels of the reload counter.
+/// Labels of the reload and image counters.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ReloadResult {
+struct ResultLabel {
     result: &'static str,
 }
 
@@ -67,7 +68,8 @@ pub struct Metrics {
     in_flight: Gauge,
     generation: Gauge,
     segments: Gauge,
-    reloads: Family<ReloadResult, Counter>,
+    reloads: Family<ResultLabel, Counter>,
+    images: Family<ResultLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -92,7 +94,8 @@ impl Metrics {
         let in_flight = Gauge::default();
         let generation = Gauge::default();
         let segments = Gauge::default();
-        let reloads = Family::<ReloadResult, Counter>::default();
+        let reloads = Family::<ResultLabel, Counter>::default();
+        let images = Family::<ResultLabel, Counter>::default();
         registry.register("requests", "Requests answered", requests.clone());
         registry.register(
             "request_duration_seconds",
@@ -121,6 +124,11 @@ impl Metrics {
             "Index reloads after a manifest change",
             reloads.clone(),
         );
+        registry.register(
+            "images",
+            "Images sent as queries and read by OCR (ok) or not (error)",
+            images.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -131,6 +139,7 @@ impl Metrics {
             generation,
             segments,
             reloads,
+            images,
         }
     }
 
@@ -183,7 +192,13 @@ impl Metrics {
     /// A reload was tried.
     pub fn reloaded(&self, ok: bool) {
         let result = if ok { "ok" } else { "error" };
-        self.reloads.get_or_create(&ReloadResult { result }).inc();
+        self.reloads.get_or_create(&ResultLabel { result }).inc();
+    }
+
+    /// An image query was read by OCR (`ok`) or failed.
+    pub fn image_read(&self, ok: bool) {
+        let result = if ok { "ok" } else { "error" };
+        self.images.get_or_create(&ResultLabel { result }).inc();
     }
 
     /// The OpenMetrics text of every metric.
@@ -212,6 +227,7 @@ mod tests {
         drop(held);
         m.finished(Metrics::endpoint("/etc/passwd"), 404, 0.0001, 0, 0);
         m.reloaded(true);
+        m.image_read(false);
         let t = m.encode();
         for line in [
             "leakprint_requests_total{endpoint=\"/v1/match\",status=\"200\"} 1",
@@ -222,6 +238,7 @@ mod tests {
             "leakprint_index_segments 3",
             "leakprint_requests_in_flight 0",
             "leakprint_index_reloads_total{result=\"ok\"} 1",
+            "leakprint_images_total{result=\"error\"} 1",
             "leakprint_request_duration_seconds_count{endpoint=\"/v1/match\"} 1",
             "# EOF",
         ] {

@@ -4,14 +4,19 @@
 //! POST /v1/match        {"text": "..."}                      -> {"matches": [...]}
 //!                       {"items": [{"id": .., "text": ..}]}   -> {"results": [{"id", "matches"}, ...]}
 //! POST /v1/match/file   raw bytes (?name=label)               -> {"matches": [...]}
+//!                       an image (PNG, JPEG, ...): OCR        -> {"matches": [{"kind": "image", .., "boxes"}]}
 //! GET  /healthz         {"status": "ok", "generation", "segments", "files"}
 //! GET  /metrics         Prometheus (OpenMetrics text) metrics
 //! ```
 //!
 //! Matches carry the fields of `leakprint match`'s JSON lines
 //! ([`crate::query::record`]); files go through [`crate::query::find_in_file`],
-//! the same path as the command line. `notes` lists what was cut or could
-//! not be read, when there is something to say.
+//! the same path as the command line; images (found by content, or sent
+//! as `image/*`) through [`crate::query::find_in_image`]: whole-file
+//! evidence, then the matches of their OCR text with word boxes in the
+//! image's pixels. `notes` lists what was cut or could not be read, and
+//! `errors` what failed (tesseract missing, an undecodable image), when
+//! there is something to say.
 //!
 //! # Design
 //!
@@ -55,6 +60,7 @@ use crate::error::ConfigError;
 use crate::extract::ExtractLimits;
 use crate::index::IndexError;
 use crate::matcher::MatchConfig;
+use crate::ocr::OcrConfig;
 
 pub use server::{run, serve, shutdown_signal};
 
@@ -94,6 +100,7 @@ pub struct ServeConfig {
     pub(crate) header_timeout: Duration,
     pub(crate) matching: MatchConfig,
     pub(crate) extract: ExtractLimits,
+    pub(crate) ocr: OcrConfig,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -114,6 +121,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("header_timeout", &self.header_timeout)
             .field("matching", &self.matching)
             .field("extract", &self.extract)
+            .field("ocr", &self.ocr)
             .finish()
     }
 }
@@ -138,6 +146,7 @@ impl ServeConfig {
                 header_timeout: DEFAULT_HEADER_TIMEOUT,
                 matching: MatchConfig::default(),
                 extract: ExtractLimits::default(),
+                ocr: OcrConfig::default(),
             },
         }
     }
@@ -227,6 +236,13 @@ impl ServeBuilder {
     /// Extraction limits (and worker process) for `/v1/match/file`.
     pub fn extract(mut self, limits: ExtractLimits) -> Self {
         self.cfg.extract = limits;
+        self
+    }
+    /// How images sent to `/v1/match/file` are read (tesseract models,
+    /// steps, limits, worker process); each image gets at most the time its
+    /// request has left.
+    pub fn ocr(mut self, cfg: OcrConfig) -> Self {
+        self.cfg.ocr = cfg;
         self
     }
 
