@@ -380,3 +380,47 @@ fn hostile_streamed_input_gives_reasons() {
         "{reason}"
     );
 }
+
+/// Appends see a streamed file's hash before its parts: unchanged, it is
+/// skipped; changed, it supersedes the old version; copied, a copy.
+#[test]
+fn appends_know_a_streamed_file_before_reading_its_parts() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("dump");
+    std::fs::create_dir_all(&src).unwrap();
+    let mut rng = Rng(21);
+    let mut mails: Vec<Vec<u8>> = (0..100).map(|i| prose_mail(&mut rng, i, 800)).collect();
+    std::fs::write(src.join("box.mbox"), mbox_of(&mails)).unwrap();
+    let out = d.path().join("x");
+    let b = || IndexBuilder::new().max_file_size(16 << 10).memory(16 << 20);
+    build(std::slice::from_ref(&src), &out, b());
+    let append = |b: IndexBuilder| {
+        b.build()
+            .unwrap()
+            .index_paths(std::slice::from_ref(&src), &out, Mode::Append, &NoProgress)
+            .unwrap()
+    };
+    let s = append(b());
+    assert_eq!((s.unchanged, s.parts, s.segments), (1, 0, 0));
+    mails.push(prose_mail(&mut rng, 100, 800));
+    std::fs::write(src.join("box.mbox"), mbox_of(&mails)).unwrap();
+    std::fs::copy(src.join("box.mbox"), src.join("copy.mbox")).unwrap();
+    let s = append(b());
+    assert_eq!(s.superseded, 1);
+    assert_eq!(s.copies, 1);
+    assert_eq!(s.parts, 101);
+    // Only the new message's text is new: the others are stored already.
+    assert_eq!(s.duplicate_parts, 100);
+    let idx = Index::open(&out).unwrap();
+    idx.verify().unwrap();
+    let m = Matcher::new(&idx, MatchConfig::default());
+    let body = String::from_utf8(mails[100].clone()).unwrap();
+    let at = body.find("\n\n").unwrap() + 200;
+    let found = m.try_find(&body[at..at + 150]).unwrap();
+    assert!(
+        found
+            .iter()
+            .any(|f| f.source.ends_with("dump/box.mbox#101")),
+        "{found:?}"
+    );
+}
