@@ -915,8 +915,16 @@ fn file_and_archive_limits_are_recorded_in_the_manifest() {
     let src = d.path().join("dump");
     std::fs::create_dir_all(&src).unwrap();
     let mut rng = Rng(8);
-    // Too large for text extraction.
-    std::fs::write(src.join("large.txt"), common::prose(&mut rng, 50_000)).unwrap();
+    // Too large for text extraction, and HTML is read whole (a text file
+    // this large would be read in windows).
+    std::fs::write(
+        src.join("large.html"),
+        format!(
+            "<!DOCTYPE html><html><body><p>{}</p></body></html>",
+            common::prose(&mut rng, 50_000)
+        ),
+    )
+    .unwrap();
     // Too many parts.
     let many: Vec<(String, Vec<u8>)> = (0..30)
         .map(|i| {
@@ -968,7 +976,7 @@ fn file_and_archive_limits_are_recorded_in_the_manifest() {
             .clone()
     };
     let cases = [
-        ("large.txt", "text limit"),
+        ("large.html", "text limit"),
         ("many.zip", "max_parts"),
         ("deep.zip", "depth"),
         ("bomb.zip", "limit max_ratio"),
@@ -989,7 +997,7 @@ fn file_and_archive_limits_are_recorded_in_the_manifest() {
     let seg = &idx.segments()[0];
     let large = (0..seg.file_count())
         .map(|i| seg.file(i).unwrap())
-        .find(|f| f.path().ends_with("large.txt"))
+        .find(|f| f.path().ends_with("large.html"))
         .unwrap();
     assert_eq!(large.status, FileStatus::Binary);
 }

@@ -34,7 +34,8 @@ pub struct IndexArgs {
     /// Memory budget, e.g. 512MiB; fingerprints spill to disk beyond it.
     #[arg(long, value_parser = parse_size, default_value = "1GiB")]
     memory: u64,
-    /// Largest file whose text is extracted; larger files get chunks only.
+    /// Largest file read whole; larger mbox and text files are streamed
+    /// (messages, windows), others get chunks only.
     #[arg(long, value_parser = parse_size, default_value = "256MiB")]
     max_file_size: u64,
     #[command(flatten)]

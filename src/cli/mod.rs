@@ -64,7 +64,8 @@ pub struct ExtractLimitArgs {
     /// Most bytes of text kept from one part (the rest is cut, with a note).
     #[arg(long, value_parser = parse_size, default_value = "64MiB")]
     max_part_text: u64,
-    /// Most parts (attachments, archive entries, messages) read from one file.
+    /// Most parts (attachments, archive entries, messages) read from one
+    /// file; in a mailbox file, from each message.
     #[arg(long, default_value_t = 10_000)]
     max_parts: usize,
     /// Deepest nesting of containers (zip in mail in tar...).

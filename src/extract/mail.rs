@@ -377,7 +377,9 @@ pub(crate) fn unflow(text: &str, delsp: bool) -> String {
     out
 }
 
-/// Split an mbox into messages named `1`, `2`, ... under `name`.
+/// Split an mbox into messages named `1`, `2`, ... under `name`. A mailbox
+/// that is the file itself (`depth` 0) applies `max_parts` to each message
+/// (see `stream.rs`, which reads larger mailboxes message by message).
 pub(crate) fn extract_mbox(sink: &mut Sink<'_>, bytes: &[u8], name: &str, depth: usize) {
     let deeper = depth + 1;
     if deeper > sink.limits.max_depth {
@@ -388,7 +390,11 @@ pub(crate) fn extract_mbox(sink: &mut Sink<'_>, bytes: &[u8], name: &str, depth:
         return;
     }
     for (k, (start, end)) in split_mbox(bytes).into_iter().enumerate() {
-        if sink.is_full() {
+        if depth == 0 {
+            // The mailbox is the file: each message gets the part limit,
+            // as when a mailbox too large to hold is streamed.
+            sink.new_scope();
+        } else if sink.is_full() {
             return;
         }
         let msg = unescape_from(&bytes[start..end]);

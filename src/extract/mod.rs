@@ -46,6 +46,7 @@ mod ppt;
 mod pst;
 mod rtf;
 mod sink;
+pub(crate) mod stream;
 pub mod text;
 
 pub use html::html_to_text;

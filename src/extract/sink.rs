@@ -16,6 +16,9 @@ pub(crate) struct Sink<'l> {
     skipped: Vec<PartSkip>,
     expanded: u64,
     full: bool,
+    /// Parts and notes before the current scope ([`Sink::new_scope`]).
+    scope_parts: usize,
+    scope_notes: usize,
 }
 
 impl<'l> Sink<'l> {
@@ -27,6 +30,8 @@ impl<'l> Sink<'l> {
             skipped: Vec::new(),
             expanded: 0,
             full: false,
+            scope_parts: 0,
+            scope_notes: 0,
         }
     }
 
@@ -49,7 +54,7 @@ impl<'l> Sink<'l> {
         if self.full {
             return false;
         }
-        if self.parts.len() >= self.limits.max_parts {
+        if self.parts.len() - self.scope_parts >= self.limits.max_parts {
             self.full = true;
             self.skipped.push(PartSkip {
                 name: name.to_owned(),
@@ -102,13 +107,23 @@ impl<'l> Sink<'l> {
     /// Record a skip or a note about a partial read.
     pub(crate) fn skip(&mut self, name: &str, reason: impl Into<String>) {
         // Notes are bounded too: at most one per allowed part, plus a few.
-        if self.skipped.len() > self.limits.max_parts.saturating_add(16) {
+        if self.skipped.len() - self.scope_notes > self.limits.max_parts.saturating_add(16) {
             return;
         }
         self.skipped.push(PartSkip {
             name: name.to_owned(),
             reason: reason.into(),
         });
+    }
+
+    /// Start a new scope: `max_parts` (and the bound on notes) count again
+    /// from here. For the messages of a mailbox file, each of which is
+    /// read as the streamed reader reads it, on its own; the expansion
+    /// budget stays the file's.
+    pub(crate) fn new_scope(&mut self) {
+        self.scope_parts = self.parts.len();
+        self.scope_notes = self.skipped.len();
+        self.full = false;
     }
 
     /// Bytes still allowed to be expanded for this file.

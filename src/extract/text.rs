@@ -52,6 +52,31 @@ pub fn decode_text(bytes: &[u8]) -> Option<String> {
     Some(text.into_owned())
 }
 
+/// The encoding [`decode_text`] would choose for a file whose first bytes
+/// are `head`, with the length of its byte-order mark; `None` when binary.
+/// For streaming a file too large to hold: the head is judged as a whole
+/// file is, except that a UTF-8 sequence cut at the end of the head counts
+/// as valid.
+pub(crate) fn head_encoding(head: &[u8]) -> Option<(&'static Encoding, usize)> {
+    if let Some((enc, bom_len)) = Encoding::for_bom(head) {
+        return Some((enc, bom_len));
+    }
+    if let Some(enc) = sniff_utf16(head) {
+        return Some((enc, 0));
+    }
+    if looks_binary(head) {
+        return None;
+    }
+    let utf8 = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    if utf8 && !head.contains(&0x1b) {
+        return Some((encoding_rs::UTF_8, 0));
+    }
+    Some((detect_legacy(head), 0))
+}
+
 /// The legacy encoding of unlabelled bytes, by `chardetng` on their first
 /// [`DETECT_PREFIX`] bytes (UTF-8 allowed as an answer).
 pub fn detect_legacy(bytes: &[u8]) -> &'static Encoding {

@@ -20,7 +20,7 @@ use super::super::text::{self, Arena};
 use super::super::wire::*;
 use super::super::IndexError;
 use super::postings::KeySink;
-use super::read::FileResult;
+use super::read::{FileResult, PartResult};
 use super::write::SegmentWriter;
 use super::BuildSummary;
 use crate::chunk::Chunk;
@@ -65,6 +65,8 @@ pub(crate) struct SegState {
     blocks: Vec<BlockRecord>,
     text_data_len: u64,
     pub(crate) keys: KeySink,
+    /// The key buffer's share of the budget, before the records held.
+    key_budget: u64,
     /// (first normalized position, part) of every part with normalized text.
     pub(crate) bases: Vec<(u32, u32)>,
     pub(crate) norm_total: u64,
@@ -90,9 +92,41 @@ impl SegState {
             blocks: Vec::new(),
             text_data_len: 0,
             keys: KeySink::new(dir, key_budget),
+            key_budget,
             bases: Vec::new(),
             norm_total: 0,
         }
+    }
+
+    /// Bytes the records of this segment hold in memory (strings, files,
+    /// parts, checkpoints, chunks, hashes, the text map): about 200 bytes
+    /// per part, which a mailbox of a million messages makes count.
+    pub(crate) fn held(&self) -> u64 {
+        let chunk = std::mem::size_of::<(Chunk, u32)>();
+        (self.strings.capacity()
+            + self.files.capacity()
+            + self.parts.capacity()
+            + self.checkpoints.capacity()
+            + self.chunks.capacity() * chunk
+            + self.file_hashes.capacity() * 36
+            + self.part_hashes.capacity() * std::mem::size_of::<PartHash>()
+            + self.texts.capacity() * 24
+            + self.files_by_hash.capacity() * 40
+            + self.bases.capacity() * 8) as u64
+    }
+
+    /// Shrink the key buffer's budget by what the records hold, so that
+    /// both stay within the budget together (the key buffer keeps a
+    /// quarter of its share at least).
+    ///
+    /// # Errors
+    /// I/O errors of a spill.
+    pub(crate) fn rebudget(&mut self) -> Result<(), IndexError> {
+        let budget = self
+            .key_budget
+            .saturating_sub(self.held())
+            .max(self.key_budget / 4);
+        self.keys.set_budget(budget)
     }
 
     /// Files recorded so far.
@@ -127,21 +161,126 @@ impl SegState {
         prior: &dyn Prior,
         summary: &mut BuildSummary,
     ) -> Result<(), IndexError> {
-        let file_id = self.file_count;
-        self.file_count += 1;
-        summary.files += 1;
-        summary.bytes += r.size;
-        let copy = r.status != FileStatus::Skipped
-            && (self.files_by_hash.contains_key(&r.blake3) || prior.has_file(&r.blake3));
-        if copy {
+        if r.status != FileStatus::Skipped && self.is_copy(&r.blake3, prior) {
             // Its content is in the index already: keep the path only.
             r.status = FileStatus::Copy;
             r.parts.clear();
             r.chunks.clear();
             summary.copies += 1;
-        } else if r.status != FileStatus::Skipped {
-            self.files_by_hash.insert(r.blake3, file_id);
         }
+        let mut f = self.open_file(&r.blake3, r.status);
+        for p in std::mem::take(&mut r.parts) {
+            self.add_part(&mut f, p, prior, summary)?;
+        }
+        self.close_file(f, r, summary);
+        Ok(())
+    }
+
+    /// Whether a file with these bytes is in this segment or the index.
+    pub(crate) fn is_copy(&self, blake3: &[u8; 32], prior: &dyn Prior) -> bool {
+        self.files_by_hash.contains_key(blake3) || prior.has_file(blake3)
+    }
+
+    /// Start the records of one file with this hash and status; its parts
+    /// follow ([`SegState::add_part`]), then [`SegState::close_file`]. One
+    /// file is open at a time.
+    pub(crate) fn open_file(&mut self, blake3: &[u8; 32], status: FileStatus) -> OpenFile {
+        let id = self.file_count;
+        self.file_count += 1;
+        if status != FileStatus::Skipped && status != FileStatus::Copy {
+            self.files_by_hash.insert(*blake3, id);
+        }
+        OpenFile {
+            id,
+            first_part: self.part_count,
+            text_bytes: 0,
+            fingerprints: 0,
+            any_text: false,
+        }
+    }
+
+    /// Add one part of the open file `f`, deduplicating its text.
+    ///
+    /// # Errors
+    /// I/O errors of a key spill.
+    pub(crate) fn add_part(
+        &mut self,
+        f: &mut OpenFile,
+        p: PartResult,
+        prior: &dyn Prior,
+        summary: &mut BuildSummary,
+    ) -> Result<(), IndexError> {
+        let part_id = self.part_count;
+        self.part_count += 1;
+        summary.parts += 1;
+        f.text_bytes += p.text.len() as u64;
+        f.any_text |= !p.text.is_empty();
+        summary.text_bytes += p.text.len() as u64;
+        let a = p.analysis;
+        let name = self.string(p.name.as_bytes());
+        let mut rec = PartRecord {
+            name,
+            file: f.id,
+            format: crate::index::format_code(p.format),
+            duplicate: Duplicate::None,
+            text_offset: 0,
+            text_len: 0,
+            norm_base: self.norm_total as u32,
+            norm_len: 0,
+            first_checkpoint: self.checkpoint_count,
+            checkpoints: 0,
+            fingerprints: 0,
+            text_hash: a.text_hash,
+        };
+        // Empty texts (binary parts inside containers) are not
+        // deduplicated: they are all equal and say nothing.
+        let local = if p.text.is_empty() {
+            None
+        } else {
+            self.texts.get(&a.text_hash).copied()
+        };
+        if let Some(orig) = local {
+            summary.duplicate_parts += 1;
+            rec.duplicate = Duplicate::Local(orig);
+        } else if !p.text.is_empty() && prior.has_text(&a.text_hash) {
+            summary.duplicate_parts += 1;
+            rec.duplicate = Duplicate::External;
+        } else {
+            if !p.text.is_empty() {
+                self.texts.insert(a.text_hash, part_id);
+            }
+            rec.text_offset = self.arena.push(p.text.as_bytes());
+            rec.text_len = p.text.len() as u64;
+            rec.norm_len = a.norm_len;
+            for c in &a.checkpoints {
+                c.push_to(&mut self.checkpoints);
+            }
+            self.checkpoint_count += a.checkpoints.len() as u32;
+            rec.checkpoints = a.checkpoints.len() as u32;
+            rec.fingerprints = a.fps.len() as u32;
+            if !p.text.is_empty() {
+                self.part_hashes.push(PartHash {
+                    hash: a.text_hash,
+                    part: part_id,
+                });
+            }
+            let base = self.norm_total as u32;
+            if a.norm_len > 0 {
+                self.bases.push((base, part_id));
+            }
+            f.fingerprints += a.fps.len() as u64;
+            self.keys.push_part(&a.fps, base)?;
+            self.norm_total += u64::from(a.norm_len);
+        }
+        rec.push_to(&mut self.parts);
+        Ok(())
+    }
+
+    /// End the open file `f` with the record of `r` (whose parts were added
+    /// already; `r.parts` is ignored).
+    pub(crate) fn close_file(&mut self, f: OpenFile, r: FileResult, summary: &mut BuildSummary) {
+        summary.files += 1;
+        summary.bytes += r.size;
         match r.status {
             FileStatus::Indexed => summary.indexed += 1,
             FileStatus::Binary => summary.binary += 1,
@@ -154,73 +293,6 @@ impl SegState {
                 .skipped
                 .push((crate::names::join_part(&display, name), reason.clone()));
         }
-        let first_part = self.part_count;
-        let mut text_bytes = 0u64;
-        let mut fp_total = 0u64;
-        for p in r.parts {
-            let part_id = self.part_count;
-            self.part_count += 1;
-            summary.parts += 1;
-            text_bytes += p.text.len() as u64;
-            summary.text_bytes += p.text.len() as u64;
-            let a = p.analysis;
-            let name = self.string(p.name.as_bytes());
-            let mut rec = PartRecord {
-                name,
-                file: file_id,
-                format: crate::index::format_code(p.format),
-                duplicate: Duplicate::None,
-                text_offset: 0,
-                text_len: 0,
-                norm_base: self.norm_total as u32,
-                norm_len: 0,
-                first_checkpoint: self.checkpoint_count,
-                checkpoints: 0,
-                fingerprints: 0,
-                text_hash: a.text_hash,
-            };
-            // Empty texts (binary parts inside containers) are not
-            // deduplicated: they are all equal and say nothing.
-            let local = if p.text.is_empty() {
-                None
-            } else {
-                self.texts.get(&a.text_hash).copied()
-            };
-            if let Some(orig) = local {
-                summary.duplicate_parts += 1;
-                rec.duplicate = Duplicate::Local(orig);
-            } else if !p.text.is_empty() && prior.has_text(&a.text_hash) {
-                summary.duplicate_parts += 1;
-                rec.duplicate = Duplicate::External;
-            } else {
-                if !p.text.is_empty() {
-                    self.texts.insert(a.text_hash, part_id);
-                }
-                rec.text_offset = self.arena.push(p.text.as_bytes());
-                rec.text_len = p.text.len() as u64;
-                rec.norm_len = a.norm_len;
-                for c in &a.checkpoints {
-                    c.push_to(&mut self.checkpoints);
-                }
-                self.checkpoint_count += a.checkpoints.len() as u32;
-                rec.checkpoints = a.checkpoints.len() as u32;
-                rec.fingerprints = a.fps.len() as u32;
-                if !p.text.is_empty() {
-                    self.part_hashes.push(PartHash {
-                        hash: a.text_hash,
-                        part: part_id,
-                    });
-                }
-                let base = self.norm_total as u32;
-                if a.norm_len > 0 {
-                    self.bases.push((base, part_id));
-                }
-                fp_total += a.fps.len() as u64;
-                self.keys.push_part(&a.fps, base)?;
-                self.norm_total += u64::from(a.norm_len);
-            }
-            rec.push_to(&mut self.parts);
-        }
         let path = self.string(&r.name);
         let reason = self.string(r.reason.as_bytes());
         FileRecord {
@@ -231,20 +303,18 @@ impl SegState {
             status: r.status,
             path_raw: crate::names::is_escaped(&r.name),
             reason,
-            first_part,
-            part_count: self.part_count - first_part,
+            first_part: f.first_part,
+            part_count: self.part_count - f.first_part,
             chunks: r.chunks.len() as u32,
-            text_bytes,
-            fingerprints: fp_total,
+            text_bytes: f.text_bytes,
+            fingerprints: f.fingerprints,
         }
         .push_to(&mut self.files);
         summary.chunks += r.chunks.len() as u64;
-        self.chunks
-            .extend(r.chunks.into_iter().map(|c| (c, file_id)));
+        self.chunks.extend(r.chunks.into_iter().map(|c| (c, f.id)));
         if r.status != FileStatus::Skipped {
-            self.file_hashes.push((r.blake3, file_id));
+            self.file_hashes.push((r.blake3, f.id));
         }
-        Ok(())
     }
 
     /// Compress the arena's full blocks in parallel and write them in order.
@@ -413,6 +483,17 @@ impl SegState {
         summary.postings += postings_total;
         Ok(Finished { global, owners })
     }
+}
+
+/// A file whose parts are being added.
+#[derive(Debug)]
+pub(crate) struct OpenFile {
+    id: u32,
+    first_part: u32,
+    text_bytes: u64,
+    fingerprints: u64,
+    /// Some part added so far has text.
+    pub(crate) any_text: bool,
 }
 
 /// The settings a segment records.

@@ -5,6 +5,8 @@
 //! walk (sorted)                       build/walk.rs     sequential, cheap
 //! -> read + extract, per file         build/read.rs     parallel (rayon)
 //! -> analyze, per part                build/analyze.rs  parallel, same task
+//!    (a file over the text limit:      build/stream.rs   alone, in batches
+//!     mbox messages, text windows)                       of pieces, parallel)
 //! -> assemble, in input order         build/assemble.rs sequential, light
 //!      text blocks -> compress        index/text.rs     parallel
 //!      (key, position) -> partitions  build/postings.rs spills past --memory
@@ -32,6 +34,7 @@ mod analyze;
 mod assemble;
 mod postings;
 mod read;
+mod stream;
 pub mod walk;
 mod write;
 
@@ -46,7 +49,7 @@ use rayon::prelude::*;
 use super::live::Liveness;
 use super::manifest::{Manifest, SegmentEntry, MANIFEST_NAME};
 use super::state::{DeadFile, DeadKind, State};
-use super::wire::{Codec, Frequent, Header};
+use super::wire::{Codec, FileStatus, Frequent, Header};
 use super::{Index, IndexError, Params, Segment};
 use crate::chunk::{Chunk, ChunkParams};
 use crate::error::ConfigError;
@@ -64,7 +67,7 @@ pub const DEFAULT_K: usize = 16;
 pub const DEFAULT_W: usize = 25;
 /// Default memory budget of a build.
 pub const DEFAULT_MEMORY: u64 = 1 << 30;
-/// Default largest file whose text is extracted.
+/// Default largest file read whole.
 pub const DEFAULT_MAX_FILE: u64 = 256 << 20;
 /// Default share of the live texts above which a key is common.
 pub const DEFAULT_COMMON_FRACTION: f64 = 0.005;
@@ -158,7 +161,8 @@ impl IndexBuilder {
         self.cfg.memory = bytes;
         self
     }
-    /// Largest file whose text is extracted; larger files get chunks only.
+    /// Largest file read whole; larger mbox and text files are streamed
+    /// (message by message, in windows), others get chunks only.
     pub fn max_file_size(mut self, bytes: u64) -> Self {
         self.cfg.max_file = bytes;
         self
@@ -806,13 +810,34 @@ impl Indexer {
             }
             let mut batch = Vec::new();
             let mut bytes = 0u64;
+            let mut large = None;
             while let Some(s) = sources.peek() {
                 let size = s.disk_size();
+                if size > self.cfg.max_file && matches!(s, Source::Disk { .. }) {
+                    // A file over the text limit is read alone, in pieces.
+                    if batch.is_empty() {
+                        large = sources.next();
+                    }
+                    break;
+                }
                 if !batch.is_empty() && (batch.len() >= BATCH_FILES || bytes + size > batch_bytes) {
                     break;
                 }
                 bytes += size.min(self.cfg.max_file);
                 batch.push(sources.next().expect("peeked"));
+            }
+            if let Some(Source::Disk { path, name }) = large {
+                let mut ctx = Ctx {
+                    st: &mut st,
+                    w,
+                    earlier,
+                    seen,
+                    dead,
+                    summary,
+                };
+                full = self.add_large(path, name, cfg, sources, &mut ctx, progress)?;
+                st.flush_blocks(&self.pool, self.cfg.codec, w)?;
+                continue;
             }
             let results: Vec<FileResult> = self.pool.install(|| {
                 batch
@@ -826,41 +851,7 @@ impl Indexer {
             });
             let mut rest = results.into_iter();
             while let Some(r) = rest.next() {
-                // The same path again: unchanged, or a new version.
-                if r.status != super::wire::FileStatus::Skipped {
-                    if let Some(h) = seen.get(&r.name) {
-                        if *h == r.blake3 {
-                            summary.unchanged += 1;
-                            continue;
-                        }
-                    }
-                    if let Some(&(si, f, h)) = earlier.by_path.get(&r.name) {
-                        if h == r.blake3 {
-                            summary.unchanged += 1;
-                            continue;
-                        }
-                        if !dead
-                            .iter()
-                            .any(|d| d.segment == earlier.names[si] && d.file == f)
-                        {
-                            dead.push(DeadFile {
-                                segment: earlier.names[si].clone(),
-                                file: f,
-                                kind: DeadKind::Superseded,
-                                generation: 0,
-                            });
-                        }
-                    }
-                    seen.insert(r.name.clone(), r.blake3);
-                } else if earlier.by_path.contains_key(&r.name) || seen.contains_key(&r.name) {
-                    // A known path that cannot be read now: the indexed
-                    // version stays; the reason is reported.
-                    let display = crate::names::display(&r.name);
-                    summary.skipped.push((
-                        display,
-                        format!("{} (the indexed version is kept)", r.reason),
-                    ));
-                    summary.unchanged += 1;
+                if !admit(&r, earlier, seen, dead, summary) {
                     continue;
                 }
                 let add = r.norm_bytes();
@@ -876,6 +867,7 @@ impl Indexer {
                 }
                 st.add_file(r, earlier, summary)?;
             }
+            st.rebudget()?;
             st.flush_blocks(&self.pool, self.cfg.codec, w)?;
         }
         st.arena.finish();
@@ -898,6 +890,163 @@ impl Indexer {
             summary,
         )?;
         Ok((finished, files, parts))
+    }
+}
+
+/// Whether a processed file is to be recorded: not when it is already
+/// indexed with the same bytes at the same path (or was seen in this run),
+/// nor when a known path cannot be read now (the indexed version stays, the
+/// reason is reported). A changed file at a known path marks the old
+/// version superseded.
+fn admit(
+    r: &FileResult,
+    earlier: &Earlier,
+    seen: &mut HashMap<Vec<u8>, [u8; 32]>,
+    dead: &mut Vec<DeadFile>,
+    summary: &mut BuildSummary,
+) -> bool {
+    if r.status != super::wire::FileStatus::Skipped {
+        if let Some(h) = seen.get(&r.name) {
+            if *h == r.blake3 {
+                summary.unchanged += 1;
+                return false;
+            }
+        }
+        if let Some(&(si, f, h)) = earlier.by_path.get(&r.name) {
+            if h == r.blake3 {
+                summary.unchanged += 1;
+                return false;
+            }
+            if !dead
+                .iter()
+                .any(|d| d.segment == earlier.names[si] && d.file == f)
+            {
+                dead.push(DeadFile {
+                    segment: earlier.names[si].clone(),
+                    file: f,
+                    kind: DeadKind::Superseded,
+                    generation: 0,
+                });
+            }
+        }
+        seen.insert(r.name.clone(), r.blake3);
+    } else if earlier.by_path.contains_key(&r.name) || seen.contains_key(&r.name) {
+        let display = crate::names::display(&r.name);
+        summary.skipped.push((
+            display,
+            format!("{} (the indexed version is kept)", r.reason),
+        ));
+        summary.unchanged += 1;
+        return false;
+    }
+    true
+}
+
+/// What adding a file to the segment being written touches.
+struct Ctx<'a, 'w> {
+    st: &'a mut SegState,
+    w: &'w mut SegmentWriter,
+    earlier: &'a Earlier,
+    seen: &'a mut HashMap<Vec<u8>, [u8; 32]>,
+    dead: &'a mut Vec<DeadFile>,
+    summary: &'a mut BuildSummary,
+}
+
+impl Indexer {
+    /// Add a file over the text limit ([`stream`]): pass 1 (hash, chunks),
+    /// then its pieces batch by batch. Returns true when the segment is
+    /// full: the file is handed back to start the next one.
+    fn add_large(
+        &self,
+        path: PathBuf,
+        name: Vec<u8>,
+        cfg: ReadConfig<'_>,
+        sources: &mut Sources<'_>,
+        c: &mut Ctx<'_, '_>,
+        progress: &dyn Progress,
+    ) -> Result<bool, IndexError> {
+        let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+        // Its text is at most about its size: if that may not fit beside
+        // what the segment holds, it starts the next segment.
+        if c.st.file_count() > 0 && c.st.norm_total + size > self.cfg.segment_norm {
+            sources.push_front(vec![Source::Disk { path, name }]);
+            return Ok(true);
+        }
+        let (mut r, kind) = match stream::classify(&path, name, cfg) {
+            stream::Large::Done(r) => {
+                progress.file_done(r.size);
+                if admit(&r, c.earlier, c.seen, c.dead, c.summary) {
+                    c.st.add_file(*r, c.earlier, c.summary)?;
+                }
+                return Ok(false);
+            }
+            stream::Large::Stream(r, kind) => (r, kind),
+        };
+        if !admit(&r, c.earlier, c.seen, c.dead, c.summary) {
+            progress.file_done(r.size);
+            return Ok(false);
+        }
+        if c.st.is_copy(&r.blake3, c.earlier) {
+            progress.file_done(r.size);
+            c.st.add_file(*r, c.earlier, c.summary)?;
+            return Ok(false);
+        }
+        let sc = stream::StreamConfig::new(self.cfg.memory, self.cfg.max_file, &self.cfg.limits);
+        let mut f = c.st.open_file(&r.blake3, FileStatus::Indexed);
+        let mut notes = stream::Notes::default();
+        match stream::Pieces::open(&path, kind, &sc) {
+            Err(e) => notes.push((String::new(), format!("cannot read: {e}"))),
+            Ok(mut pieces) => 'batches: loop {
+                if self.cancelled() {
+                    return Err(IndexError::Interrupted);
+                }
+                let batch = match pieces.next_batch(sc.batch_bytes) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        notes.push((String::new(), format!("read error: {e}; the rest not read")));
+                        break;
+                    }
+                };
+                if batch.is_empty() {
+                    break;
+                }
+                let results =
+                    stream::process_batch(&self.pool, batch, &self.cfg.limits, &sc, cfg.fp);
+                for (parts, part_notes) in results {
+                    for n in part_notes {
+                        notes.push(n);
+                    }
+                    for p in parts {
+                        let add = u64::from(p.analysis.norm_len);
+                        if c.st.norm_total + add > self.cfg.segment_norm {
+                            notes.push((
+                                p.name.clone(),
+                                format!(
+                                    "the file's text fills a segment ({} normalized bytes): this and later parts not indexed",
+                                    self.cfg.segment_norm
+                                ),
+                            ));
+                            c.st.flush_blocks(&self.pool, self.cfg.codec, c.w)?;
+                            break 'batches;
+                        }
+                        c.st.add_part(&mut f, p, c.earlier, c.summary)?;
+                    }
+                }
+                c.st.rebudget()?;
+                c.st.flush_blocks(&self.pool, self.cfg.codec, c.w)?;
+            },
+        }
+        r.status = if f.any_text {
+            FileStatus::Indexed
+        } else {
+            FileStatus::Binary
+        };
+        let notes = notes.finish();
+        r.reason = read::join_notes(&notes);
+        r.notes = notes;
+        progress.file_done(r.size);
+        c.st.close_file(f, *r, c.summary);
+        Ok(false)
     }
 }
 

@@ -99,6 +99,20 @@ impl KeySink {
         Ok(())
     }
 
+    /// Lower (or raise) the budget to `budget` bytes (at least 768 KiB of
+    /// pairs); spills at once if the pairs buffered exceed it. The output
+    /// does not depend on when spills happen.
+    ///
+    /// # Errors
+    /// I/O errors of a spill.
+    pub(crate) fn set_budget(&mut self, budget: u64) -> Result<(), IndexError> {
+        self.cap = (budget as usize / PAIR_BYTES).max(1 << 16);
+        if self.buffered >= self.cap {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
     /// Append every partition's buffered pairs to its spill file.
     fn spill(&mut self) -> Result<(), IndexError> {
         for (p, buf) in self.parts.iter_mut().enumerate() {

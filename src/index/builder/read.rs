@@ -4,8 +4,8 @@
 //! one file per task.
 //!
 //! Files up to the text limit are read into memory (`crate::fileio`
-//! explains why inputs are read, not mapped); larger files are streamed for
-//! their hash and chunks only, with the reason recorded. Nothing fails the
+//! explains why inputs are read, not mapped); larger files are read in
+//! pieces by [`super::stream`]. Nothing fails the
 //! run: an unreadable file becomes a skipped record with the error.
 
 use std::fs::File;
@@ -110,35 +110,44 @@ pub(crate) fn process(
         Source::Disk { path, name } => match crate::fileio::read_prefix(&path, cfg.max_file) {
             Err(e) => FileResult::skipped(name, format!("cannot read: {e}")),
             Ok((bytes, false)) => from_bytes(name, &bytes, cfg, scratch),
-            Ok((_, true)) => chunk_only(&path, name, cfg),
+            // The builder streams large files (`super::stream`); a file that
+            // grew past the limit since the walk lands here.
+            Ok((_, true)) => {
+                let reason = format!(
+                    "larger than the text limit of {} bytes: chunks only",
+                    cfg.max_file
+                );
+                chunk_only(&path, name, cfg, Some(reason), Format::Binary)
+            }
         },
     }
 }
 
-/// A file over the size limit: stream it for chunks and hash only.
-fn chunk_only(path: &std::path::Path, name: Vec<u8>, cfg: ReadConfig<'_>) -> FileResult {
+/// A file over the size limit: stream it for chunks and hash only, with
+/// `reason` (if any) and `format` recorded.
+pub(crate) fn chunk_only(
+    path: &std::path::Path,
+    name: Vec<u8>,
+    cfg: ReadConfig<'_>,
+    reason: Option<String>,
+    format: Format,
+) -> FileResult {
     let mut chunks = Vec::new();
     let res = File::open(path)
         .and_then(|f| chunk::chunk_reader(BufReader::new(f), cfg.chunk, |c| chunks.push(c)));
     match res {
         Err(e) => FileResult::skipped(name, format!("cannot read: {e}")),
-        Ok((hash, size)) => {
-            let reason = format!(
-                "larger than the text limit of {} bytes: chunks only",
-                cfg.max_file
-            );
-            FileResult {
-                name,
-                size,
-                blake3: *hash.as_bytes(),
-                status: FileStatus::Binary,
-                format: Some(Format::Binary),
-                notes: vec![(String::new(), reason.clone())],
-                reason,
-                parts: Vec::new(),
-                chunks,
-            }
-        }
+        Ok((hash, size)) => FileResult {
+            name,
+            size,
+            blake3: *hash.as_bytes(),
+            status: FileStatus::Binary,
+            format: Some(format),
+            notes: reason.iter().map(|r| (String::new(), r.clone())).collect(),
+            reason: reason.unwrap_or_default(),
+            parts: Vec::new(),
+            chunks,
+        },
     }
 }
 
