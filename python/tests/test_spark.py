@@ -202,3 +202,21 @@ def test_plan_keeps_same_size_files_together_and_balances(tmp_path):
     assert all(len(v) == 1 for v in by_size.values()), by_size
     loads = sorted(sum(os.path.getsize(e[0]) for e in p) for p in pieces)
     assert loads == [4400, 5000, 5000]
+
+
+def test_the_commands_of_the_readme(tmp_path):
+    """`python3 -m leakprint.spark build` and `match` (their own Spark
+    session, local mode), on the speeches."""
+    idx = tmp_path / "cli.idx"
+    docs = REPO / "corpus" / "dump" / "docs"
+    run = [sys.executable, "-m", "leakprint.spark", "--master", "local[2]"]
+    out = subprocess.run([*run, "build", "--input", docs, "--output", idx, "--partitions", "2"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    summary = json.loads(out.stdout.splitlines()[-1])
+    assert summary["pieces"] == 2 and summary["files"] == 120
+    cli("verify", idx)
+    matches = tmp_path / "matches"
+    out = subprocess.run([*run, "match", "--index", idx, "--input", QUERIES[0], "--output", matches], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    written = [json.loads(line) for f in sorted(matches.glob("part-*.json")) for line in f.read_text().splitlines()]
+    assert sorted(map(key, written)) == sorted(map(key, cli_matches(idx, QUERIES[:1])))
