@@ -38,6 +38,11 @@ Matching releases the GIL; ``find_many`` matches batches in parallel on
 ``threads`` threads while you consume earlier results, holding at most two
 batches, so it streams an endless iterable in bounded memory.
 
+Scale out on Apache Spark with ``leakprint.spark`` (``python3 -m
+leakprint.spark build|match``); it builds an index in pieces with
+``plan_pieces``, ``build_piece``, ``KeyCounts`` and ``commit_pieces``,
+which other engines can drive the same way.
+
 Errors are ``LeakprintError`` subclasses with the library's messages:
 ``ConfigError`` (also a ``ValueError``), ``FileAccessError`` (also an
 ``OSError``), ``CorruptIndexError``, ``ImageError`` (also a ``ValueError``:
@@ -55,14 +60,21 @@ from ._errors import (
     OcrError,
 )
 from ._leakprint import (
+    DEFAULT_COMMON_MIN_DOCS,
     FileEvidence,
     FileResult,
     Index,
+    KeyCounts,
     Match,
     Matcher,
     WordBox,
     __version__,
+    begin_pieces,
     build,
+    build_piece,
+    commit_pieces,
+    piece_keys_name,
+    plan_pieces,
 )
 
 __all__ = [
@@ -80,4 +92,12 @@ __all__ = [
     "ImageError",
     "OcrError",
     "__version__",
+    # Building in pieces (leakprint.spark).
+    "plan_pieces",
+    "begin_pieces",
+    "build_piece",
+    "piece_keys_name",
+    "KeyCounts",
+    "commit_pieces",
+    "DEFAULT_COMMON_MIN_DOCS",
 ]

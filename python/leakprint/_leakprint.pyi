@@ -21,6 +21,53 @@ def build(
 ) -> dict[str, Any]:
     """Index files and folders into the index folder ``output``; returns the build summary."""
 
+# Building one index in pieces (leakprint.spark runs these in a Spark job).
+
+DEFAULT_COMMON_MIN_DOCS: int
+
+_Entry = tuple[Optional[str], bytes, Optional[str]]
+
+def plan_pieces(paths: Sequence[_Path], pieces: int) -> list[list[_Entry]]:
+    """Walk ``paths`` and cut the files into at most ``pieces`` lists of about the same bytes."""
+
+def begin_pieces(output: _Path) -> int:
+    """Check or create the index folder; returns the generation the pieces are written under."""
+
+def build_piece(
+    entries: Sequence[_Entry],
+    output: _Path,
+    generation: int,
+    piece: int,
+    scratch: Optional[_Path] = None,
+    threads: Optional[int] = None,
+    memory: Optional[int] = None,
+    common_min_docs: Optional[int] = None,
+    common_fraction: Optional[float] = None,
+) -> dict[str, Any]:
+    """Build one piece (a segment and its key counts), atomically and idempotently."""
+
+def piece_keys_name(generation: int, piece: int) -> str:
+    """The file name of a piece's key counts in the output folder."""
+
+class KeyCounts:
+    """The key counts a piece wrote, checked on open."""
+    def __init__(self, path: _Path) -> None: ...
+    def __len__(self) -> int: ...
+    @property
+    def owners(self) -> int: ...
+    def read(self, start: int, count: int) -> tuple[bytes, bytes]: ...
+
+def commit_pieces(
+    output: _Path,
+    generation: int,
+    pieces: Sequence[int],
+    keys: bytes,
+    docs: bytes,
+    common_min_docs: Optional[int] = None,
+    common_fraction: Optional[float] = None,
+) -> dict[str, Any]:
+    """Make the pieces the index, in one atomic manifest commit."""
+
 class Index:
     """An open index (a folder or one segment file); thread-safe."""
     @staticmethod

@@ -5,7 +5,7 @@
 //!
 //! | Rust | Python |
 //! |---|---|
-//! | `ConfigError`, `IndexError::Config` | `leakprint.ConfigError` (a `ValueError`) |
+//! | `ConfigError`, `IndexError::Config`, `IndexError::PieceTooLarge` | `leakprint.ConfigError` (a `ValueError`) |
 //! | `IndexError::Io`, missing inputs or output folder, `ReadError` | `leakprint.FileAccessError` (an `OSError`) |
 //! | `IndexError::Interrupted` | `KeyboardInterrupt` |
 //! | any other `IndexError` | `leakprint.CorruptIndexError` |
@@ -51,7 +51,7 @@ pub fn index(py: Python<'_>, e: IndexError) -> PyErr {
     }
     let class = match inner {
         IndexError::Interrupted => return PyKeyboardInterrupt::new_err(message),
-        IndexError::Config(_) => "ConfigError",
+        IndexError::Config(_) | IndexError::PieceTooLarge { .. } => "ConfigError",
         IndexError::Io { .. }
         | IndexError::MissingInput { .. }
         | IndexError::MissingOutputDir { .. } => "FileAccessError",

@@ -7,6 +7,7 @@
 mod errors;
 mod index;
 mod matcher;
+mod pieces;
 mod types;
 
 use pyo3::prelude::*;
@@ -17,6 +18,16 @@ fn _leakprint(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(index::build, m)?)?;
     m.add_class::<index::PyIndex>()?;
     m.add_class::<index::FileIter>()?;
+    m.add_function(wrap_pyfunction!(pieces::plan_pieces, m)?)?;
+    m.add_function(wrap_pyfunction!(pieces::begin_pieces, m)?)?;
+    m.add_function(wrap_pyfunction!(pieces::build_piece, m)?)?;
+    m.add_function(wrap_pyfunction!(pieces::commit_pieces, m)?)?;
+    m.add_function(wrap_pyfunction!(pieces::piece_keys_name, m)?)?;
+    m.add_class::<pieces::PyKeyCounts>()?;
+    m.add(
+        "DEFAULT_COMMON_MIN_DOCS",
+        leakprint::index::builder::DEFAULT_COMMON_MIN_DOCS,
+    )?;
     m.add_class::<matcher::PyMatcher>()?;
     m.add_class::<matcher::FindMany>()?;
     m.add_class::<types::PyMatch>()?;

@@ -24,10 +24,13 @@
 //!
 //! Modules: `wire` owns the segment bytes, `segment` reads them, `verify`
 //! checks them, `text` stores text blocks, `builder` writes segments,
-//! `state` and `live` hold what spans segments, `compact` feeds a rebuild.
+//! `state` and `live` hold what spans segments, `compact` feeds a rebuild,
+//! `keycount` carries a segment's key counts between the pieces of a
+//! distributed build and its commit (`builder::Indexer::build_piece`).
 
 pub mod builder;
 mod compact;
+pub mod keycount;
 pub mod live;
 pub mod manifest;
 pub mod segment;
@@ -166,6 +169,14 @@ pub enum IndexError {
     NotAnIndex {
         /// The path.
         path: PathBuf,
+    },
+    /// A piece of a build in pieces holds more text than one segment can.
+    #[error("piece {piece} holds more than {limit} normalized bytes, the most one segment holds: cut the input into more pieces")]
+    PieceTooLarge {
+        /// The piece number.
+        piece: u32,
+        /// The limit, in normalized bytes.
+        limit: u64,
     },
     /// The build was interrupted (Ctrl-C); nothing was published.
     #[error("interrupted; the index was left as it was")]

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use super::super::text::{self, Arena};
 use super::super::wire::*;
 use super::super::IndexError;
-use super::postings::KeySink;
+use super::postings::{KeySink, KeyTotals};
 use super::read::{FileResult, PartResult};
 use super::write::SegmentWriter;
 use super::BuildSummary;
@@ -357,21 +357,21 @@ impl SegState {
     }
 
     /// Write every section after the text data (which must be complete and
-    /// ended) and the meta. Returns the segment's frequent keys.
+    /// ended) and the meta.
     ///
-    /// `old_docs` gives, for a key, the live parts holding it in the
-    /// index's earlier segments (appends); the keys reaching `min_docs` in
-    /// total are returned in `global` with their totals.
+    /// The keys `totals` asks for (see [`KeyTotals`]) go to `global` with
+    /// their counts, in key order, a partition at a time.
     ///
     /// # Errors
-    /// I/O errors.
+    /// I/O errors, and `global`'s.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn finish(
         mut self,
         w: &mut SegmentWriter,
         pool: &rayon::ThreadPool,
         params: &SegmentParams,
-        old_docs: Option<&(dyn Fn(u64) -> u32 + Sync)>,
+        totals: KeyTotals<'_>,
+        global: &mut dyn FnMut(&[Frequent]) -> Result<(), IndexError>,
         summary: &mut BuildSummary,
     ) -> Result<Finished, IndexError> {
         // Texts this segment stores (parts that own a non-empty text).
@@ -390,24 +390,17 @@ impl SegState {
         // per bucket, half a byte per posting).
         let mut dir: Vec<u8> = Vec::with_capacity(((1usize << dir_bits) + 1) * 4);
         let mut frequent: Vec<Frequent> = Vec::new();
-        let mut global: Vec<Frequent> = Vec::new();
         let keys = std::mem::replace(&mut self.keys, KeySink::new(std::path::Path::new("."), 0));
         w.begin(SectionKind::FpPostings);
-        keys.finish(
-            pool,
-            params.common_min_docs,
-            &part_of,
-            old_docs,
-            &mut |out| {
-                for &d in out.dir {
-                    let abs = out.base + u64::from(d);
-                    dir.extend_from_slice(&(abs as u32).to_le_bytes());
-                }
-                frequent.extend_from_slice(out.frequent);
-                global.extend_from_slice(out.global);
-                w.write(out.postings)
-            },
-        )?;
+        keys.finish(pool, params.common_min_docs, &part_of, totals, &mut |out| {
+            for &d in out.dir {
+                let abs = out.base + u64::from(d);
+                dir.extend_from_slice(&(abs as u32).to_le_bytes());
+            }
+            frequent.extend_from_slice(out.frequent);
+            global(out.global)?;
+            w.write(out.postings)
+        })?;
         w.end()?;
         dir.extend_from_slice(&(postings_total as u32).to_le_bytes());
         w.section(SectionKind::FpDirectory, &dir)?;
@@ -481,7 +474,7 @@ impl SegState {
         };
         w.section(SectionKind::Meta, &meta.encode())?;
         summary.postings += postings_total;
-        Ok(Finished { global, owners })
+        Ok(Finished { owners })
     }
 }
 
@@ -509,9 +502,6 @@ pub(crate) struct SegmentParams {
 /// What a finished segment tells the index.
 #[derive(Debug)]
 pub(crate) struct Finished {
-    /// Keys of this segment found in at least `common_min_docs` live parts
-    /// of the whole index, with that count, sorted.
-    pub(crate) global: Vec<Frequent>,
     /// Parts that own their text.
     pub(crate) owners: u64,
 }

@@ -32,11 +32,14 @@
 
 mod analyze;
 mod assemble;
+mod pieces;
 mod postings;
 mod read;
 mod stream;
 pub mod walk;
 mod write;
+
+pub use pieces::{piece_keys_name, piece_segment_name, plan_pieces};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -46,6 +49,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use super::keycount::KeyCountWriter;
 use super::live::Liveness;
 use super::manifest::{Manifest, SegmentEntry, MANIFEST_NAME};
 use super::state::{DeadFile, DeadKind, State};
@@ -57,6 +61,7 @@ use crate::extract::ExtractLimits;
 use crate::normalize;
 use analyze::Fp;
 use assemble::{NoPrior, Prior, SegState, SegmentParams};
+use postings::KeyTotals;
 use read::{FileResult, PartResult, ReadConfig, Source};
 use walk::Entry;
 use write::SegmentWriter;
@@ -479,16 +484,7 @@ impl Indexer {
             })
             .sum();
         progress.start(entries.len() as u64, total_bytes);
-        let sources = entries.into_iter().map(|e| match e {
-            Entry::File { path, display } => Source::Disk {
-                path,
-                name: display,
-            },
-            Entry::Skipped { display, reason } => Source::Skipped {
-                name: display,
-                reason,
-            },
-        });
+        let sources = entries.into_iter().map(Source::from);
         let mut summary = BuildSummary::default();
         let outcome = self.run(
             params,
@@ -669,7 +665,8 @@ impl Indexer {
             &mut w,
             &self.pool,
             &self.segment_params(),
-            None,
+            KeyTotals::Segment,
+            &mut |_| Ok(()),
             &mut summary,
         )?;
         let (_, bytes) = w.finish()?;
@@ -714,16 +711,20 @@ impl Indexer {
         let mut dead: Vec<DeadFile> = Vec::new();
         loop {
             n += 1;
-            let name = format!("seg-{generation:06}-{n:03}.lps");
+            let name = segment_name(generation, n);
             let path = dir.join(&name);
             let mut w = SegmentWriter::file(&path, &header_of(params))?;
+            let mut global = Vec::new();
             let (finished, files, parts) = self.write_segment(
                 params,
                 &mut sources,
                 dir,
                 &mut w,
                 &earlier,
-                &state,
+                KeyCounting::Index {
+                    state: &state,
+                    global: &mut global,
+                },
                 &mut seen,
                 &mut dead,
                 progress,
@@ -744,7 +745,7 @@ impl Indexer {
             summary.segments += 1;
             summary.index_bytes += bytes;
             state.live_texts += finished.owners;
-            merge_frequent(&mut state.frequent, finished.global);
+            merge_frequent(&mut state.frequent, global);
             let more = sources.peek().is_some();
             if more {
                 // Later segments count keys in this one too.
@@ -793,7 +794,7 @@ impl Indexer {
         dir: &Path,
         w: &mut SegmentWriter,
         earlier: &Earlier,
-        state: &State,
+        counting: KeyCounting<'_>,
         seen: &mut HashMap<Vec<u8>, [u8; 32]>,
         dead: &mut Vec<DeadFile>,
         progress: &dyn Progress,
@@ -875,20 +876,40 @@ impl Indexer {
         w.end()?;
         progress.merging();
         let (files, parts) = (u64::from(st.file_count()), u64::from(st.part_count()));
-        let old_docs = |key: u64| -> u32 {
-            match state.docs_of(key) {
-                Some(d) => d,
-                None => earlier.docs(key),
+        let finished = match counting {
+            KeyCounting::Index { state, global } => {
+                let old_docs = |key: u64| -> u32 {
+                    match state.docs_of(key) {
+                        Some(d) => d,
+                        None => earlier.docs(key),
+                    }
+                };
+                let totals = if earlier.segments.is_empty() {
+                    KeyTotals::Segment
+                } else {
+                    KeyTotals::WithEarlier(&old_docs)
+                };
+                st.finish(
+                    w,
+                    &self.pool,
+                    &self.segment_params(),
+                    totals,
+                    &mut |g| {
+                        global.extend_from_slice(g);
+                        Ok(())
+                    },
+                    summary,
+                )?
             }
+            KeyCounting::Every(out) => st.finish(
+                w,
+                &self.pool,
+                &self.segment_params(),
+                KeyTotals::Every,
+                &mut |g| out.push(g),
+                summary,
+            )?,
         };
-        let any_earlier = !earlier.segments.is_empty();
-        let finished = st.finish(
-            w,
-            &self.pool,
-            &self.segment_params(),
-            if any_earlier { Some(&old_docs) } else { None },
-            summary,
-        )?;
         Ok((finished, files, parts))
     }
 }
@@ -1064,6 +1085,20 @@ struct Outcome {
     state: State,
 }
 
+/// How a segment being written counts its keys.
+enum KeyCounting<'a> {
+    /// As part of this index: keys reaching the common minimum in the
+    /// whole index (this segment plus `state` or the earlier segments) go
+    /// to `global` with their totals.
+    Index {
+        state: &'a State,
+        global: &'a mut Vec<Frequent>,
+    },
+    /// As a piece of a build in pieces: every key with its count in this
+    /// segment goes to the key-count file.
+    Every(&'a mut KeyCountWriter),
+}
+
 fn header_of(p: Params) -> Header {
     Header {
         norm_version: p.norm_version,
@@ -1207,6 +1242,11 @@ impl<'a> Sources<'a> {
     }
 }
 
+/// File name of segment `n` (1, 2, ...) written by generation `generation`.
+fn segment_name(generation: u64, n: u64) -> String {
+    format!("seg-{generation:06}-{n:03}.lps")
+}
+
 /// A temporary file name unique in this process: `.tmp-<pid>-<n>-<what>`.
 pub(crate) fn temp_name(dir: &Path, what: &str) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -1263,10 +1303,10 @@ fn prepare_output(output: &Path) -> Result<Option<Manifest>, IndexError> {
 }
 
 /// Whether a file name is one an index build writes before its manifest:
-/// a temporary file, a segment or a state file.
+/// a temporary file, a segment, a piece's key counts or a state file.
 fn is_build_leftover(name: &str) -> bool {
     name.starts_with(".tmp-")
-        || (name.starts_with("seg-") && name.ends_with(".lps"))
+        || (name.starts_with("seg-") && (name.ends_with(".lps") || name.ends_with(".lpk")))
         || (name.starts_with("state-") && name.ends_with(".lpst"))
 }
 

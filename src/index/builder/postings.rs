@@ -157,9 +157,8 @@ impl KeySink {
 
     /// Sort every partition and stream the directory and postings out
     /// through `out`, in key order, with the keys found in at least
-    /// `min_docs` parts: of this segment (`frequent`), and of this segment
-    /// plus `old_docs(key)` parts elsewhere (`global`; without `old_docs`
-    /// the two are the same).
+    /// `min_docs` parts of this segment (`frequent`) and the keys `totals`
+    /// asks for (`global`).
     ///
     /// `part_of` maps a position to an ordinal of its part (for the part
     /// counts).
@@ -171,7 +170,7 @@ impl KeySink {
         pool: &rayon::ThreadPool,
         min_docs: u32,
         part_of: &(dyn Fn(u32) -> u32 + Sync),
-        old_docs: Option<&(dyn Fn(u64) -> u32 + Sync)>,
+        totals: KeyTotals<'_>,
         out: &mut dyn FnMut(Written<'_>) -> Result<(), IndexError>,
     ) -> Result<(), IndexError> {
         let dir_bits = self.dir_bits();
@@ -197,7 +196,7 @@ impl KeySink {
                             dir_bits,
                             buckets: buckets_per_part,
                         };
-                        build_partition(geometry, mem, spill, min_docs, part_of, old_docs)
+                        build_partition(geometry, mem, spill, min_docs, part_of, totals)
                     })
                     .collect()
             });
@@ -237,8 +236,24 @@ pub(crate) struct Written<'a> {
     pub(crate) base: u64,
     /// Its keys found in at least `min_docs` parts of the segment, sorted.
     pub(crate) frequent: &'a [Frequent],
-    /// Its keys found in at least `min_docs` parts of the index, sorted.
+    /// Its keys as [`KeyTotals`] asks, sorted.
     pub(crate) global: &'a [Frequent],
+}
+
+/// Which keys [`KeySink::finish`] reports in [`Written::global`], with
+/// which counts.
+#[derive(Clone, Copy)]
+pub(crate) enum KeyTotals<'a> {
+    /// The keys found in at least `min_docs` parts of this segment (the
+    /// same as `frequent`): a segment that is the whole index.
+    Segment,
+    /// The keys found in at least `min_docs` parts of this segment plus
+    /// the given number of live parts elsewhere in the index (appends).
+    WithEarlier(&'a (dyn Fn(u64) -> u32 + Sync)),
+    /// Every key, with its parts in this segment however few: a piece of
+    /// a build whose counts are summed across pieces afterwards
+    /// (`Indexer::build_piece`).
+    Every,
 }
 
 struct Partition {
@@ -262,7 +277,7 @@ fn build_partition(
     spill: Option<PathBuf>,
     min_docs: u32,
     part_of: &(dyn Fn(u32) -> u32 + Sync),
-    old_docs: Option<&(dyn Fn(u64) -> u32 + Sync)>,
+    totals: KeyTotals<'_>,
 ) -> Result<Partition, IndexError> {
     let Geometry {
         index,
@@ -320,7 +335,7 @@ fn build_partition(
                 i += 1;
             }
             let group = &pairs[start..i];
-            if group.len() < min_docs as usize && old_docs.is_none() {
+            if group.len() < min_docs as usize && matches!(totals, KeyTotals::Segment) {
                 continue;
             }
             let mut docs = 0u32;
@@ -340,11 +355,15 @@ fn build_partition(
                 if docs >= min_docs {
                     frequent.push(Frequent { key, docs });
                 }
-                let total = match old_docs {
-                    Some(f) => docs.saturating_add(f(key)),
-                    None => docs,
+                let (total, keep) = match totals {
+                    KeyTotals::Segment => (docs, docs >= min_docs),
+                    KeyTotals::WithEarlier(f) => {
+                        let t = docs.saturating_add(f(key));
+                        (t, t >= min_docs)
+                    }
+                    KeyTotals::Every => (docs, true),
                 };
-                if total >= min_docs {
+                if keep {
                     global.push(Frequent { key, docs: total });
                 }
             }
