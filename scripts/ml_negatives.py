@@ -126,17 +126,8 @@ class FoldShared(Shared):
     """querylib.Shared over fnorm(): the longest run shared with the dump,
     Traditional and Simplified Chinese counted as the same text."""
 
-    def longest(self, text: str) -> int:
-        n = fnorm(text)
-        best = 0
-        for i in range(len(n) - self.W + 1):
-            if hash(n[i:i + self.W]) not in self.grams:
-                continue
-            length = max(best + 1, self.W)
-            while i + length <= len(n) and length <= self.CAP and n[i:i + length] in self.norm:
-                best = length
-                length += 1
-        return best
+    def prepare(self, text: str) -> str:
+        return fnorm(text)
 
 
 def own_share(text: str, lang: str) -> float:

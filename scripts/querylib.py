@@ -41,8 +41,12 @@ class Shared:
         self.norm = corpus_norm
         self.grams = {hash(corpus_norm[i:i + self.W]) for i in range(len(corpus_norm) - self.W + 1)}
 
+    def prepare(self, text: str) -> str:
+        """The form texts are compared in (subclasses fold more)."""
+        return normalize(text)
+
     def longest(self, text: str) -> int:
-        n = normalize(text)
+        n = self.prepare(text)
         best = 0
         for i in range(len(n) - self.W + 1):
             if hash(n[i:i + self.W]) not in self.grams:
