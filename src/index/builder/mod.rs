@@ -476,14 +476,7 @@ impl Indexer {
             });
         }
         manifest.generation += 1;
-        let total_bytes: u64 = entries
-            .iter()
-            .map(|e| match e {
-                Entry::File { path, .. } => std::fs::metadata(path).map_or(0, |m| m.len()),
-                Entry::Skipped { .. } => 0,
-            })
-            .sum();
-        progress.start(entries.len() as u64, total_bytes);
+        progress.start(entries.len() as u64, disk_bytes(&entries));
         let sources = entries.into_iter().map(Source::from);
         let mut summary = BuildSummary::default();
         let outcome = self.run(
@@ -1367,3 +1360,15 @@ pub(crate) fn stored_result(
 pub(crate) use analyze::Fp as FingerprintParams;
 /// A file read back from an index, ready to be built again.
 pub(crate) type StoredFile = FileResult;
+
+/// Bytes on disk of the files a walk listed (for progress: a file that
+/// cannot be read counts 0).
+pub(crate) fn disk_bytes(entries: &[Entry]) -> u64 {
+    entries
+        .iter()
+        .map(|e| match e {
+            Entry::File { path, .. } => std::fs::metadata(path).map_or(0, |m| m.len()),
+            Entry::Skipped { .. } => 0,
+        })
+        .sum()
+}

@@ -89,14 +89,7 @@ impl Indexer {
         let params = self.params();
         let seg_path = output.join(piece_segment_name(generation, piece));
         let keys_path = output.join(piece_keys_name(generation, piece));
-        let bytes: u64 = entries
-            .iter()
-            .map(|e| match e {
-                Entry::File { path, .. } => std::fs::metadata(path).map_or(0, |m| m.len()),
-                Entry::Skipped { .. } => 0,
-            })
-            .sum();
-        progress.start(entries.len() as u64, bytes);
+        progress.start(entries.len() as u64, super::disk_bytes(&entries));
         let mut sources = super::Sources::new(entries.into_iter().map(Source::from));
         let mut w = SegmentWriter::file(&seg_path, &header_of(params))?;
         let mut keys = KeyCountWriter::create(&keys_path, params)?;
