@@ -89,8 +89,8 @@
 //! Other chars go through the general path, memoized in a small per-thread
 //! direct-mapped cache (text in one script repeats few distinct chars).
 
-use std::cell::RefCell;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use unicode_general_category::{get_general_category, GeneralCategory};
 use unicode_normalization::char::decompose_compatible;
@@ -671,74 +671,73 @@ fn push_ascii(text: &mut String, bytes: &[u8]) {
     }
 }
 
-/// Number of slots of the per-thread cache of the general path.
-const CACHE_SLOTS: usize = 1024;
-/// Longest output a slot holds, in chars (longer outputs are recomputed).
-const CACHE_CHARS: usize = 4;
-/// Key of an empty slot: not a valid `char`.
-const EMPTY_KEY: u32 = u32::MAX;
+/// Chars below this code point have their normalized form memoized in
+/// [`MEMO`]: the Basic Multilingual Plane and the two ideographic
+/// supplementary planes, everything a text in any living script uses. A
+/// per-thread direct-mapped cache of 1,024 slots did this before; Chinese
+/// and Japanese text with thousands of distinct chars missed it so often
+/// that `char::is_alphabetic`'s table search took 32% of the time of the
+/// multilingual evaluation (perf, `examples/quality` on `corpus/ml`).
+const MEMO_CHARS: usize = 0x3_0000;
 
-#[derive(Clone, Copy)]
-struct Slot {
-    key: u32,
-    len: u8,
-    chars: [char; CACHE_CHARS],
+/// Bits of one char in a [`MEMO`] entry (every code point fits in 21).
+const MEMO_CHAR_BITS: u32 = 21;
+/// Set in an entry once it is filled.
+const MEMO_FILLED: u64 = 1 << 63;
+/// First char field of a filled entry whose char normalizes to more than
+/// three chars (not memoized: computed each time; none in the memoized
+/// planes is that long today).
+const MEMO_LONG: u64 = (1 << MEMO_CHAR_BITS) - 1;
+
+/// The normalized form of each char below [`MEMO_CHARS`], filled on first
+/// use: 0 while unknown, else [`MEMO_FILLED`] and up to three chars of 21
+/// bits (0 is no char: NUL is never an output). Shared by all threads; two
+/// threads filling one entry at once store the same value, so relaxed
+/// ordering is enough. 1.5 MiB.
+static MEMO: std::sync::OnceLock<Box<[AtomicU64]>> = std::sync::OnceLock::new();
+
+fn memo() -> &'static [AtomicU64] {
+    MEMO.get_or_init(|| (0..MEMO_CHARS).map(|_| AtomicU64::new(0)).collect())
 }
 
-/// Direct-mapped memo of [`for_each_normalized`] for non-ASCII chars.
-struct CharCache {
-    slots: Vec<Slot>,
-}
-
-impl CharCache {
-    fn new() -> Self {
-        let empty = Slot {
-            key: EMPTY_KEY,
-            len: 0,
-            chars: ['\0'; CACHE_CHARS],
-        };
-        CharCache {
-            slots: vec![empty; CACHE_SLOTS],
-        }
-    }
-
-    fn append(&mut self, c: char, text: &mut String) {
-        let key = u32::from(c);
-        // Multiplicative hash: neighbouring code points (one script) spread.
-        let idx = (key.wrapping_mul(0x9E37_79B1) >> 22) as usize % CACHE_SLOTS;
-        let Some(slot) = self.slots.get_mut(idx) else {
-            normalize_char(c, text);
-            return;
-        };
-        if slot.key != key {
-            let mut fresh = Slot {
-                key,
-                len: 0,
-                chars: ['\0'; CACHE_CHARS],
-            };
-            let mut overflow = false;
-            for_each_normalized(c, |n| {
-                if let Some(s) = fresh.chars.get_mut(usize::from(fresh.len)) {
-                    *s = n;
-                    fresh.len += 1;
-                } else {
-                    overflow = true;
-                }
-            });
-            if overflow {
-                normalize_char(c, text);
-                return;
+/// Appends the normalized form of non-ASCII `c` to `text`, through [`MEMO`].
+fn append_normalized(memo: &[AtomicU64], c: char, text: &mut String) {
+    let Some(entry) = memo.get(c as usize) else {
+        normalize_char(c, text);
+        return;
+    };
+    let mut v = entry.load(Ordering::Relaxed);
+    if v == 0 {
+        let mut fields = [0u64; 3];
+        let mut n = 0;
+        for_each_normalized(c, |o| {
+            if let Some(f) = fields.get_mut(n) {
+                *f = u64::from(o);
             }
-            *slot = fresh;
-        }
-        for &n in &slot.chars[..usize::from(slot.len)] {
-            text.push(n);
+            n += 1;
+        });
+        v = if n > fields.len() {
+            MEMO_FILLED | MEMO_LONG
+        } else {
+            MEMO_FILLED
+                | fields[0]
+                | fields[1] << MEMO_CHAR_BITS
+                | fields[2] << (2 * MEMO_CHAR_BITS)
+        };
+        entry.store(v, Ordering::Relaxed);
+    }
+    let mask = MEMO_LONG;
+    if v & mask == MEMO_LONG {
+        normalize_char(c, text);
+        return;
+    }
+    for i in 0..3 {
+        let f = (v >> (i * MEMO_CHAR_BITS)) & mask;
+        match char::from_u32(f as u32) {
+            Some(o) if f != 0 => text.push(o),
+            _ => break,
         }
     }
-}
-
-thread_local! {
-    static CACHE: RefCell<CharCache> = RefCell::new(CharCache::new());
 }
 
 /// ASCII bytes in a row that end a [`slow_run`] (back to the word-at-a-time
@@ -747,7 +746,7 @@ thread_local! {
 const ASCII_RESUME: usize = 8;
 
 /// Normalizes chars from byte `i` of `src` (a char boundary, normally at a
-/// non-ASCII char) with the thread's cache, until [`ASCII_RESUME`] ASCII
+/// non-ASCII char) through [`MEMO`], until [`ASCII_RESUME`] ASCII
 /// bytes in a row (or the end). Calls `added(offset, bytes)` after each
 /// char with its source offset and the number of bytes it appended.
 /// Returns the byte index where it stopped (> `i` unless `i` is the end).
@@ -758,42 +757,25 @@ fn slow_run(
     mut added: impl FnMut(usize, usize),
 ) -> usize {
     let bytes = src.as_bytes();
-    let mut run = |cache: &mut CharCache| {
-        while let Some(c) = src.get(i..).and_then(|s| s.chars().next()) {
-            let before = text.len();
-            if c.is_ascii() {
-                // Back to the fast path at ASCII_RESUME ASCII bytes in a
-                // row, or an all-ASCII tail.
-                let end = bytes.len().min(i + ASCII_RESUME);
-                if bytes[i..end].is_ascii() {
-                    break;
-                }
-                let t = ASCII_MAP[(u32::from(c) & 0x7f) as usize];
-                if t != 0 {
-                    text.push(char::from(t));
-                }
-            } else {
-                cache.append(c, text);
+    let memo = memo();
+    while let Some(c) = src.get(i..).and_then(|s| s.chars().next()) {
+        let before = text.len();
+        if c.is_ascii() {
+            // Back to the fast path at ASCII_RESUME ASCII bytes in a
+            // row, or an all-ASCII tail.
+            let end = bytes.len().min(i + ASCII_RESUME);
+            if bytes[i..end].is_ascii() {
+                break;
             }
-            added(i, text.len() - before);
-            i += c.len_utf8();
+            let t = ASCII_MAP[(u32::from(c) & 0x7f) as usize];
+            if t != 0 {
+                text.push(char::from(t));
+            }
+        } else {
+            append_normalized(memo, c, text);
         }
-    };
-    let done = CACHE.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut cache) => {
-            run(&mut cache);
-            true
-        }
-        Err(_) => false,
-    });
-    if !done {
-        // Re-entered (cannot happen today): one char, uncached.
-        if let Some(c) = src.get(i..).and_then(|s| s.chars().next()) {
-            let before = text.len();
-            normalize_char(c, text);
-            added(i, text.len() - before);
-            i += c.len_utf8();
-        }
+        added(i, text.len() - before);
+        i += c.len_utf8();
     }
     i
 }
