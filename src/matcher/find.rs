@@ -16,12 +16,10 @@
 //!    most the band are chained into one candidate, so that indels from OCR
 //!    or editing (which shift the diagonal) stay in one candidate while a
 //!    second quoted passage (another diagonal) gets its own.
-//!    Two kinds of candidate are not verified, because the decoding of the
-//!    stored text that verification needs is most of the cost of a query:
-//!    a candidate of one hit on a k-gram that is no window minimum of the
-//!    query (its shared run is shorter than t), and, once two candidates
-//!    with the same evidence (query stretch, hit count, diagonal spread)
-//!    have failed with none passing, the other copies of that stock phrase.
+//!    A candidate of one hit on a k-gram that is no window minimum of the
+//!    query (its shared run is shorter than t) is not verified, because the
+//!    decoding of the stored text that verification needs is most of the
+//!    cost of a query; every other candidate is, up to `max_candidates`.
 //! 3. **Verification.** Each candidate, best first, is aligned against the
 //!    part's normalized text around it (local alignment in a diagonal band),
 //!    which yields the exact spans and a similarity; spans map back to byte
@@ -67,14 +65,6 @@ const BLOCK_CACHE: usize = 64;
 
 /// Share (percent) of `min_len` that the bytes no common k-gram covers must reach.
 const NOVEL_SHARE: i64 = 66;
-
-/// Candidates failing verification with one evidence signature before the
-/// others with it are skipped (see `find_with`).
-const MAX_SAME_EVIDENCE_FAILURES: u32 = 2;
-
-/// What a candidate rests on, seen from the query: (first and last hit
-/// position, hit count, diagonal spread).
-type Evidence = (u32, u32, u32, i64);
 
 /// Shortest second piece reported from a part the query already matched
 /// at full length (normalized bytes), and its lowest similarity.
@@ -124,9 +114,6 @@ pub(crate) struct Scratch {
     /// Per query k-gram: a minimum of one of its windows of `w`.
     minima: Vec<bool>,
     queue: Vec<u32>,
-    /// Per evidence signature of the candidates verified so far:
-    /// (signature, failures, passed once).
-    evidence: Vec<(Evidence, u32, bool)>,
     /// Parts (segment, part) with a match of full length in this query.
     sources: Vec<(u32, u32)>,
     verify: VerifyScratch,
@@ -146,7 +133,6 @@ impl Scratch {
             common_cover: Vec::new(),
             minima: Vec::new(),
             queue: Vec::new(),
-            evidence: Vec::new(),
             sources: Vec::new(),
             verify: VerifyScratch {
                 aligner: Aligner::new(scoring()),
@@ -344,32 +330,15 @@ fn find_with(
         common_cover: &s.common_cover,
         content: normalize::content_weight(&s.norm.text) as i64,
     };
-    // Candidates with the same evidence (the same query stretch, hit count
-    // and diagonal spread) in many parts are one stock phrase of the
-    // domain found in each of them: once MAX_SAME_EVIDENCE_FAILURES of them
-    // failed verification and none passed, the rest are skipped. When one
-    // passes (a passage copied verbatim into many documents, like a
-    // forwarded mail), all of them are verified.
-    s.evidence.clear();
+    // Every candidate kept is verified. (Until December 2026 candidates
+    // with the evidence of two that had failed, the same query stretch, hit
+    // count and diagonal spread, were skipped as copies of one stock phrase;
+    // but a copy that goes on where the others stop has that same evidence,
+    // and the skip lost it: a Ukrainian cp(1) quote whose middle is in 12
+    // other manual pages, and about one quoting post in a hundred of the
+    // scale stream. See BENCHMARKS.md "Copies of a stock phrase".)
     for c in &cands {
-        let sig = (c.q_lo, c.q_hi, c.hits, c.d_hi - c.d_lo);
-        let slot = match s.evidence.iter().position(|e| e.0 == sig) {
-            Some(i) => i,
-            None => {
-                s.evidence.push((sig, 0, false));
-                s.evidence.len() - 1
-            }
-        };
-        let (_, failures, passed) = s.evidence[slot];
-        if !passed && failures >= MAX_SAME_EVIDENCE_FAILURES {
-            continue;
-        }
-        let verified = verify(index, cfg, &q, c, &mut s.verify)?;
-        match verified {
-            Some(_) => s.evidence[slot].2 = true,
-            None => s.evidence[slot].1 += 1,
-        }
-        if let Some(m) = verified {
+        if let Some(m) = verify(index, cfg, &q, c, &mut s.verify)? {
             if !s.sources.contains(&(c.seg, c.part)) {
                 s.sources.push((c.seg, c.part));
             }
