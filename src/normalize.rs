@@ -22,7 +22,11 @@
 //!    Standard #39 (the `skeleton` of `unicode-security`, Unicode 18
 //!    tables): Cyrillic `о а е р с` become Latin `o a e p c`, Greek `ο` and
 //!    `σ` become `o`, `カ` becomes `力`; then steps 2 and 3 again on the
-//!    prototype (prototypes are decomposed and may be capitals);
+//!    prototype (prototypes are decomposed and may be capitals); a letter
+//!    whose capital has a Latin capital as prototype takes that one in both
+//!    cases (`Ε ε` -> `e`), unless the small letter's own prototype is
+//!    another Latin letter (`Ν` -> `n` but `ν` -> `v`, see
+//!    [`own_latin_letter`]);
 //!    Chinese, Japanese and Korean chars take no UTS #39 prototype (see
 //!    [`prototype`]); Traditional Chinese characters take their Simplified
 //!    form instead (OpenCC's character table, see [`simplified`]);
@@ -431,12 +435,27 @@ fn one_pass(c: char, emit: &mut impl FnMut(char)) {
         // (`β` alone would be `ß`). Lowercasing first would leave a capital
         // look-alike unfolded, prototyping the char as written would make
         // `ΕΛΛΑΔΑ` and `ελλαδα` differ.
-        if let Some(latin) = latin_capital_prototype(d) {
+        if let Some(latin) = latin_capital_prototype(d).filter(|_| !own_latin_letter(d)) {
             latin.chars().for_each(|p| lower_fold_prototype(p, emit));
         } else {
             lower_fold_prototype(d, emit);
         }
     });
+}
+
+/// A small letter whose own UTS #39 prototype is one Latin letter keeps it
+/// rather than take its capital's: Greek `ν` looks like `v` (its capital
+/// `Ν` like `N`), `η` like `n`, `υ` like `u`, and the small forms are what a
+/// filter-dodger swaps into Latin text (`giνen`, `nοt aνailable`: two
+/// quotes of the fresh multilingual set were lost at the length threshold
+/// while `ν` folded to `n`).
+fn own_latin_letter(d: char) -> bool {
+    if !d.is_lowercase() {
+        return false;
+    }
+    let mut buf = [0u8; 4];
+    let mut p = skeleton(d.encode_utf8(&mut buf)).filter(|&p| !is_dropped(p));
+    matches!((p.next(), p.next()), (Some(l), None) if l.is_ascii_alphabetic())
 }
 
 /// The prototype of a non-ASCII letter's capital when it is plain ASCII

@@ -74,12 +74,15 @@ fn table_of_cases() {
         ("\u{1E9E}", "ss"),
         // Greek: a letter whose capital looks like a Latin capital takes
         // that letter in both cases (Ο ο -> o, Ι ι -> i -> l, Α α -> a,
-        // Ε ε -> e, Ν ν -> n); the others are lowercased, then take their
+        // Ε ε -> e, Ν -> n); the others are lowercased, then take their
         // UTS #39 prototypes (σ looks like o; φ has the prototype ɸ)
         ("\u{3A3}\u{39F}\u{3A6}\u{399}\u{391}", "ooɸla"),
         ("σοφίας", "ooɸlao"),
         ("ΕΝΝΕΑ", "ennea"),
-        ("εννεα", "ennea"),
+        // ... except a small letter that is itself a Latin look-alike:
+        // ν looks like v (UTS #39 says so), its capital Ν like N.
+        ("εννεα", "evvea"),
+        ("giνen nοt aνailable", "glvennotavallahle"),
         // Turkish dotted capital I and dotless i
         ("\u{130}stanbul", "lstanhul"),
         ("\u{131}", "l"),
@@ -375,10 +378,14 @@ fn capital_look_alikes_fold_as_capitals() {
 }
 
 /// Case never matters: a letter and its capital normalize alike (a
-/// capital look-alike and its lowercase form take one prototype).
+/// capital look-alike and its lowercase form take one prototype), except
+/// where the small letter is itself a look-alike of another Latin letter
+/// than its capital (`ν` of `v`, `Ν` of `N`; `η`, `υ` and their accented
+/// forms, and a few others): then each takes its own.
 #[test]
 fn capitals_normalize_like_lowercase() {
     let mut differ = Vec::new();
+    let mut small_look_alikes = Vec::new();
     for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
         let mut lower = c.to_lowercase();
         let (Some(l), None) = (lower.next(), lower.next()) else {
@@ -388,7 +395,18 @@ fn capitals_normalize_like_lowercase() {
             continue;
         }
         if norm(&c.to_string()) != norm(&l.to_string()) {
-            differ.push(c);
+            // The small letter's form must be one Latin letter, its own
+            // UTS #39 prototype (lowercased).
+            let mut buf = [0u8; 4];
+            let own: String = unicode_security::skeleton(l.encode_utf8(&mut buf))
+                .filter(|&p| !super::is_dropped(p))
+                .flat_map(char::to_lowercase)
+                .collect();
+            if own.len() == 1 && own == norm(&l.to_string()) {
+                small_look_alikes.push(l);
+            } else {
+                differ.push((c, l, norm(&c.to_string()), norm(&l.to_string())));
+            }
         }
     }
     assert!(
@@ -396,6 +414,13 @@ fn capitals_normalize_like_lowercase() {
         "{} differ: {:?}",
         differ.len(),
         &differ[..differ.len().min(40)]
+    );
+    // Measured: 37 (Greek η, ν, υ and their accented forms, ƽ, ϭ, յ, one
+    // Warang Citi letter); a change of the map that makes many more
+    // letters differ from their capitals is a mistake, not a look-alike.
+    assert!(
+        small_look_alikes.contains(&'ν') && small_look_alikes.len() <= 40,
+        "{small_look_alikes:?}"
     );
 }
 
