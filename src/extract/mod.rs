@@ -50,6 +50,7 @@ mod sink;
 pub(crate) mod stream;
 pub mod text;
 
+pub(crate) use archive::gzip_inner_name;
 pub use html::html_to_text;
 pub use isolate::Isolation;
 pub use scan::PdfOcr;
