@@ -956,6 +956,7 @@ fn file_and_archive_limits_are_recorded_in_the_manifest() {
         max_expanded: 8 << 20,
         max_ratio: 200,
         isolation: None,
+        pdf_ocr: None,
     };
     let out = d.path().join("x");
     let ix = IndexBuilder::new()

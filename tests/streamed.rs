@@ -424,3 +424,116 @@ fn appends_know_a_streamed_file_before_reading_its_parts() {
         "{found:?}"
     );
 }
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+/// A gzip file over the limit holding an mbox or text is read through its
+/// decompressor in pieces: the same parts, names and texts as the in-memory
+/// read of the same file (the oracle), and a quote names its message.
+#[test]
+fn streamed_gzip_members_give_the_parts_of_the_in_memory_read() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("dump");
+    std::fs::create_dir_all(&src).unwrap();
+    let mut mails = fixture_mails();
+    let mut rng = Rng(17);
+    for i in 0..60 {
+        mails.push(prose_mail(&mut rng, i, 900 + i * 20));
+    }
+    let gz = gzip(&mbox_of(&mails));
+    std::fs::write(src.join("box.mbox.gz"), &gz).unwrap();
+    let text = common::prose(&mut rng, 200_000);
+    std::fs::write(src.join("notes.txt.gz"), gzip(text.as_bytes())).unwrap();
+    let limit = 16 << 10;
+    assert!(gz.len() as u64 > limit);
+    let a = d.path().join("a");
+    let b = d.path().join("b");
+    build(std::slice::from_ref(&src), &a, IndexBuilder::new());
+    let limits = ExtractLimits {
+        max_part_text: 40_000,
+        ..ExtractLimits::default()
+    };
+    build(
+        std::slice::from_ref(&src),
+        &b,
+        IndexBuilder::new()
+            .max_file_size(limit)
+            .memory(16 << 20)
+            .extract_limits(limits),
+    );
+    let with_text = |index: &Path, file: &str| -> Vec<(String, String)> {
+        parts_of(index)
+            .into_iter()
+            .filter(|p| p.0.ends_with(file) && !p.2.is_empty())
+            .map(|p| (p.1, p.2))
+            .collect()
+    };
+    let pa = with_text(&a, "box.mbox.gz");
+    assert!(pa.len() >= mails.len());
+    assert_eq!(pa, with_text(&b, "box.mbox.gz"));
+    assert!(pa.iter().any(|p| p.0 == "box.mbox#1"));
+    let (status, reason, _) = file_info(&b, "box.mbox.gz");
+    assert_eq!((status, reason.as_str()), (FileStatus::Indexed, ""));
+
+    // The text in windows under its inner name, covering the whole text.
+    let windows = with_text(&b, "notes.txt.gz");
+    assert!(windows.len() > 4, "{}", windows.len());
+    for (i, (name, _)) in windows.iter().enumerate() {
+        assert_eq!(name, &format!("notes.txt#window {}", i + 1));
+    }
+    assert_eq!(windows[0].1, text[..windows[0].1.len()]);
+    assert!(text.ends_with(&windows.last().unwrap().1));
+
+    let idx = Index::open(&b).unwrap();
+    let m = Matcher::new(&idx, MatchConfig::default());
+    let n = mails.len() - 3;
+    let body = String::from_utf8(mails[n - 1].clone()).unwrap();
+    let at = body.find("\n\n").unwrap() + 300;
+    let found = m.try_find(&body[at..at + 120]).unwrap();
+    let want = format!("dump/box.mbox.gz#box.mbox#{n}");
+    assert!(
+        found.first().is_some_and(|f| f.source.ends_with(&want)),
+        "{want} not the best of {:?}",
+        found.iter().map(|f| &f.source).collect::<Vec<_>>()
+    );
+}
+
+/// A streamed gzip stops at `max_ratio` times its size, with the reason;
+/// a corrupt one is kept by its chunks, with the reason.
+#[test]
+fn streamed_gzip_bombs_and_corrupt_streams_give_reasons() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("dump");
+    std::fs::create_dir_all(&src).unwrap();
+    // 40 MB of one letter: a ratio near 1000.
+    let bomb = gzip("x".repeat(40 << 20).as_bytes());
+    std::fs::write(src.join("bomb.txt.gz"), &bomb).unwrap();
+    let mut rng = Rng(4);
+    let mut bad = gzip(common::prose(&mut rng, 300_000).as_bytes());
+    let mid = bad.len() / 2;
+    for b in &mut bad[mid..mid + 64] {
+        *b ^= 0xA5;
+    }
+    std::fs::write(src.join("bad.txt.gz"), &bad).unwrap();
+    let out = d.path().join("x");
+    build(
+        std::slice::from_ref(&src),
+        &out,
+        IndexBuilder::new().max_file_size(16 << 10).memory(16 << 20),
+    );
+    let (status, reason, parts) = file_info(&out, "bomb.txt.gz");
+    assert_eq!(status, FileStatus::Indexed);
+    assert!(
+        reason.contains("200 times its compressed size"),
+        "{reason:?}, {} compressed bytes",
+        bomb.len()
+    );
+    assert!(parts >= 1);
+    let (_, reason, _) = file_info(&out, "bad.txt.gz");
+    assert!(!reason.is_empty(), "no reason for the corrupt gzip");
+}

@@ -27,6 +27,7 @@ pub fn extract_limits() -> ExtractLimits {
         max_ratio: 200,
         // The fuzz targets exercise the in-process extractors themselves.
         isolation: None,
+        pdf_ocr: None,
     }
 }
 

@@ -40,6 +40,10 @@ pub struct IndexArgs {
     max_file_size: u64,
     #[command(flatten)]
     extract: super::ExtractLimitArgs,
+    /// Tesseract models for scanned PDF pages, joined by '+' (eng,
+    /// eng+rus+chi_sim); each needs its Debian package (tesseract-ocr-rus, ...).
+    #[arg(long, default_value = leakprint::ocr::OcrConfig::DEFAULT_LANG)]
+    ocr_lang: String,
     /// A fingerprint found in at least this share of the parts is common
     /// (boilerplate: it never makes a match on its own)...
     #[arg(long, default_value_t = leakprint::index::builder::DEFAULT_COMMON_FRACTION)]
@@ -144,17 +148,41 @@ pub fn run(a: IndexArgs) -> anyhow::Result<ExitCode> {
         .max_file_size(a.max_file_size)
         .common_fraction(a.common_fraction)
         .common_min_docs(a.common_min_docs)
-        .extract_limits(a.extract.limits()?)
+        .extract_limits(a.extract.limits(&a.ocr_lang)?)
         .text_codec(a.text_codec)
         .cancel_flag(cancel_flag())
         .build()
         .context("bad option")?;
+    if a.extract.ocr() {
+        check_ocr(&a.ocr_lang, a.quiet)?;
+    }
     let bar = progress_bar(a.quiet);
     let mode = if a.append { Mode::Append } else { Mode::Create };
     let summary = indexer.index_paths(&a.paths, &a.output, mode, &bar)?;
     bar.0.finish_and_clear();
     report(&summary, a.quiet, a.json)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Before indexing with OCR of scanned PDF pages: models that tesseract
+/// lacks are an error (the user asked for them); tesseract missing is a
+/// warning (the pages are then listed in the manifest with the reason).
+fn check_ocr(lang: &str, quiet: bool) -> anyhow::Result<()> {
+    let cfg = leakprint::ocr::OcrConfig::builder()
+        .lang(lang)
+        .build()
+        .context("bad option --ocr-lang")?;
+    match leakprint::ocr::tesseract::installed_langs(cfg.tesseract()) {
+        Err(e) => {
+            if !quiet {
+                eprintln!("warning: scanned PDF pages will not be read: {e} (or pass --no-ocr)");
+            }
+            Ok(())
+        }
+        Ok(_) => cfg
+            .check_languages()
+            .map_err(|e| anyhow::anyhow!("--ocr-lang: {e}")),
+    }
 }
 
 pub fn compact(a: CompactArgs) -> anyhow::Result<ExitCode> {

@@ -597,7 +597,7 @@ pub fn run(a: MatchArgs) -> anyhow::Result<ExitCode> {
     let render = Render {
         ocr: a.ocr.config(&a.extract)?,
         ocr_ready: std::sync::OnceLock::new(),
-        limits: a.extract.limits()?,
+        limits: a.extract.limits(a.ocr.lang())?,
         pretty: a.pretty || (terminal && !a.json),
         max_file_size: a.max_file_size,
     };

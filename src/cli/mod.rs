@@ -77,14 +77,20 @@ pub struct ExtractLimitArgs {
     /// Largest expansion ratio of one archive entry (bombs go over it).
     #[arg(long, default_value_t = 200)]
     max_ratio: u64,
+    /// Do not OCR the pages of PDFs that have no text layer (scans): list
+    /// them in the manifest instead. OCR needs tesseract (apt-get install
+    /// tesseract-ocr); without it such pages are listed with that reason.
+    #[arg(long)]
+    no_ocr: bool,
     #[command(flatten)]
     isolation: IsolationArgs,
 }
 
 impl ExtractLimitArgs {
-    /// The limits, with the extraction worker unless `--no-isolate`,
-    /// checked by the library's builder.
-    pub fn limits(&self) -> anyhow::Result<leakprint::extract::ExtractLimits> {
+    /// The limits, with the extraction worker unless `--no-isolate` and
+    /// scanned PDF pages read by OCR with the models `ocr_lang` unless
+    /// `--no-ocr`, checked by the library's builder.
+    pub fn limits(&self, ocr_lang: &str) -> anyhow::Result<leakprint::extract::ExtractLimits> {
         leakprint::query::config::ExtractLimitsBuilder::new()
             .max_part_text(usize::try_from(self.max_part_text).unwrap_or(usize::MAX))
             .max_parts(self.max_parts)
@@ -92,8 +98,14 @@ impl ExtractLimitArgs {
             .max_expanded(self.max_expanded)
             .max_ratio(self.max_ratio)
             .isolation(self.isolation.isolation()?)
+            .pdf_ocr((!self.no_ocr).then(|| leakprint::extract::PdfOcr::new(ocr_lang)))
             .build()
             .map_err(option_error)
+    }
+
+    /// Whether scanned PDF pages are read by OCR (no `--no-ocr`).
+    pub fn ocr(&self) -> bool {
+        !self.no_ocr
     }
 }
 
@@ -138,6 +150,11 @@ pub struct OcrArgs {
 }
 
 impl OcrArgs {
+    /// The tesseract models (`--ocr-lang`).
+    pub fn lang(&self) -> &str {
+        &self.ocr_lang
+    }
+
     /// The OCR configuration; images are read by this executable's
     /// `ocr-worker` command under `--extract-memory`, unless `--no-isolate`.
     pub fn config(&self, extract: &ExtractLimitArgs) -> anyhow::Result<leakprint::ocr::OcrConfig> {

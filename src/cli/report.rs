@@ -89,7 +89,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot open the index {}", a.index.display()))?;
     let matcher = Matcher::new(&index, MatchConfig::default());
     let ocr_cfg = a.ocr.config(&a.extract)?;
-    let limits = a.extract.limits()?;
+    let limits = a.extract.limits(a.ocr.lang())?;
     let threads = if a.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {

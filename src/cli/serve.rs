@@ -146,7 +146,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
         .reload_every(Duration::from_millis(a.reload_every_ms))
         .shutdown_grace(seconds("--shutdown-grace", a.shutdown_grace)?)
         .matching(a.matching.config()?)
-        .extract(a.extract.limits()?)
+        .extract(a.extract.limits(a.ocr.lang())?)
         .ocr(a.ocr.config(&a.extract)?)
         .build()
         .map_err(super::option_error)?;

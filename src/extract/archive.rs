@@ -178,16 +178,7 @@ pub(crate) fn extract_gzip(
     if too_deep(sink, name, depth) {
         return Format::Gzip;
     }
-    let base = name_hint.rsplit('/').next().unwrap_or(name_hint);
-    let lower = base.to_ascii_lowercase();
-    let inner = if lower.ends_with(".tgz") {
-        format!("{}.tar", &base[..base.len() - 4])
-    } else if lower.ends_with(".gz") {
-        base[..base.len() - 3].to_owned()
-    } else {
-        "content".to_owned()
-    };
-    let inner = clean_name(&inner);
+    let inner = gzip_inner_name(name_hint);
     let (limit, why) = allowance(sink, bytes.len() as u64);
     let data = match read_capped(
         flate2::read::MultiGzDecoder::new(bytes),
@@ -213,6 +204,21 @@ pub(crate) fn extract_gzip(
         extract_into(sink, &data, &inner, &join(name, &inner), depth + 1);
     }
     Format::Gzip
+}
+
+/// The part name of what a gzip file named `name_hint` holds: `x.mbox`
+/// for `x.mbox.gz`, `x.tar` for `x.tgz`, `content` otherwise.
+pub(crate) fn gzip_inner_name(name_hint: &str) -> String {
+    let base = name_hint.rsplit('/').next().unwrap_or(name_hint);
+    let lower = base.to_ascii_lowercase();
+    let inner = if lower.ends_with(".tgz") {
+        format!("{}.tar", &base[..base.len() - 4])
+    } else if lower.ends_with(".gz") {
+        base[..base.len() - 3].to_owned()
+    } else {
+        "content".to_owned()
+    };
+    clean_name(&inner)
 }
 
 /// A tar archive.

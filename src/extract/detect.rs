@@ -127,7 +127,9 @@ pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() || hay.len() < needle.len() {
         return None;
     }
-    hay.windows(needle.len()).position(|w| w == needle)
+    // SIMD substring search: the naive window comparison was 3-5% of
+    // indexing a large mailbox (every message is searched for `>From `).
+    memchr::memmem::find(hay, needle)
 }
 
 /// An mbox opens with `From ` followed by an address-ish token.

@@ -16,6 +16,12 @@
 //! parent kills a worker that outlives the deadline. Either way the file is
 //! recorded as binary with the reason, and indexing goes on.
 //!
+//! Scanned PDF pages are read by OCR in the worker too
+//! ([`super::scan`]): tesseract, its child, inherits the address-space
+//! cap, and the worker stops starting pages a tenth of the deadline (at
+//! least a second) before the parent would kill it, so that the text of
+//! the pages already read is kept and the rest are listed with the reason.
+//!
 //! The worker is whatever program the [`Isolation`] names, run with its
 //! arguments; it must call [`worker_main`]. The `leakprint` binary does so
 //! in its hidden `extract-worker` command, and `leakprint index` isolates
@@ -32,12 +38,12 @@ use std::io::{self, BufRead, Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use super::sink::Sink;
-use super::{ExtractLimits, Format};
+use super::{ExtractLimits, Format, PdfOcr};
 
 /// How to run the isolated extractors: see the module documentation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +96,13 @@ struct Request {
     max_depth: usize,
     max_expanded: u64,
     max_ratio: u64,
+    /// OCR of scanned PDF pages.
+    #[serde(default)]
+    pdf_ocr: Option<PdfOcr>,
+    /// The parent's deadline for this file, in milliseconds: the worker
+    /// stops starting OCR pages before it.
+    #[serde(default)]
+    timeout_ms: u64,
     bytes: u64,
 }
 
@@ -164,6 +177,8 @@ fn call(
         max_depth: limits.max_depth,
         max_expanded: limits.max_expanded,
         max_ratio: limits.max_ratio,
+        pdf_ocr: limits.pdf_ocr.clone(),
+        timeout_ms: u64::try_from(iso.timeout.as_millis()).unwrap_or(u64::MAX),
         bytes: bytes.len() as u64,
     };
     let header = serde_json::to_string(&req).map_err(|e| e.to_string())?;
@@ -293,6 +308,7 @@ fn describe_failure(status: std::process::ExitStatus, stderr: &[u8], max_memory:
 /// # Errors
 /// When the request cannot be read or the answer cannot be written.
 pub fn worker_main(input: impl Read, mut output: impl Write) -> io::Result<()> {
+    let started = Instant::now();
     let mut input = io::BufReader::new(input);
     let mut line = String::new();
     input.read_line(&mut line)?;
@@ -317,11 +333,18 @@ pub fn worker_main(input: impl Read, mut output: impl Write) -> io::Result<()> {
         max_expanded: req.max_expanded,
         max_ratio: req.max_ratio,
         isolation: None,
+        pdf_ocr: req.pdf_ocr,
     };
+    // OCR pages stop a tenth of the deadline (at least a second) before
+    // the parent kills this worker, so that the text already read is kept.
+    let deadline = (req.timeout_ms > 0).then(|| {
+        let t = Duration::from_millis(req.timeout_ms);
+        started + t.saturating_sub((t / 10).max(Duration::from_secs(1)))
+    });
     let mut sink = Sink::new(&limits);
     let format = match req.job {
         Job::Pdf => {
-            super::pdf::extract_pdf(&mut sink, &bytes, &req.name);
+            super::pdf::extract_pdf(&mut sink, &bytes, &req.name, deadline);
             Format::Pdf
         }
         Job::Ole => {

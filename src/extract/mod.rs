@@ -45,12 +45,15 @@ mod pdf;
 mod ppt;
 mod pst;
 mod rtf;
+mod scan;
 mod sink;
 pub(crate) mod stream;
 pub mod text;
 
+pub(crate) use archive::gzip_inner_name;
 pub use html::html_to_text;
 pub use isolate::Isolation;
+pub use scan::PdfOcr;
 pub use text::decode_text;
 
 use detect::Kind;
@@ -197,6 +200,10 @@ pub struct ExtractLimits {
     /// cap and a deadline (see [`Isolation`]); `None` reads them in this
     /// process, where a hostile file can exhaust memory.
     pub isolation: Option<Isolation>,
+    /// Read the pages of a PDF that have no text layer (scans) by OCR, into
+    /// the parts `page N (OCR)`; `None` lists them in the notes with the
+    /// reason "OCR not run". Needs the `tesseract` program.
+    pub pdf_ocr: Option<PdfOcr>,
 }
 
 impl Default for ExtractLimits {
@@ -208,6 +215,7 @@ impl Default for ExtractLimits {
             max_expanded: 1 << 30,
             max_ratio: 200,
             isolation: None,
+            pdf_ocr: None,
         }
     }
 }
@@ -283,7 +291,7 @@ pub(crate) fn extract_into(
             if let Some(iso) = &limits.isolation {
                 return isolate::run(sink, iso, isolate::Job::Pdf, bytes, name_hint, name, depth);
             }
-            pdf::extract_pdf(sink, bytes, name);
+            pdf::extract_pdf(sink, bytes, name, None);
             Format::Pdf
         }
         Kind::Zip => archive::extract_zip(sink, bytes, name_hint, name, depth),

@@ -13,21 +13,23 @@
 //! isolation on, PDFs are read in the extraction worker under its caps.
 //!
 //! Scanned pages: a page whose text layer is empty but which draws images
-//! is a scan. It is never silently empty: it is listed as a note "page N
-//! has no text layer (scanned image WxH FORMAT): OCR not run", and
-//! [`scanned_page_images`] hands out its embedded images, ready for OCR
-//! (see [`PageImage`]: the stored JPEG or JPEG 2000 file as it is, or the
-//! decoded 8-bit gray or RGB samples as a PNM file). That is the seam for
-//! the OCR of issue 14: where the note is recorded, OCR of these images
-//! (in this worker, under its memory cap and deadline) gives the page's
-//! text instead.
+//! is a scan. [`scanned_page_images`] hands out its embedded images, ready
+//! for OCR (see [`PageImage`]: the stored JPEG as it is, or decoded gray
+//! or RGB samples as a PNM file: 8-bit samples, 1-bit samples and stencil
+//! masks, CCITT Group 4 and Group 3 fax data). With
+//! [`super::ExtractLimits::pdf_ocr`] set, each such page is read by OCR
+//! ([`super::scan`]) into the part `page N (OCR)`; otherwise, or when OCR
+//! cannot read it, it is never silently empty: a note says "page N has no
+//! text layer (scanned image WxH FORMAT): " and why it was not read.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
 
 use pdf_extract::{Document, ObjectId, PlainTextOutput};
 
+use super::scan::PageReader;
 use super::sink::Sink;
-use super::Format;
+use super::{join, Format};
 
 /// One image drawn on a page without a text layer, as OCR needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +89,13 @@ pub(crate) fn scanned_page_images(
         let found = match last {
             "DCTDecode" => stored("jpeg"),
             "JPXDecode" => stored("jpeg2000"),
+            "CCITTFaxDecode" => ccitt(doc, &img, width, height).map(|file| PageImage {
+                page,
+                width,
+                height,
+                kind: "pnm",
+                file,
+            }),
             _ => None,
         };
         if let Some(f) = found {
@@ -94,7 +103,9 @@ pub(crate) fn scanned_page_images(
             continue;
         }
         match last {
-            "DCTDecode" | "JPXDecode" => other.push(format!("{width}x{height} {last}")),
+            "DCTDecode" | "JPXDecode" | "CCITTFaxDecode" => {
+                other.push(format!("{width}x{height} {last}"))
+            }
             _ => match pnm(doc, &img, width, height) {
                 Some(file) => out.push(PageImage {
                     page,
@@ -135,12 +146,19 @@ fn pnm(
     w: u32,
     h: u32,
 ) -> Option<Vec<u8>> {
+    let mask = image_mask(img);
     let channels: usize = match img.color_space.as_deref() {
         Some("DeviceGray") | Some("CalGray") => 1,
         Some("DeviceRGB") | Some("CalRGB") => 3,
+        None if mask => 1,
         _ => return None,
     };
-    if img.bits_per_component != Some(8) {
+    let bits = if mask {
+        1
+    } else {
+        img.bits_per_component.unwrap_or(0)
+    };
+    if bits != 8 && !(bits == 1 && channels == 1) {
         return None;
     }
     let len = (w as usize)
@@ -155,14 +173,109 @@ fn pnm(
     } else {
         stream.content.clone()
     };
-    let samples = samples.get(..len)?;
-    let mut file = format!("P{}\n{w} {h}\n255\n", if channels == 1 { 5 } else { 6 }).into_bytes();
-    file.extend_from_slice(samples);
+    let mut file = pnm_header(channels, w, h);
+    if bits == 8 {
+        file.extend_from_slice(samples.get(..len)?);
+        return Some(file);
+    }
+    // 1 bit a sample, rows padded to a byte: 0 is black (a grey sample of
+    // 0, or the painted part of a stencil mask).
+    let row = (w as usize).div_ceil(8);
+    let packed = samples.get(..row.checked_mul(h as usize)?)?;
+    for r in packed.chunks_exact(row) {
+        file.extend((0..w as usize).map(|x| {
+            if r[x / 8] & (0x80 >> (x % 8)) == 0 {
+                0
+            } else {
+                255
+            }
+        }));
+    }
     Some(file)
 }
 
-/// Extract the text of a PDF into the part `name`.
-pub(crate) fn extract_pdf(sink: &mut Sink<'_>, bytes: &[u8], name: &str) {
+/// Whether an image XObject is a stencil mask (`/ImageMask true`).
+fn image_mask(img: &pdf_extract::xobject::PdfImage<'_>) -> bool {
+    img.origin_dict
+        .get(b"ImageMask")
+        .and_then(|o| o.as_bool())
+        .unwrap_or(false)
+}
+
+/// The header of a binary PNM of `channels` (1: P5 grey, 3: P6 RGB).
+fn pnm_header(channels: usize, w: u32, h: u32) -> Vec<u8> {
+    format!("P{}\n{w} {h}\n255\n", if channels == 1 { 5 } else { 6 }).into_bytes()
+}
+
+/// A CCITT fax image (Group 4, or Group 3 one-dimensional) as a grey PNM
+/// (`fax`, MIT, the decoder the `tiff` crate uses), under [`MAX_PAGE_IMAGE`].
+fn ccitt(
+    doc: &Document,
+    img: &pdf_extract::xobject::PdfImage<'_>,
+    w: u32,
+    h: u32,
+) -> Option<Vec<u8>> {
+    let filters = img.filters.as_deref().unwrap_or_default();
+    let data = if filters.len() == 1 {
+        img.content.to_vec()
+    } else {
+        undo_filters(doc, img.id, filters.len().checked_sub(1)?)?
+    };
+    // DecodeParms: a dictionary, or an array with one per filter.
+    let parms = img
+        .origin_dict
+        .get(b"DecodeParms")
+        .or_else(|_| img.origin_dict.get(b"DP"))
+        .ok()
+        .and_then(|p| match p {
+            pdf_extract::Object::Dictionary(d) => Some(d.clone()),
+            pdf_extract::Object::Array(a) => a.last().and_then(|o| o.as_dict().ok()).cloned(),
+            pdf_extract::Object::Reference(id) => doc.get_dictionary(*id).ok().cloned(),
+            _ => None,
+        });
+    let int = |key: &[u8], default: i64| {
+        parms
+            .as_ref()
+            .and_then(|d| d.get(key).ok())
+            .and_then(|o| o.as_i64().ok())
+            .unwrap_or(default)
+    };
+    let k = int(b"K", 0);
+    let columns = u16::try_from(int(b"Columns", 1728)).ok()?;
+    let rows = u16::try_from(h).ok()?;
+    if u32::from(columns) != w || (w as usize).checked_mul(h as usize)? > MAX_PAGE_IMAGE {
+        return None;
+    }
+    let mut file = pnm_header(1, w, h);
+    let want = file.len() + (w as usize) * (h as usize);
+    let mut line = |transitions: &[u16]| {
+        if file.len() < want {
+            file.extend(fax::decoder::pels(transitions, columns).map(|c| match c {
+                fax::Color::Black => 0u8,
+                fax::Color::White => 255,
+            }));
+        }
+    };
+    let bytes = data.iter().copied();
+    if k < 0 {
+        fax::decoder::decode_g4(bytes, columns, Some(rows), &mut line)?;
+    } else {
+        fax::decoder::decode_g3(bytes, &mut line)?;
+    }
+    // Lines the data did not give are white.
+    file.resize(want, 255);
+    Some(file)
+}
+
+/// Extract the text of a PDF into the part `name`; its scanned pages are
+/// read by OCR into the parts `page N (OCR)` when the limits ask for it,
+/// until `deadline` (the extraction worker's), if any.
+pub(crate) fn extract_pdf(
+    sink: &mut Sink<'_>,
+    bytes: &[u8],
+    name: &str,
+    deadline: Option<Instant>,
+) {
     let loaded = catch_unwind(AssertUnwindSafe(|| Document::load_mem(bytes)));
     let mut doc = match loaded {
         Ok(Ok(doc)) => doc,
@@ -197,6 +310,12 @@ pub(crate) fn extract_pdf(sink: &mut Sink<'_>, bytes: &[u8], name: &str) {
     let mut text = String::new();
     let mut failed: Vec<String> = Vec::new();
     let mut scanned: Vec<String> = Vec::new();
+    let mut read: Vec<(u32, String)> = Vec::new();
+    let mut reader = sink
+        .limits
+        .pdf_ocr
+        .as_ref()
+        .map(|cfg| PageReader::new(cfg, deadline));
     for &(page, id) in &pages {
         let mut page_text = String::new();
         let run = catch_unwind(AssertUnwindSafe(|| {
@@ -213,12 +332,37 @@ pub(crate) fn extract_pdf(sink: &mut Sink<'_>, bytes: &[u8], name: &str) {
                             .iter()
                             .map(|i| format!("{}x{} {}", i.width, i.height, i.kind))
                             .collect();
-                        what.extend(other);
-                        if !what.is_empty() {
-                            scanned.push(format!(
-                                "page {page} has no text layer (scanned image {}): OCR not run",
-                                what.join(", ")
-                            ));
+                        what.extend(other.iter().cloned());
+                        let head = format!(
+                            "page {page} has no text layer (scanned image {})",
+                            what.join(", ")
+                        );
+                        match (&mut reader, images.is_empty()) {
+                            _ if what.is_empty() => {}
+                            (None, _) => scanned.push(format!("{head}: OCR not run")),
+                            (Some(_), true) => scanned.push(format!(
+                                "{head}: OCR not run: cannot decode {}",
+                                other.join(", ")
+                            )),
+                            (Some(r), false) => {
+                                match catch_unwind(AssertUnwindSafe(|| r.read(&images)))
+                                    .unwrap_or_else(|_| Err("OCR failed: it panicked".to_owned()))
+                                {
+                                    Ok(t) if t.is_empty() => {
+                                        scanned.push(format!("{head}: OCR found no text"))
+                                    }
+                                    Ok(t) => {
+                                        if !other.is_empty() {
+                                            scanned.push(format!(
+                                            "{head}: OCR read the other images; cannot decode {}",
+                                            other.join(", ")
+                                        ));
+                                        }
+                                        read.push((page, t));
+                                    }
+                                    Err(why) => scanned.push(format!("{head}: {why}")),
+                                }
+                            }
                         }
                     }
                 }
@@ -259,6 +403,9 @@ pub(crate) fn extract_pdf(sink: &mut Sink<'_>, bytes: &[u8], name: &str) {
         sink.binary(name, Format::Pdf);
     } else {
         sink.text(name, Format::Pdf, text);
+    }
+    for (page, t) in read {
+        sink.text(&join(name, &format!("page {page} (OCR)")), Format::Pdf, t);
     }
 }
 

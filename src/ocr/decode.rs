@@ -137,7 +137,7 @@ fn decode_error(format: ImageFormat, e: image::ImageError) -> ImageError {
 }
 
 /// Grey scale, alpha composed over white.
-fn to_grey(img: DynamicImage) -> GrayImage {
+pub(crate) fn to_grey(img: DynamicImage) -> GrayImage {
     if !img.color().has_alpha() {
         return img.into_luma8();
     }

@@ -387,7 +387,18 @@ pub fn find_in_image(
 pub(crate) fn recognize_here(bytes: &[u8], cfg: &OcrConfig) -> Result<Recognized, ImageError> {
     let deadline = Instant::now() + cfg.timeout;
     let (grey, format) = decode::decode(bytes, &cfg.decode)?;
-    let first = run_pass(&grey, cfg.steps, 1, cfg, deadline)?;
+    recognize_grey(&grey, format.extensions_str()[0], cfg, deadline)
+}
+
+/// OCR an image already decoded to grey (a scanned PDF page), in this
+/// process, by `deadline`; `format` names what it was decoded from.
+pub(crate) fn recognize_grey(
+    grey: &GrayImage,
+    format: &str,
+    cfg: &OcrConfig,
+    deadline: Instant,
+) -> Result<Recognized, ImageError> {
+    let first = run_pass(grey, cfg.steps, 1, cfg, deadline)?;
     let mut passes = vec![first];
     if cfg.steps.retry && passes[0].mean_conf < cfg.retry_below {
         // The other variant: the binarization flipped and twice the scale.
@@ -396,12 +407,12 @@ pub(crate) fn recognize_here(bytes: &[u8], cfg: &OcrConfig) -> Result<Recognized
             upscale: true,
             ..cfg.steps
         };
-        passes.push(run_pass(&grey, other, 2, cfg, deadline)?);
+        passes.push(run_pass(grey, other, 2, cfg, deadline)?);
     }
     Ok(Recognized {
         width: grey.width(),
         height: grey.height(),
-        format: format.extensions_str()[0].to_owned(),
+        format: format.to_owned(),
         passes,
     })
 }

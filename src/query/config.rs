@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use crate::chunk::ChunkParams;
 use crate::error::ConfigError;
-use crate::extract::{ExtractLimits, Isolation};
+use crate::extract::{ExtractLimits, Isolation, PdfOcr};
 
 /// Deepest container nesting [`ExtractLimitsBuilder::max_depth`] accepts.
 pub const MAX_DEPTH_LIMIT: usize = 64;
@@ -80,10 +80,17 @@ impl ExtractLimitsBuilder {
         self.cfg.isolation = isolation;
         self
     }
+    /// Read scanned PDF pages by OCR (see [`PdfOcr`]); `None` (the
+    /// default) lists them with a reason.
+    pub fn pdf_ocr(mut self, ocr: Option<PdfOcr>) -> Self {
+        self.cfg.pdf_ocr = ocr;
+        self
+    }
     /// Check the settings.
     ///
     /// # Errors
-    /// [`ConfigError::OutOfRange`] naming the first setting out of its range.
+    /// [`ConfigError::OutOfRange`] naming the first setting out of its range;
+    /// [`ConfigError::Inconsistent`] for a malformed OCR language list.
     pub fn build(self) -> Result<ExtractLimits, ConfigError> {
         let c = &self.cfg;
         ConfigError::check_range("max_part_text", c.max_part_text as u64, 1, u64::MAX)?;
@@ -93,6 +100,19 @@ impl ExtractLimitsBuilder {
         ConfigError::check_range("max_ratio", c.max_ratio, 1, u64::MAX)?;
         if let Some(iso) = &c.isolation {
             check_isolation(iso)?;
+        }
+        if let Some(ocr) = &c.pdf_ocr {
+            if !crate::ocr::tesseract::valid_lang(&ocr.lang) {
+                return Err(ConfigError::Inconsistent(
+                    "ocr-lang must be tesseract model names joined by '+' (eng, eng+rus+chi_sim)",
+                ));
+            }
+            ConfigError::check_range(
+                "ocr.page_timeout_ms",
+                ocr.page_timeout.as_millis() as u64,
+                crate::ocr::OcrConfig::MIN_TIMEOUT.as_millis() as u64,
+                1 << 32,
+            )?;
         }
         Ok(self.cfg)
     }

@@ -994,7 +994,7 @@ impl Indexer {
                 }
                 return Ok(false);
             }
-            stream::Large::Stream(r, kind) => (r, kind),
+            stream::Large::Stream(r, plan) => (r, plan),
         };
         if !admit(&r, c.earlier, c.seen, c.dead, c.summary) {
             progress.file_done(r.size);
@@ -1008,7 +1008,7 @@ impl Indexer {
         let sc = stream::StreamConfig::new(self.cfg.memory, self.cfg.max_file, &self.cfg.limits);
         let mut f = c.st.open_file(&r.blake3, FileStatus::Indexed);
         let mut notes = stream::Notes::default();
-        match stream::Pieces::open(&path, kind, &sc) {
+        match stream::Pieces::open(&path, &kind, &sc) {
             Err(e) => notes.push((String::new(), format!("cannot read: {e}"))),
             Ok(mut pieces) => 'batches: loop {
                 if self.cancelled() {
@@ -1024,8 +1024,14 @@ impl Indexer {
                 if batch.is_empty() {
                     break;
                 }
-                let results =
-                    stream::process_batch(&self.pool, batch, &self.cfg.limits, &sc, cfg.fp);
+                let results = stream::process_batch(
+                    &self.pool,
+                    batch,
+                    pieces.prefix(),
+                    &self.cfg.limits,
+                    &sc,
+                    cfg.fp,
+                );
                 for (parts, part_notes) in results {
                     for n in part_notes {
                         notes.push(n);

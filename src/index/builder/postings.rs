@@ -161,7 +161,7 @@ impl KeySink {
     /// asks for (`global`).
     ///
     /// `part_of` maps a position to an ordinal of its part (for the part
-    /// counts).
+    /// counts) and the first position after that part.
     ///
     /// # Errors
     /// I/O errors reading spills or from `out`.
@@ -169,7 +169,7 @@ impl KeySink {
         mut self,
         pool: &rayon::ThreadPool,
         min_docs: u32,
-        part_of: &(dyn Fn(u32) -> u32 + Sync),
+        part_of: &(dyn Fn(u32) -> (u32, u32) + Sync),
         totals: KeyTotals<'_>,
         out: &mut dyn FnMut(Written<'_>) -> Result<(), IndexError>,
     ) -> Result<(), IndexError> {
@@ -276,7 +276,7 @@ fn build_partition(
     mut pairs: Vec<Pair>,
     spill: Option<PathBuf>,
     min_docs: u32,
-    part_of: &(dyn Fn(u32) -> u32 + Sync),
+    part_of: &(dyn Fn(u32) -> (u32, u32) + Sync),
     totals: KeyTotals<'_>,
 ) -> Result<Partition, IndexError> {
     let Geometry {
@@ -338,14 +338,20 @@ fn build_partition(
             if group.len() < min_docs as usize && matches!(totals, KeyTotals::Segment) {
                 continue;
             }
+            // Positions ascend within a group: those before `end` are in
+            // the part counted last.
             let mut docs = 0u32;
-            let mut last = u32::MAX;
+            let (mut last, mut end) = (u32::MAX, 0u32);
             for p in group {
-                let d = part_of(p.pos);
+                if last != u32::MAX && p.pos < end {
+                    continue;
+                }
+                let (d, e) = part_of(p.pos);
                 if d != last {
                     docs += 1;
                     last = d;
                 }
+                end = e;
             }
             keys.clear();
             keys.extend(group.iter().map(|p| p.key));

@@ -19,12 +19,21 @@
 //! depend on the bytes only, and are consumed in order: the index is the
 //! same at any thread count.
 //!
+//! A gzip file is read through its decompressor the same way when what it
+//! holds is an mbox or plain text (`box.mbox.gz`): its pieces are named as
+//! the in-memory reader names them, under the inner name
+//! (`box.mbox.gz#box.mbox#3`, `log.txt.gz#log.txt#window 2`), and at most
+//! `max_ratio` times its compressed size is read (the rest is a note), in
+//! place of `max_expanded`, which bounds what is held, not what is streamed.
+//!
 //! A file of another format is recorded by its chunks only, with a reason
 //! naming the format, which is read whole.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
 
 use rayon::prelude::*;
 
@@ -33,7 +42,7 @@ use super::read::{self, FileResult, PartResult, ReadConfig};
 use crate::extract::stream::{
     self, MboxReader, NotStreamable, Streamable, TextWindows, HEAD, TEXT_WINDOW, WINDOW_OVERLAP,
 };
-use crate::extract::{ExtractLimits, Format};
+use crate::extract::{gzip_inner_name, join, ExtractLimits, Format};
 use crate::index::wire::FileStatus;
 
 /// Most pieces in one batch.
@@ -52,6 +61,8 @@ pub(crate) struct StreamConfig {
     /// Text window and overlap, bytes.
     pub(crate) window: usize,
     pub(crate) overlap: usize,
+    /// Largest expansion of a streamed gzip file over its size.
+    pub(crate) max_ratio: u64,
 }
 
 impl StreamConfig {
@@ -68,14 +79,24 @@ impl StreamConfig {
             piece_cap: usize::try_from(piece_cap).unwrap_or(usize::MAX),
             window,
             overlap: WINDOW_OVERLAP.min(window / 4),
+            max_ratio: limits.max_ratio,
         }
     }
+}
+
+/// How a large file is read in pieces.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    /// What its (decompressed) bytes are.
+    pub(crate) kind: Streamable,
+    /// For a gzip file: the part name of what it holds.
+    pub(crate) gzip: Option<String>,
 }
 
 /// What a large file is.
 pub(crate) enum Large {
     /// To be read in pieces; pass 1 done (hash and chunks, no parts).
-    Stream(Box<FileResult>, Streamable),
+    Stream(Box<FileResult>, Plan),
     /// Recorded by its chunks only, or skipped: the result as it stays.
     Done(Box<FileResult>),
 }
@@ -92,13 +113,47 @@ pub(crate) fn classify(path: &Path, name: Vec<u8>, cfg: ReadConfig<'_>) -> Large
     }
     let base = name.rsplit(|&b| b == b'/').next().unwrap_or(&name);
     let hint = String::from_utf8_lossy(base).into_owned();
-    let kind = stream::classify(&head, &hint);
     let limit = cfg.max_file;
-    let (format, reason) = match kind {
-        Ok(Streamable::Mbox) => (Format::Mbox, None),
-        Ok(Streamable::Text { .. }) => (Format::Text, None),
-        Err(NotStreamable::Binary) => (Format::Binary, None),
-        Err(NotStreamable::Whole(what)) => (
+    let mut gzip = None;
+    let kind = if head.starts_with(&[0x1f, 0x8b]) {
+        // What the gzip holds, judged on its first HEAD decompressed bytes.
+        let inner = gzip_inner_name(&hint);
+        let mut inner_head = Vec::with_capacity(HEAD);
+        let read = File::open(path).and_then(|f| {
+            MultiGzDecoder::new(BufReader::new(f))
+                .take(HEAD as u64)
+                .read_to_end(&mut inner_head)
+        });
+        if let Err(e) = read {
+            let reason = format!("gzip stream corrupt: {e}; chunks only");
+            return Large::Done(Box::new(read::chunk_only(
+                path,
+                name,
+                cfg,
+                Some(reason),
+                Format::Gzip,
+            )));
+        }
+        let kind = stream::classify(&inner_head, &inner);
+        gzip = Some(inner);
+        kind
+    } else {
+        stream::classify(&head, &hint)
+    };
+    let (format, reason) = match (kind, &gzip) {
+        (_, Some(_)) => (
+            Format::Gzip,
+            match kind {
+                Err(NotStreamable::Whole(what)) => Some(format!(
+                    "larger than the text limit of {limit} bytes, and {what} inside gzip is read whole: chunks only"
+                )),
+                _ => None,
+            },
+        ),
+        (Ok(Streamable::Mbox), None) => (Format::Mbox, None),
+        (Ok(Streamable::Text { .. }), None) => (Format::Text, None),
+        (Err(NotStreamable::Binary), None) => (Format::Binary, None),
+        (Err(NotStreamable::Whole(what)), None) => (
             Format::Binary,
             Some(format!(
                 "larger than the text limit of {limit} bytes, and {what} is read whole: chunks only"
@@ -107,13 +162,41 @@ pub(crate) fn classify(path: &Path, name: Vec<u8>, cfg: ReadConfig<'_>) -> Large
     };
     let mut r = read::chunk_only(path, name, cfg, reason, format);
     match kind {
-        Ok(s) if r.status != FileStatus::Skipped => {
+        Ok(kind) if r.status != FileStatus::Skipped => {
             r.status = FileStatus::Indexed;
-            Large::Stream(Box::new(r), s)
+            Large::Stream(Box::new(r), Plan { kind, gzip })
         }
         _ => Large::Done(Box::new(r)),
     }
 }
+
+/// A reader that gives at most `cap` bytes, then an error if there are more.
+struct Capped<R> {
+    r: R,
+    left: u64,
+    why: String,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            let mut one = [0u8; 1];
+            return match self.r.read(&mut one)? {
+                0 => Ok(0),
+                _ => Err(io::Error::other(self.why.clone())),
+            };
+        }
+        let n = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let got = self.r.read(&mut buf[..n])?;
+        self.left -= got as u64;
+        Ok(got)
+    }
+}
+
+/// The bytes a streamed file's pieces are read from.
+type Input = Box<dyn BufRead + Send>;
 
 /// A piece of a large file.
 pub(crate) enum Piece {
@@ -133,11 +216,16 @@ impl Piece {
 }
 
 /// The pieces of one large file, read in order.
-pub(crate) enum Pieces {
+pub(crate) struct Pieces {
+    src: Src,
+    prefix: String,
+}
+
+enum Src {
     /// Messages of an mbox.
-    Mbox(MboxReader<BufReader<File>>),
+    Mbox(MboxReader<Input>),
     /// Windows of a text file.
-    Text(TextWindows<BufReader<File>>),
+    Text(TextWindows<Input>),
 }
 
 impl Pieces {
@@ -145,14 +233,44 @@ impl Pieces {
     ///
     /// # Errors
     /// When the file cannot be opened.
-    pub(crate) fn open(path: &Path, kind: Streamable, c: &StreamConfig) -> std::io::Result<Pieces> {
-        let f = BufReader::with_capacity(256 << 10, File::open(path)?);
-        Ok(match kind {
-            Streamable::Mbox => Pieces::Mbox(MboxReader::new(f, c.piece_cap)),
-            Streamable::Text { encoding, bom } => {
-                Pieces::Text(TextWindows::new(f, encoding, bom, c.window, c.overlap))
+    pub(crate) fn open(path: &Path, plan: &Plan, c: &StreamConfig) -> std::io::Result<Pieces> {
+        let file = File::open(path)?;
+        let f: Input = match &plan.gzip {
+            None => Box::new(BufReader::with_capacity(256 << 10, file)),
+            Some(_) => {
+                let size = file.metadata()?.len();
+                let cap = size.saturating_mul(c.max_ratio);
+                let why = format!(
+                    "the gzip content expands past {cap} bytes, {} times its compressed size (limit max_ratio, likely a bomb)",
+                    c.max_ratio
+                );
+                let gz = MultiGzDecoder::new(BufReader::with_capacity(256 << 10, file));
+                Box::new(BufReader::with_capacity(
+                    256 << 10,
+                    Capped {
+                        r: gz,
+                        left: cap,
+                        why,
+                    },
+                ))
             }
+        };
+        let src = match plan.kind {
+            Streamable::Mbox => Src::Mbox(MboxReader::new(f, c.piece_cap)),
+            Streamable::Text { encoding, bom } => {
+                Src::Text(TextWindows::new(f, encoding, bom, c.window, c.overlap))
+            }
+        };
+        Ok(Pieces {
+            src,
+            prefix: plan.gzip.clone().unwrap_or_default(),
         })
+    }
+
+    /// The part name the pieces are under (the inner name of a gzip file,
+    /// empty for the file itself).
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// The next batch: pieces up to `bytes` bytes (one at least) and
@@ -164,9 +282,9 @@ impl Pieces {
         let mut out = Vec::new();
         let mut total = 0u64;
         while out.len() < BATCH_PIECES && (out.is_empty() || total < bytes) {
-            let p = match self {
-                Pieces::Mbox(m) => m.next_message()?.map(Piece::Message),
-                Pieces::Text(t) => t.next_window()?.map(Piece::Window),
+            let p = match &mut self.src {
+                Src::Mbox(m) => m.next_message()?.map(Piece::Message),
+                Src::Text(t) => t.next_window()?.map(Piece::Window),
             };
             let Some(p) = p else { break };
             total += p.len();
@@ -179,9 +297,11 @@ impl Pieces {
 /// The parts of one piece and its notes (`(part name, reason)`).
 pub(crate) type PieceResult = (Vec<PartResult>, Vec<(String, String)>);
 
-/// Extract and analyze one piece: its parts and notes.
+/// Extract and analyze one piece: its parts and notes, named under
+/// `prefix`.
 pub(crate) fn process_piece(
     p: Piece,
+    prefix: &str,
     limits: &ExtractLimits,
     c: &StreamConfig,
     fp: Fp,
@@ -189,7 +309,7 @@ pub(crate) fn process_piece(
 ) -> PieceResult {
     match p {
         Piece::Window(w) => {
-            let name = format!("window {}", w.number);
+            let name = join(prefix, &format!("window {}", w.number));
             let part = PartResult {
                 analysis: analyze::analyze(&w.text, fp, scratch),
                 name,
@@ -204,17 +324,24 @@ pub(crate) fn process_piece(
                     "message of {} bytes, longer than the {} bytes a message of a streamed mailbox may have: not read",
                     m.len, c.piece_cap
                 );
-                return (Vec::new(), vec![(m.number.to_string(), note)]);
+                return (
+                    Vec::new(),
+                    vec![(join(prefix, &m.number.to_string()), note)],
+                );
             };
             let ex = stream::extract_message(&bytes, m.number, limits);
             drop(bytes);
-            let notes = ex.skipped.into_iter().map(|s| (s.name, s.reason)).collect();
+            let notes = ex
+                .skipped
+                .into_iter()
+                .map(|s| (join(prefix, &s.name), s.reason))
+                .collect();
             let parts = ex
                 .parts
                 .into_iter()
                 .map(|p| PartResult {
                     analysis: analyze::analyze(&p.text, fp, scratch),
-                    name: p.name,
+                    name: join(prefix, &p.name),
                     format: p.format,
                     text: p.text,
                 })
@@ -228,6 +355,7 @@ pub(crate) fn process_piece(
 pub(crate) fn process_batch(
     pool: &rayon::ThreadPool,
     batch: Vec<Piece>,
+    prefix: &str,
     limits: &ExtractLimits,
     c: &StreamConfig,
     fp: Fp,
@@ -236,7 +364,7 @@ pub(crate) fn process_batch(
         batch
             .into_par_iter()
             .map_init(analyze::Scratch::default, |s, p| {
-                process_piece(p, limits, c, fp, s)
+                process_piece(p, prefix, limits, c, fp, s)
             })
             .collect()
     })
