@@ -355,7 +355,7 @@ def main() -> None:
             truth.append({"file": name, "style": style, "kind": "positive", "source": d.rel, "span": d.span(s, e),
                           "words": [[round(b[0]), round(b[1]), round(b[2] - b[0]), round(b[3] - b[1])] for b in boxes],
                           "split": split_of(name)})
-    for i, t in enumerate(fortunes(random.Random(a.seed + 1), a.negatives)):
+    for i, t in enumerate(fortunes(random.Random(a.seed + 1), a.negatives) if a.negatives else []):
         style = styles[i % len(styles)]
         img, _, ext = render(style, random.Random(f"{a.seed}/neg/{i}"), t, True)
         name = f"neg-{style}-{i:04d}.{ext}"

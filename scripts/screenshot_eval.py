@@ -90,6 +90,7 @@ def main() -> None:
     ap.add_argument("--kind", default="all", choices=["positive", "negative", "all"])
     ap.add_argument("--json", default=None)
     ap.add_argument("--gate", action="store_true")
+    ap.add_argument("--match-args", default="", help="more arguments for leakprint match, space-separated")
     a = ap.parse_args()
     truth = [json.loads(l) for l in open(os.path.join(a.dir, "truth.jsonl"))]
     truth = [t for t in truth if a.split == "all" or t["split"] == a.split]
@@ -102,6 +103,7 @@ def main() -> None:
     cmd = [a.bin, "match", "--index", a.index, "--json", "--threads", str(a.threads)]
     if a.ocr_steps is not None:
         cmd += ["--ocr-steps", a.ocr_steps]
+    cmd += a.match_args.split()
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
     t0 = time.monotonic()
     p = subprocess.run(cmd + paths, capture_output=True, text=True, env=env)
@@ -114,6 +116,7 @@ def main() -> None:
         lines[m["query"]].append(m)
     per = collections.defaultdict(lambda: collections.Counter())
     ious = collections.defaultdict(list)
+    images = []
     for t, path in zip(truth, paths):
         ms = [m for m in lines.get(path, []) if m.get("kind") == "image"]
         st = per[t["style"]]
@@ -124,6 +127,7 @@ def main() -> None:
         st["pos"] += 1
         right = [m for m in ms if m["source"].endswith(t["source"]) and overlaps(m["source_span"], t["span"])]
         st["found"] += bool(right)
+        images.append({"file": t["file"], "style": t["style"], "found": bool(right)})
         others = [m for m in ms if not m["source"].endswith(t["source"])]
         st["dup"] += sum(duplicate(m, t) for m in others)
         st["wrong"] += any(not duplicate(m, t) for m in others)
@@ -131,6 +135,7 @@ def main() -> None:
             size = Image.open(path).size
             got = [[b["left"], b["top"], b["width"], b["height"]] for m in right for b in m.get("boxes", [])]
             ious[t["style"]].append(iou(size, got, t["words"]))
+            images[-1]["iou"] = ious[t["style"]][-1]
     rows = []
     tot = collections.Counter()
     for style in sorted(per):
@@ -155,7 +160,7 @@ def main() -> None:
               f"{r['false']:>4}/{r['negatives']:<4} {io:>5}")
     print(json.dumps(summary))
     if a.json:
-        json.dump({"rows": rows, "summary": summary}, open(a.json, "w"), indent=1)
+        json.dump({"rows": rows, "summary": summary, "images": images}, open(a.json, "w"), indent=1)
     if a.gate:
         bad = []
         for r in rows:

@@ -5,8 +5,8 @@
 //!
 //! Per style, the share of images whose quote is found in its true source
 //! (the match names the file and overlaps the true span) must reach the
-//! target in `TARGETS` (styles in `KNOWN_MISSES` are reported and held to
-//! a regression floor until they reach it); no negative may match; no image may match a wrong
+//! target in `TARGETS` (styles in `KNOWN_MISSES`, whose target the held-out
+//! benchmark does not see met, are reported and held to a regression floor); no negative may match; no image may match a wrong
 //! source (a match in another file that holds the same or a near-identical
 //! passage, as the dump's synthetic mails quote its speeches, is not wrong); the outlines of the matched words must overlap the true word
 //! boxes with a mean pixel IoU of at least `MIN_IOU` (issue 14's 0.8).
@@ -35,30 +35,24 @@ const TARGETS: &[(&str, f64)] = &[
     ("thumbnail", 0.90),
 ];
 
-/// Styles whose target the code does not meet yet, with the regression
-/// floor they must still hold (one image in three under the measured
-/// rate) and what was measured on the full benchmark (docs/SCREENSHOTS.md).
-/// The gate fails if one of them reaches its target (remove it from here)
-/// or falls under its floor.
-const KNOWN_MISSES: &[(&str, f64, &str)] = &[
-    (
-        "angled_photo",
-        0.33,
-        "56% on the held-out benchmark: no perspective correction yet",
-    ),
-    (
-        "thumbnail",
-        0.33,
-        "62% on the held-out benchmark: 6-8 px text, character errors 30-40% after upscaling",
-    ),
-];
+/// Styles whose target the code does not meet yet on the held-out
+/// benchmark, with the regression floor they must still hold on this
+/// sample and what was measured there (docs/SCREENSHOTS.md). Three images
+/// cannot measure 90%: when this sample meets the target but the held-out
+/// benchmark does not, the gate notes it; the held-out benchmark decides
+/// when a style moves to the targets (angled photos did: 65/66).
+const KNOWN_MISSES: &[(&str, f64, &str)] = &[(
+    "thumbnail",
+    0.66,
+    "89.2% (58/65) on the held-out benchmark of seed 2026: 6-8 px text",
+)];
 
 /// Issue 14's target for the mean box IoU.
 const MIN_IOU: f64 = 0.8;
 
-/// The mean box IoU is a known miss on this 28-image sample: 0.7997 (the
-/// held-out benchmark measures 0.81; this sample's thumbnails and angled
-/// photos weigh more). It must stay over this regression floor; the gate
+/// The mean box IoU is a known miss on this sample: 0.791 (0.7997 before
+/// the perspective correction; thumbnails' 4-6 px word boxes measure about
+/// 0.5, see docs/SCREENSHOTS.md). It must stay over this regression floor; the gate
 /// fails when it reaches the target (make it a plain target then).
 const IOU_KNOWN_MISS_FLOOR: f64 = 0.75;
 
@@ -155,13 +149,13 @@ fn screenshot_gate() {
             }
             None => {}
             Some((_, floor, why)) => {
-                if share >= *target {
-                    failed.push(format!(
-                        "{style}: found {k} of {n}, the target {target} is met: remove it from KNOWN_MISSES"
-                    ));
-                } else if share < *floor {
+                if share < *floor {
                     failed.push(format!(
                         "{style}: found {k} of {n} (< regression floor {floor})"
+                    ));
+                } else if share >= *target {
+                    known.push(format!(
+                        "{style}: {k} of {n} on this sample, but {why} (target {target})"
                     ));
                 } else {
                     known.push(format!("{style}: {k} of {n} < target {target} ({why})"));

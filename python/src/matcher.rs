@@ -300,8 +300,9 @@ impl PyMatcher {
     /// (`apt-get install tesseract-ocr tesseract-ocr-eng`): `lang` is its
     /// models joined by `+` (`"eng+rus"`, each from its package
     /// `tesseract-ocr-rus`, ...), `steps` the preprocessing of the first
-    /// pass (default `"invert,deskew,retry"`: dark mode, rotation, a second
-    /// binarized pass when confidence is low; `"none"` for none), `timeout`
+    /// pass (default `"invert,perspective,deskew,retry"`: dark mode, a
+    /// photographed screen's perspective, rotation, upscaled passes when
+    /// confidence is low; `"none"` for none), `timeout`
     /// the seconds one image may take (default 120), `max_pixels` the
     /// largest image read (default 40,000,000).
     ///

@@ -136,10 +136,11 @@ pub struct OcrArgs {
     #[arg(long, default_value = leakprint::ocr::OcrConfig::DEFAULT_LANG)]
     ocr_lang: String,
     /// Preprocessing steps of the first OCR pass, comma-separated: invert
-    /// (dark mode), upscale (small text, 2-4x), binarize (Sauvola), deskew;
-    /// retry adds a second pass, binarized and upscaled, when the first
-    /// one's mean word confidence is under 80; "none" for none.
-    #[arg(long, default_value = "invert,deskew,retry")]
+    /// (dark mode), perspective (a photographed screen warped upright),
+    /// upscale (small text, 2-4x), binarize (Sauvola), deskew; retry adds
+    /// an upscaled second pass when the first one's mean word confidence is
+    /// under 80 (and a third, 4x, when the second's is too); "none" for none.
+    #[arg(long, default_value = "invert,perspective,deskew,retry")]
     ocr_steps: String,
     /// Longest time one image may take to OCR, in seconds.
     #[arg(long, default_value_t = leakprint::ocr::OcrConfig::DEFAULT_TIMEOUT.as_secs())]

@@ -46,21 +46,6 @@ struct Request {
     bytes: u64,
 }
 
-fn steps_list(s: Steps) -> String {
-    let on = [s.invert, s.upscale, s.binarize, s.deskew, s.retry];
-    let names: Vec<&str> = Steps::NAMES
-        .iter()
-        .zip(on)
-        .filter(|(_, on)| *on)
-        .map(|(n, _)| *n)
-        .collect();
-    if names.is_empty() {
-        "none".to_owned()
-    } else {
-        names.join(",")
-    }
-}
-
 /// Recognize `bytes` in a worker process.
 pub(crate) fn call(
     bytes: &[u8],
@@ -69,7 +54,7 @@ pub(crate) fn call(
 ) -> Result<Recognized, ImageError> {
     let req = Request {
         lang: cfg.lang.clone(),
-        steps: steps_list(cfg.steps),
+        steps: cfg.steps.to_list(),
         max_pixels: cfg.decode.max_pixels,
         max_side: cfg.decode.max_side,
         max_alloc: cfg.decode.max_alloc,

@@ -44,64 +44,155 @@ proptest! {
     }
 
     #[test]
-    fn boxes_map_back_through_scale_and_rotation(
-        scale in 1u32..=4, deg in -8.0f32..8.0, x in 0u32..300, y in 0u32..200,
+    fn homographies_map_their_control_points(
+        pts in proptest::array::uniform8((-400.0f64..400.0, -400.0f64..400.0)),
     ) {
-        // A point scaled and rotated forward (imageproc's convention) must
-        // come back where it was.
-        let (w, h) = (320u32, 220u32);
-        let t = Transform {
-            scale: scale as f32,
-            theta: deg.to_radians(),
-            center: ((w * scale) as f32 / 2.0, (h * scale) as f32 / 2.0),
-            original: (w, h),
-        };
-        let (sx, sy) = (x as f32 * t.scale, y as f32 * t.scale);
-        let (dx, dy) = (sx - t.center.0, sy - t.center.1);
-        let (s, c) = t.theta.sin_cos();
-        let q = (t.center.0 + c * dx - s * dy, t.center.1 + s * dx + c * dy);
-        let back = t.point_to_original(q.0, q.1);
-        prop_assert!((back.0 - x as f32).abs() < 0.01 && (back.1 - y as f32).abs() < 0.01);
-        let b = t.to_original(q.0.max(0.0) as u32, q.1.max(0.0) as u32, 3, 3);
-        prop_assert!(b[0] + b[2] <= w && b[1] + b[3] <= h);
+        let from = [pts[0], pts[1], pts[2], pts[3]];
+        let to = [pts[4], pts[5], pts[6], pts[7]];
+        if let Some(m) = homography(from, to) {
+            // A near-degenerate system is ill-conditioned; only a
+            // well-conditioned one must be exact.
+            if mat_inv(&m).is_some_and(|i| i.iter().all(|v| v.abs() < 1e3)) {
+                for (f, t) in from.iter().zip(to) {
+                    let (x, y) = mat_apply(&m, f.0, f.1);
+                    let tol = 1e-4 * (1.0 + t.0.abs().max(t.1.abs()));
+                    prop_assert!((x - t.0).abs() < tol && (y - t.1).abs() < tol, "{f:?} -> ({x}, {y}), want {t:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_transform_and_its_inverse_compose_to_the_identity(
+        scale in 1u32..=4, deg in -8.0f64..8.0, x in 0.0f64..300.0, y in 0.0f64..200.0,
+        k in 0.0f64..60.0,
+    ) {
+        let mut t = Transform::identity(320, 220);
+        let quad = [(k, 3.0), (320.0 - k, 0.0), (318.0, 220.0), (2.0, 215.0)];
+        t.then(&homography(quad, [(0.0, 0.0), (300.0, 0.0), (300.0, 200.0), (0.0, 200.0)]).unwrap());
+        let s = f64::from(scale);
+        t.then(&[s, 0.0, 0.0, 0.0, s, 0.0, 0.0, 0.0, 1.0]);
+        let (sn, cs) = deg.to_radians().sin_cos();
+        t.then(&[cs, -sn, 10.0, sn, cs, -4.0, 0.0, 0.0, 1.0]);
+        let (fx, fy) = mat_apply(&t.forward, x, y);
+        let back = t.point_to_original(fx as f32, fy as f32);
+        prop_assert!((f64::from(back.0) - x).abs() < 0.01 && (f64::from(back.1) - y).abs() < 0.01);
+        let b = t.to_original(fx.max(0.0) as u32, fy.max(0.0) as u32, 3, 3);
+        prop_assert!(b[0] + b[2] <= 320 && b[1] + b[3] <= 220);
     }
 }
 
-#[test]
-fn the_rotation_convention_is_imageprocs() {
-    // A dot at (150, 40) in a 200 x 100 image, rotated by imageproc, is
-    // mapped back by the transform.
-    let mut img = GrayImage::from_pixel(200, 100, Luma([255]));
+/// The centroid (pixel edges: a pixel's centre is at + 1/2) of the pixels
+/// darker than 128, weighted by darkness.
+fn dark_centroid(img: &GrayImage) -> (f64, f64) {
+    let (mut sx, mut sy, mut n) = (0.0, 0.0, 0.0);
+    for (x, y, p) in img.enumerate_pixels() {
+        let wgt = f64::from(255 - p.0[0]);
+        if p.0[0] < 128 {
+            sx += (f64::from(x) + 0.5) * wgt;
+            sy += (f64::from(y) + 0.5) * wgt;
+            n += wgt;
+        }
+    }
+    (sx / n, sy / n)
+}
+
+/// A white page with a dark 3 x 3 dot at `(x, y)`.
+fn dot_at(w: u32, h: u32, x: u32, y: u32) -> GrayImage {
+    let mut img = GrayImage::from_pixel(w, h, Luma([255]));
     for dy in 0..3 {
         for dx in 0..3 {
-            img.put_pixel(149 + dx, 39 + dy, Luma([0]));
+            img.put_pixel(x + dx, y + dy, Luma([0]));
         }
     }
-    let theta = 5f32.to_radians();
-    let rot = rotate_about_center(
-        &img,
-        theta,
-        Interpolation::Nearest,
-        Border::Constant(Luma([255])),
-    );
-    let (mut sx, mut sy, mut n) = (0.0, 0.0, 0.0);
-    for (x, y, p) in rot.enumerate_pixels() {
-        if p.0[0] < 128 {
-            sx += x as f32 + 0.5;
-            sy += y as f32 + 0.5;
-            n += 1.0;
-        }
-    }
-    let t = Transform {
-        scale: 1.0,
-        theta,
-        center: (100.0, 50.0),
-        original: (200, 100),
+    img
+}
+
+#[test]
+fn each_geometric_step_returns_the_map_it_applied() {
+    // Oracle: the dot's centroid after the step, mapped back by the inverse
+    // of the returned matrix, is where it was (the dot covers [149, 152),
+    // its centre 150.5 in pixel edges).
+    let img = dot_at(200, 100, 149, 39);
+    let want = (150.5, 40.5);
+    let check = |name: &str, out: &GrayImage, m: &Matrix| {
+        let c = dark_centroid(out);
+        let back = mat_apply(&mat_inv(m).unwrap(), c.0, c.1);
+        assert!(
+            (back.0 - want.0).abs() < 0.25 && (back.1 - want.1).abs() < 0.25,
+            "{name}: back at {back:?}"
+        );
     };
-    let (x, y) = t.point_to_original(sx / n, sy / n);
-    assert!(
-        (x - 150.5).abs() < 1.0 && (y - 40.5).abs() < 1.0,
-        "({x}, {y})"
+    for theta in [-6.0f32, 3.0, 5.0] {
+        let (out, m) = rotate(&img, theta.to_radians());
+        check(&format!("rotation {theta}"), &out, &m);
+    }
+    for scale in 2..=4 {
+        let (out, m) = upscale(&img, scale);
+        check(&format!("scale {scale}"), &out, &m);
+    }
+    let quad = [(12.0, 6.0), (190.0, 2.5), (196.0, 97.0), (3.0, 90.0)];
+    let (out, m) = unwarp(&img, quad).unwrap();
+    check("perspective", &out, &m);
+}
+
+/// A dark photo with a bright screen of corners `quad`, text-like dark
+/// blobs on it.
+fn screen_photo(quad: [(f64, f64); 4]) -> GrayImage {
+    let (sw, sh) = (300.0, 200.0);
+    let mut page = GrayImage::from_pixel(sw as u32, sh as u32, Luma([235]));
+    for row in 0..6 {
+        for i in 0..25 {
+            for y in 0..8 {
+                for x in 0..6 {
+                    page.put_pixel(20 + i * 10 + x, 30 + row * 25 + y, Luma([30]));
+                }
+            }
+        }
+    }
+    let m = homography([(0.0, 0.0), (sw, 0.0), (sw, sh), (0.0, sh)], quad).unwrap();
+    let half = |d: f64| [1.0, 0.0, d, 0.0, 1.0, d, 0.0, 0.0, 1.0];
+    let centred = mat_mul(&half(-0.5), &mat_mul(&m, &half(0.5)));
+    let mut out = GrayImage::from_pixel(400, 300, Luma([25]));
+    let p = Projection::from_matrix(centred.map(|v| v as f32)).unwrap();
+    warp_into(
+        &page,
+        p,
+        Interpolation::Bilinear,
+        Border::Constant(Luma([25])),
+        &mut out,
+    );
+    out
+}
+
+#[test]
+fn a_photographed_screen_is_found_and_a_screenshot_is_not() {
+    let quads = [
+        [(60.0, 40.0), (340.0, 52.0), (350.0, 262.0), (42.0, 250.0)],
+        [(80.0, 30.0), (320.0, 30.0), (370.0, 270.0), (30.0, 270.0)],
+        [(50.0, 50.0), (350.0, 50.0), (350.0, 250.0), (50.0, 250.0)],
+    ];
+    for quad in quads {
+        let found = find_screen(&screen_photo(quad)).expect("a screen");
+        for (f, q) in found.iter().zip(quad) {
+            assert!(
+                (f.0 - q.0).abs() < 1.5 && (f.1 - q.1).abs() < 1.5,
+                "{found:?} for {quad:?}"
+            );
+        }
+    }
+    // A page that fills the image, a dark page, a blank one.
+    let mut page = GrayImage::from_pixel(300, 200, Luma([240]));
+    for x in 20..280 {
+        page.put_pixel(x, 50, Luma([10]));
+    }
+    assert_eq!(find_screen(&page), None);
+    let mut dark = page.clone();
+    imageops::invert(&mut dark);
+    assert_eq!(find_screen(&dark), None);
+    assert_eq!(
+        find_screen(&GrayImage::from_pixel(300, 200, Luma([128]))),
+        None
     );
 }
 
@@ -198,10 +289,30 @@ fn step_lists() {
     assert_eq!(Steps::parse("").unwrap(), Steps::NONE);
     assert_eq!(Steps::parse("none").unwrap(), Steps::NONE);
     assert_eq!(
-        Steps::parse("invert, deskew,retry").unwrap(),
+        Steps::parse("invert, deskew,perspective,retry").unwrap(),
         Steps::DEFAULT
     );
     assert!(Steps::parse("invert,sharpen")
         .unwrap_err()
         .contains("sharpen"));
+}
+
+#[test]
+fn step_lists_round_trip() {
+    // Every subset of the steps is written and read back the same.
+    for bits in 0u32..(1 << Steps::NAMES.len()) {
+        let list: Vec<&str> = Steps::NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| bits & (1 << i) != 0)
+            .map(|(_, n)| *n)
+            .collect();
+        let s = Steps::parse(&list.join(",")).unwrap();
+        assert_eq!(
+            s.flags().iter().filter(|f| **f).count(),
+            list.len(),
+            "{list:?}"
+        );
+        assert_eq!(Steps::parse(&s.to_list()).unwrap(), s, "{list:?}");
+    }
 }
