@@ -23,6 +23,11 @@ else:
 import leakprint
 from leakprint import spark as lps
 
+# Credentials for moto's S3 server (the S3 tests), set before the Spark
+# session starts: its Python workers inherit the environment of that moment.
+for _k, _v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    os.environ.setdefault(_k, _v)
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 # The bundled dump without its folders of test mail whose files share texts
 # (pieces deduplicate text inside a piece only; docs/SCALE.md): 4.7 MB, 461
