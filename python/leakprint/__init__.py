@@ -41,7 +41,8 @@ batches, so it streams an endless iterable in bounded memory.
 Scale out on Apache Spark with ``leakprint.spark`` (``python3 -m
 leakprint.spark build|match``); it builds an index in pieces with
 ``plan_pieces``, ``build_piece``, ``KeyCounts`` and ``commit_pieces``,
-which other engines can drive the same way.
+which other engines can drive the same way; ``compact(index, shards=N)``
+cuts an index into N shards by key (``leakprint compact --shards N``).
 
 Errors are ``LeakprintError`` subclasses with the library's messages:
 ``ConfigError`` (also a ``ValueError``), ``FileAccessError`` (also an
@@ -73,7 +74,9 @@ from ._leakprint import (
     build,
     build_piece,
     commit_pieces,
+    compact,
     piece_keys_name,
+    piece_segment_name,
     plan_pieces,
 )
 
@@ -97,7 +100,9 @@ __all__ = [
     "begin_pieces",
     "build_piece",
     "piece_keys_name",
+    "piece_segment_name",
     "KeyCounts",
     "commit_pieces",
+    "compact",
     "DEFAULT_COMMON_MIN_DOCS",
 ]

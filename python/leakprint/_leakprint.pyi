@@ -68,6 +68,17 @@ def commit_pieces(
 ) -> dict[str, Any]:
     """Make the pieces the index, in one atomic manifest commit."""
 
+def piece_segment_name(generation: int, piece: int) -> str:
+    """The file name of a piece's segment."""
+
+def compact(
+    index: _Path,
+    shards: int = 1,
+    threads: Optional[int] = None,
+    memory: Optional[int] = None,
+) -> dict[str, Any]:
+    """Compact the index folder and cut it into ``shards`` shards by key."""
+
 class Index:
     """An open index (a folder or one segment file); thread-safe."""
     @staticmethod

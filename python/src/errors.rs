@@ -51,7 +51,11 @@ pub fn index(py: Python<'_>, e: IndexError) -> PyErr {
     }
     let class = match inner {
         IndexError::Interrupted => return PyKeyboardInterrupt::new_err(message),
-        IndexError::Config(_) | IndexError::PieceTooLarge { .. } => "ConfigError",
+        IndexError::Config(_)
+        | IndexError::PieceTooLarge { .. }
+        | IndexError::TooManyShards { .. }
+        | IndexError::Sharded { .. }
+        | IndexError::LoneShard { .. } => "ConfigError",
         IndexError::Io { .. }
         | IndexError::MissingInput { .. }
         | IndexError::MissingOutputDir { .. } => "FileAccessError",

@@ -23,6 +23,8 @@ fn _leakprint(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pieces::build_piece, m)?)?;
     m.add_function(wrap_pyfunction!(pieces::commit_pieces, m)?)?;
     m.add_function(wrap_pyfunction!(pieces::piece_keys_name, m)?)?;
+    m.add_function(wrap_pyfunction!(pieces::compact, m)?)?;
+    m.add_function(wrap_pyfunction!(pieces::piece_segment_name, m)?)?;
     m.add_class::<pieces::PyKeyCounts>()?;
     m.add(
         "DEFAULT_COMMON_MIN_DOCS",

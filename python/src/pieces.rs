@@ -101,6 +101,12 @@ pub fn piece_keys_name(generation: u64, piece: u32) -> String {
     leakprint::index::builder::piece_keys_name(generation, piece)
 }
 
+/// The file name of piece `piece`'s segment in generation `generation`.
+#[pyfunction]
+pub fn piece_segment_name(generation: u64, piece: u32) -> String {
+    leakprint::index::builder::piece_segment_name(generation, piece)
+}
+
 /// Check or create the index folder `output` for a build in pieces and
 /// return the generation the pieces are written under. An index already
 /// there stays visible until `commit_pieces` replaces it.
@@ -183,6 +189,27 @@ pub fn commit_pieces(
     let ix = indexer(py, Some(1), None, common_min_docs, common_fraction)?;
     let summary = py
         .detach(|| ix.commit_pieces(&output, generation, &pieces, frequent))
+        .map_err(|e| errors::index(py, e))?;
+    summary_dict(py, &summary)
+}
+
+/// Compact the index folder `index` (superseded and removed files are
+/// dropped for good) and cut it into `shards` shards by key (a power of
+/// two; 1 leaves one index): sub-folders the index folder lists, each with
+/// all the text and the postings of its keys, giving the matches of the
+/// unsharded index. Returns the summary as a dict.
+#[pyfunction]
+#[pyo3(signature = (index, shards=1, threads=None, memory=None))]
+pub fn compact(
+    py: Python<'_>,
+    index: PathBuf,
+    shards: u32,
+    threads: Option<usize>,
+    memory: Option<u64>,
+) -> PyResult<Py<PyAny>> {
+    let ix = indexer(py, threads, memory, None, None)?;
+    let summary = py
+        .detach(|| ix.compact_shards(&index, shards, &NoProgress))
         .map_err(|e| errors::index(py, e))?;
     summary_dict(py, &summary)
 }

@@ -100,6 +100,11 @@ pub struct CompactArgs {
     /// Memory budget.
     #[arg(long, value_parser = parse_size, default_value = "1GiB")]
     memory: u64,
+    /// Cut the index into N shards by key (a power of two): sub-folders
+    /// the index folder lists, each holding 1/N of the postings and all the
+    /// text; `match`, `info` and `serve` open the folder as before.
+    #[arg(long, default_value_t = 1)]
+    shards: u32,
     /// No progress bar and no summary.
     #[arg(short, long)]
     quiet: bool,
@@ -193,7 +198,7 @@ pub fn compact(a: CompactArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("bad option")?;
     let bar = progress_bar(a.quiet);
-    let summary = indexer.compact(&a.index, &bar)?;
+    let summary = indexer.compact_shards(&a.index, a.shards, &bar)?;
     bar.0.finish_and_clear();
     report(&summary, a.quiet, false)?;
     Ok(ExitCode::SUCCESS)

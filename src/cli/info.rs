@@ -100,6 +100,33 @@ pub fn run(a: InfoArgs) -> anyhow::Result<ExitCode> {
                 n as f64 / t.text_bytes.max(1) as f64
             )?;
         }
+        if described.shards.len() > 1 {
+            writeln!(
+                out,
+                "shards       {} by key (each: all the text, its keys' postings)",
+                described.shards.len()
+            )?;
+            for s in &described.shards {
+                writeln!(
+                    out,
+                    "  {:<22} {:>12}  {} postings, lookups {}",
+                    s.folder
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                    human_bytes(s.bytes),
+                    s.postings,
+                    human_bytes(s.lookup_bytes),
+                )?;
+            }
+        }
+        let mm = &described.matcher_memory;
+        writeln!(
+            out,
+            "matcher mem  {} for the whole index in one process; {} per shard on its own machine; text {} read on demand",
+            human_bytes(mm.whole),
+            human_bytes(mm.per_shard),
+            human_bytes(mm.text_on_demand)
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -37,6 +37,24 @@ pub struct Manifest {
     /// The state file (frequent keys, dead files) in the index folder.
     #[serde(default)]
     pub state: Option<String>,
+    /// A sharded index (`compact --shards N`): the sub-folders holding its
+    /// shards, shard 0 first; `segments` is then empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<String>,
+    /// In a shard's own folder: which shard of which set it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardOf>,
+}
+
+/// What a shard's manifest says of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardOf {
+    /// Its number, from 0.
+    pub index: u32,
+    /// Shards in the set (a power of two).
+    pub count: u32,
+    /// The generation of the sharded index that wrote the set.
+    pub set: u64,
 }
 
 /// One live segment.
@@ -62,6 +80,8 @@ impl Manifest {
             generation: 0,
             segments: Vec::new(),
             state: None,
+            shards: Vec::new(),
+            shard: None,
         }
     }
 
@@ -100,6 +120,32 @@ impl Manifest {
                     detail: format!("state name {st:?} is not a plain file name"),
                 });
             }
+        }
+        for sh in &m.shards {
+            if !plain(sh) {
+                return Err(IndexError::Manifest {
+                    path,
+                    detail: format!("shard folder {sh:?} is not a plain name"),
+                });
+            }
+        }
+        if let Some(sh) = m.shard {
+            if !sh.count.is_power_of_two() || sh.index >= sh.count {
+                return Err(IndexError::Manifest {
+                    path,
+                    detail: format!("shard {} of {} is not a shard of a set", sh.index, sh.count),
+                });
+            }
+        }
+        if !m.shards.is_empty() && (!m.segments.is_empty() || !m.shards.len().is_power_of_two()) {
+            return Err(IndexError::Manifest {
+                path,
+                detail: format!(
+                    "{} shards and {} segments: a sharded index has a power of two of shards and no segments of its own",
+                    m.shards.len(),
+                    m.segments.len()
+                ),
+            });
         }
         for s in &m.segments {
             if s.file.len() > super::state::MAX_SEGMENT_NAME {

@@ -26,7 +26,8 @@
 //! checks them, `text` stores text blocks, `builder` writes segments,
 //! `state` and `live` hold what spans segments, `compact` feeds a rebuild,
 //! `keycount` carries a segment's key counts between the pieces of a
-//! distributed build and its commit (`builder::Indexer::build_piece`).
+//! distributed build and its commit (`builder::Indexer::build_piece`),
+//! `shards` opens an index cut into shards by key (`compact --shards N`).
 
 pub mod builder;
 mod compact;
@@ -34,6 +35,7 @@ pub mod keycount;
 pub mod live;
 pub mod manifest;
 pub mod segment;
+pub mod shards;
 pub mod state;
 pub mod text;
 mod verify;
@@ -178,6 +180,38 @@ pub enum IndexError {
         /// The limit, in normalized bytes.
         limit: u64,
     },
+    /// An index asked to be cut into more shards than its segments have
+    /// postings for.
+    #[error("cannot cut a segment of {postings} postings into {shards} shards (at most {most}): use fewer shards")]
+    TooManyShards {
+        /// Shards asked for.
+        shards: u64,
+        /// Postings of the segment.
+        postings: u64,
+        /// The most shards it can be cut into.
+        most: u64,
+    },
+    /// A shard's folder opened on its own: it holds only some keys'
+    /// postings, so matching it alone would miss matches.
+    #[error("{path} is shard {index} of {count} of an index: open the index folder that lists its shards (the folder above it)")]
+    LoneShard {
+        /// The shard's folder.
+        path: PathBuf,
+        /// Its number.
+        index: u32,
+        /// Shards in its set.
+        count: u32,
+    },
+    /// An operation that rewrites part of an index was given a sharded one.
+    #[error("{path} is cut into {count} shards: {what} needs one index; run leakprint compact on it first (without --shards)")]
+    Sharded {
+        /// The index folder.
+        path: PathBuf,
+        /// Its shards.
+        count: usize,
+        /// What was refused.
+        what: &'static str,
+    },
     /// The build was interrupted (Ctrl-C); nothing was published.
     #[error("interrupted; the index was left as it was")]
     Interrupted,
@@ -252,6 +286,8 @@ pub struct Index {
     common: Vec<u64>,
     /// Owner part -> the parts duplicating its text, built on first use.
     dups: std::sync::OnceLock<DupMap>,
+    /// The other shards' postings, for an index cut into shards.
+    shards: Option<shards::Shards>,
 }
 
 impl Index {
@@ -267,6 +303,16 @@ impl Index {
         let meta = std::fs::metadata(path).map_err(|e| IndexError::io(path, e))?;
         let (seg_paths, state_path) = if meta.is_dir() {
             let m = manifest::Manifest::read(path)?;
+            if let Some(sh) = m.shard {
+                return Err(IndexError::LoneShard {
+                    path: path.to_path_buf(),
+                    index: sh.index,
+                    count: sh.count,
+                });
+            }
+            if !m.shards.is_empty() {
+                return shards::open_sharded(path, &m);
+            }
             (
                 m.segments
                     .iter()
@@ -375,6 +421,7 @@ impl Index {
             live,
             common,
             dups: std::sync::OnceLock::new(),
+            shards: None,
         })
     }
 
@@ -535,6 +582,14 @@ impl Index {
                 source: Box::new(e),
             })?;
         }
+        if let Some(sh) = &self.shards {
+            for (s, p) in sh.rest_segments() {
+                s.verify().map_err(|e| IndexError::InSegment {
+                    path: p.clone(),
+                    source: Box::new(e),
+                })?;
+            }
+        }
         Ok(())
     }
 
@@ -551,8 +606,15 @@ impl Index {
             t.chunks += u64::from(m.chunks);
             t.index_bytes += s.bytes().len() as u64;
         }
+        if let Some(sh) = &self.shards {
+            for (s, _) in sh.rest_segments() {
+                t.postings += s.meta().postings;
+                t.index_bytes += s.bytes().len() as u64;
+            }
+        }
         t.common = self.common.len() as u64;
         t.segments = self.segments.len() as u64;
+        t.shards = self.shard_count() as u64;
         t
     }
 }
@@ -576,8 +638,11 @@ pub struct Totals {
     pub text_bytes: u64,
     /// Normalized bytes fingerprinted.
     pub norm_bytes: u64,
-    /// Bytes of the segment files.
+    /// Bytes of the segment files (of every shard).
     pub index_bytes: u64,
+    /// Shards (1 when the index is not cut into shards); `segments`
+    /// counts the segments of one shard, the others count them all.
+    pub shards: u64,
 }
 
 /// The formats this version can write, in code order. A format's code in

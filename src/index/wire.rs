@@ -1040,6 +1040,26 @@ pub fn fragment(key: u64, dir_bits: u32) -> u16 {
     ((key << dir_bits) >> 48) as u16
 }
 
+/// The shard of `key` in an index cut into `2^shard_bits` shards by key,
+/// for a segment of a shard whose directory has `dir_bits` bits.
+///
+/// The shard number is the `shard_bits` key bits just below the shard
+/// segment's key identity (its `dir_bits` directory bits and 16 fragment
+/// bits). The unsharded segment had `dir_bits + shard_bits` directory
+/// bits, so its identity is the shard's identity plus these bits: a lookup
+/// in the key's shard returns exactly the postings a lookup in the
+/// unsharded segment does, collisions included. Keys are remixed hashes
+/// (`fingerprint::remix`), so these bits are uniform and the shards fill
+/// evenly. Needs `dir_bits + 16 + shard_bits <= 64`.
+#[inline]
+pub fn shard_of(key: u64, dir_bits: u32, shard_bits: u32) -> u32 {
+    if shard_bits == 0 {
+        0
+    } else {
+        ((key << (dir_bits + 16)) >> (64 - shard_bits)) as u32
+    }
+}
+
 /// A key found in many parts, with the number of parts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Frequent {

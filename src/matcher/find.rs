@@ -202,18 +202,28 @@ fn find_with(
     }
     let n = s.keys.len();
     s.buckets.clear();
-    for seg in segs {
-        seg.buckets(&s.keys, &mut s.buckets);
+    let sharded = index.shard_count() > 1;
+    for (si, seg) in segs.iter().enumerate() {
+        if sharded {
+            // Each key's bucket in the shard that holds its postings (the
+            // same postings the unsharded segment holds: `index::shards`).
+            let keys = &s.keys;
+            s.buckets
+                .extend(keys.iter().map(|&k| index.lookup_segment(si, k).bucket(k)));
+        } else {
+            seg.buckets(&s.keys, &mut s.buckets);
+        }
     }
     s.found.clear();
     for (ki, (&key, &qpos)) in s.keys.iter().zip(&s.kpos).enumerate() {
         let qpos = qpos as usize;
         let mark = s.found.len();
         let mut common = index.is_common(key);
-        'segs: for (si, seg) in segs.iter().enumerate() {
+        'segs: for si in 0..segs.len() {
             if common {
                 break;
             }
+            let seg = index.lookup_segment(si, key);
             for pos in seg.postings_of(s.buckets[si * n + ki]) {
                 s.found.push((si as u32, qpos as u32, pos));
                 if s.found.len() - mark > cfg.max_postings {

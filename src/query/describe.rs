@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::index::shards::{MatcherMemory, ShardInfo};
 use crate::index::wire::Duplicate;
 use crate::index::{Index, IndexError, Totals};
 
@@ -24,8 +25,14 @@ pub struct IndexInfo {
     pub totals: Totals,
     /// The segment files, oldest first.
     pub segments: Vec<PathBuf>,
-    /// Bytes of each kind of section, over all segments, by section name.
+    /// Bytes of each kind of section, over all segments, by section name
+    /// (of shard 0 for a sharded index: the text is in every shard).
     pub section_bytes: BTreeMap<String, u64>,
+    /// Each shard's folder and sizes (one entry, the index itself, when it
+    /// is not cut into shards).
+    pub shards: Vec<ShardInfo>,
+    /// What a matcher over the index keeps in memory.
+    pub matcher_memory: MatcherMemory,
 }
 
 /// The fingerprint parameters of an index.
@@ -63,6 +70,8 @@ pub fn info(index: &Index) -> IndexInfo {
         totals: index.totals(),
         segments: index.segment_paths().to_vec(),
         section_bytes,
+        shards: index.shard_sizes(),
+        matcher_memory: index.matcher_memory(),
     }
 }
 

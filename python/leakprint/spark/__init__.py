@@ -39,7 +39,11 @@ The build
    one; the commit removes the key counts and any file no manifest names.
 
 The output folder must be shared by the driver and the executors (a local
-folder in local mode, NFS or a cluster file system otherwise).
+folder in local mode, NFS or a cluster file system otherwise), or be an
+``s3://bucket/prefix`` URI; inputs may be ``s3://`` URIs too (``_storage``:
+boto3, any S3-compatible server, ``--s3-endpoint``). ``shards=N``
+(``--shards N``) cuts the committed index into N shards by key
+(``leakprint.compact``; ``leakprint compact --shards N``).
 
 Matching
 --------
@@ -50,12 +54,14 @@ batches with ``Matcher.find_many``; the output has one row per match with
 the fields of ``leakprint match``'s JSON lines (``OUTPUT_SCHEMA``).
 """
 
-from ._build import build, build_pieces, plan, reduce_key_counts
+from . import _storage
+from ._build import build, build_pieces, plan, plan_objects, reduce_key_counts
 from ._match import COLUMNS, OUTPUT_SCHEMA, match, match_dataframe, matcher, read_posts
 
 __all__ = [
     "build",
     "plan",
+    "plan_objects",
     "build_pieces",
     "reduce_key_counts",
     "match",

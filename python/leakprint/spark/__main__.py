@@ -21,7 +21,14 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--partitions", type=int, default=None, help="pieces (default: Spark's default parallelism)")
     b.add_argument("--memory", type=int, default=None, help="memory budget of one task, bytes")
     b.add_argument("--threads", type=int, default=1, help="threads of one task (default 1)")
+    b.add_argument("--shards", type=int, default=None, help="cut the index into N shards by key (a power of two)")
     m = sub.add_parser("match", help="match posts against an index with a Spark job")
+    for sp in (b, m):
+        sp.add_argument(
+            "--s3-endpoint",
+            default=None,
+            help="endpoint of an S3-compatible store for s3:// inputs and outputs (default: LEAKPRINT_S3_ENDPOINT, AWS_ENDPOINT_URL_S3 or AWS)",
+        )
     m.add_argument("--index", required=True, help="the index folder (readable by all executors)")
     m.add_argument("--input", required=True, help="posts: JSON lines (id, text), Parquet or plain lines")
     m.add_argument("--output", required=True, help="the folder to write the matches to (replaced)")
@@ -55,6 +62,8 @@ def main(argv=None) -> int:
                 args.partitions,
                 memory=args.memory,
                 threads=args.threads,
+                shards=args.shards,
+                s3_endpoint=args.s3_endpoint,
             )
             summary.pop("skipped", None)
             print(json.dumps(summary))
@@ -65,6 +74,8 @@ def main(argv=None) -> int:
             config["min_len"] = args.min_len
         if args.min_similarity is not None:
             config["min_similarity"] = args.min_similarity
+        if args.s3_endpoint:
+            config["s3_endpoint"] = args.s3_endpoint
         lps.match(spark, args.index, args.input, args.output, format=args.format, output_format=args.output_format, **config)
         written = spark.read.json(args.output) if args.output_format == "json" else spark.read.parquet(args.output)
         n = written.count()

@@ -9,6 +9,8 @@ from typing import Any, Dict, Iterable, Iterator, Optional, Tuple
 
 import leakprint
 
+from . import _storage as storage
+
 #: The output columns, in the order of the JSON lines. ``query`` is the
 #: post's id as a string (``leakprint match`` prints numeric ids as numbers).
 OUTPUT_SCHEMA = (
@@ -26,12 +28,17 @@ _MATCHERS: Dict[Tuple[str, Tuple[Tuple[str, Any], ...]], "leakprint.Matcher"] = 
 
 
 def matcher(index: str, config: Dict[str, Any]) -> "leakprint.Matcher":
-    """The cached matcher of this process for ``index`` and ``config``."""
+    """The cached matcher of this process for ``index`` and ``config``.
+    An ``s3://`` index is downloaded once into a local cache first
+    (``_storage.fetch_index``; ``s3_endpoint`` in ``config`` names a
+    non-AWS server)."""
     key = (index, tuple(sorted(config.items())))
     m = _MATCHERS.get(key)
     if m is None:
         settings = {"threads": 1, **config}
-        m = leakprint.Matcher(leakprint.Index.open(index), **settings)
+        endpoint = settings.pop("s3_endpoint", None)
+        path = storage.fetch_index(index, endpoint_url=endpoint) if storage.is_s3(index) else index
+        m = leakprint.Matcher(leakprint.Index.open(path), **settings)
         _MATCHERS[key] = m
     return m
 
@@ -81,12 +88,16 @@ def _match_batches(index: str, config: Dict[str, Any], id_column: str, text_colu
 def match_dataframe(df, index, *, id_column: str = "id", text_column: str = "text", **config):
     """Match the posts of the DataFrame ``df`` (a text column and an id
     column) against the index folder ``index`` (readable by every
-    executor); returns a DataFrame of one row per match (``OUTPUT_SCHEMA``).
+    executor, or an ``s3://`` URI each worker downloads once); returns a DataFrame of one row per match (``OUTPUT_SCHEMA``).
     ``config`` holds ``Matcher`` settings (``min_len``, ``min_similarity``,
     ...). Lazy, like every DataFrame."""
-    index = os.path.abspath(os.fspath(index))
-    # Fail on the driver, with the library's message, if it cannot be opened.
-    leakprint.Index.open(index)
+    if storage.is_s3(index):
+        # Fail on the driver if it cannot be fetched; workers fetch their own.
+        matcher(index, config)
+    else:
+        index = os.path.abspath(os.fspath(index))
+        # Fail on the driver, with the library's message, if it cannot be opened.
+        leakprint.Index.open(index)
     posts = df.select(df[id_column].cast("string").alias(id_column), df[text_column])
     return posts.mapInPandas(_match_batches(index, config, id_column, text_column), schema=OUTPUT_SCHEMA)
 

@@ -35,6 +35,7 @@ mod assemble;
 mod pieces;
 mod postings;
 mod read;
+mod shards;
 mod stream;
 pub mod walk;
 mod write;
@@ -61,7 +62,7 @@ use crate::extract::ExtractLimits;
 use crate::normalize;
 use analyze::Fp;
 use assemble::{NoPrior, Prior, SegState, SegmentParams};
-use postings::KeyTotals;
+use postings::{KeyTotals, ShardFilter};
 use read::{FileResult, PartResult, ReadConfig, Source};
 use walk::Entry;
 use write::SegmentWriter;
@@ -446,6 +447,13 @@ impl Indexer {
         let entries = walk::walk(inputs)?;
         let existing = prepare_output(output)?;
         let (params, mut manifest, earlier, state) = match (existing, mode) {
+            (Some(m), Mode::Append) if !m.shards.is_empty() => {
+                return Err(IndexError::Sharded {
+                    path: output.to_path_buf(),
+                    count: m.shards.len(),
+                    what: "index --append",
+                })
+            }
             (Some(m), Mode::Append) => {
                 let index = Index::open(output)?;
                 let state = index.state().cloned().unwrap_or_else(|| self.empty_state());
@@ -456,6 +464,7 @@ impl Indexer {
                 self.params(),
                 Manifest {
                     segments: Vec::new(),
+                    shards: Vec::new(),
                     params: self.params(),
                     ..m
                 },
@@ -486,6 +495,7 @@ impl Indexer {
             manifest.generation,
             earlier,
             state,
+            None,
             progress,
             &mut summary,
         )?;
@@ -560,11 +570,13 @@ impl Indexer {
             manifest.generation,
             Earlier::empty(),
             state,
+            None,
             progress,
             &mut summary,
         )?;
         drop(index);
         manifest.segments = outcome.written;
+        manifest.shards.clear();
         self.publish(dir, &mut manifest, outcome.state, &mut summary)?;
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
@@ -580,6 +592,13 @@ impl Indexer {
     /// A path that names no live file, I/O errors, a corrupt index.
     pub fn remove(&self, dir: &Path, paths: &[String]) -> Result<RemoveSummary, IndexError> {
         let mut manifest = Manifest::read(dir)?;
+        if !manifest.shards.is_empty() {
+            return Err(IndexError::Sharded {
+                path: dir.to_path_buf(),
+                count: manifest.shards.len(),
+                what: "remove",
+            });
+        }
         let index = Index::open(dir)?;
         let mut state = index.state().cloned().unwrap_or_else(|| self.empty_state());
         let names: Vec<String> = manifest.segments.iter().map(|s| s.file.clone()).collect();
@@ -693,6 +712,7 @@ impl Indexer {
         generation: u64,
         mut earlier: Earlier,
         mut state: State,
+        shard: Option<ShardFilter>,
         progress: &dyn Progress,
         summary: &mut BuildSummary,
     ) -> Result<Outcome, IndexError> {
@@ -720,6 +740,7 @@ impl Indexer {
                 },
                 &mut seen,
                 &mut dead,
+                shard,
                 progress,
                 summary,
             )?;
@@ -790,11 +811,13 @@ impl Indexer {
         counting: KeyCounting<'_>,
         seen: &mut HashMap<Vec<u8>, [u8; 32]>,
         dead: &mut Vec<DeadFile>,
+        shard: Option<ShardFilter>,
         progress: &dyn Progress,
         summary: &mut BuildSummary,
     ) -> Result<(assemble::Finished, u64, u64), IndexError> {
         let batch_bytes = (self.cfg.memory / 8).max(4 << 20);
         let mut st = SegState::new(dir, self.cfg.memory / 2, self.cfg.block);
+        st.keys.set_shard(shard);
         let cfg = self.read_config(params);
         w.begin(super::wire::SectionKind::TextData);
         let mut full = false;
@@ -1309,13 +1332,18 @@ fn is_build_leftover(name: &str) -> bool {
         || (name.starts_with("state-") && name.ends_with(".lpst"))
 }
 
-/// Remove segment and state files and leftovers the manifest does not name.
+/// Remove segment and state files, shard folders and leftovers the
+/// manifest does not name.
 fn remove_unlisted(dir: &Path, m: &Manifest) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
     for ent in rd.flatten() {
         let name = ent.file_name().to_string_lossy().to_string();
+        if shards::is_shard_folder(&name) && !m.shards.contains(&name) {
+            let _ = std::fs::remove_dir_all(ent.path());
+            continue;
+        }
         let named =
             m.segments.iter().any(|s| s.file == name) || m.state.as_deref() == Some(name.as_str());
         if is_build_leftover(&name) && !named {

@@ -103,6 +103,7 @@ impl Indexer {
             KeyCounting::Every(&mut keys),
             &mut HashMap::new(),
             &mut Vec::new(),
+            None,
             progress,
             &mut summary,
         )?;

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::super::wire::{bucket_of, fragment, Frequent, Posting, Record};
+use super::super::wire::{bucket_of, fragment, shard_of, Frequent, Posting, Record};
 use super::super::IndexError;
 
 /// Number of partitions (a power of two; the top bits of a key pick one).
@@ -44,6 +44,18 @@ pub(crate) const MIN_DIR_BITS: u32 = PARTITION_BITS;
 pub(crate) const POSTINGS_PER_BUCKET: u64 = 8;
 /// Bytes a buffered pair takes.
 pub(crate) const PAIR_BYTES: usize = 12;
+
+/// Which postings a shard of an index keeps (see [`shard_of`]): shard
+/// `index` of `2^bits`. Its segments get `bits` fewer directory bits than
+/// the unsharded segment of the same files would, and keep the postings
+/// whose key has `index` in the bits below the shard's key identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ShardFilter {
+    /// log2 of the number of shards.
+    pub(crate) bits: u32,
+    /// This shard.
+    pub(crate) index: u32,
+}
 
 /// A buffered pair: 12 bytes, unaligned.
 #[derive(Clone, Copy)]
@@ -63,6 +75,8 @@ pub(crate) struct KeySink {
     cap: usize,
     /// Pairs pushed in all.
     pub(crate) total: u64,
+    /// The shard kept, when the segment is a shard's.
+    shard: Option<ShardFilter>,
 }
 
 impl KeySink {
@@ -76,7 +90,13 @@ impl KeySink {
             buffered: 0,
             cap: (budget as usize / PAIR_BYTES).max(1 << 16),
             total: 0,
+            shard: None,
         }
+    }
+
+    /// Keep only the postings of one shard (set before any pair is pushed).
+    pub(crate) fn set_shard(&mut self, shard: Option<ShardFilter>) {
+        self.shard = shard;
     }
 
     /// Add the pairs of one part, whose positions start at `base`.
@@ -147,12 +167,26 @@ impl KeySink {
         Ok(())
     }
 
-    /// The directory size for the pairs pushed.
-    pub(crate) fn dir_bits(&self) -> u32 {
+    /// The directory size for the pairs pushed: that of the unsharded
+    /// segment, less the shard bits for a shard's segment.
+    ///
+    /// # Errors
+    /// A shard's directory would fall under [`MIN_DIR_BITS`]: the segment
+    /// has too few postings for that many shards.
+    pub(crate) fn dir_bits(&self) -> Result<u32, IndexError> {
         // The largest power of two of buckets holding at least
         // POSTINGS_PER_BUCKET postings each on average (8 to 16).
         let buckets = (self.total / POSTINGS_PER_BUCKET).max(1);
-        (63 - buckets.leading_zeros()).clamp(MIN_DIR_BITS, 31)
+        let full = (63 - buckets.leading_zeros()).clamp(MIN_DIR_BITS, 31);
+        match self.shard {
+            None => Ok(full),
+            Some(s) if full >= MIN_DIR_BITS + s.bits => Ok(full - s.bits),
+            Some(s) => Err(IndexError::TooManyShards {
+                shards: 1u64 << s.bits,
+                postings: self.total,
+                most: 1u64 << (full - MIN_DIR_BITS),
+            }),
+        }
     }
 
     /// Sort every partition and stream the directory and postings out
@@ -163,8 +197,11 @@ impl KeySink {
     /// `part_of` maps a position to an ordinal of its part (for the part
     /// counts) and the first position after that part.
     ///
+    /// Returns the number of postings written (fewer than the pairs
+    /// pushed in a shard's segment).
+    ///
     /// # Errors
-    /// I/O errors reading spills or from `out`.
+    /// I/O errors reading spills or from `out`; too many shards.
     pub(crate) fn finish(
         mut self,
         pool: &rayon::ThreadPool,
@@ -172,8 +209,9 @@ impl KeySink {
         part_of: &(dyn Fn(u32) -> (u32, u32) + Sync),
         totals: KeyTotals<'_>,
         out: &mut dyn FnMut(Written<'_>) -> Result<(), IndexError>,
-    ) -> Result<(), IndexError> {
-        let dir_bits = self.dir_bits();
+    ) -> Result<u64, IndexError> {
+        let dir_bits = self.dir_bits()?;
+        let shard = self.shard;
         let parts = std::mem::take(&mut self.parts);
         let spilled = std::mem::take(&mut self.spilled);
         let mut jobs: Vec<(Vec<Pair>, Option<PathBuf>)> = parts.into_iter().zip(spilled).collect();
@@ -195,6 +233,7 @@ impl KeySink {
                             index: done + i,
                             dir_bits,
                             buckets: buckets_per_part,
+                            shard,
                         };
                         build_partition(geometry, mem, spill, min_docs, part_of, totals)
                     })
@@ -213,7 +252,7 @@ impl KeySink {
             }
             done = end;
         }
-        Ok(())
+        Ok(posting_count)
     }
 }
 
@@ -269,6 +308,8 @@ struct Geometry {
     index: usize,
     dir_bits: u32,
     buckets: usize,
+    /// The shard kept (the partition's pairs of other shards are dropped).
+    shard: Option<ShardFilter>,
 }
 
 fn build_partition(
@@ -283,6 +324,7 @@ fn build_partition(
         index,
         dir_bits,
         buckets,
+        shard,
     } = g;
     if let Some(path) = spill {
         let f = File::open(&path).map_err(|e| IndexError::io(&path, e))?;
@@ -305,6 +347,9 @@ fn build_partition(
             }
         }
         let _ = std::fs::remove_file(&path);
+    }
+    if let Some(s) = shard {
+        pairs.retain(|p| shard_of(p.key, dir_bits, s.bits) == s.index);
     }
     // Identity: the top dir_bits + 16 bits; order: identity, position.
     let shift = 48 - dir_bits;
