@@ -42,16 +42,7 @@ fn index_dump(dump: &Path, index: &Path) -> Vec<serde_json::Value> {
         .status()
         .unwrap();
     assert!(st.success());
-    let listed = Command::new(BIN)
-        .args(["info", "--files", "--json"])
-        .arg(index)
-        .output()
-        .unwrap();
-    String::from_utf8(listed.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::info_files(index)
 }
 
 /// Assert that `post` is found in each of `wanted` (paths under `root`).

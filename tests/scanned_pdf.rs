@@ -38,16 +38,7 @@ fn index(dump: &Path, out: &Path, extra: &[&str], path: Option<&str>) -> Vec<ser
     }
     let st = cmd.status().unwrap();
     assert!(st.success());
-    let listed = Command::new(BIN)
-        .args(["info", "--files", "--json"])
-        .arg(out)
-        .output()
-        .unwrap();
-    String::from_utf8(listed.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::info_files(out)
 }
 
 fn file<'a>(files: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {

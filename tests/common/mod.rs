@@ -207,3 +207,23 @@ pub fn index_of(docs: &[(String, String)]) -> leakprint::index::Index {
         .unwrap();
     leakprint::index::Index::from_bytes(bytes).unwrap()
 }
+
+/// `leakprint info --files --json INDEX` through the real binary: the
+/// manifest, one JSON value a file.
+pub fn info_files(index: &std::path::Path) -> Vec<serde_json::Value> {
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_leakprint"))
+        .args(["info", "--files", "--json"])
+        .arg(index)
+        .output()
+        .unwrap();
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    String::from_utf8(listed.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}

@@ -508,6 +508,21 @@ impl Indexer {
         Ok(summary)
     }
 
+    /// The state a compaction of `index` starts from: empty, with the
+    /// index's own common-key thresholds (those it was built with, not
+    /// this builder's).
+    fn compaction_state(&self, index: &Index) -> State {
+        State {
+            min_docs: index
+                .state()
+                .map_or(self.cfg.common_min_docs, |s| s.min_docs),
+            fraction: index
+                .state()
+                .map_or(self.cfg.common_fraction, |s| s.fraction),
+            ..self.empty_state()
+        }
+    }
+
     fn empty_state(&self) -> State {
         State {
             generation: 0,
@@ -554,15 +569,7 @@ impl Indexer {
         let stored = super::compact::stored_files(&index, self.fp(params))?;
         progress.start(stored.len() as u64, 0);
         let mut summary = BuildSummary::default();
-        let state = State {
-            min_docs: index
-                .state()
-                .map_or(self.cfg.common_min_docs, |s| s.min_docs),
-            fraction: index
-                .state()
-                .map_or(self.cfg.common_fraction, |s| s.fraction),
-            ..self.empty_state()
-        };
+        let state = self.compaction_state(&index);
         let outcome = self.run(
             params,
             stored.into_iter().map(|f| Source::Stored(Box::new(f))),

@@ -70,15 +70,7 @@ impl Indexer {
         manifest.generation += 1;
         let generation = manifest.generation;
         let fp = self.fp(params);
-        let state = State {
-            min_docs: index
-                .state()
-                .map_or(self.cfg.common_min_docs, |s| s.min_docs),
-            fraction: index
-                .state()
-                .map_or(self.cfg.common_fraction, |s| s.fraction),
-            ..self.empty_state()
-        };
+        let state = self.compaction_state(&index);
         let files = super::super::compact::stored_files(&index, fp)?;
         progress.start(files.len() as u64 * (u64::from(shards) + 1), 0);
         // The whole index, unsharded: the common keys and the segments
