@@ -84,7 +84,11 @@ def test_build_reports_progress_to_a_callable_and_appends(tmp_path):
 def test_index_info_files_and_verify(index_path):
     index = leakprint.Index.open(index_path)
     info = index.info()
-    assert set(info) == {"params", "totals", "segments", "section_bytes"}
+    assert set(info) == {"params", "totals", "segments", "section_bytes", "shards", "matcher_memory"}
+    # Not cut into shards: one entry, the index itself, holding every posting.
+    assert len(info["shards"]) == 1
+    assert info["shards"][0]["postings"] == info["totals"]["postings"] > 0
+    assert info["matcher_memory"]["whole"] > 0
     assert info["params"]["guarantee"] == info["params"]["k"] + info["params"]["w"] - 1
     files = list(index.files())
     assert [pathlib.Path(f["path"]).name for f in files] == [p.name for p in DOCS]
