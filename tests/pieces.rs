@@ -6,9 +6,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::{prose, Rng};
 use leakprint::index::builder::{
@@ -44,26 +42,6 @@ fn build_in_pieces(inputs: &[PathBuf], out: &Path, n: usize) -> Vec<u32> {
     ix.commit_pieces(out, generation, &numbers, frequent)
         .unwrap();
     numbers
-}
-
-/// Every match of the query files, as the binary prints them, sorted.
-fn matches(idx: &Path, queries: &[PathBuf]) -> BTreeSet<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_leakprint"))
-        .args(["match", "--format", "jsonl", "--index"])
-        .arg(idx)
-        .args(queries)
-        .output()
-        .unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
 
 fn corpus(p: &str) -> PathBuf {
@@ -119,7 +97,10 @@ fn pieces_of_the_corpus_match_like_one_build() {
         corpus("corpus/queries/edited.jsonl"),
         corpus("corpus/queries/near_duplicates.jsonl"),
     ];
-    let (ma, mb) = (matches(&one, &queries), matches(&split, &queries));
+    let (ma, mb) = (
+        common::cli_match_lines(&one, &queries, &[0, 1]),
+        common::cli_match_lines(&split, &queries, &[0, 1]),
+    );
     assert!(ma.len() > 400, "only {} matches", ma.len());
     let only_one: Vec<_> = ma.difference(&mb).take(3).collect();
     let only_split: Vec<_> = mb.difference(&ma).take(3).collect();

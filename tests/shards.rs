@@ -47,25 +47,11 @@ const QUERIES: [&str; 5] = [
     "corpus/queries/ocr.jsonl",
 ];
 
-/// Every match of the bundled queries, as the binary prints them, sorted.
+/// Every match of the bundled queries, as the binary prints them, sorted
+/// (they hold matches: exit code 0).
 fn cli_matches(idx: &Path) -> BTreeSet<String> {
-    let out = bin()
-        .args(["match", "--format", "jsonl", "--index"])
-        .arg(idx)
-        .args(QUERIES.iter().map(|q| corpus(q)))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    let queries: Vec<PathBuf> = QUERIES.iter().map(|q| corpus(q)).collect();
+    common::cli_match_lines(idx, &queries, &[0])
 }
 
 /// The texts of the bundled queries.

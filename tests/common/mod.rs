@@ -227,3 +227,30 @@ pub fn info_files(index: &std::path::Path) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// `leakprint match --format jsonl --index INDEX QUERIES...` through the real
+/// binary: every match line, sorted. Fails unless the exit code is one of
+/// `codes` (0: a match, 1: none).
+pub fn cli_match_lines(
+    index: &std::path::Path,
+    queries: &[std::path::PathBuf],
+    codes: &[i32],
+) -> std::collections::BTreeSet<String> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leakprint"))
+        .args(["match", "--format", "jsonl", "--index"])
+        .arg(index)
+        .args(queries)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| codes.contains(&c)),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
