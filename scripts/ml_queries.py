@@ -8,9 +8,12 @@ into --src (held-out documents are re-derived from them, not committed).
 Every row carries `lang`, `script` (latin, cyrillic, cjk, other), `chars`
 (characters of the quoted passage), `norm_len` (normalized characters:
 NFKC, casefold, letters and digits), `norm_bytes` (UTF-8 bytes of that),
-`latin_equiv` (norm_len weighted by the measured information per normalized
-character of its script family, see `content_weights`, so that 50 means
-"as much content as 50 Latin letters"), and `split` (tune / held_out).
+`latin_equiv` (the passage's content in Latin letters as the matcher counts
+`min_len`: `normalize::content_weight`, per normalized char after the
+look-alike fold, through `querylib.content_units`; 50 means "as much content
+as 50 Latin letters"), and `split` (tune / held_out). Sets made before
+2026-12-02 weighed every char by one family average (`content_weights`, the
+xz bits per char, still in meta.json); `scripts/ml_relabel.py` recounted them.
 
 Ground truth spans are byte offsets of the source part's text: the file's own
 bytes for .txt, the decoded body (UTF-8) for .eml, where the row also carries
@@ -49,7 +52,7 @@ import sys
 import unicodedata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from querylib import Doc, Shared, decorate, normalize  # noqa: E402
+from querylib import Doc, Shared, content_units, decorate, normalize  # noqa: E402
 import ml_build  # noqa: E402
 from split_queries import assign_split  # noqa: E402
 
@@ -169,7 +172,7 @@ def expect(d: Doc, mail: bool, s: int, e: int) -> dict:
 def lengths(seg: str, fam: str, weights: dict) -> dict:
     n = normalize(seg)
     return {"chars": len(seg), "norm_len": len(n), "norm_bytes": len(n.encode("utf-8")),
-            "latin_equiv": round(len(n) * weights[fam], 1)}
+            "latin_equiv": round(content_units(seg), 1)}
 
 
 # ---------------------------------------------------------------- edits
@@ -415,7 +418,7 @@ def main() -> None:
     write("positives.jsonl", pos, a.out)
     write("negatives.jsonl", neg, a.out)
     meta = {"seed": a.seed, "content_weights": weights,
-            "strict_rule": "exact with latin_equiv >= 50 (norm_len * weight of its script family)"}
+            "strict_rule": "exact with latin_equiv >= 50 (content_weight of the passage, in Latin letters)"}
     with open(os.path.join(a.out, "meta.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=1)
         f.write("\n")

@@ -12,8 +12,11 @@
 """
 from __future__ import annotations
 
+import json
+import os
 import random
 import re
+import subprocess
 import unicodedata
 
 # ---------------------------------------------------------------- normalize
@@ -26,6 +29,37 @@ def normalize(s: str) -> str:
 
 def norm_len(s: str) -> int:
     return len(normalize(s))
+
+
+class ContentUnits:
+    """Content weight of a text in Latin letters, counted by the matcher's own
+    `normalize::content_weight` (look-alike fold, per-char weights), the unit
+    of `min_len`: the example program `normalize_text --weights`, kept running
+    and fed one JSON string per line. Its path: $LEAKPRINT_NORMALIZE_TEXT, else
+    target/release/examples/normalize_text of this checkout
+    (`cargo build --release --example normalize_text`)."""
+
+    _proc = None
+
+    @classmethod
+    def of(cls, text: str) -> float:
+        if cls._proc is None:
+            root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+            exe = os.environ.get("LEAKPRINT_NORMALIZE_TEXT",
+                                 os.path.join(root, "target", "release", "examples", "normalize_text"))
+            if not os.access(exe, os.X_OK):
+                raise SystemExit(f"{exe} is missing: cargo build --release --example normalize_text "
+                                 "(or set LEAKPRINT_NORMALIZE_TEXT)")
+            cls._proc = subprocess.Popen([exe, "--weights"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         text=True, encoding="utf-8", bufsize=1)
+        cls._proc.stdin.write(json.dumps(text) + "\n")
+        cls._proc.stdin.flush()
+        return float(cls._proc.stdout.readline())
+
+
+def content_units(s: str) -> float:
+    """Latin-letter equivalent of `s` as the matcher counts it (see ContentUnits)."""
+    return ContentUnits.of(s)
 
 
 class Shared:
