@@ -45,21 +45,18 @@ const TARGETS: &[(&str, f64)] = &[
 /// sample and what was measured there (docs/SCREENSHOTS.md). Three images
 /// cannot measure 90%: when this sample meets the target but the held-out
 /// benchmark does not, the gate notes it; the held-out benchmark decides
-/// when a style moves to the targets (angled photos did: 65/66).
+/// when a style moves to the targets (angled photos did: 65/66 on seed
+/// 2026, 63/66 on seed 4242).
 const KNOWN_MISSES: &[(&str, f64, &str)] = &[(
     "thumbnail",
     0.66,
-    "89.2% (58/65) on the held-out benchmark of seed 2026: 6-8 px text",
+    "76.9% (50/65) on the held-out benchmark of seed 4242 (89.2% on seed 2026): 6-8 px text",
 )];
 
-/// Issue 14's target for the mean box IoU.
+/// Issue 14's target for the mean box IoU of the matched words. Met since
+/// round 3 (word boxes shrunk to their ink): 0.84 on the held-out benchmark
+/// of seed 4242, 0.89 on the tuning half of seed 14 (docs/SCREENSHOTS.md).
 const MIN_IOU: f64 = 0.8;
-
-/// The mean box IoU is a known miss on this sample: 0.791 (0.7997 before
-/// the perspective correction; thumbnails' 4-6 px word boxes measure about
-/// 0.5, see docs/SCREENSHOTS.md). It must stay over this regression floor; the gate
-/// fails when it reaches the target (make it a plain target then).
-const IOU_KNOWN_MISS_FLOOR: f64 = 0.75;
 
 #[test]
 fn screenshot_gate() {
@@ -188,15 +185,7 @@ fn screenshot_gate() {
         "negatives matched: {false_matches:?}"
     );
     assert!(wrong.is_empty(), "wrong sources: {wrong:?}");
-    assert!(
-        iou < MIN_IOU,
-        "mean box IoU {iou:.4} reached the target {MIN_IOU}: remove IOU_KNOWN_MISS_FLOOR"
-    );
-    assert!(
-        iou >= IOU_KNOWN_MISS_FLOOR,
-        "mean box IoU {iou:.4} < regression floor {IOU_KNOWN_MISS_FLOOR}"
-    );
-    eprintln!("KNOWN MISS: mean box IoU {iou:.4} < target {MIN_IOU}");
+    assert!(iou >= MIN_IOU, "mean box IoU {iou:.4} < target {MIN_IOU}");
 }
 
 /// The exact union-area IoU agrees with the pixel-mask oracle on whole-pixel
