@@ -23,7 +23,9 @@ Styles (issue 14):
 
 Each image's truth: {"file", "style", "kind": "positive"|"negative",
 "source", "span", "words": [[l, t, w, h], ...] (the quoted words in the
-image's pixels), "split": "tune"|"test"}. The split is by a hash of the file
+image's pixels, rounded to whole pixels), "words_exact" (the same before
+rounding), "word_spans": [[start, end], ...] (each word's bytes in the
+source file, same order), "split": "tune"|"test"}. The split is by a hash of the file
 name: half the images tune the preprocessing, the other half are only
 reported (scripts/screenshot_eval.py --split test) and gated.
 
@@ -45,7 +47,7 @@ import sys
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from querylib import Picker  # noqa: E402
+from querylib import Picker, word_spans  # noqa: E402
 from make_queries import corpus_norm, load_dump, quotable_docs, CORPUS  # noqa: E402
 
 FONT_DIRS = ["/usr/share/fonts/truetype/liberation2", "/usr/share/fonts/truetype/liberation",
@@ -352,8 +354,12 @@ def main() -> None:
             img, boxes, ext = render(style, random.Random(f"{a.seed}/{style}/{i}"), quote, False)
             name = f"{style}-{i:03d}.{ext}"
             save(img, os.path.join(a.out, name), ext)
-            truth.append({"file": name, "style": style, "kind": "positive", "source": d.rel, "span": d.span(s, e),
+            span = d.span(s, e)
+            truth.append({"file": name, "style": style, "kind": "positive", "source": d.rel, "span": span,
                           "words": [[round(b[0]), round(b[1]), round(b[2] - b[0]), round(b[3] - b[1])] for b in boxes],
+                          "words_exact": [[round(b[0], 2), round(b[1], 2), round(b[2] - b[0], 2), round(b[3] - b[1], 2)]
+                                          for b in boxes],
+                          "word_spans": word_spans(d.rel, files[d.rel], span),
                           "split": split_of(name)})
     for i, t in enumerate(fortunes(random.Random(a.seed + 1), a.negatives) if a.negatives else []):
         style = styles[i % len(styles)]

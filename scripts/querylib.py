@@ -200,6 +200,23 @@ class Doc:
         return self.data[s:e].decode("utf-8")
 
 
+def word_spans(rel: str, data: bytes, span) -> list[list[int]]:
+    """Byte spans in the file of each whitespace-separated word of the
+    logical text (see Doc) that covers the byte span `span`: the words of a
+    quote as scripts/make_screenshots.py draws them (`text.split()`), in
+    order. `rel` decides whether the mail headers are skipped, as
+    make_queries.quotable_docs does."""
+    import bisect
+    d = Doc(rel, data, skip_headers=rel.startswith("mail/synthetic/"))
+    s = bisect.bisect_left(d.offs, span[0])
+    e = bisect.bisect_left(d.offs, span[1])
+    out = []
+    for m in re.finditer(r"\S+", d.text[s:e]):
+        a, b = s + m.start(), s + m.end()
+        out.append([d.offs[a], d.offs[b - 1] + len(d.text[b - 1].encode("utf-8"))])
+    return out
+
+
 # ---------------------------------------------------------------- picking
 
 

@@ -2,11 +2,18 @@
 """Score `leakprint match` on screenshots made by scripts/make_screenshots.py.
 
 Runs the binary on the images of one split, then per style: recall (some
-image match names the true source and overlaps its span), wrong-source
-matches, false matches on negatives, and box IoU (pixels covered by the
-reported boxes of right-source matches against pixels of the true words of
-the quote: |A and B| / |A or B|). Also images/s per core (wall time with
---threads 1 divided by images, only when --threads is 1).
+image match names the true source and overlaps its span, the match's span
+taken back to the file's bytes, see file_span), wrong-source
+matches, false matches on negatives, and box IoU of the matched words:
+the area covered by the reported boxes of the right-source matches against
+the area of the true boxes of the quote's words that those matches cover
+(a true word is covered when its bytes in the source overlap a match's
+source span), |A and B| / |A or B|, exact over the union of rectangles
+(sub-pixel boxes count as they are). Reported beside it: `iou_quote`, the
+same reported boxes against the whole quote's words (the measure before
+round 3, which counts a partial match's missing words as box error), and
+`coverage`, the share of the quote's words covered. Also images/s per core
+(wall time divided by images and threads).
 
 Usage: python3 scripts/screenshot_eval.py --bin target/debug/leakprint
          --index IDX --dir DIR [--split test|tune|all] [--threads 1]
@@ -26,10 +33,9 @@ import subprocess
 import sys
 import time
 
-from PIL import Image, ImageDraw
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from querylib import normalize  # noqa: E402
+from querylib import normalize, word_spans  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 DUMP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "corpus", "dump")
@@ -39,21 +45,108 @@ READABLE = {"tweet_light", "tweet_dark", "dim_dark", "small_text", "reshared_jpe
 TARGETS = {"readable": 0.99, "angled_photo": 0.95, "thumbnail": 0.90, "iou": 0.8}
 
 
-def mask(size, boxes):
-    m = Image.new("1", size, 0)
-    d = ImageDraw.Draw(m)
-    for l, t, w, h in boxes:
-        if w > 0 and h > 0:
-            d.rectangle([l, t, l + w - 1, t + h - 1], fill=1)
-    return m
+def union_area(boxes) -> float:
+    """Exact area of a union of rectangles [l, t, w, h] (floats welcome):
+    over each vertical slab between consecutive x edges, the merged length
+    of the y intervals of the rectangles that span it."""
+    rs = [(l, t, l + w, t + h) for l, t, w, h in boxes if w > 0 and h > 0]
+    xs = sorted({x for r in rs for x in (r[0], r[2])})
+    area = 0.0
+    for x0, x1 in zip(xs, xs[1:]):
+        ys = sorted((r[1], r[3]) for r in rs if r[0] <= x0 and x1 <= r[2])
+        cov, end = 0.0, None
+        for y0, y1 in ys:
+            if end is None or y0 > end:
+                cov += y1 - y0
+                end = y1
+            elif y1 > end:
+                cov += y1 - end
+                end = y1
+        area += cov * (x1 - x0)
+    return area
 
 
-def iou(size, a, b) -> float:
-    ma, mb = mask(size, a), mask(size, b)
-    da, db = list(ma.getdata()), list(mb.getdata())
-    inter = sum(1 for p, q in zip(da, db) if p and q)
-    union = sum(1 for p, q in zip(da, db) if p or q)
-    return inter / union if union else 0.0
+def iou(a, b) -> float:
+    """|A and B| / |A or B| of two unions of rectangles [l, t, w, h]."""
+    ua, ub, uab = union_area(a), union_area(b), union_area(list(a) + list(b))
+    return (ua + ub - uab) / uab if uab > 0 else 0.0
+
+
+_collapsed = {}
+
+
+def collapsed(rel: str):
+    """The file's text with every whitespace run made one space, and each
+    char's byte offset in the file (cached)."""
+    if rel not in _collapsed:
+        text = open(os.path.join(DUMP, rel), "rb").read().decode("utf-8", "replace")
+        chars, offs, b, space = [], [], 0, False
+        for c in text:
+            if c.isspace():
+                if chars and not space:
+                    chars.append(" ")
+                    offs.append(b)
+                space = True
+            else:
+                chars.append(c)
+                offs.append(b)
+                space = False
+            b += len(c.encode("utf-8"))
+        _collapsed[rel] = ("".join(chars), offs)
+    return _collapsed[rel]
+
+
+def file_span(m, rel: str):
+    """The match's source span as bytes of the file `rel`, or None.
+
+    `source_span` counts bytes of the source part's extracted text, which is
+    the file for the dump's plain-text speeches but, for its mails (RFC 822
+    text), a header summary followed by the body: the same passage sits at
+    another offset than in the file. The snippet (the extracted text of the
+    span, whitespace made single spaces, cut as "head … tail" past 160
+    characters) is found in the file's text; of several places, the one
+    nearest the part offset (the smallest shift)."""
+    snip = m.get("snippet", "")
+    head, _, tail = snip.partition(" \u2026 ")
+    if not head:
+        return None
+    text, offs = collapsed(rel)
+    best = None
+    i = text.find(head)
+    while i >= 0:
+        if best is None or abs(offs[i] - m["source_span"][0]) < abs(offs[best] - m["source_span"][0]):
+            best = i
+        i = text.find(head, i + 1)
+    if best is None:
+        return None
+    end = best + len(head)
+    if tail:
+        j = text.find(tail, end)
+        if j < 0:
+            return None
+        end = j + len(tail)
+    last = text[end - 1]
+    return [offs[best], offs[end - 1] + len(last.encode("utf-8"))]
+
+
+def true_words(t, right):
+    """The true boxes of the quote's words covered by the matches `right`
+    (their bytes in the source overlap a match's source span), and the
+    share of the quote's words that is. Falls back to the whole quote (and
+    None) when the truth has no word spans that line up with its boxes."""
+    words = t.get("words_exact") or t["words"]
+    spans = t.get("word_spans")
+    if spans is None:
+        rel = t["source"]
+        spans = word_spans(rel, open(os.path.join(DUMP, rel), "rb").read(), t["span"])
+    if len(spans) != len(words):
+        return words, None
+    keep = [w for w, sp in zip(words, spans) if any(overlaps(m["file_span"], sp) for m in right)]
+    return keep, len(keep) / len(words)
+
+
+def mean(v):
+    return sum(v) / len(v) if v else None
 
 
 def overlaps(a, b) -> bool:
@@ -73,7 +166,10 @@ def duplicate(m, t) -> bool:
     rel = m["source"].split("corpus/dump/", 1)[-1]
     if "#" in rel or not os.path.isfile(os.path.join(DUMP, rel)):
         return False
-    a, b = normalize(passage(rel, m["source_span"])), normalize(passage(t["source"], t["span"]))
+    span = file_span(m, rel)
+    if span is None:
+        return False
+    a, b = normalize(passage(rel, span)), normalize(passage(t["source"], t["span"]))
     k = sum(x.size for x in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
     return k >= 0.85 * max(1, len(a))
 
@@ -90,6 +186,8 @@ def main() -> None:
     ap.add_argument("--kind", default="all", choices=["positive", "negative", "all"])
     ap.add_argument("--json", default=None)
     ap.add_argument("--gate", action="store_true")
+    ap.add_argument("--raw", default=None, help="save the binary's output there, or score the output saved there "
+                    "(same images) without running it again")
     ap.add_argument("--match-args", default="", help="more arguments for leakprint match, space-separated")
     a = ap.parse_args()
     truth = [json.loads(l) for l in open(os.path.join(a.dir, "truth.jsonl"))]
@@ -105,9 +203,17 @@ def main() -> None:
         cmd += ["--ocr-steps", a.ocr_steps]
     cmd += a.match_args.split()
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
-    t0 = time.monotonic()
-    p = subprocess.run(cmd + paths, capture_output=True, text=True, env=env)
-    secs = time.monotonic() - t0
+    if a.raw and os.path.exists(a.raw):
+        saved = json.load(open(a.raw))
+        p = subprocess.CompletedProcess(cmd, saved["returncode"], saved["stdout"], saved["stderr"])
+        secs = saved["seconds"]
+    else:
+        t0 = time.monotonic()
+        p = subprocess.run(cmd + paths, capture_output=True, text=True, env=env)
+        secs = time.monotonic() - t0
+        if a.raw:
+            json.dump({"cmd": cmd, "returncode": p.returncode, "stdout": p.stdout, "stderr": p.stderr,
+                       "seconds": secs}, open(a.raw, "w"))
     if p.returncode == 2:
         sys.stderr.write(p.stderr)
     lines = collections.defaultdict(list)
@@ -116,6 +222,8 @@ def main() -> None:
         lines[m["query"]].append(m)
     per = collections.defaultdict(lambda: collections.Counter())
     ious = collections.defaultdict(list)
+    ious_quote = collections.defaultdict(list)
+    coverage = collections.defaultdict(list)
     images = []
     for t, path in zip(truth, paths):
         ms = [m for m in lines.get(path, []) if m.get("kind") == "image"]
@@ -125,39 +233,49 @@ def main() -> None:
             st["false"] += bool(ms)
             continue
         st["pos"] += 1
-        right = [m for m in ms if m["source"].endswith(t["source"]) and overlaps(m["source_span"], t["span"])]
+        for m in ms:
+            if m["source"].endswith(t["source"]):
+                m["file_span"] = file_span(m, t["source"])
+        right = [m for m in ms if m["source"].endswith(t["source"]) and m["file_span"] is not None
+                 and overlaps(m["file_span"], t["span"])]
+        st["unmapped"] += sum(1 for m in ms if m["source"].endswith(t["source"]) and m["file_span"] is None)
         st["found"] += bool(right)
         images.append({"file": t["file"], "style": t["style"], "found": bool(right)})
         others = [m for m in ms if not m["source"].endswith(t["source"])]
         st["dup"] += sum(duplicate(m, t) for m in others)
         st["wrong"] += any(not duplicate(m, t) for m in others)
         if right:
-            size = Image.open(path).size
             got = [[b["left"], b["top"], b["width"], b["height"]] for m in right for b in m.get("boxes", [])]
-            ious[t["style"]].append(iou(size, got, t["words"]))
-            images[-1]["iou"] = ious[t["style"]][-1]
+            want, cov = true_words(t, right)
+            ious[t["style"]].append(iou(got, want))
+            ious_quote[t["style"]].append(iou(got, t.get("words_exact") or t["words"]))
+            if cov is not None:
+                coverage[t["style"]].append(cov)
+            images[-1].update(iou=ious[t["style"]][-1], iou_quote=ious_quote[t["style"]][-1], coverage=cov)
     rows = []
     tot = collections.Counter()
     for style in sorted(per):
         st = per[style]
         tot.update(st)
-        iv = ious[style]
         rows.append({"style": style, "positives": st["pos"], "found": st["found"],
                      "recall": st["found"] / st["pos"] if st["pos"] else None,
                      "wrong_source": st["wrong"], "same_passage_elsewhere": st["dup"], "negatives": st["neg"], "false": st["false"],
-                     "iou": sum(iv) / len(iv) if iv else None})
+                     "iou": mean(ious[style]), "iou_quote": mean(ious_quote[style]),
+                     "coverage": mean(coverage[style])})
     all_iou = [v for s in ious.values() for v in s]
     summary = {"images": len(truth), "seconds": round(secs, 1), "threads": a.threads,
                "images_per_s_per_core": round(len(truth) / secs / a.threads, 3),
                "positives": tot["pos"], "found": tot["found"], "negatives": tot["neg"], "false": tot["false"],
-               "wrong_source": tot["wrong"], "same_passage_elsewhere": tot["dup"], "iou": sum(all_iou) / len(all_iou) if all_iou else None,
-               "errors": p.stderr.count("error:"), "steps": a.ocr_steps or "default", "split": a.split}
-    print(f"{'style':<15} {'found':>9} {'recall':>7} {'wrong':>5} {'false':>9} {'IoU':>5}")
+               "wrong_source": tot["wrong"], "same_passage_elsewhere": tot["dup"], "iou": mean(all_iou),
+               "iou_quote": mean([v for s in ious_quote.values() for v in s]),
+               "coverage": mean([v for s in coverage.values() for v in s]),
+               "unmapped_spans": tot["unmapped"], "errors": p.stderr.count("error:"), "steps": a.ocr_steps or "default", "split": a.split}
+    print(f"{'style':<15} {'found':>9} {'recall':>7} {'wrong':>5} {'false':>9} {'IoU':>5} {'IoUq':>5} {'cover':>5}")
+    fmt = lambda v, p: f"{v:.{p}f}" if v is not None else "-"  # noqa: E731
     for r in rows:
-        rec = f"{r['recall']:.3f}" if r["recall"] is not None else "-"
-        io = f"{r['iou']:.2f}" if r["iou"] is not None else "-"
-        print(f"{r['style']:<15} {r['found']:>4}/{r['positives']:<4} {rec:>7} {r['wrong_source']:>5} "
-              f"{r['false']:>4}/{r['negatives']:<4} {io:>5}")
+        print(f"{r['style']:<15} {r['found']:>4}/{r['positives']:<4} {fmt(r['recall'], 3):>7} {r['wrong_source']:>5} "
+              f"{r['false']:>4}/{r['negatives']:<4} {fmt(r['iou'], 2):>5} {fmt(r['iou_quote'], 2):>5} "
+              f"{fmt(r['coverage'], 2):>5}")
     print(json.dumps(summary))
     if a.json:
         json.dump({"rows": rows, "summary": summary, "images": images}, open(a.json, "w"), indent=1)

@@ -4,12 +4,15 @@
 //! of `corpus/dump`.
 //!
 //! Per style, the share of images whose quote is found in its true source
-//! (the match names the file and overlaps the true span) must reach the
+//! (the match names the file and overlaps the true span, its span taken
+//! back to the file's bytes by `images_common::file_span`) must reach the
 //! target in `TARGETS` (styles in `KNOWN_MISSES`, whose target the held-out
 //! benchmark does not see met, are reported and held to a regression floor); no negative may match; no image may match a wrong
 //! source (a match in another file that holds the same or a near-identical
 //! passage, as the dump's synthetic mails quote its speeches, is not wrong); the outlines of the matched words must overlap the true word
-//! boxes with a mean pixel IoU of at least `MIN_IOU` (issue 14's 0.8).
+//! boxes of the words those matches cover (by their bytes in the source,
+//! `word_spans` of the truth) with a mean IoU of at least `MIN_IOU` (issue
+//! 14's 0.8), exact over unions of sub-pixel boxes (`words_exact`).
 //! Needs `tesseract-ocr` and `tesseract-ocr-eng`.
 
 mod images_common;
@@ -17,7 +20,9 @@ mod images_common;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use images_common::{f, index_dump, mask_iou, require_tesseract, same_passage_elsewhere, shots};
+use images_common::{
+    area_iou, file_span, index_dump, require_tesseract, same_passage_elsewhere, shots,
+};
 use serde_json::Value;
 
 /// (style, issue 14's target share found): 99% for readable styles, 95%
@@ -40,21 +45,18 @@ const TARGETS: &[(&str, f64)] = &[
 /// sample and what was measured there (docs/SCREENSHOTS.md). Three images
 /// cannot measure 90%: when this sample meets the target but the held-out
 /// benchmark does not, the gate notes it; the held-out benchmark decides
-/// when a style moves to the targets (angled photos did: 65/66).
+/// when a style moves to the targets (angled photos did: 65/66 on seed
+/// 2026, 63/66 on seed 4242).
 const KNOWN_MISSES: &[(&str, f64, &str)] = &[(
     "thumbnail",
     0.66,
-    "89.2% (58/65) on the held-out benchmark of seed 2026: 6-8 px text",
+    "76.9% (50/65) on the held-out benchmark of seed 4242 (89.2% on seed 2026): 6-8 px text",
 )];
 
-/// Issue 14's target for the mean box IoU.
+/// Issue 14's target for the mean box IoU of the matched words. Met since
+/// round 3 (word boxes shrunk to their ink): 0.84 on the held-out benchmark
+/// of seed 4242, 0.89 on the tuning half of seed 14 (docs/SCREENSHOTS.md).
 const MIN_IOU: f64 = 0.8;
-
-/// The mean box IoU is a known miss on this sample: 0.791 (0.7997 before
-/// the perspective correction; thumbnails' 4-6 px word boxes measure about
-/// 0.5, see docs/SCREENSHOTS.md). It must stay over this regression floor; the gate
-/// fails when it reaches the target (make it a plain target then).
-const IOU_KNOWN_MISS_FLOOR: f64 = 0.75;
 
 #[test]
 fn screenshot_gate() {
@@ -101,22 +103,26 @@ fn screenshot_gate() {
         }
         let e = found.entry(s.style.as_str()).or_default();
         e.1 += 1;
-        let right: Vec<&Value> = ms
-            .iter()
-            .filter(|m| {
-                let sp = &m["source_span"];
-                m["source"].as_str().unwrap().ends_with(&s.source)
-                    && sp[0].as_u64().unwrap() < s.span[1] as u64
-                    && (s.span[0] as u64) < sp[1].as_u64().unwrap()
-            })
-            .collect();
-        let elsewhere = |m: &Value| {
+        // Each match's span: bytes of its source part's text, taken back to
+        // the file's bytes (a mail's part text starts with a header summary).
+        let span_of = |m: &Value| {
             let sp = &m["source_span"];
-            let span = [
+            [
                 sp[0].as_u64().unwrap() as usize,
                 sp[1].as_u64().unwrap() as usize,
-            ];
-            same_passage_elsewhere(m["source"].as_str().unwrap(), span, s)
+            ]
+        };
+        let snippet = |m: &Value| m["snippet"].as_str().unwrap_or("").to_owned();
+        let (right, file_spans): (Vec<&Value>, Vec<[usize; 2]>) = ms
+            .iter()
+            .filter(|m| m["source"].as_str().unwrap().ends_with(&s.source))
+            .filter_map(|m| {
+                let fs = file_span(&s.source, span_of(m), &snippet(m))?;
+                (fs[0] < s.span[1] && s.span[0] < fs[1]).then_some((m, fs))
+            })
+            .unzip();
+        let elsewhere = |m: &Value| {
+            same_passage_elsewhere(m["source"].as_str().unwrap(), span_of(m), &snippet(m), s)
         };
         if ms
             .iter()
@@ -131,8 +137,7 @@ fn screenshot_gate() {
                 .flat_map(|m| m["boxes"].as_array().unwrap().iter())
                 .map(|b| ["left", "top", "width", "height"].map(|k| b[k].as_f64().unwrap()))
                 .collect();
-            let truth: Vec<[f64; 4]> = s.words.iter().map(|w| f(*w)).collect();
-            ious.push(mask_iou(&got, &truth));
+            ious.push(area_iou(&got, &s.covered_words(&file_spans)));
         }
     }
     let mut report = String::new();
@@ -180,13 +185,34 @@ fn screenshot_gate() {
         "negatives matched: {false_matches:?}"
     );
     assert!(wrong.is_empty(), "wrong sources: {wrong:?}");
-    assert!(
-        iou < MIN_IOU,
-        "mean box IoU {iou:.4} reached the target {MIN_IOU}: remove IOU_KNOWN_MISS_FLOOR"
-    );
-    assert!(
-        iou >= IOU_KNOWN_MISS_FLOOR,
-        "mean box IoU {iou:.4} < regression floor {IOU_KNOWN_MISS_FLOOR}"
-    );
-    eprintln!("KNOWN MISS: mean box IoU {iou:.4} < target {MIN_IOU}");
+    assert!(iou >= MIN_IOU, "mean box IoU {iou:.4} < target {MIN_IOU}");
+}
+
+/// The exact union-area IoU agrees with the pixel-mask oracle on whole-pixel
+/// boxes (and is symmetric, 1 on itself).
+#[test]
+fn area_iou_matches_the_pixel_mask_oracle() {
+    let mut s = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: u64| {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s % n) as f64
+    };
+    for _ in 0..500 {
+        let mut boxes = || -> Vec<[f64; 4]> {
+            let k = next(6) as usize;
+            (0..k)
+                .map(|_| [next(30), next(30), next(12), next(12)])
+                .collect()
+        };
+        let (a, b) = (boxes(), boxes());
+        let want = images_common::mask_iou(&a, &b);
+        let got = area_iou(&a, &b);
+        assert!((got - want).abs() < 1e-9, "{a:?} {b:?}: {got} vs {want}");
+        assert!((area_iou(&b, &a) - got).abs() < 1e-9);
+        if images_common::union_area(&a) > 0.0 {
+            assert!((area_iou(&a, &a) - 1.0).abs() < 1e-9);
+        }
+    }
 }

@@ -5,7 +5,8 @@
 //! bytes -> sniff + decode (limits) -> grey, contrast -> screen perspective
 //!       -> dark mode inverted
 //!       -> small text upscaled -> (binarized) -> deskewed -> PNG
-//!       -> tesseract TSV -> page text + word boxes -> boxes mapped back
+//!       -> tesseract TSV -> page text + word boxes -> boxes shrunk to their
+//!          ink -> boxes mapped back
 //!       -> [upscaled passes (fitted x-height, then 4x) while the mean
 //!           confidence is low]
 //!       -> Matcher::try_find on each pass's text -> the best pass's matches
@@ -478,7 +479,9 @@ fn run_pass(
     let mut page = query.ocr.unwrap_or_default();
     let t = prepared.transform;
     for w in &mut page.words {
-        [w.left, w.top, w.width, w.height] = t.to_original(w.left, w.top, w.width, w.height);
+        let [l, top, width, height] =
+            prep::tighten_to_ink(&prepared.image, w.left, w.top, w.width, w.height);
+        [w.left, w.top, w.width, w.height] = t.to_original(l, top, width, height);
     }
     let confs: Vec<f32> = page
         .words

@@ -702,6 +702,53 @@ fn stretch_contrast(img: &mut GrayImage) {
     }
 }
 
+/// A word box must span at least this many grey levels between its
+/// darkest and lightest pixel to be tightened by [`tighten_to_ink`].
+pub const MIN_INK_CONTRAST: u8 = 40;
+
+/// The box `(left, top, width, height)` of `img` shrunk to the bounding box
+/// of its ink: the pixels at or below Otsu's level of the box's own pixels
+/// (dark text; the pipeline inverts dark pages). Tesseract's word boxes on
+/// upscaled blurry text (thumbnails: JPEG, then 3-4x Lanczos) reach one to
+/// three original pixels beyond the letters above and below; the ink box
+/// is what a word's box means (docs/SCREENSHOTS.md, round 3). The box is
+/// clamped to the image first; it is returned unchanged (clamped) when it
+/// is empty, has less than [`MIN_INK_CONTRAST`] of contrast, or no ink.
+/// The result always lies inside the clamped box.
+pub fn tighten_to_ink(img: &GrayImage, left: u32, top: u32, width: u32, height: u32) -> [u32; 4] {
+    let (iw, ih) = img.dimensions();
+    let (x0, y0) = (left.min(iw), top.min(ih));
+    let (x1, y1) = (
+        left.saturating_add(width).min(iw),
+        top.saturating_add(height).min(ih),
+    );
+    let clamped = [x0, y0, x1 - x0, y1 - y0];
+    if x1 <= x0 || y1 <= y0 {
+        return clamped;
+    }
+    let sub = imageops::crop_imm(img, x0, y0, x1 - x0, y1 - y0).to_image();
+    let (lo, hi) = sub.pixels().fold((u8::MAX, u8::MIN), |(lo, hi), p| {
+        (lo.min(p.0[0]), hi.max(p.0[0]))
+    });
+    if hi.saturating_sub(lo) < MIN_INK_CONTRAST {
+        return clamped;
+    }
+    let level = otsu_level(&sub);
+    let (mut rx0, mut ry0, mut rx1, mut ry1) = (u32::MAX, u32::MAX, 0, 0);
+    for (x, y, p) in sub.enumerate_pixels() {
+        if p.0[0] <= level {
+            rx0 = rx0.min(x);
+            ry0 = ry0.min(y);
+            rx1 = rx1.max(x + 1);
+            ry1 = ry1.max(y + 1);
+        }
+    }
+    if rx1 <= rx0 || ry1 <= ry0 {
+        return clamped;
+    }
+    [x0 + rx0, y0 + ry0, rx1 - rx0, ry1 - ry0]
+}
+
 /// Ink (dark) pixels by Otsu's global threshold (at or below the level,
 /// imageproc's convention); none on a page of one value.
 fn ink_mask(img: &GrayImage) -> GrayImage {

@@ -25,6 +25,30 @@ pub struct Shot {
     pub span: [usize; 2],
     /// True word boxes of the quote: left, top, width, height.
     pub words: Vec<[u32; 4]>,
+    /// The same before rounding to whole pixels (`words` when the truth
+    /// has no `words_exact`).
+    pub words_exact: Vec<[f64; 4]>,
+    /// Each word's bytes in the source file, in the order of `words`
+    /// (empty when the truth has none).
+    pub word_spans: Vec<[usize; 2]>,
+}
+
+impl Shot {
+    /// The true boxes (unrounded) of the quote's words whose bytes in the
+    /// source overlap one of `source_spans` (the right-source matches'
+    /// spans): the words a match covers. The whole quote when the truth has
+    /// no word spans that line up with its boxes.
+    pub fn covered_words(&self, source_spans: &[[usize; 2]]) -> Vec<[f64; 4]> {
+        if self.word_spans.len() != self.words_exact.len() {
+            return self.words_exact.clone();
+        }
+        self.words_exact
+            .iter()
+            .zip(&self.word_spans)
+            .filter(|(_, w)| source_spans.iter().any(|s| s[0] < w[1] && w[0] < s[1]))
+            .map(|(b, _)| *b)
+            .collect()
+    }
 }
 
 pub fn shots() -> Vec<Shot> {
@@ -35,13 +59,37 @@ pub fn shots() -> Vec<Shot> {
         .lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
-            let words = v["words"]
+            let words: Vec<[u32; 4]> = v["words"]
                 .as_array()
                 .map(|ws| {
                     ws.iter()
                         .map(|w| {
                             let n = |i: usize| w[i].as_u64().unwrap() as u32;
                             [n(0), n(1), n(2), n(3)]
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let words_exact = v["words_exact"]
+                .as_array()
+                .map(|ws| {
+                    ws.iter()
+                        .map(|w| {
+                            let n = |i: usize| w[i].as_f64().unwrap();
+                            [n(0), n(1), n(2), n(3)]
+                        })
+                        .collect()
+                })
+                .unwrap_or_else(|| words.iter().map(|w| f(*w)).collect());
+            let word_spans = v["word_spans"]
+                .as_array()
+                .map(|ws| {
+                    ws.iter()
+                        .map(|w| {
+                            [
+                                w[0].as_u64().unwrap() as usize,
+                                w[1].as_u64().unwrap() as usize,
+                            ]
                         })
                         .collect()
                 })
@@ -56,6 +104,8 @@ pub fn shots() -> Vec<Shot> {
                     v["span"][1].as_u64().unwrap_or(0) as usize,
                 ],
                 words,
+                words_exact,
+                word_spans,
             }
         })
         .collect()
@@ -124,6 +174,53 @@ pub fn mask_iou(a: &[[f64; 4]], b: &[[f64; 4]]) -> f64 {
     }
 }
 
+/// Exact area of a union of boxes (left, top, width, height), sub-pixel
+/// boxes as they are: over each vertical slab between consecutive x edges,
+/// the merged length of the y intervals of the boxes spanning it.
+pub fn union_area(boxes: &[[f64; 4]]) -> f64 {
+    let rs: Vec<[f64; 4]> = boxes
+        .iter()
+        .filter(|b| b[2] > 0.0 && b[3] > 0.0)
+        .map(|b| [b[0], b[1], b[0] + b[2], b[1] + b[3]])
+        .collect();
+    let mut xs: Vec<f64> = rs.iter().flat_map(|r| [r[0], r[2]]).collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    let mut area = 0.0;
+    for x in xs.windows(2) {
+        let mut ys: Vec<(f64, f64)> = rs
+            .iter()
+            .filter(|r| r[0] <= x[0] && x[1] <= r[2])
+            .map(|r| (r[1], r[3]))
+            .collect();
+        ys.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (mut cov, mut end) = (0.0, f64::NEG_INFINITY);
+        for (y0, y1) in ys {
+            if y0 > end {
+                cov += y1 - y0;
+                end = y1;
+            } else if y1 > end {
+                cov += y1 - end;
+                end = y1;
+            }
+        }
+        area += cov * (x[1] - x[0]);
+    }
+    area
+}
+
+/// IoU of two unions of boxes, exact ([`union_area`]); equal to
+/// [`mask_iou`] for whole-pixel boxes.
+pub fn area_iou(a: &[[f64; 4]], b: &[[f64; 4]]) -> f64 {
+    let both: Vec<[f64; 4]> = a.iter().chain(b).copied().collect();
+    let (ua, ub, uab) = (union_area(a), union_area(b), union_area(&both));
+    if uab > 0.0 {
+        (ua + ub - uab) / uab
+    } else {
+        0.0
+    }
+}
+
 /// IoU of two single boxes.
 pub fn box_iou(a: [f64; 4], b: [f64; 4]) -> f64 {
     let ix = ((a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0])).max(0.0);
@@ -158,18 +255,87 @@ fn dump_passage(rel: &str, span: [usize; 2]) -> Option<String> {
     Some(String::from_utf8_lossy(b).into_owned())
 }
 
+/// A match's source span as bytes of the file `rel` (relative to
+/// `corpus/dump`), or `None` when its snippet is not found there.
+///
+/// `source_span` counts bytes of the source part's extracted text: the file
+/// itself for the dump's plain-text speeches, but a header summary and then
+/// the body for its mails (RFC 822 text), where the same passage sits at
+/// another offset than in the file. The snippet (that text, whitespace made
+/// single spaces, cut as "head … tail" past 160 characters) is found in the
+/// file's text, whitespace collapsed the same way; of several places, the
+/// one nearest the part offset.
+pub fn file_span(rel: &str, source_span: [usize; 2], snippet: &str) -> Option<[usize; 2]> {
+    let bytes = fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("corpus/dump")
+            .join(rel),
+    )
+    .ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    // The collapsed text, and each of its chars' byte offset and length in
+    // the file.
+    let mut flat = String::new();
+    let mut at: Vec<(usize, usize)> = Vec::new();
+    let mut space = false;
+    for (b, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if !flat.is_empty() && !space {
+                flat.push(' ');
+                at.push((b, c.len_utf8()));
+            }
+            space = true;
+        } else {
+            flat.push(c);
+            at.push((b, c.len_utf8()));
+            space = false;
+        }
+    }
+    let char_of: std::collections::HashMap<usize, usize> = flat
+        .char_indices()
+        .enumerate()
+        .map(|(i, (b, _))| (b, i))
+        .collect();
+    let (head, tail) = match snippet.split_once(" \u{2026} ") {
+        Some((h, t)) => (h, Some(t)),
+        None => (snippet, None),
+    };
+    if head.is_empty() {
+        return None;
+    }
+    let start = flat
+        .match_indices(head)
+        .map(|(b, _)| b)
+        .min_by_key(|b| at[char_of[b]].0.abs_diff(source_span[0]))?;
+    let mut end = start + head.len();
+    if let Some(tail) = tail {
+        end = end + flat[end..].find(tail)? + tail.len();
+    }
+    let last = at[char_of[&flat[..end].char_indices().last()?.0]];
+    Some([at[char_of[&start]].0, last.0 + last.1])
+}
+
 /// Whether a match in a file other than the true source holds the same or
 /// a near-identical passage (the synthetic mails of the dump quote the
 /// speeches, and the speeches repeat themselves across years): at least 85%
 /// of its normalized characters appear, in order, in the quote (a longest
 /// common subsequence). `source` is the match's source as printed
-/// (`.../corpus/dump/REL`).
-pub fn same_passage_elsewhere(source: &str, source_span: [usize; 2], shot: &Shot) -> bool {
+/// (`.../corpus/dump/REL`), `source_span` and `snippet` as printed (see
+/// [`file_span`]).
+pub fn same_passage_elsewhere(
+    source: &str,
+    source_span: [usize; 2],
+    snippet: &str,
+    shot: &Shot,
+) -> bool {
     let Some(rel) = source.split("corpus/dump/").nth(1) else {
         return false;
     };
+    let Some(span) = file_span(rel, source_span, snippet) else {
+        return false;
+    };
     let (Some(a), Some(b)) = (
-        dump_passage(rel, source_span),
+        dump_passage(rel, span),
         dump_passage(&shot.source, shot.span),
     ) else {
         return false;

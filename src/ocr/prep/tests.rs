@@ -316,3 +316,82 @@ fn step_lists_round_trip() {
         assert_eq!(Steps::parse(&s.to_list()).unwrap(), s, "{list:?}");
     }
 }
+
+/// The ink box by brute force: the smallest box holding every pixel of the
+/// box at or below `level`.
+fn ink_box_naive(img: &GrayImage, b: [u32; 4], level: u8) -> Option<[u32; 4]> {
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    for y in b[1]..b[1] + b[3] {
+        for x in b[0]..b[0] + b[2] {
+            if img.get_pixel(x, y).0[0] <= level {
+                xs.push(x);
+                ys.push(y);
+            }
+        }
+    }
+    let (x0, x1) = (*xs.iter().min()?, *xs.iter().max()? + 1);
+    let (y0, y1) = (*ys.iter().min()?, *ys.iter().max()? + 1);
+    Some([x0, y0, x1 - x0, y1 - y0])
+}
+
+proptest! {
+    #[test]
+    fn tightened_boxes_are_the_ink_box_inside_the_box(
+        w in 1u32..30, h in 1u32..30, seed in any::<u64>(),
+        l in 0u32..40, t in 0u32..40, bw in 0u32..40, bh in 0u32..40,
+    ) {
+        let mut s = seed | 1;
+        let img = GrayImage::from_fn(w, h, |_, _| {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            Luma([(s % 256) as u8])
+        });
+        let got = tighten_to_ink(&img, l, t, bw, bh);
+        let (x0, y0) = (l.min(w), t.min(h));
+        let clamped = [x0, y0, (l + bw).min(w) - x0, (t + bh).min(h) - y0];
+        prop_assert!(got[0] >= clamped[0] && got[1] >= clamped[1]);
+        prop_assert!(got[0] + got[2] <= clamped[0] + clamped[2]);
+        prop_assert!(got[1] + got[3] <= clamped[1] + clamped[3]);
+        if clamped[2] > 0 && clamped[3] > 0 {
+            let sub = imageops::crop_imm(&img, clamped[0], clamped[1], clamped[2], clamped[3]).to_image();
+            let (lo, hi) = sub.pixels().fold((255u8, 0u8), |(a, b), p| (a.min(p.0[0]), b.max(p.0[0])));
+            let want = if hi - lo < MIN_INK_CONTRAST {
+                clamped
+            } else {
+                ink_box_naive(&img, clamped, otsu_level(&sub)).unwrap_or(clamped)
+            };
+            prop_assert_eq!(got, want);
+        } else {
+            prop_assert_eq!(got, clamped);
+        }
+    }
+}
+
+#[test]
+fn a_padded_word_box_shrinks_to_its_letters() {
+    // A "word" of dark ink at x 20..50, y 10..18 on white; tesseract's box
+    // reaches 4 px beyond it on every side.
+    let mut img = GrayImage::from_pixel(80, 40, Luma([250]));
+    for y in 10..18 {
+        for x in 20..50 {
+            img.put_pixel(x, y, Luma([20]));
+        }
+    }
+    assert_eq!(tighten_to_ink(&img, 16, 6, 38, 16), [20, 10, 30, 8]);
+    // The same, 3x enlarged with Lanczos (ringing and blur): within a
+    // pixel of 3 x the letters.
+    let big = imageops::resize(&img, 240, 120, UPSCALE_FILTER);
+    let [l, t, w, h] = tighten_to_ink(&big, 48, 18, 114, 48);
+    for (got, want) in [(l, 60), (t, 30), (l + w, 150), (t + h, 54)] {
+        assert!(
+            got.abs_diff(want) <= 1,
+            "{:?} vs [60, 30, 150, 54]",
+            [l, t, l + w, t + h]
+        );
+    }
+    // Flat or faint boxes are left alone (clamped to the image).
+    let flat = GrayImage::from_pixel(20, 20, Luma([128]));
+    assert_eq!(tighten_to_ink(&flat, 2, 3, 10, 10), [2, 3, 10, 10]);
+    assert_eq!(tighten_to_ink(&flat, 15, 15, 10, 10), [15, 15, 5, 5]);
+    assert_eq!(tighten_to_ink(&flat, 30, 3, 10, 10), [20, 3, 0, 10]);
+}
