@@ -34,8 +34,9 @@ pub struct IndexArgs {
     /// Memory budget, e.g. 512MiB; fingerprints spill to disk beyond it.
     #[arg(long, value_parser = parse_size, default_value = "1GiB")]
     memory: u64,
-    /// Largest file read whole; larger mbox and text files are streamed
-    /// (messages, windows), others get chunks only.
+    /// Largest file (or archive member) read whole; larger mbox and text
+    /// files are streamed (messages, windows), ZIP and tar archives member
+    /// by member, others get chunks only.
     #[arg(long, value_parser = parse_size, default_value = "256MiB")]
     max_file_size: u64,
     #[command(flatten)]

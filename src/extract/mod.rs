@@ -48,6 +48,7 @@ mod rtf;
 mod scan;
 mod sink;
 pub(crate) mod stream;
+pub(crate) mod stream_archive;
 pub mod text;
 
 pub(crate) use archive::gzip_inner_name;
@@ -238,6 +239,22 @@ pub struct Extracted {
 pub fn extract(bytes: &[u8], name_hint: &str, limits: &ExtractLimits) -> Extracted {
     let mut sink = Sink::new(limits);
     let format = extract_into(&mut sink, bytes, name_hint, "", 0);
+    sink.finish(format)
+}
+
+/// Extract one member of an archive read member by member
+/// ([`stream_archive`]), as the in-memory archive readers extract their
+/// entries: parts named under `name`, nested at depth 1, under a
+/// [`Sink`] of its own (`max_parts` and `max_expanded` count for the
+/// member).
+pub(crate) fn extract_member(
+    bytes: &[u8],
+    name_hint: &str,
+    name: &str,
+    limits: &ExtractLimits,
+) -> Extracted {
+    let mut sink = Sink::new(limits);
+    let format = extract_into(&mut sink, bytes, name_hint, name, 1);
     sink.finish(format)
 }
 

@@ -19,9 +19,11 @@
 //!   of at most `overlap` bytes lies whole inside one window wherever it
 //!   falls; a longer one is found in pieces, one per window.
 //!
-//! Every other format (a single message, HTML, PDF, archives, Office files,
-//! PST) needs the whole file in memory and is refused by [`classify`] with
-//! its name, which the builder turns into a reason.
+//! Archives (ZIP, tar, `.tar.gz`) are read member by member by
+//! [`super::stream_archive`], each large member through the readers here.
+//! Every other format (a single message, HTML, PDF, Office files, PST)
+//! needs the whole file in memory and is refused by [`classify`] with its
+//! name, which the builder turns into a reason.
 //!
 //! Limits: [`extract_message`] applies the [`ExtractLimits`] to each message
 //! on its own (parts, expansion), where the in-memory reader applies the
@@ -90,11 +92,17 @@ pub(crate) fn classify(head: &[u8], name_hint: &str) -> Result<Streamable, NotSt
 
 /// Extract message number `number` (from 1) of an mbox from its bytes
 /// (without its `From ` line), as the in-memory mbox reader does: the
-/// parts are named `N`, `N#attachment:...`.
-pub(crate) fn extract_message(bytes: &[u8], number: usize, limits: &ExtractLimits) -> Extracted {
+/// parts are named `N`, `N#attachment:...`. `depth` is the message's
+/// nesting: 1 in a mailbox file, 2 in a mailbox inside an archive.
+pub(crate) fn extract_message(
+    bytes: &[u8],
+    number: usize,
+    depth: usize,
+    limits: &ExtractLimits,
+) -> Extracted {
     let mut sink = Sink::new(limits);
     let name = number.to_string();
-    if limits.max_depth < 1 {
+    if limits.max_depth < depth {
         sink.skip(
             &name,
             format!("nested deeper than max_depth = {}", limits.max_depth),
@@ -102,7 +110,7 @@ pub(crate) fn extract_message(bytes: &[u8], number: usize, limits: &ExtractLimit
         return sink.finish(Format::Mail);
     }
     let msg = mail::unescape_from(bytes);
-    mail::extract_mail(&mut sink, &msg, &name, 1);
+    mail::extract_mail(&mut sink, &msg, &name, depth);
     sink.finish(Format::Mail)
 }
 

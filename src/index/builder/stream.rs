@@ -26,8 +26,18 @@
 //! `max_ratio` times its compressed size is read (the rest is a note), in
 //! place of `max_expanded`, which bounds what is held, not what is streamed.
 //!
-//! A file of another format is recorded by its chunks only, with a reason
-//! naming the format, which is read whole.
+//! An archive (ZIP, tar, `.tar.gz`) is read member by member
+//! (`extract::stream_archive`) on a thread of its own, which hands the
+//! members (read whole up to the text limit), the messages and the windows
+//! of larger ones, and its notes, in archive order, through a channel of
+//! [`ARCHIVE_QUEUE`] items; they are batched and extracted as a mailbox's
+//! messages are. The members are named as the in-memory read names them
+//! (`dump.zip#a/b.txt`), a large member's pieces under it
+//! (`dump.zip#logs/big.txt#window 3`, `dump.tar.gz#box.mbox#12`).
+//!
+//! A file of another format (an Office document among ZIP files) is
+//! recorded by its chunks only, with a reason naming the format, which is
+//! read whole.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -39,10 +49,12 @@ use rayon::prelude::*;
 
 use super::analyze::{self, Fp};
 use super::read::{self, FileResult, PartResult, ReadConfig};
+use crate::extract::detect::{self, Kind};
 use crate::extract::stream::{
     self, MboxReader, NotStreamable, Streamable, TextWindows, HEAD, TEXT_WINDOW, WINDOW_OVERLAP,
 };
-use crate::extract::{gzip_inner_name, join, ExtractLimits, Format};
+use crate::extract::stream_archive::{self, ArchiveConfig, ArchiveKind, Item, ZipRefused};
+use crate::extract::{extract_member, gzip_inner_name, join, ExtractLimits, Format};
 use crate::index::wire::FileStatus;
 
 /// Most pieces in one batch.
@@ -50,6 +62,8 @@ pub(crate) const BATCH_PIECES: usize = 1024;
 /// Most notes (skipped messages, cut parts) one streamed file keeps; the
 /// rest are counted in one last note.
 pub(crate) const MAX_NOTES: usize = 1000;
+/// Items of a streamed archive read ahead of the batch being collected.
+pub(crate) const ARCHIVE_QUEUE: usize = 2;
 
 /// The settings of a streamed read.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +77,10 @@ pub(crate) struct StreamConfig {
     pub(crate) overlap: usize,
     /// Largest expansion of a streamed gzip file over its size.
     pub(crate) max_ratio: u64,
+    /// The text limit: archive members up to it are read whole.
+    pub(crate) max_file: u64,
+    /// Deepest nesting (the members of an archive are at depth 1).
+    pub(crate) max_depth: usize,
 }
 
 impl StreamConfig {
@@ -80,6 +98,19 @@ impl StreamConfig {
             window,
             overlap: WINDOW_OVERLAP.min(window / 4),
             max_ratio: limits.max_ratio,
+            max_file,
+            max_depth: limits.max_depth,
+        }
+    }
+
+    fn archive(&self) -> ArchiveConfig {
+        ArchiveConfig {
+            max_file: self.max_file,
+            piece_cap: self.piece_cap,
+            window: self.window,
+            overlap: self.overlap,
+            max_ratio: self.max_ratio,
+            max_depth: self.max_depth,
         }
     }
 }
@@ -88,9 +119,19 @@ impl StreamConfig {
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
     /// What its (decompressed) bytes are.
-    pub(crate) kind: Streamable,
-    /// For a gzip file: the part name of what it holds.
+    pub(crate) kind: How,
+    /// For a gzip file holding an mbox or text: the part name of what it
+    /// holds.
     pub(crate) gzip: Option<String>,
+}
+
+/// What a large file's pieces are.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum How {
+    /// Messages or windows of the file (or of what its gzip holds).
+    Pieces(Streamable),
+    /// The members of an archive.
+    Archive(ArchiveKind),
 }
 
 /// What a large file is.
@@ -134,11 +175,34 @@ pub(crate) fn classify(path: &Path, name: Vec<u8>, cfg: ReadConfig<'_>) -> Large
                 Format::Gzip,
             )));
         }
+        if detect::detect(&inner_head, &inner) == Kind::Tar {
+            // `x.tar.gz#a/b.txt`, as the in-memory read names its entries.
+            return archive(path, name, cfg, ArchiveKind::Tar { gzip: true });
+        }
         let kind = stream::classify(&inner_head, &inner);
         gzip = Some(inner);
         kind
     } else {
-        stream::classify(&head, &hint)
+        match detect::detect(&head, &hint) {
+            Kind::Tar => return archive(path, name, cfg, ArchiveKind::Tar { gzip: false }),
+            Kind::Zip => match stream_archive::check_zip(path) {
+                Ok(()) => return archive(path, name, cfg, ArchiveKind::Zip),
+                Err(ZipRefused::Office) => Err(NotStreamable::Whole(
+                    "an Office document (.docx, .xlsx, .pptx, OpenDocument)",
+                )),
+                Err(ZipRefused::Unreadable(e)) => {
+                    let reason = format!("ZIP not readable: {e}; chunks only");
+                    return Large::Done(Box::new(read::chunk_only(
+                        path,
+                        name,
+                        cfg,
+                        Some(reason),
+                        Format::Zip,
+                    )));
+                }
+            },
+            _ => stream::classify(&head, &hint),
+        }
     };
     let (format, reason) = match (kind, &gzip) {
         (_, Some(_)) => (
@@ -164,10 +228,33 @@ pub(crate) fn classify(path: &Path, name: Vec<u8>, cfg: ReadConfig<'_>) -> Large
     match kind {
         Ok(kind) if r.status != FileStatus::Skipped => {
             r.status = FileStatus::Indexed;
-            Large::Stream(Box::new(r), Plan { kind, gzip })
+            let plan = Plan {
+                kind: How::Pieces(kind),
+                gzip,
+            };
+            Large::Stream(Box::new(r), plan)
         }
         _ => Large::Done(Box::new(r)),
     }
+}
+
+/// An archive over the text limit: pass 1, then its members in pass 2.
+fn archive(path: &Path, name: Vec<u8>, cfg: ReadConfig<'_>, kind: ArchiveKind) -> Large {
+    let format = match kind {
+        ArchiveKind::Zip => Format::Zip,
+        ArchiveKind::Tar { gzip: false } => Format::Tar,
+        ArchiveKind::Tar { gzip: true } => Format::Gzip,
+    };
+    let mut r = read::chunk_only(path, name, cfg, None, format);
+    if r.status == FileStatus::Skipped {
+        return Large::Done(Box::new(r));
+    }
+    r.status = FileStatus::Indexed;
+    let plan = Plan {
+        kind: How::Archive(kind),
+        gzip: None,
+    };
+    Large::Stream(Box::new(r), plan)
 }
 
 /// A reader that gives at most `cap` bytes, then an error if there are more.
@@ -204,6 +291,8 @@ pub(crate) enum Piece {
     Message(stream::RawMessage),
     /// A text window.
     Window(stream::TextWindow),
+    /// A member of an archive, or a piece or note of one (named).
+    Member(Item),
 }
 
 impl Piece {
@@ -211,6 +300,7 @@ impl Piece {
         match self {
             Piece::Message(m) => m.len,
             Piece::Window(w) => w.text.len() as u64,
+            Piece::Member(i) => i.len(),
         }
     }
 }
@@ -226,6 +316,55 @@ enum Src {
     Mbox(MboxReader<Input>),
     /// Windows of a text file.
     Text(TextWindows<Input>),
+    /// Items of an archive, read on a thread.
+    Archive(ArchiveReader),
+}
+
+/// The thread reading an archive, and the channel of its items.
+struct ArchiveReader {
+    rx: Option<crossbeam_channel::Receiver<Item>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ArchiveReader {
+    fn spawn(path: &Path, kind: ArchiveKind, c: ArchiveConfig) -> io::Result<ArchiveReader> {
+        let (tx, rx) = crossbeam_channel::bounded(ARCHIVE_QUEUE);
+        let path = path.to_owned();
+        let thread = std::thread::Builder::new()
+            .name("leakprint-archive".into())
+            .spawn(move || {
+                stream_archive::read_archive(&path, kind, &c, &mut |item| tx.send(item).is_ok());
+            })?;
+        Ok(ArchiveReader {
+            rx: Some(rx),
+            thread: Some(thread),
+        })
+    }
+
+    /// The next item; `None` at the end.
+    ///
+    /// # Errors
+    /// When the reading thread panicked.
+    fn next(&mut self) -> io::Result<Option<Item>> {
+        if let Some(item) = self.rx.as_ref().and_then(|rx| rx.recv().ok()) {
+            return Ok(Some(item));
+        }
+        self.rx = None;
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Err(_)) => Err(io::Error::other("the archive reader failed")),
+            _ => Ok(None),
+        }
+    }
+}
+
+impl Drop for ArchiveReader {
+    fn drop(&mut self) {
+        // Closing the channel stops the thread at its next item.
+        self.rx = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Pieces {
@@ -234,6 +373,15 @@ impl Pieces {
     /// # Errors
     /// When the file cannot be opened.
     pub(crate) fn open(path: &Path, plan: &Plan, c: &StreamConfig) -> std::io::Result<Pieces> {
+        let kind = match plan.kind {
+            How::Pieces(kind) => kind,
+            How::Archive(kind) => {
+                return Ok(Pieces {
+                    src: Src::Archive(ArchiveReader::spawn(path, kind, c.archive())?),
+                    prefix: String::new(),
+                })
+            }
+        };
         let file = File::open(path)?;
         let f: Input = match &plan.gzip {
             None => Box::new(BufReader::with_capacity(256 << 10, file)),
@@ -255,7 +403,7 @@ impl Pieces {
                 ))
             }
         };
-        let src = match plan.kind {
+        let src = match kind {
             Streamable::Mbox => Src::Mbox(MboxReader::new(f, c.piece_cap)),
             Streamable::Text { encoding, bom } => {
                 Src::Text(TextWindows::new(f, encoding, bom, c.window, c.overlap))
@@ -285,6 +433,7 @@ impl Pieces {
             let p = match &mut self.src {
                 Src::Mbox(m) => m.next_message()?.map(Piece::Message),
                 Src::Text(t) => t.next_window()?.map(Piece::Window),
+                Src::Archive(a) => a.next()?.map(Piece::Member),
             };
             let Some(p) = p else { break };
             total += p.len();
@@ -298,7 +447,7 @@ impl Pieces {
 pub(crate) type PieceResult = (Vec<PartResult>, Vec<(String, String)>);
 
 /// Extract and analyze one piece: its parts and notes, named under
-/// `prefix`.
+/// `prefix` (an archive's items carry their own names).
 pub(crate) fn process_piece(
     p: Piece,
     prefix: &str,
@@ -307,48 +456,94 @@ pub(crate) fn process_piece(
     fp: Fp,
     scratch: &mut analyze::Scratch,
 ) -> PieceResult {
+    let part =
+        |name: String, format: Format, text: String, scratch: &mut analyze::Scratch| PartResult {
+            analysis: analyze::analyze(&text, fp, scratch),
+            name,
+            format,
+            text,
+        };
     match p {
-        Piece::Window(w) => {
-            let name = join(prefix, &format!("window {}", w.number));
-            let part = PartResult {
-                analysis: analyze::analyze(&w.text, fp, scratch),
-                name,
-                format: Format::Text,
-                text: w.text,
-            };
-            (vec![part], Vec::new())
+        Piece::Window(w) => window(w, prefix, fp, scratch),
+        Piece::Message(m) => message(m, prefix, 1, limits, c, fp, scratch),
+        Piece::Member(Item::Window { member, window: w }) => window(w, &member, fp, scratch),
+        Piece::Member(Item::Message { member, message: m }) => {
+            message(m, &member, 2, limits, c, fp, scratch)
         }
-        Piece::Message(m) => {
-            let Some(bytes) = m.bytes else {
-                let note = format!(
-                    "message of {} bytes, longer than the {} bytes a message of a streamed mailbox may have: not read",
-                    m.len, c.piece_cap
-                );
-                return (
-                    Vec::new(),
-                    vec![(join(prefix, &m.number.to_string()), note)],
-                );
-            };
-            let ex = stream::extract_message(&bytes, m.number, limits);
+        Piece::Member(Item::Whole { name, hint, bytes }) => {
+            let ex = extract_member(&bytes, &hint, &name, limits);
             drop(bytes);
-            let notes = ex
-                .skipped
-                .into_iter()
-                .map(|s| (join(prefix, &s.name), s.reason))
-                .collect();
+            let notes = ex.skipped.into_iter().map(|s| (s.name, s.reason)).collect();
             let parts = ex
                 .parts
                 .into_iter()
-                .map(|p| PartResult {
-                    analysis: analyze::analyze(&p.text, fp, scratch),
-                    name: join(prefix, &p.name),
-                    format: p.format,
-                    text: p.text,
-                })
+                .map(|p| part(p.name, p.format, p.text, scratch))
                 .collect();
             (parts, notes)
         }
+        Piece::Member(Item::Binary { name }) => (
+            vec![part(name, Format::Binary, String::new(), scratch)],
+            Vec::new(),
+        ),
+        Piece::Member(Item::Note { name, reason }) => (Vec::new(), vec![(name, reason)]),
     }
+}
+
+/// A text window as the part `prefix#window N`.
+fn window(
+    w: stream::TextWindow,
+    prefix: &str,
+    fp: Fp,
+    scratch: &mut analyze::Scratch,
+) -> PieceResult {
+    let name = join(prefix, &format!("window {}", w.number));
+    let part = PartResult {
+        analysis: analyze::analyze(&w.text, fp, scratch),
+        name,
+        format: Format::Text,
+        text: w.text,
+    };
+    (vec![part], Vec::new())
+}
+
+/// A message at nesting `depth` as the parts `prefix#N...`.
+fn message(
+    m: stream::RawMessage,
+    prefix: &str,
+    depth: usize,
+    limits: &ExtractLimits,
+    c: &StreamConfig,
+    fp: Fp,
+    scratch: &mut analyze::Scratch,
+) -> PieceResult {
+    let Some(bytes) = m.bytes else {
+        let note = format!(
+            "message of {} bytes, longer than the {} bytes a message of a streamed mailbox may have: not read",
+            m.len, c.piece_cap
+        );
+        return (
+            Vec::new(),
+            vec![(join(prefix, &m.number.to_string()), note)],
+        );
+    };
+    let ex = stream::extract_message(&bytes, m.number, depth, limits);
+    drop(bytes);
+    let notes = ex
+        .skipped
+        .into_iter()
+        .map(|s| (join(prefix, &s.name), s.reason))
+        .collect();
+    let parts = ex
+        .parts
+        .into_iter()
+        .map(|p| PartResult {
+            analysis: analyze::analyze(&p.text, fp, scratch),
+            name: join(prefix, &p.name),
+            format: p.format,
+            text: p.text,
+        })
+        .collect();
+    (parts, notes)
 }
 
 /// Process one batch of pieces in parallel, results in order.
