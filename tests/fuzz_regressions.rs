@@ -25,6 +25,7 @@ fn run(target: &str, data: &[u8]) {
         "extract_outlook" => harness::extract(data, "store.pst"),
         "extract_legacy" => harness::extract(data, "document.doc"),
         "extract_text" => harness::extract(data, "notes.txt"),
+        "extract_streamed" => harness::extract_streamed(data),
         "input_tsv" => harness::input_tsv(data),
         "input_hocr" => harness::input_hocr(data),
         "input_jsonl" => harness::input_jsonl(data),

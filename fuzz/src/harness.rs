@@ -54,6 +54,51 @@ pub fn extract(data: &[u8], hint: &str) {
     }
 }
 
+/// Index `data` as one file over the text limit (1 KiB), so that the
+/// streaming readers take it: archives member by member (ZIP, tar,
+/// tar.gz), gzip, mbox and text in pieces. The file is named after its
+/// first bytes (`bundle.zip`, `bundle.tar.gz`, `bundle.tar`). A hostile or
+/// corrupt file must give a reason in the manifest, never an error of the
+/// run, and the index written must pass `verify`.
+pub fn extract_streamed(data: &[u8]) {
+    use leakprint::index::builder::{Mode, NoProgress};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static RUN: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "leakprint-fuzz-streamed-{}-{}",
+        std::process::id(),
+        RUN.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let name = match data {
+        [b'P', b'K', ..] => "bundle.zip",
+        [0x1f, 0x8b, ..] => "bundle.tar.gz",
+        _ => "bundle.tar",
+    };
+    let file = dir.join(name);
+    std::fs::write(&file, data).expect("temp file");
+    let out = dir.join("idx");
+    let result = IndexBuilder::new()
+        .max_file_size(1 << 10)
+        .memory(16 << 20)
+        .threads(1)
+        .extract_limits(extract_limits())
+        .build()
+        .expect("valid configuration")
+        .index_paths(&[file], &out, Mode::Create, &NoProgress);
+    let verified = result
+        .as_ref()
+        .ok()
+        .map(|_| Index::open(&out).and_then(|i| i.verify()));
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = result {
+        panic!("indexing a hostile streamed file failed the run: {e}");
+    }
+    if let Some(Err(e)) = verified {
+        panic!("the index of a streamed file does not verify: {e}");
+    }
+}
+
 /// Read `data` as a tesseract TSV page.
 pub fn input_tsv(data: &[u8]) {
     let q = input::tsv::read_tsv(Cursor::new(data), QueryId::Num(0), &input_limits());
