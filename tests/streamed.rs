@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::Rng;
+use common::{file_info, parts_of, Rng};
 use leakprint::extract::ExtractLimits;
 use leakprint::index::builder::{Mode, NoProgress};
 use leakprint::index::{FileStatus, Index, IndexBuilder};
@@ -65,43 +65,6 @@ fn prose_mail(rng: &mut Rng, i: usize, len: usize) -> Vec<u8> {
         common::prose(rng, len)
     )
     .into_bytes()
-}
-
-/// `(file path, part name, text)` of every part of an index.
-fn parts_of(index: &Path) -> Vec<(String, String, String)> {
-    let idx = Index::open(index).unwrap();
-    let mut out = Vec::new();
-    for seg in idx.segments() {
-        for f in 0..seg.file_count() {
-            let info = seg.file(f).unwrap();
-            for p in info.parts.clone() {
-                let part = seg.part(p).unwrap();
-                out.push((
-                    info.path(),
-                    part.name.to_string(),
-                    seg.part_text(p).unwrap(),
-                ));
-            }
-        }
-    }
-    out
-}
-
-fn file_info(index: &Path, suffix: &str) -> (FileStatus, String, u32) {
-    let idx = Index::open(index).unwrap();
-    for seg in idx.segments() {
-        for f in 0..seg.file_count() {
-            let info = seg.file(f).unwrap();
-            if info.path().ends_with(suffix) {
-                return (
-                    info.status,
-                    info.reason.to_string(),
-                    info.parts.len() as u32,
-                );
-            }
-        }
-    }
-    panic!("{suffix} not in the index");
 }
 
 /// The oracle: an mbox read message by message gives the very segment the

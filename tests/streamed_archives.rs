@@ -12,10 +12,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::Rng;
+use common::{file_info, parts_of, Rng};
 use leakprint::extract::ExtractLimits;
 use leakprint::index::builder::{Mode, NoProgress};
-use leakprint::index::{FileStatus, Index, IndexBuilder};
+use leakprint::index::{FileStatus, IndexBuilder};
 
 const BIN: &str = env!("CARGO_BIN_EXE_leakprint");
 /// `--max-file-size` of the runs: every archive and big member is over it.
@@ -261,39 +261,6 @@ fn build(src: &Path, out: &Path, b: IndexBuilder) {
         .unwrap();
 }
 
-/// `(file path, part name, text)` of every part of an index.
-fn parts_of(index: &Path) -> Vec<(String, String, String)> {
-    let idx = Index::open(index).unwrap();
-    let mut out = Vec::new();
-    for seg in idx.segments() {
-        for f in 0..seg.file_count() {
-            let info = seg.file(f).unwrap();
-            for p in info.parts.clone() {
-                let part = seg.part(p).unwrap();
-                out.push((
-                    info.path(),
-                    part.name.to_string(),
-                    seg.part_text(p).unwrap(),
-                ));
-            }
-        }
-    }
-    out
-}
-
-fn file_info(index: &Path, suffix: &str) -> (FileStatus, String) {
-    let idx = Index::open(index).unwrap();
-    for seg in idx.segments() {
-        for f in 0..seg.file_count() {
-            let info = seg.file(f).unwrap();
-            if info.path().ends_with(suffix) {
-                return (info.status, info.reason.to_string());
-            }
-        }
-    }
-    panic!("{suffix} not in the index");
-}
-
 /// The oracle: archives whose members are all under the limit, read member
 /// by member (the archive over the limit), give the parts of the in-memory
 /// read: names, texts, formats of nested mail, attachments, a nested ZIP,
@@ -415,7 +382,7 @@ fn streamed_archive_bombs_and_refusals_give_reasons() {
             .memory(16 << 20)
             .extract_limits(limits),
     );
-    let (status, reason) = file_info(&out, "bomb.tar.gz");
+    let (status, reason, _) = file_info(&out, "bomb.tar.gz");
     assert_eq!(status, FileStatus::Indexed);
     assert!(reason.contains("200 times its size"), "{reason}");
     let read: usize = parts_of(&out)
@@ -425,7 +392,7 @@ fn streamed_archive_bombs_and_refusals_give_reasons() {
         .sum();
     assert!(read > 0 && read < 40 << 20, "{read}");
 
-    let (status, reason) = file_info(&out, "bomb.zip");
+    let (status, reason, _) = file_info(&out, "bomb.zip");
     assert_eq!(status, FileStatus::Indexed);
     assert!(
         reason.contains(
@@ -433,7 +400,7 @@ fn streamed_archive_bombs_and_refusals_give_reasons() {
         ),
         "{reason}"
     );
-    let (status, reason) = file_info(&out, "big.docx");
+    let (status, reason, _) = file_info(&out, "big.docx");
     assert_eq!(status, FileStatus::Binary);
     assert!(
         reason.contains(
@@ -441,7 +408,7 @@ fn streamed_archive_bombs_and_refusals_give_reasons() {
         ),
         "{reason}"
     );
-    let (_, reason) = file_info(&out, "bad.tar.gz");
+    let (_, reason, _) = file_info(&out, "bad.tar.gz");
     assert!(
         reason.contains("t.txt: member not read") || reason.contains("stream corrupt"),
         "{reason:?}"

@@ -128,6 +128,48 @@ pub fn text_tree(root: &Path, n: usize, seed: u64, size: usize) -> Vec<PathBuf> 
     out
 }
 
+/// `(file path, part name, text)` of every part of an index.
+pub fn parts_of(index: &Path) -> Vec<(String, String, String)> {
+    let idx = leakprint::index::Index::open(index).unwrap();
+    let mut out = Vec::new();
+    for seg in idx.segments() {
+        for f in 0..seg.file_count() {
+            let info = seg.file(f).unwrap();
+            for p in info.parts.clone() {
+                let part = seg.part(p).unwrap();
+                out.push((
+                    info.path(),
+                    part.name.to_string(),
+                    seg.part_text(p).unwrap(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// `(status, reason, parts)` of the file of an index whose path ends with
+/// `suffix`.
+///
+/// # Panics
+/// When no file of the index has that suffix.
+pub fn file_info(index: &Path, suffix: &str) -> (leakprint::index::FileStatus, String, u32) {
+    let idx = leakprint::index::Index::open(index).unwrap();
+    for seg in idx.segments() {
+        for f in 0..seg.file_count() {
+            let info = seg.file(f).unwrap();
+            if info.path().ends_with(suffix) {
+                return (
+                    info.status,
+                    info.reason.to_string(),
+                    info.parts.len() as u32,
+                );
+            }
+        }
+    }
+    panic!("{suffix} not in the index");
+}
+
 /// The bytes of every segment of an index folder, in manifest order.
 pub fn segment_bytes(index: &Path) -> Vec<Vec<u8>> {
     let m: serde_json::Value =
