@@ -32,25 +32,36 @@ use super::{join, Format};
 
 type Zip<'a> = ZipArchive<Cursor<&'a [u8]>>;
 
-/// The Office format of a ZIP, told by its inner files.
-pub(crate) fn office_format(zip: &mut Zip<'_>, sink: &mut Sink<'_>) -> Option<Format> {
-    if zip.index_for_name("word/document.xml").is_some() {
-        return Some(Format::Docx);
-    }
-    if zip.index_for_name("xl/workbook.xml").is_some() {
-        return Some(Format::Xlsx);
-    }
-    if zip.index_for_name("ppt/presentation.xml").is_some() {
-        return Some(Format::Pptx);
-    }
-    let i = zip.index_for_name("mimetype")?;
-    let mime = read_zip_entry(sink, zip, i, "mimetype")?;
-    match mime.trim_ascii() {
+/// The Office Open XML formats, each told by the entry it always has.
+pub(crate) const OOXML_MARKERS: [(&str, Format); 3] = [
+    ("word/document.xml", Format::Docx),
+    ("xl/workbook.xml", Format::Xlsx),
+    ("ppt/presentation.xml", Format::Pptx),
+];
+
+/// The OpenDocument format named by a ZIP's `mimetype` entry, if it is one
+/// this crate reads.
+pub(crate) fn opendocument_format(mimetype: &[u8]) -> Option<Format> {
+    match mimetype.trim_ascii() {
         b"application/vnd.oasis.opendocument.text" => Some(Format::Odt),
         b"application/vnd.oasis.opendocument.spreadsheet" => Some(Format::Ods),
         b"application/vnd.oasis.opendocument.presentation" => Some(Format::Odp),
         _ => None,
     }
+}
+
+/// The Office format of a ZIP, told by its inner files ([`OOXML_MARKERS`],
+/// then the `mimetype` entry).
+pub(crate) fn office_format(zip: &mut Zip<'_>, sink: &mut Sink<'_>) -> Option<Format> {
+    if let Some((_, f)) = OOXML_MARKERS
+        .iter()
+        .find(|(name, _)| zip.index_for_name(name).is_some())
+    {
+        return Some(*f);
+    }
+    let i = zip.index_for_name("mimetype")?;
+    let mime = read_zip_entry(sink, zip, i, "mimetype")?;
+    opendocument_format(&mime)
 }
 
 /// Entry names matching `prefix<N>.xml`, in numeric order of N.

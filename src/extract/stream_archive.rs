@@ -42,10 +42,10 @@ use std::sync::Arc;
 
 use zip::ZipArchive;
 
-use super::clean_name;
 use super::stream::{
     self, MboxReader, NotStreamable, RawMessage, Streamable, TextWindow, TextWindows, HEAD,
 };
+use super::{clean_name, office};
 
 /// Members this small are never refused for their compression ratio (as
 /// in the in-memory reader).
@@ -145,7 +145,8 @@ pub(crate) enum ZipRefused {
 }
 
 /// Whether a ZIP file can be read member by member: not when it is an
-/// Office document (the names `office::office_format` looks for) or not
+/// Office document (told as the in-memory read tells it:
+/// [`office::OOXML_MARKERS`], [`office::opendocument_format`]) or not
 /// readable.
 ///
 /// # Errors
@@ -154,13 +155,9 @@ pub(crate) fn check_zip(path: &Path) -> Result<(), ZipRefused> {
     let file = File::open(path).map_err(|e| ZipRefused::Unreadable(e.to_string()))?;
     let mut zip =
         ZipArchive::new(BufReader::new(file)).map_err(|e| ZipRefused::Unreadable(e.to_string()))?;
-    if [
-        "word/document.xml",
-        "xl/workbook.xml",
-        "ppt/presentation.xml",
-    ]
-    .iter()
-    .any(|n| zip.index_for_name(n).is_some())
+    if office::OOXML_MARKERS
+        .iter()
+        .any(|(n, _)| zip.index_for_name(n).is_some())
     {
         return Err(ZipRefused::Office);
     }
@@ -169,10 +166,7 @@ pub(crate) fn check_zip(path: &Path) -> Result<(), ZipRefused> {
         if let Ok(f) = zip.by_index(i) {
             let _ = f.take(256).read_to_end(&mut mime);
         }
-        if mime
-            .trim_ascii()
-            .starts_with(b"application/vnd.oasis.opendocument.")
-        {
+        if office::opendocument_format(&mime).is_some() {
             return Err(ZipRefused::Office);
         }
     }
@@ -565,6 +559,39 @@ mod tests {
             w.write_all(bytes).unwrap();
         }
         w.finish().unwrap().into_inner()
+    }
+
+    /// Refused as Office exactly what the in-memory read reads as one: the
+    /// OOXML markers and the three OpenDocument types; a ZIP with another
+    /// OpenDocument mimetype (a drawing) or none is an archive.
+    #[test]
+    fn check_zip_refuses_what_is_read_as_office() {
+        let d = tempfile::tempdir().unwrap();
+        type Members<'a> = &'a [(&'a str, &'a [u8])];
+        let cases: [(&str, Members, bool); 5] = [
+            ("docx", &[("word/document.xml", b"<w/>")], true),
+            ("xlsx", &[("xl/workbook.xml", b"<x/>")], true),
+            (
+                "odt",
+                &[("mimetype", b"application/vnd.oasis.opendocument.text")],
+                true,
+            ),
+            (
+                "odg",
+                &[("mimetype", b"application/vnd.oasis.opendocument.graphics")],
+                false,
+            ),
+            ("plain", &[("a.txt", b"text")], false),
+        ];
+        for (what, members, office) in cases {
+            let path = d.path().join(what);
+            std::fs::write(&path, zip_of(members, zip::CompressionMethod::Stored)).unwrap();
+            let got = check_zip(&path);
+            assert_eq!(got == Err(ZipRefused::Office), office, "{what}: {got:?}");
+            if !office {
+                assert_eq!(got, Ok(()), "{what}");
+            }
+        }
     }
 
     /// Small members whole, a big text member in windows covering it, a big
