@@ -88,10 +88,9 @@ pub(crate) struct ArchiveConfig {
 pub(crate) enum Item {
     /// A member up to the text limit, read whole: to extract under `name`.
     Whole {
-        /// Its part name (the cleaned stored path).
+        /// Its part name (the cleaned stored path; also the name hint
+        /// for detection).
         name: String,
-        /// Its stored name, as a hint for detection.
-        hint: String,
         /// Its bytes.
         bytes: Vec<u8>,
     },
@@ -448,7 +447,6 @@ fn member<R: Read>(
             Ok(bytes) if bytes.len() as u64 <= c.max_file => {
                 let whole = Item::Whole {
                     name: name.to_owned(),
-                    hint: name.to_owned(),
                     bytes,
                 };
                 return if emit(whole) { End::Next } else { End::Stop };

@@ -456,13 +456,6 @@ pub(crate) fn process_piece(
     fp: Fp,
     scratch: &mut analyze::Scratch,
 ) -> PieceResult {
-    let part =
-        |name: String, format: Format, text: String, scratch: &mut analyze::Scratch| PartResult {
-            analysis: analyze::analyze(&text, fp, scratch),
-            name,
-            format,
-            text,
-        };
     match p {
         Piece::Window(w) => window(w, prefix, fp, scratch),
         Piece::Message(m) => message(m, prefix, 1, limits, c, fp, scratch),
@@ -470,19 +463,19 @@ pub(crate) fn process_piece(
         Piece::Member(Item::Message { member, message: m }) => {
             message(m, &member, 2, limits, c, fp, scratch)
         }
-        Piece::Member(Item::Whole { name, hint, bytes }) => {
-            let ex = extract_member(&bytes, &hint, &name, limits);
+        Piece::Member(Item::Whole { name, bytes }) => {
+            let ex = extract_member(&bytes, &name, &name, limits);
             drop(bytes);
             let notes = ex.skipped.into_iter().map(|s| (s.name, s.reason)).collect();
             let parts = ex
                 .parts
                 .into_iter()
-                .map(|p| part(p.name, p.format, p.text, scratch))
+                .map(|p| part(p.name, p.format, p.text, fp, scratch))
                 .collect();
             (parts, notes)
         }
         Piece::Member(Item::Binary { name }) => (
-            vec![part(name, Format::Binary, String::new(), scratch)],
+            vec![part(name, Format::Binary, String::new(), fp, scratch)],
             Vec::new(),
         ),
         Piece::Member(Item::Note { name, reason }) => (Vec::new(), vec![(name, reason)]),
@@ -497,13 +490,26 @@ fn window(
     scratch: &mut analyze::Scratch,
 ) -> PieceResult {
     let name = join(prefix, &format!("window {}", w.number));
-    let part = PartResult {
-        analysis: analyze::analyze(&w.text, fp, scratch),
+    (
+        vec![part(name, Format::Text, w.text, fp, scratch)],
+        Vec::new(),
+    )
+}
+
+/// A part of `text` named `name`, analyzed.
+fn part(
+    name: String,
+    format: Format,
+    text: String,
+    fp: Fp,
+    scratch: &mut analyze::Scratch,
+) -> PartResult {
+    PartResult {
+        analysis: analyze::analyze(&text, fp, scratch),
         name,
-        format: Format::Text,
-        text: w.text,
-    };
-    (vec![part], Vec::new())
+        format,
+        text,
+    }
 }
 
 /// A message at nesting `depth` as the parts `prefix#N...`.
@@ -536,12 +542,7 @@ fn message(
     let parts = ex
         .parts
         .into_iter()
-        .map(|p| PartResult {
-            analysis: analyze::analyze(&p.text, fp, scratch),
-            name: join(prefix, &p.name),
-            format: p.format,
-            text: p.text,
-        })
+        .map(|p| part(join(prefix, &p.name), p.format, p.text, fp, scratch))
         .collect();
     (parts, notes)
 }
