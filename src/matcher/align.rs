@@ -215,7 +215,29 @@ pub struct Aligner {
     wide: Buffers<i32>,
     qpad: Vec<u16>,
     spad: Vec<u16>,
+    bound: BoundScratch,
 }
+
+/// Buffers of [`Aligner::score_bound`]: one bitset of source positions per
+/// byte value that occurs in the query.
+#[derive(Debug, Clone)]
+struct BoundScratch {
+    /// Byte value -> its bitset's number, [`NO_SLOT`] when not in the query.
+    slot: [u8; 256],
+    bits: Vec<u64>,
+}
+
+impl Default for BoundScratch {
+    fn default() -> Self {
+        BoundScratch {
+            slot: [NO_SLOT; 256],
+            bits: Vec::new(),
+        }
+    }
+}
+
+/// [`BoundScratch::slot`] of a byte value that is not in the query.
+const NO_SLOT: u8 = u8::MAX;
 
 /// Cell values of one width: `i16` when the best possible score is small
 /// enough (twice the lanes per vector), `i32` otherwise.
@@ -319,6 +341,7 @@ impl Aligner {
             },
             qpad: Vec::new(),
             spad: Vec::new(),
+            bound: BoundScratch::default(),
         }
     }
 
@@ -381,6 +404,116 @@ impl Aligner {
         } else {
             fill_and_trace(&mut self.wide, qpad, spad, query, source, sc, geo)
         }
+    }
+}
+
+impl Aligner {
+    /// An upper bound on the score of [`Aligner::best_local`] for the same
+    /// arguments, in time linear in the lengths (no alignment matrix); 0
+    /// when the band holds no cell. `None` when it cannot tell cheaply: a
+    /// band wider than 64 diagonals, or scores where an edit costs less
+    /// than two matches.
+    ///
+    /// The bound is `matched * (2 + H)`, where `H` counts the query
+    /// positions `i` whose three bytes `i..i + 3` equal three source bytes
+    /// on one diagonal of the band (a 3-gram on a diagonal). Why it holds:
+    /// an alignment is runs of matches (on one diagonal each) separated by
+    /// edit columns; with `R` runs holding `M` matches there are at least
+    /// `R - 1` edits `E`, and a run of `r` matches starts `r - 2` such
+    /// 3-grams at distinct query positions, so `H >= M - 2R >= M - 2E - 2`.
+    /// The score is at most `matched * M - e * E` with `e >= 2 * matched`
+    /// the cheapest edit, hence at most `matched * (H + 2)`.
+    ///
+    /// Unrelated text around a lone shared k-gram has few such 3-grams (the
+    /// k-gram itself gives k - 2), so its bound stays far below a minimum
+    /// length of 44 and the alignment need not be computed.
+    pub fn score_bound(
+        &mut self,
+        query: &[u8],
+        source: &[u8],
+        d_lo: isize,
+        d_hi: isize,
+    ) -> Option<i64> {
+        let sc = self.scoring;
+        let cheapest_edit = sc.mismatch.max(sc.gap);
+        if -cheapest_edit < 2 * sc.matched {
+            return None;
+        }
+        let query = &query[..query.len().min(MAX_QUERY)];
+        let (n, m) = (query.len(), source.len());
+        let Some((lo, hi)) = clamp_band(n, m, d_lo, d_hi) else {
+            return Some(0);
+        };
+        let width = (hi - lo + 1) as usize;
+        if width > 64 {
+            return None;
+        }
+        let keep = if width == 64 {
+            u64::MAX
+        } else {
+            (1u64 << width) - 1
+        };
+        let b = &mut self.bound;
+        // Source position j is bit j + 64 of its byte's bitset: one word
+        // of zeros before (reads start up to 63 bits before position 0) and
+        // one after (reads take two words).
+        let words = (m + 64) / 64 + 2;
+        let mut slots = 0usize;
+        for &c in query {
+            if b.slot[usize::from(c)] == NO_SLOT {
+                if slots == usize::from(NO_SLOT) {
+                    // 255 distinct byte values: no slot left for this one.
+                    b.slot.fill(NO_SLOT);
+                    return None;
+                }
+                b.slot[usize::from(c)] = slots as u8;
+                slots += 1;
+            }
+        }
+        b.bits.clear();
+        b.bits.resize(slots * words, 0);
+        for (j, &c) in source.iter().enumerate() {
+            let sl = b.slot[usize::from(c)];
+            if sl != NO_SLOT {
+                let at = j + 64;
+                b.bits[usize::from(sl) * words + at / 64] |= 1u64 << (at % 64);
+            }
+        }
+        // Bit u of mask(i): query[i] == source[i + lo + u] (diagonal lo + u).
+        let bits = &b.bits;
+        let slot = &b.slot;
+        let mask = |i: usize| -> u64 {
+            let sl = slot[usize::from(query[i])];
+            if sl == NO_SLOT {
+                return 0;
+            }
+            let p = i as isize + lo + 64;
+            if p <= 0 || p as usize >= m + 64 {
+                return 0;
+            }
+            let p = p as usize;
+            let row = &bits[usize::from(sl) * words..][..words];
+            let (w, sh) = (p / 64, p % 64);
+            let v = if sh == 0 {
+                row[w]
+            } else {
+                (row[w] >> sh) | (row[w + 1] << (64 - sh))
+            };
+            v & keep
+        };
+        let mut h = 0i64;
+        if n >= 3 {
+            let (mut a, mut c) = (mask(0), mask(1));
+            for i in 2..n {
+                let d = mask(i);
+                h += i64::from(a & c & d != 0);
+                (a, c) = (c, d);
+            }
+        }
+        for &c in query {
+            b.slot[usize::from(c)] = NO_SLOT;
+        }
+        Some(i64::from(sc.matched) * (h + 2))
     }
 }
 
