@@ -225,6 +225,8 @@ struct BoundScratch {
     /// Byte value -> its bitset's number, [`NO_SLOT`] when not in the query.
     slot: [u8; 256],
     bits: Vec<u64>,
+    /// The chaining values `F(k)`, per query position.
+    best: Vec<i64>,
 }
 
 impl Default for BoundScratch {
@@ -232,6 +234,7 @@ impl Default for BoundScratch {
         BoundScratch {
             slot: [NO_SLOT; 256],
             bits: Vec::new(),
+            best: Vec::new(),
         }
     }
 }
@@ -414,19 +417,24 @@ impl Aligner {
     /// band wider than 64 diagonals, or scores where an edit costs less
     /// than two matches.
     ///
-    /// The bound is `matched * (2 + H)`, where `H` counts the query
-    /// positions `i` whose three bytes `i..i + 3` equal three source bytes
-    /// on one diagonal of the band (a 3-gram on a diagonal). Why it holds:
-    /// an alignment is runs of matches (on one diagonal each) separated by
-    /// edit columns; with `R` runs holding `M` matches there are at least
-    /// `R - 1` edits `E`, and a run of `r` matches starts `r - 2` such
-    /// 3-grams at distinct query positions, so `H >= M - 2R >= M - 2E - 2`.
-    /// The score is at most `matched * M - e * E` with `e >= 2 * matched`
-    /// the cheapest edit, hence at most `matched * (H + 2)`.
+    /// The bound is `matched * (2 + F)`. A *run* is a stretch of equal
+    /// bytes on one diagonal of the band; a piece of a run of length
+    /// `r >= 3` weighs `r - 2`, and `F` is the largest total weight of
+    /// pieces that do not share a query position. Why it holds: the best
+    /// alignment is runs of matches separated by edit columns, each run
+    /// but the first preceded by at least one edit; a run of `r` matches
+    /// and its edit add at most `matched * r - e <= matched * (r - 2)` to
+    /// the score (`e >= 2 * matched`, the cheapest edit), which is at most
+    /// 0 when `r <= 2`, and the first run adds at most `matched * r`. The
+    /// runs are pieces of runs of the band in query order, so the score is
+    /// at most `matched * (2 + F)`. `F` is found in one pass over the
+    /// query with one bit per diagonal of the band (bitsets of the source
+    /// bytes by value), in time linear in the lengths.
     ///
-    /// Unrelated text around a lone shared k-gram has few such 3-grams (the
-    /// k-gram itself gives k - 2), so its bound stays far below a minimum
-    /// length of 44 and the alignment need not be computed.
+    /// Unrelated text around a lone shared k-gram holds few runs of three
+    /// or more on one diagonal (the k-gram itself weighs k - 2), so its
+    /// bound stays below a minimum length of 44 and the alignment need not
+    /// be computed.
     pub fn score_bound(
         &mut self,
         query: &[u8],
@@ -501,15 +509,44 @@ impl Aligner {
             };
             v & keep
         };
-        let mut h = 0i64;
+        // f[k] = F(k): the largest total weight of query-disjoint pieces
+        // of runs on one diagonal inside query[..k], a piece of length
+        // r >= 3 weighing r - 2 (see the method's documentation). Filled in
+        // order; f[k] holds candidates from runs ending at k until it is
+        // final. F(j+1) <= F(j) + 1, so a piece of a run is best started
+        // where the run starts: a run of 3-grams starting at `a` offers
+        // F(a) - a - 2 + k to every k it reaches.
+        let f = &mut b.best;
+        f.clear();
+        f.resize(n + 1, 0);
         if n >= 3 {
-            let (mut a, mut c) = (mask(0), mask(1));
-            for i in 2..n {
-                let d = mask(i);
-                h += i64::from(a & c & d != 0);
-                (a, c) = (c, d);
+            let mut key = [0i64; 64];
+            let (mut prev, mut m0, mut m1) = (0u64, mask(0), mask(1));
+            for i in 0..n - 2 {
+                if i > 0 {
+                    f[i] = f[i].max(f[i - 1]);
+                }
+                let m2 = mask(i + 2);
+                // Diagonals with a 3-gram at i, and those where a run starts.
+                let t = m0 & m1 & m2;
+                let mut new = t & !prev;
+                while new != 0 {
+                    key[new.trailing_zeros() as usize] = f[i] - i as i64 - 2;
+                    new &= new - 1;
+                }
+                let mut on = t;
+                while on != 0 {
+                    let v = key[on.trailing_zeros() as usize] + i as i64 + 3;
+                    f[i + 3] = f[i + 3].max(v);
+                    on &= on - 1;
+                }
+                (prev, m0, m1) = (t, m1, m2);
+            }
+            for k in (n - 2).max(1)..=n {
+                f[k] = f[k].max(f[k - 1]);
             }
         }
+        let h = f[n];
         for &c in query {
             b.slot[usize::from(c)] = NO_SLOT;
         }

@@ -273,6 +273,14 @@ fn score_bound_examples() {
     let long = [b'a'; 100];
     assert_eq!(al.score_bound(&long, &long, -40, 40), None);
     assert_eq!(Aligner::new(unit()).score_bound(q, q, 0, 0), None);
+    // Runs on neighbouring diagonals overlap in the query: only one of
+    // them counts (a count of every 3-gram would give 6 + 2 * 5 + 2 * 4).
+    assert_eq!(al.score_bound(b"aaaaaaaa", b"aaaaaaaa", -2, 2), Some(8));
+    // Two runs side by side in the query, on two diagonals, both count.
+    assert_eq!(
+        al.score_bound(b"abcdefuvwxyz", b"abcdefXuvwxyz", 0, 1),
+        Some(10)
+    );
     // 3-grams off the band do not count.
     assert_eq!(al.score_bound(b"abcdef", b"xxxxabcdef", 0, 3), Some(2));
     assert_eq!(al.score_bound(b"abcdef", b"xxxxabcdef", 0, 4), Some(6));
