@@ -603,8 +603,10 @@ impl Segment {
             return Ok(out);
         }
         for blk in range.start / bs..=(range.end - 1) / bs {
-            let buf = self.block(blk as u32, cache)?;
             let blk_start = blk * bs;
+            // Decode the block only as far as the range needs.
+            let need = (range.end - blk_start).min(bs) as usize;
+            let buf = self.block(blk as u32, need, cache)?;
             let a = range.start.max(blk_start) - blk_start;
             let b = range.end.min(blk_start + buf.len() as u64) - blk_start;
             let piece = buf.get(a as usize..b as usize).ok_or_else(|| {
@@ -618,8 +620,14 @@ impl Segment {
         Ok(out)
     }
 
-    /// Text block `i`, decoded, from the cache or decompressed into it.
-    fn block<'c>(&self, i: u32, cache: &'c mut BlockCache) -> Result<&'c [u8], IndexError> {
+    /// Text block `i`, decoded from its start to at least byte `need`,
+    /// from the cache or decompressed into it.
+    fn block<'c>(
+        &self,
+        i: u32,
+        need: usize,
+        cache: &'c mut BlockCache,
+    ) -> Result<&'c [u8], IndexError> {
         let rec: BlockRecord = self.record(&self.r.blocks, i, "text blocks")?;
         if rec.raw > self.meta.block_size {
             return Err(corrupt(
@@ -646,7 +654,7 @@ impl Segment {
                     ),
                 )
             })?;
-        cache.get(self.id, i, self.meta.codec, comp, rec.raw as usize)
+        cache.get(self.id, i, self.meta.codec, comp, rec.raw as usize, need)
     }
 
     /// The part holding the text of part `part`: itself, or the earlier

@@ -215,7 +215,32 @@ pub struct Aligner {
     wide: Buffers<i32>,
     qpad: Vec<u16>,
     spad: Vec<u16>,
+    bound: BoundScratch,
 }
+
+/// Buffers of [`Aligner::score_bound`]: one bitset of source positions per
+/// byte value that occurs in the query.
+#[derive(Debug, Clone)]
+struct BoundScratch {
+    /// Byte value -> its bitset's number, [`NO_SLOT`] when not in the query.
+    slot: [u8; 256],
+    bits: Vec<u64>,
+    /// The chaining values `F(k)`, per query position.
+    best: Vec<i64>,
+}
+
+impl Default for BoundScratch {
+    fn default() -> Self {
+        BoundScratch {
+            slot: [NO_SLOT; 256],
+            bits: Vec::new(),
+            best: Vec::new(),
+        }
+    }
+}
+
+/// [`BoundScratch::slot`] of a byte value that is not in the query.
+const NO_SLOT: u8 = u8::MAX;
 
 /// Cell values of one width: `i16` when the best possible score is small
 /// enough (twice the lanes per vector), `i32` otherwise.
@@ -319,6 +344,7 @@ impl Aligner {
             },
             qpad: Vec::new(),
             spad: Vec::new(),
+            bound: BoundScratch::default(),
         }
     }
 
@@ -381,6 +407,150 @@ impl Aligner {
         } else {
             fill_and_trace(&mut self.wide, qpad, spad, query, source, sc, geo)
         }
+    }
+}
+
+impl Aligner {
+    /// An upper bound on the score of [`Aligner::best_local`] for the same
+    /// arguments, in time linear in the lengths (no alignment matrix); 0
+    /// when the band holds no cell. `None` when it cannot tell cheaply: a
+    /// band wider than 64 diagonals, or scores where an edit costs less
+    /// than two matches.
+    ///
+    /// The bound is `matched * (2 + F)`. A *run* is a stretch of equal
+    /// bytes on one diagonal of the band; a piece of a run of length
+    /// `r >= 3` weighs `r - 2`, and `F` is the largest total weight of
+    /// pieces that do not share a query position. Why it holds: the best
+    /// alignment is runs of matches separated by edit columns, each run
+    /// but the first preceded by at least one edit; a run of `r` matches
+    /// and its edit add at most `matched * r - e <= matched * (r - 2)` to
+    /// the score (`e >= 2 * matched`, the cheapest edit), which is at most
+    /// 0 when `r <= 2`, and the first run adds at most `matched * r`. The
+    /// runs are pieces of runs of the band in query order, so the score is
+    /// at most `matched * (2 + F)`. `F` is found in one pass over the
+    /// query with one bit per diagonal of the band (bitsets of the source
+    /// bytes by value), in time linear in the lengths.
+    ///
+    /// Unrelated text around a lone shared k-gram holds few runs of three
+    /// or more on one diagonal (the k-gram itself weighs k - 2), so its
+    /// bound stays below a minimum length of 44 and the alignment need not
+    /// be computed.
+    pub fn score_bound(
+        &mut self,
+        query: &[u8],
+        source: &[u8],
+        d_lo: isize,
+        d_hi: isize,
+    ) -> Option<i64> {
+        let sc = self.scoring;
+        let cheapest_edit = sc.mismatch.max(sc.gap);
+        if -cheapest_edit < 2 * sc.matched {
+            return None;
+        }
+        let query = &query[..query.len().min(MAX_QUERY)];
+        let (n, m) = (query.len(), source.len());
+        let Some((lo, hi)) = clamp_band(n, m, d_lo, d_hi) else {
+            return Some(0);
+        };
+        let width = (hi - lo + 1) as usize;
+        if width > 64 {
+            return None;
+        }
+        let keep = if width == 64 {
+            u64::MAX
+        } else {
+            (1u64 << width) - 1
+        };
+        let b = &mut self.bound;
+        // Source position j is bit j + 64 of its byte's bitset: one word
+        // of zeros before (reads start up to 63 bits before position 0) and
+        // one after (reads take two words).
+        let words = (m + 64) / 64 + 2;
+        let mut slots = 0usize;
+        for &c in query {
+            if b.slot[usize::from(c)] == NO_SLOT {
+                if slots == usize::from(NO_SLOT) {
+                    // 255 distinct byte values: no slot left for this one.
+                    b.slot.fill(NO_SLOT);
+                    return None;
+                }
+                b.slot[usize::from(c)] = slots as u8;
+                slots += 1;
+            }
+        }
+        b.bits.clear();
+        b.bits.resize(slots * words, 0);
+        for (j, &c) in source.iter().enumerate() {
+            let sl = b.slot[usize::from(c)];
+            if sl != NO_SLOT {
+                let at = j + 64;
+                b.bits[usize::from(sl) * words + at / 64] |= 1u64 << (at % 64);
+            }
+        }
+        // Bit u of mask(i): query[i] == source[i + lo + u] (diagonal lo + u).
+        let bits = &b.bits;
+        let slot = &b.slot;
+        let mask = |i: usize| -> u64 {
+            let sl = slot[usize::from(query[i])];
+            if sl == NO_SLOT {
+                return 0;
+            }
+            let p = i as isize + lo + 64;
+            if p <= 0 || p as usize >= m + 64 {
+                return 0;
+            }
+            let p = p as usize;
+            let row = &bits[usize::from(sl) * words..][..words];
+            let (w, sh) = (p / 64, p % 64);
+            let v = if sh == 0 {
+                row[w]
+            } else {
+                (row[w] >> sh) | (row[w + 1] << (64 - sh))
+            };
+            v & keep
+        };
+        // f[k] = F(k): the largest total weight of query-disjoint pieces
+        // of runs on one diagonal inside query[..k], a piece of length
+        // r >= 3 weighing r - 2 (see the method's documentation). Filled in
+        // order; f[k] holds candidates from runs ending at k until it is
+        // final. F(j+1) <= F(j) + 1, so a piece of a run is best started
+        // where the run starts: a run of 3-grams starting at `a` offers
+        // F(a) - a - 2 + k to every k it reaches.
+        let f = &mut b.best;
+        f.clear();
+        f.resize(n + 1, 0);
+        if n >= 3 {
+            let mut key = [0i64; 64];
+            let (mut prev, mut m0, mut m1) = (0u64, mask(0), mask(1));
+            for i in 0..n - 2 {
+                if i > 0 {
+                    f[i] = f[i].max(f[i - 1]);
+                }
+                let m2 = mask(i + 2);
+                // Diagonals with a 3-gram at i, and those where a run starts.
+                let t = m0 & m1 & m2;
+                let mut new = t & !prev;
+                while new != 0 {
+                    key[new.trailing_zeros() as usize] = f[i] - i as i64 - 2;
+                    new &= new - 1;
+                }
+                let mut on = t;
+                while on != 0 {
+                    let v = key[on.trailing_zeros() as usize] + i as i64 + 3;
+                    f[i + 3] = f[i + 3].max(v);
+                    on &= on - 1;
+                }
+                (prev, m0, m1) = (t, m1, m2);
+            }
+            for k in (n - 2).max(1)..=n {
+                f[k] = f[k].max(f[k - 1]);
+            }
+        }
+        let h = f[n];
+        for &c in query {
+            b.slot[usize::from(c)] = NO_SLOT;
+        }
+        Some(i64::from(sc.matched) * (h + 2))
     }
 }
 

@@ -466,7 +466,15 @@ fn verify(
     // The band in byte diagonals of (qsub, window).
     let d_lo = c.d_lo - band - ws + q_from as i64;
     let d_hi = c.d_hi + band - ws + q_from as i64;
-    let Some((a, qa, sa)) = align_any(scratch, qsub, wstr, c, q_from, ws, d_lo, d_hi, band) else {
+    let Some((a, qa, sa)) = align_any(
+        scratch,
+        qsub,
+        wstr,
+        c,
+        (q_from, ws),
+        (d_lo, d_hi, band),
+        cfg.min_len,
+    ) else {
         return Ok(None);
     };
     let qa = qa.start + q_from..qa.end + q_from;
@@ -620,20 +628,34 @@ impl Symbols {
 
 /// The best local alignment of `qsub` against the window `wstr` in the band
 /// of byte diagonals `[d_lo, d_hi]`, with its spans as byte ranges of
-/// `qsub` and `wstr`.
-#[allow(clippy::too_many_arguments)]
+/// `qsub` and `wstr` (`q_from`, `ws`: where `qsub` and `wstr` start in the
+/// query and the part).
+///
+/// `None` also when the alignment cannot make a match of `min_len`: on
+/// ASCII text a byte weighs one letter, so the net score `verify` compares
+/// with `min_len` is at most the alignment score, and when
+/// [`Aligner::score_bound`] (linear time) is below `min_len` the alignment
+/// (time in proportion to the query length times the band width) is not
+/// computed. That is the fate of most lone k-grams of unrelated posts.
 fn align_any(
     scratch: &mut VerifyScratch,
     qsub: &str,
     wstr: &str,
     c: &Candidate,
-    q_from: usize,
-    ws: i64,
-    d_lo: i64,
-    d_hi: i64,
-    band: i64,
+    (q_from, ws): (usize, i64),
+    (d_lo, d_hi, band): (i64, i64, i64),
+    min_len: usize,
 ) -> Option<(Alignment, Range<usize>, Range<usize>)> {
     if qsub.is_ascii() && wstr.is_ascii() {
+        let bound = scratch.aligner.score_bound(
+            qsub.as_bytes(),
+            wstr.as_bytes(),
+            d_lo as isize,
+            d_hi as isize,
+        );
+        if bound.is_some_and(|b| b < min_len as i64) {
+            return None;
+        }
         let a = scratch.aligner.best_local(
             qsub.as_bytes(),
             wstr.as_bytes(),

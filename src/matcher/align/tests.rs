@@ -256,3 +256,88 @@ proptest! {
         }
     }
 }
+
+/// The bound of [`Aligner::score_bound`] on the examples of its proof.
+#[test]
+fn score_bound_examples() {
+    let sc = Scoring::new(1, -2, -2).unwrap();
+    let mut al = Aligner::new(sc);
+    // An exact copy of n bytes: n - 2 3-grams on diagonal 0, bound n.
+    let q = b"abcdefghijklmnop";
+    assert_eq!(al.score_bound(q, q, 0, 0), Some(16));
+    // Nothing shared: the bound is 2 (it never goes below that).
+    assert_eq!(al.score_bound(b"aaaaaa", b"bbbbbb", -3, 3), Some(2));
+    // No cell in the band.
+    assert_eq!(al.score_bound(b"abc", b"abc", 5, 9), Some(0));
+    // Too wide a band, or edits cheaper than two matches: no bound.
+    let long = [b'a'; 100];
+    assert_eq!(al.score_bound(&long, &long, -40, 40), None);
+    assert_eq!(Aligner::new(unit()).score_bound(q, q, 0, 0), None);
+    // Runs on neighbouring diagonals overlap in the query: only one of
+    // them counts (a count of every 3-gram would give 6 + 2 * 5 + 2 * 4).
+    assert_eq!(al.score_bound(b"aaaaaaaa", b"aaaaaaaa", -2, 2), Some(8));
+    // Two runs side by side in the query, on two diagonals, both count.
+    assert_eq!(
+        al.score_bound(b"abcdefuvwxyz", b"abcdefXuvwxyz", 0, 1),
+        Some(10)
+    );
+    // 3-grams off the band do not count.
+    assert_eq!(al.score_bound(b"abcdef", b"xxxxabcdef", 0, 3), Some(2));
+    assert_eq!(al.score_bound(b"abcdef", b"xxxxabcdef", 0, 4), Some(6));
+}
+
+/// The bound of an alignment with more than 254 distinct byte values in
+/// the query is not computed (the bitsets are numbered by a byte).
+#[test]
+fn score_bound_gives_up_on_255_distinct_bytes() {
+    let sc = Scoring::new(1, -2, -2).unwrap();
+    let mut al = Aligner::new(sc);
+    let q: Vec<u8> = (0..=255u8).collect();
+    assert_eq!(al.score_bound(&q, &q, -10, 10), None);
+    // The scratch is clean afterwards.
+    assert_eq!(al.score_bound(b"abcde", b"abcde", 0, 0), Some(5));
+}
+
+fn edit_heavy_scoring() -> impl Strategy<Value = Scoring> {
+    prop_oneof![
+        Just(Scoring::new(1, -2, -2).unwrap()),
+        Just(Scoring::new(1, -3, -2).unwrap()),
+        Just(Scoring::new(2, -4, -5).unwrap()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The bound is never below the score of the alignment (the naive
+    /// oracle), on random pairs over small alphabets (many chance matches)
+    /// and on mutated copies (long runs split by edits).
+    #[test]
+    fn score_bound_is_an_upper_bound(
+        base in bytes(b'z', 150),
+        noise in bytes(b'c', 80),
+        pre in bytes(b'e', 40),
+        post in bytes(b'e', 40),
+        edits in proptest::collection::vec(edit(), 0..12),
+        cut in (0usize..30, 0usize..30),
+        center_shift in -6isize..6,
+        half_band in 0isize..36,
+        random_query in any::<bool>(),
+        sc in edit_heavy_scoring(),
+    ) {
+        let q = if random_query { noise.clone() } else { apply(&base, &edits, cut) };
+        let mut s = pre.clone();
+        s.extend_from_slice(&base);
+        s.extend_from_slice(&post);
+        let center = (pre.len() + cut.0) as isize + center_shift;
+        let (lo, hi) = (center - half_band, center + half_band);
+        let mut al = Aligner::new(sc);
+        let best = best_local_naive(&q, &s, lo, hi, sc).map_or(0, |a| i64::from(a.score));
+        // Reuse: a first call on other data must leave nothing behind.
+        let _ = al.score_bound(&s, &q, -20, 20);
+        match al.score_bound(&q, &s, lo, hi) {
+            Some(bound) => prop_assert!(bound >= best, "bound {} < score {}", bound, best),
+            None => prop_assert!(hi - lo + 1 > 64),
+        }
+    }
+}
