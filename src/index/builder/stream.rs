@@ -29,8 +29,9 @@
 //! An archive (ZIP, tar, `.tar.gz`) is read member by member
 //! (`extract::stream_archive`) on a thread of its own, which hands the
 //! members (read whole up to the text limit), the messages and the windows
-//! of larger ones, and its notes, in archive order, through a channel of
-//! [`ARCHIVE_QUEUE`] items; they are batched and extracted as a mailbox's
+//! of larger ones, and its notes, in archive order, through a channel
+//! holding at most [`ARCHIVE_QUEUE_BYTES`] of them read ahead (or one
+//! item, whatever its size); they are batched and extracted as a mailbox's
 //! messages are. The members are named as the in-memory read names them
 //! (`dump.zip#a/b.txt`), a large member's pieces under it
 //! (`dump.zip#logs/big.txt#window 3`, `dump.tar.gz#box.mbox#12`).
@@ -42,6 +43,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
 
 use flate2::read::MultiGzDecoder;
 
@@ -62,8 +64,12 @@ pub(crate) const BATCH_PIECES: usize = 1024;
 /// Most notes (skipped messages, cut parts) one streamed file keeps; the
 /// rest are counted in one last note.
 pub(crate) const MAX_NOTES: usize = 1000;
-/// Items of a streamed archive read ahead of the batch being collected.
-pub(crate) const ARCHIVE_QUEUE: usize = 2;
+/// Bytes of a streamed archive's items read ahead of the batch being
+/// collected. A larger item (a member read whole, up to the text limit)
+/// waits until the queue is empty, so at most one such member is queued
+/// and one more is being read: the queue never holds a few members of
+/// the text limit at once, as a queue counted in items did.
+pub(crate) const ARCHIVE_QUEUE_BYTES: u64 = 16 << 20;
 
 /// The settings of a streamed read.
 #[derive(Debug, Clone, Copy)]
@@ -309,6 +315,12 @@ impl Piece {
 pub(crate) struct Pieces {
     src: Src,
     prefix: String,
+    /// A piece read but left for the next batch (it would have taken the
+    /// batch past its bytes).
+    held: Option<Piece>,
+    /// A read error met after some pieces of a batch: the batch is
+    /// returned, the error at the next call.
+    failed: Option<std::io::Error>,
 }
 
 enum Src {
@@ -323,20 +335,86 @@ enum Src {
 /// The thread reading an archive, and the channel of its items.
 struct ArchiveReader {
     rx: Option<crossbeam_channel::Receiver<Item>>,
+    gate: Arc<ByteGate>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// The bytes of the items queued between the archive's reading thread and
+/// the batch: the reader waits while adding an item would pass the cap,
+/// unless nothing is queued; it stops waiting when the batch side closes.
+#[derive(Debug)]
+struct ByteGate {
+    cap: u64,
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    queued: u64,
+    closed: bool,
+}
+
+impl ByteGate {
+    fn new(cap: u64) -> ByteGate {
+        ByteGate {
+            cap,
+            state: Mutex::new(GateState::default()),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// Wait for room for `n` bytes and count them; `false` once closed.
+    fn enter(&self, n: u64) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while !s.closed && s.queued > 0 && s.queued.saturating_add(n) > self.cap {
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        if s.closed {
+            return false;
+        }
+        s.queued += n;
+        true
+    }
+
+    /// `n` bytes left the queue.
+    fn leave(&self, n: u64) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.queued = s.queued.saturating_sub(n);
+        self.changed.notify_all();
+    }
+
+    /// No more items will be taken: wake the reader for good.
+    fn close(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.closed = true;
+        self.changed.notify_all();
+    }
+
+    #[cfg(test)]
+    fn queued(&self) -> u64 {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).queued
+    }
 }
 
 impl ArchiveReader {
     fn spawn(path: &Path, kind: ArchiveKind, c: ArchiveConfig) -> io::Result<ArchiveReader> {
-        let (tx, rx) = crossbeam_channel::bounded(ARCHIVE_QUEUE);
+        // The gate bounds the bytes; the channel only needs room for the
+        // empty items (notes, binary members) between them.
+        let (tx, rx) = crossbeam_channel::bounded(64);
+        let gate = Arc::new(ByteGate::new(ARCHIVE_QUEUE_BYTES));
+        let g = Arc::clone(&gate);
         let path = path.to_owned();
         let thread = std::thread::Builder::new()
             .name("leakprint-archive".into())
             .spawn(move || {
-                stream_archive::read_archive(&path, kind, &c, &mut |item| tx.send(item).is_ok());
+                stream_archive::read_archive(&path, kind, &c, &mut |item| {
+                    g.enter(item.len()) && tx.send(item).is_ok()
+                });
             })?;
         Ok(ArchiveReader {
             rx: Some(rx),
+            gate,
             thread: Some(thread),
         })
     }
@@ -347,6 +425,7 @@ impl ArchiveReader {
     /// When the reading thread panicked.
     fn next(&mut self) -> io::Result<Option<Item>> {
         if let Some(item) = self.rx.as_ref().and_then(|rx| rx.recv().ok()) {
+            self.gate.leave(item.len());
             return Ok(Some(item));
         }
         self.rx = None;
@@ -359,7 +438,9 @@ impl ArchiveReader {
 
 impl Drop for ArchiveReader {
     fn drop(&mut self) {
-        // Closing the channel stops the thread at its next item.
+        // Closing the gate and the channel stops the thread at its next
+        // item.
+        self.gate.close();
         self.rx = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -379,6 +460,8 @@ impl Pieces {
                 return Ok(Pieces {
                     src: Src::Archive(ArchiveReader::spawn(path, kind, c.archive())?),
                     prefix: String::new(),
+                    held: None,
+                    failed: None,
                 })
             }
         };
@@ -412,6 +495,8 @@ impl Pieces {
         Ok(Pieces {
             src,
             prefix: plan.gzip.clone().unwrap_or_default(),
+            held: None,
+            failed: None,
         })
     }
 
@@ -421,21 +506,42 @@ impl Pieces {
         &self.prefix
     }
 
-    /// The next batch: pieces up to `bytes` bytes (one at least) and
-    /// [`BATCH_PIECES`]; empty at the end.
+    /// The next batch: pieces up to `bytes` bytes in all (or one piece,
+    /// whatever its size) and [`BATCH_PIECES`]; empty at the end. A piece
+    /// that would take the batch past `bytes` starts the next one, so a
+    /// batch never holds two members read whole of nearly the text limit.
     ///
     /// # Errors
-    /// Read errors.
+    /// Read errors, after the pieces read before them.
     pub(crate) fn next_batch(&mut self, bytes: u64) -> std::io::Result<Vec<Piece>> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
         let mut out = Vec::new();
         let mut total = 0u64;
-        while out.len() < BATCH_PIECES && (out.is_empty() || total < bytes) {
-            let p = match &mut self.src {
-                Src::Mbox(m) => m.next_message()?.map(Piece::Message),
-                Src::Text(t) => t.next_window()?.map(Piece::Window),
-                Src::Archive(a) => a.next()?.map(Piece::Member),
+        while out.len() < BATCH_PIECES {
+            let next = match self.held.take() {
+                Some(p) => Ok(Some(p)),
+                None => match &mut self.src {
+                    Src::Mbox(m) => m.next_message().map(|m| m.map(Piece::Message)),
+                    Src::Text(t) => t.next_window().map(|w| w.map(Piece::Window)),
+                    Src::Archive(a) => a.next().map(|i| i.map(Piece::Member)),
+                },
+            };
+            let p = match next {
+                Ok(p) => p,
+                Err(e) if out.is_empty() => return Err(e),
+                Err(e) => {
+                    // The pieces read are the file's: keep them.
+                    self.failed = Some(e);
+                    break;
+                }
             };
             let Some(p) = p else { break };
+            if !out.is_empty() && total + p.len() > bytes {
+                self.held = Some(p);
+                break;
+            }
             total += p.len();
             out.push(p);
         }
@@ -592,5 +698,60 @@ impl Notes {
             ));
         }
         self.kept
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ByteGate;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    /// Items of random sizes through the gate: the bytes queued never pass
+    /// the cap unless one item alone does, every item arrives in order,
+    /// and closing wakes a waiting reader.
+    #[test]
+    fn the_gate_holds_the_cap_or_one_item() {
+        let cap = 1000u64;
+        let sizes: Vec<u64> = (0..2000u64)
+            .map(|i| (i * 7919 + 13) % 1700) // some over the cap
+            .collect();
+        let gate = Arc::new(ByteGate::new(cap));
+        let worst = Arc::new(AtomicU64::new(0));
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let (g, w, s) = (Arc::clone(&gate), Arc::clone(&worst), sizes.clone());
+        let reader = std::thread::spawn(move || {
+            for n in s {
+                assert!(g.enter(n));
+                let q = g.queued();
+                // Over the cap only as the one item queued.
+                if q > cap {
+                    assert_eq!(q, n, "{q} bytes queued with an item of {n}");
+                }
+                w.fetch_max(q, Ordering::Relaxed);
+                tx.send(n).unwrap();
+            }
+        });
+        let mut got = Vec::new();
+        for (i, n) in rx.iter().enumerate() {
+            if i % 3 == 0 {
+                std::thread::yield_now();
+            }
+            gate.leave(n);
+            got.push(n);
+        }
+        reader.join().unwrap();
+        assert_eq!(got, sizes);
+        assert!(worst.load(Ordering::Relaxed) <= *sizes.iter().max().unwrap());
+        assert_eq!(gate.queued(), 0);
+
+        // A reader waiting for room is let go, with `false`, by close.
+        let gate = Arc::new(ByteGate::new(10));
+        assert!(gate.enter(8));
+        let g = Arc::clone(&gate);
+        let waiting = std::thread::spawn(move || g.enter(5));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        gate.close();
+        assert!(!waiting.join().unwrap());
     }
 }
