@@ -16,10 +16,11 @@ use crate::winnow;
 
 /// A checkpoint is written every this many bytes of text (at the next char
 /// boundary): verifying a candidate re-normalizes at most this much text
-/// beyond the window it needs. 256 rather than 1,024: 11-15% fewer
-/// instructions per matched post for 2% more index (BENCHMARKS.md,
-/// "Verification cost, issue 13"); indexes with other spacings read the same.
-pub(crate) const CHECKPOINT_EVERY: usize = 256;
+/// beyond the window it needs. 256 would cut 11-15% of the instructions
+/// per matched post for 2% more index, but its checkpoints, held until the
+/// segment is written, took a 5 GB mailbox's build 124 MiB past its memory
+/// budget (BENCHMARKS.md, "Verification cost, issue 13"): kept at 1,024.
+pub(crate) const CHECKPOINT_EVERY: usize = 1024;
 
 /// What the index keeps of one part.
 #[derive(Debug, Default)]
