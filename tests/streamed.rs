@@ -501,3 +501,176 @@ fn streamed_gzip_bombs_and_corrupt_streams_give_reasons() {
     let (_, reason, _) = file_info(&out, "bad.txt.gz");
     assert!(!reason.is_empty(), "no reason for the corrupt gzip");
 }
+
+/// The records of `path` in an index, in order: (continued, chunks, live
+/// state, parts).
+fn records_of(index: &Path, path: &str) -> Vec<(bool, u64, String, usize)> {
+    common::info_files(index)
+        .into_iter()
+        .filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with(path)))
+        .map(|f| {
+            (
+                f["continued"].as_bool().unwrap(),
+                f["chunks"].as_u64().unwrap(),
+                f["state"].as_str().unwrap().to_string(),
+                f["parts"].as_array().unwrap().len(),
+            )
+        })
+        .collect()
+}
+
+/// The best source of `quote`, if any.
+fn best_source(index: &Path, quote: &str) -> Option<String> {
+    let idx = Index::open(index).unwrap();
+    let m = Matcher::new(&idx, MatchConfig::default());
+    m.try_find(quote)
+        .unwrap()
+        .into_iter()
+        .next()
+        .map(|x| x.source)
+}
+
+/// A streamed mbox whose text outgrows a segment goes on in the next
+/// segments as continuation records: every message is indexed and found
+/// under its own name, the file counts once, the bytes are the same at 1
+/// and 2 threads, an unchanged append adds nothing, a changed file
+/// supersedes every record (its content kept alive by a copy), compaction
+/// keeps the copy whole, and removal takes every record.
+#[test]
+fn a_streamed_file_larger_than_a_segment_continues_in_the_next() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("dump");
+    std::fs::create_dir_all(&src).unwrap();
+    let mut rng = Rng(17);
+    let mut mails: Vec<Vec<u8>> = (0..240).map(|i| prose_mail(&mut rng, i, 1500)).collect();
+    std::fs::write(src.join("a-note.txt"), common::prose(&mut rng, 3000)).unwrap();
+    std::fs::write(src.join("box.mbox"), mbox_of(&mails)).unwrap();
+    std::fs::write(src.join("copy.mbox"), mbox_of(&mails)).unwrap();
+    let b = |threads: usize| {
+        IndexBuilder::new()
+            .max_file_size(64 << 10)
+            .memory(16 << 20)
+            .segment_norm_limit(60_000)
+            .threads(threads)
+    };
+    let out = d.path().join("x");
+    let s = build(std::slice::from_ref(&src), &out, b(1));
+    assert_eq!((s.files, s.indexed, s.copies), (3, 2, 1));
+    assert_eq!(s.parts, 241);
+    assert!(s.segments >= 5, "{} segments", s.segments);
+    assert!(s.skipped.is_empty(), "{:?}", s.skipped);
+    let other = d.path().join("y");
+    build(std::slice::from_ref(&src), &other, b(2));
+    assert_eq!(common::segment_bytes(&out), common::segment_bytes(&other));
+    let idx = Index::open(&out).unwrap();
+    idx.verify().unwrap();
+    assert_eq!(idx.totals().files, 3);
+    drop(idx);
+
+    // One first record with the chunks, then continuations without.
+    let recs = records_of(&out, "dump/box.mbox");
+    assert!(recs.len() >= 4, "{recs:?}");
+    assert!(!recs[0].0 && recs[0].1 > 0);
+    assert!(recs[1..].iter().all(|r| r.0 && r.1 == 0), "{recs:?}");
+    assert_eq!(recs.iter().map(|r| r.3).sum::<usize>(), 240);
+    // Every message once, in order, under its own name.
+    let names: Vec<String> = parts_of(&out)
+        .into_iter()
+        .filter(|p| p.0.ends_with("box.mbox") && !p.0.ends_with("copy.mbox"))
+        .map(|p| p.1)
+        .collect();
+    let want: Vec<String> = (1..=240).map(|n| n.to_string()).collect();
+    assert_eq!(names, want);
+
+    let quote_of = |m: &[u8]| {
+        let body = String::from_utf8(m.to_vec()).unwrap();
+        let at = body.find("\n\n").unwrap() + 300;
+        body[at..at + 120].to_string()
+    };
+    for n in (1..=240).step_by(17).chain([240]) {
+        let got = best_source(&out, &quote_of(&mails[n - 1]));
+        assert_eq!(
+            got.as_deref()
+                .map(|s| s.ends_with(&format!("dump/box.mbox#{n}"))),
+            Some(true),
+            "message {n}: {got:?}"
+        );
+    }
+
+    // An unchanged append records nothing new.
+    let s = b(1)
+        .build()
+        .unwrap()
+        .index_paths(std::slice::from_ref(&src), &out, Mode::Append, &NoProgress)
+        .unwrap();
+    assert_eq!((s.unchanged, s.indexed, s.superseded), (3, 0, 0));
+
+    // A changed box.mbox supersedes every record of the old one; the copy
+    // keeps the old text alive, found under the copy's name.
+    let old_quote = quote_of(&mails[199]);
+    mails[199] = prose_mail(&mut Rng(99), 199, 1500);
+    let new_quote = quote_of(&mails[199]);
+    std::fs::write(src.join("box.mbox"), mbox_of(&mails)).unwrap();
+    let s = b(1)
+        .build()
+        .unwrap()
+        .index_paths(std::slice::from_ref(&src), &out, Mode::Append, &NoProgress)
+        .unwrap();
+    assert_eq!(s.superseded as usize, recs.len());
+    Index::open(&out).unwrap().verify().unwrap();
+    let states: Vec<String> = records_of(&out, "dump/box.mbox")
+        .into_iter()
+        .map(|r| r.2)
+        .collect();
+    assert_eq!(
+        states.iter().filter(|s| *s == "superseded").count(),
+        recs.len()
+    );
+    assert_eq!(
+        states.iter().filter(|s| *s == "live").count(),
+        states.len() - recs.len()
+    );
+    let got = best_source(&out, &old_quote).unwrap();
+    assert!(got.ends_with("dump/copy.mbox#200"), "{got}");
+    let got = best_source(&out, &new_quote).unwrap();
+    assert!(got.ends_with("dump/box.mbox#200"), "{got}");
+
+    // Compaction: the copy now owns the old content, all of it.
+    b(1).build().unwrap().compact(&out, &NoProgress).unwrap();
+    let idx = Index::open(&out).unwrap();
+    idx.verify().unwrap();
+    assert_eq!(idx.totals().files, 3);
+    drop(idx);
+    let copy = records_of(&out, "dump/copy.mbox");
+    assert!(
+        copy.len() >= 4 && !copy[0].0 && copy[1..].iter().all(|r| r.0),
+        "{copy:?}"
+    );
+    assert_eq!(copy.iter().map(|r| r.3).sum::<usize>(), 240);
+    for n in [1usize, 120, 200, 240] {
+        let q = if n == 200 {
+            old_quote.clone()
+        } else {
+            quote_of(&mails[n - 1])
+        };
+        let got = best_source(&out, &q).unwrap();
+        assert!(got.ends_with(&format!("#{n}")), "message {n}: {got}");
+    }
+
+    // Removal takes every record of the path. (The changed box.mbox is one
+    // record: all its messages but one are the copy's texts.)
+    let path = src.join("copy.mbox").to_str().unwrap().to_string();
+    b(1).build().unwrap().remove(&out, &[path]).unwrap();
+    let states: Vec<String> = records_of(&out, "dump/copy.mbox")
+        .into_iter()
+        .map(|r| r.2)
+        .collect();
+    assert!(
+        states.len() >= 4 && states.iter().all(|s| s == "removed"),
+        "{states:?}"
+    );
+    assert_eq!(best_source(&out, &old_quote), None);
+    let got = best_source(&out, &quote_of(&mails[9])).unwrap();
+    assert!(got.ends_with("dump/box.mbox#10"), "{got}");
+    Index::open(&out).unwrap().verify().unwrap();
+}

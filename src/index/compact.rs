@@ -39,6 +39,10 @@ pub(crate) fn stored_files(
         })
         .collect();
     let mut out = Vec::new();
+    // Hashes whose content a file put out so far holds: a copy put out
+    // after one of them is a copy again in the new index; the first one
+    // owns the content there, so it takes the original's continuations.
+    let mut owned: std::collections::HashSet<[u8; 32]> = std::collections::HashSet::new();
     for (si, seg) in segs.iter().enumerate() {
         for f in 0..seg.file_count() {
             if !live.file_live(si, f) {
@@ -54,26 +58,62 @@ pub(crate) fn stored_files(
             } else {
                 (si, f)
             };
+            let mut records = vec![(cs, cf)];
             let content = segs[cs].file(cf)?;
-            let mut parts = Vec::new();
-            for p in content.parts.clone() {
-                let pi = segs[cs].part(p)?;
-                let text = text_of(segs, cs, p, pi.duplicate, &pi.text_hash)?;
-                parts.push((pi.name.to_string(), pi.format, text));
+            if info.status == FileStatus::Copy && !owned.contains(&info.blake3) {
+                records.extend(continuations(segs, cs, &content)?);
             }
-            let file_chunks = chunks[cs].get(&cf).cloned().unwrap_or_default();
-            let mut info = info.clone();
-            if info.status == FileStatus::Copy {
-                info.status = content.status;
-                info.format = content.format;
+            if info.status != FileStatus::Skipped && !info.continued {
+                owned.insert(info.blake3);
             }
-            out.push(stored_result(
-                info.path_bytes.to_vec(),
-                &info,
-                parts,
-                file_chunks,
-                fp,
-            ));
+            for (n, &(rs, rf)) in records.iter().enumerate() {
+                let content = segs[rs].file(rf)?;
+                let mut parts = Vec::new();
+                for p in content.parts.clone() {
+                    let pi = segs[rs].part(p)?;
+                    let text = text_of(segs, rs, p, pi.duplicate, &pi.text_hash)?;
+                    parts.push((pi.name.to_string(), pi.format, text));
+                }
+                let file_chunks = chunks[rs].get(&rf).cloned().unwrap_or_default();
+                let mut info = info.clone();
+                if info.status == FileStatus::Copy {
+                    info.status = content.status;
+                    info.format = content.format;
+                    info.continued = n > 0;
+                }
+                out.push(stored_result(
+                    info.path_bytes.to_vec(),
+                    &info,
+                    parts,
+                    file_chunks,
+                    fp,
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The continuation records of the streamed file whose first record is
+/// `first` (in segment `si`): records of later segments with its path and
+/// hash marked continued, in order, up to the next record of that path
+/// that is not a continuation.
+fn continuations(
+    segs: &[Segment],
+    si: usize,
+    first: &super::segment::FileInfo<'_>,
+) -> Result<Vec<(usize, u32)>, IndexError> {
+    let mut out = Vec::new();
+    for (sj, s) in segs.iter().enumerate().skip(si + 1) {
+        for g in 0..s.file_count() {
+            let gi = s.file(g)?;
+            if gi.path_bytes != first.path_bytes {
+                continue;
+            }
+            if !gi.continued || gi.blake3 != first.blake3 {
+                return Ok(out);
+            }
+            out.push((sj, g));
         }
     }
     Ok(out)

@@ -598,7 +598,7 @@ impl Index {
         let mut t = Totals::default();
         for s in &self.segments {
             let m = s.meta();
-            t.files += u64::from(m.files);
+            t.files += u64::from(m.files - s.continuation_count());
             t.parts += u64::from(m.parts);
             t.postings += m.postings;
             t.text_bytes += m.text_bytes;
@@ -624,7 +624,8 @@ impl Index {
 pub struct Totals {
     /// Segments.
     pub segments: u64,
-    /// Input files recorded.
+    /// Input files recorded (a streamed file recorded in several segments
+    /// counts once).
     pub files: u64,
     /// Text parts.
     pub parts: u64,

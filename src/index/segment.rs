@@ -49,6 +49,11 @@ pub struct FileInfo<'a> {
     pub text_bytes: u64,
     /// Fingerprints its parts contributed.
     pub fingerprints: u64,
+    /// This record continues the file of the same path recorded in an
+    /// earlier segment (a streamed file whose text outgrew a segment): its
+    /// parts follow that record's, it holds no chunks and
+    /// [`Segment::find_file`] does not return it.
+    pub continued: bool,
 }
 
 impl FileInfo<'_> {
@@ -354,6 +359,18 @@ impl Segment {
         self.meta.files
     }
 
+    /// File records that continue a file begun in an earlier segment
+    /// ([`FileInfo::continued`]): records, not files. (A scan of the file
+    /// table; records that do not decode are not counted.)
+    pub fn continuation_count(&self) -> u32 {
+        (0..self.meta.files)
+            .filter(|&i| {
+                self.record::<FileRecord>(&self.r.files, i, "files")
+                    .is_ok_and(|r| r.continued)
+            })
+            .count() as u32
+    }
+
     /// Number of parts.
     pub fn part_count(&self) -> u32 {
         self.meta.parts
@@ -403,6 +420,7 @@ impl Segment {
             chunks: rec.chunks,
             text_bytes: rec.text_bytes,
             fingerprints: rec.fingerprints,
+            continued: rec.continued,
         })
     }
 
@@ -814,7 +832,9 @@ impl Segment {
             .collect()
     }
 
-    /// Files whose blake3 is `hash`.
+    /// Files whose blake3 is `hash`: whole files, that is first records
+    /// (a streamed file's continuation records, [`FileInfo::continued`],
+    /// share its hash and are left out).
     pub fn find_file(&self, hash: &[u8; 32]) -> Vec<u32> {
         let fh = self.section(&self.r.file_hashes);
         let n = fh.len() / 4;
@@ -829,6 +849,10 @@ impl Segment {
         (start..n)
             .take_while(|&i| hash_of(id(i)) == Some(&hash[..]))
             .map(id)
+            .filter(|&f| {
+                self.record::<FileRecord>(&self.r.files, f, "files")
+                    .is_ok_and(|r| !r.continued)
+            })
             .collect()
     }
 

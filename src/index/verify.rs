@@ -30,6 +30,12 @@ pub(crate) fn structure(seg: &Segment) -> Result<(), IndexError> {
         if f.status == FileStatus::Copy && !f.parts.is_empty() {
             return Err(corrupt("files", format!("file {i}: a copy with parts")));
         }
+        if f.continued && (f.chunks != 0 || f.status == FileStatus::Copy) {
+            return Err(corrupt(
+                "files",
+                format!("file {i}: a continuation with chunks or marked a copy"),
+            ));
+        }
         next_part = next_part.max(f.parts.end);
     }
     if next_part != m.parts {

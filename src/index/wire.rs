@@ -783,6 +783,15 @@ pub struct FileRecord {
     pub status: FileStatus,
     /// The path's bytes are not UTF-8 (kept exactly; shown decoded).
     pub path_raw: bool,
+    /// This record continues the file of the same path and hash recorded
+    /// last in an earlier segment: a streamed file whose text outgrew one
+    /// segment goes on in the next ones, one record per segment, its parts
+    /// still named in file order. Only the first record of such a file
+    /// holds its chunks and is found by its hash as a whole file
+    /// (continuations are in the file-hash table, in hash order, but file
+    /// look-ups skip them). (Flag bit 1; readers before it refuse such a
+    /// record as malformed.)
+    pub continued: bool,
     /// Why it was skipped, or warnings; may be empty.
     pub reason: StrRef,
     /// First of its parts.
@@ -806,7 +815,7 @@ impl Record for FileRecord {
             .bytes(&self.blake3)
             .u8(self.format)
             .u8(self.status.to_u8())
-            .u16(u16::from(self.path_raw));
+            .u16(u16::from(self.path_raw) | u16::from(self.continued) << 1);
         self.reason.put(&mut e);
         e.u32(self.first_part)
             .u32(self.part_count)
@@ -830,6 +839,7 @@ impl Record for FileRecord {
             format,
             status,
             path_raw: flags & 1 != 0,
+            continued: flags & 2 != 0,
             reason,
             first_part: d.u32(),
             part_count: d.u32(),
@@ -838,7 +848,7 @@ impl Record for FileRecord {
             fingerprints: d.u64(),
         };
         d.reserved(Self::LEN - 88);
-        (flags & !1 == 0 && d.finish()).then_some(r)
+        (flags & !3 == 0 && d.finish()).then_some(r)
     }
 }
 

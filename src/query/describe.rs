@@ -110,6 +110,10 @@ pub struct FileEntry {
     pub chunks: u32,
     /// Why it was skipped, or warnings; may be empty.
     pub reason: String,
+    /// This record continues the file listed before it with the same path
+    /// (a streamed file whose text outgrew a segment goes on in the next
+    /// ones, one record per segment; its parts continue the numbering).
+    pub continued: bool,
     /// Its text parts.
     pub parts: Vec<PartEntry>,
 }
@@ -194,6 +198,7 @@ pub fn file_entry(index: &Index, segment: usize, file: u32) -> Result<FileEntry,
         fingerprints: f.fingerprints,
         chunks: f.chunks,
         reason: f.reason.to_owned(),
+        continued: f.continued,
         parts,
     })
 }

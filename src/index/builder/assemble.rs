@@ -161,14 +161,16 @@ impl SegState {
         prior: &dyn Prior,
         summary: &mut BuildSummary,
     ) -> Result<(), IndexError> {
-        if r.status != FileStatus::Skipped && self.is_copy(&r.blake3, prior) {
+        // A continuation shares its hash with its own first record: it is
+        // the rest of that file, not a copy of it.
+        if r.status != FileStatus::Skipped && !r.continued && self.is_copy(&r.blake3, prior) {
             // Its content is in the index already: keep the path only.
             r.status = FileStatus::Copy;
             r.parts.clear();
             r.chunks.clear();
             summary.copies += 1;
         }
-        let mut f = self.open_file(&r.blake3, r.status);
+        let mut f = self.open_file(&r.blake3, r.status, r.continued);
         for p in std::mem::take(&mut r.parts) {
             self.add_part(&mut f, p, prior, summary)?;
         }
@@ -183,11 +185,18 @@ impl SegState {
 
     /// Start the records of one file with this hash and status; its parts
     /// follow ([`SegState::add_part`]), then [`SegState::close_file`]. One
-    /// file is open at a time.
-    pub(crate) fn open_file(&mut self, blake3: &[u8; 32], status: FileStatus) -> OpenFile {
+    /// file is open at a time. A `continued` record (the rest of a file
+    /// begun in an earlier segment) is not a whole file: copies are not
+    /// found by it.
+    pub(crate) fn open_file(
+        &mut self,
+        blake3: &[u8; 32],
+        status: FileStatus,
+        continued: bool,
+    ) -> OpenFile {
         let id = self.file_count;
         self.file_count += 1;
-        if status != FileStatus::Skipped && status != FileStatus::Copy {
+        if status != FileStatus::Skipped && status != FileStatus::Copy && !continued {
             self.files_by_hash.insert(*blake3, id);
         }
         OpenFile {
@@ -277,16 +286,21 @@ impl SegState {
     }
 
     /// End the open file `f` with the record of `r` (whose parts were added
-    /// already; `r.parts` is ignored).
+    /// already; `r.parts` is ignored). A continuation (`r.continued`) is
+    /// counted with its first record, not as a file of its own, and keeps
+    /// no chunks (the first record holds the file's).
     pub(crate) fn close_file(&mut self, f: OpenFile, r: FileResult, summary: &mut BuildSummary) {
-        summary.files += 1;
-        summary.bytes += r.size;
-        match r.status {
-            FileStatus::Indexed => summary.indexed += 1,
-            FileStatus::Binary => summary.binary += 1,
-            FileStatus::Skipped => summary.skipped_files += 1,
-            FileStatus::Copy => {}
+        if !r.continued {
+            summary.files += 1;
+            summary.bytes += r.size;
+            match r.status {
+                FileStatus::Indexed => summary.indexed += 1,
+                FileStatus::Binary => summary.binary += 1,
+                FileStatus::Skipped => summary.skipped_files += 1,
+                FileStatus::Copy => {}
+            }
         }
+        debug_assert!(!r.continued || r.chunks.is_empty());
         let display = crate::names::display(&r.name);
         for (name, reason) in &r.notes {
             summary
@@ -302,6 +316,7 @@ impl SegState {
             format: r.format.map_or(0, crate::index::format_code),
             status: r.status,
             path_raw: crate::names::is_escaped(&r.name),
+            continued: r.continued,
             reason,
             first_part: f.first_part,
             part_count: self.part_count - f.first_part,

@@ -347,6 +347,10 @@ impl std::fmt::Debug for Indexer {
     }
 }
 
+/// The records of one path (segment, file): one, or a streamed file's
+/// first record and its continuations; and its blake3.
+type PathRecords = (Vec<(usize, u32)>, [u8; 32]);
+
 /// The segments of the index before this build, and the new segments of
 /// this build as they are published: what later files must not store
 /// again, and where earlier key counts come from.
@@ -354,8 +358,8 @@ struct Earlier {
     segments: Vec<Segment>,
     names: Vec<String>,
     live: Liveness,
-    /// Live files by path bytes: (segment, file, blake3).
-    by_path: HashMap<Vec<u8>, (usize, u32, [u8; 32])>,
+    /// Live files by path bytes: their records and blake3.
+    by_path: HashMap<Vec<u8>, PathRecords>,
 }
 
 impl Earlier {
@@ -823,6 +827,9 @@ impl Indexer {
         summary: &mut BuildSummary,
     ) -> Result<(assemble::Finished, u64, u64), IndexError> {
         let batch_bytes = (self.cfg.memory / 8).max(4 << 20);
+        // A streamed file may go on in the next segment, except in a build
+        // in pieces, whose piece is one segment.
+        let spans = matches!(counting, KeyCounting::Index { .. });
         let mut st = SegState::new(dir, self.cfg.memory / 2, self.cfg.block);
         st.keys.set_shard(shard);
         let cfg = self.read_config(params);
@@ -836,6 +843,14 @@ impl Indexer {
             let mut bytes = 0u64;
             let mut large = None;
             while let Some(s) = sources.peek() {
+                if matches!(s, Source::Resume(_)) {
+                    // The rest of a streamed file, begun in the last
+                    // segment: it starts this one, alone.
+                    if batch.is_empty() {
+                        large = sources.next();
+                    }
+                    break;
+                }
                 let size = s.disk_size();
                 if size > self.cfg.max_file && matches!(s, Source::Disk { .. }) {
                     // A file over the text limit is read alone, in pieces.
@@ -850,7 +865,7 @@ impl Indexer {
                 bytes += size.min(self.cfg.max_file);
                 batch.push(sources.next().expect("peeked"));
             }
-            if let Some(Source::Disk { path, name }) = large {
+            if let Some(source) = large {
                 let mut ctx = Ctx {
                     st: &mut st,
                     w,
@@ -859,7 +874,18 @@ impl Indexer {
                     dead,
                     summary,
                 };
-                full = self.add_large(path, name, cfg, sources, &mut ctx, progress)?;
+                full = match source {
+                    Source::Disk { path, name } => {
+                        self.add_large(path, name, cfg, sources, &mut ctx, progress, spans)?
+                    }
+                    Source::Resume(s) => {
+                        self.stream_file(*s, cfg, sources, &mut ctx, progress, spans)?
+                    }
+                    other => {
+                        sources.push_front(vec![other]);
+                        false
+                    }
+                };
                 st.flush_blocks(&self.pool, self.cfg.codec, w)?;
                 continue;
             }
@@ -949,6 +975,10 @@ fn admit(
     dead: &mut Vec<DeadFile>,
     summary: &mut BuildSummary,
 ) -> bool {
+    if r.continued {
+        // The rest of a file admitted with its first record (compaction).
+        return true;
+    }
     if r.status != super::wire::FileStatus::Skipped {
         if let Some(h) = seen.get(&r.name) {
             if *h == r.blake3 {
@@ -956,21 +986,23 @@ fn admit(
                 return false;
             }
         }
-        if let Some(&(si, f, h)) = earlier.by_path.get(&r.name) {
-            if h == r.blake3 {
+        if let Some((records, h)) = earlier.by_path.get(&r.name) {
+            if *h == r.blake3 {
                 summary.unchanged += 1;
                 return false;
             }
-            if !dead
-                .iter()
-                .any(|d| d.segment == earlier.names[si] && d.file == f)
-            {
-                dead.push(DeadFile {
-                    segment: earlier.names[si].clone(),
-                    file: f,
-                    kind: DeadKind::Superseded,
-                    generation: 0,
-                });
+            for &(si, f) in records {
+                if !dead
+                    .iter()
+                    .any(|d| d.segment == earlier.names[si] && d.file == f)
+                {
+                    dead.push(DeadFile {
+                        segment: earlier.names[si].clone(),
+                        file: f,
+                        kind: DeadKind::Superseded,
+                        generation: 0,
+                    });
+                }
             }
         }
         seen.insert(r.name.clone(), r.blake3);
@@ -999,7 +1031,9 @@ struct Ctx<'a, 'w> {
 impl Indexer {
     /// Add a file over the text limit ([`stream`]): pass 1 (hash, chunks),
     /// then its pieces batch by batch. Returns true when the segment is
-    /// full: the file is handed back to start the next one.
+    /// full: the file is handed back to start the next one (or, with
+    /// `spans`, to go on there; see [`Indexer::stream_file`]).
+    #[allow(clippy::too_many_arguments)]
     fn add_large(
         &self,
         path: PathBuf,
@@ -1008,6 +1042,7 @@ impl Indexer {
         sources: &mut Sources<'_>,
         c: &mut Ctx<'_, '_>,
         progress: &dyn Progress,
+        spans: bool,
     ) -> Result<bool, IndexError> {
         let size = std::fs::metadata(&path).map_or(0, |m| m.len());
         // Its text is at most about its size: if that may not fit beside
@@ -1016,7 +1051,7 @@ impl Indexer {
             sources.push_front(vec![Source::Disk { path, name }]);
             return Ok(true);
         }
-        let (mut r, kind) = match stream::classify(&path, name, cfg) {
+        let (r, kind) = match stream::classify(&path, name, cfg) {
             stream::Large::Done(r) => {
                 progress.file_done(r.size);
                 if admit(&r, c.earlier, c.seen, c.dead, c.summary) {
@@ -1036,67 +1071,116 @@ impl Indexer {
             return Ok(false);
         }
         let sc = stream::StreamConfig::new(self.cfg.memory, self.cfg.max_file, &self.cfg.limits);
-        let mut f = c.st.open_file(&r.blake3, FileStatus::Indexed);
         let mut notes = stream::Notes::default();
-        match stream::Pieces::open(&path, &kind, &sc) {
-            Err(e) => notes.push((String::new(), format!("cannot read: {e}"))),
-            Ok(mut pieces) => 'batches: loop {
-                if self.cancelled() {
-                    return Err(IndexError::Interrupted);
-                }
-                let batch = match pieces.next_batch(sc.batch_bytes) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        notes.push((String::new(), format!("read error: {e}; the rest not read")));
-                        break;
-                    }
-                };
-                if batch.is_empty() {
-                    break;
-                }
-                let results = stream::process_batch(
-                    &self.pool,
-                    batch,
-                    pieces.prefix(),
-                    &self.cfg.limits,
-                    &sc,
-                    cfg.fp,
-                );
-                for (parts, part_notes) in results {
-                    for n in part_notes {
-                        notes.push(n);
-                    }
-                    for p in parts {
+        let pieces = match stream::Pieces::open(&path, &kind, &sc) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                notes.push((String::new(), format!("cannot read: {e}")));
+                None
+            }
+        };
+        let s = stream::Stream {
+            r,
+            pieces,
+            pending: std::collections::VecDeque::new(),
+            notes,
+        };
+        self.stream_file(s, cfg, sources, c, progress, spans)
+    }
+
+    /// Add a streamed file's pieces, batch by batch, to the segment being
+    /// written, as one record. When the segment cannot take the next part,
+    /// the record ends there and the rest is handed back (a
+    /// [`Source::Resume`]) to go on in the next segment as a continuation
+    /// record; returns true then (the segment is full). A file's text is
+    /// so never cut by the segment's size, whatever its length. Without
+    /// `spans` (a build in pieces, where a piece is one segment) the rest
+    /// is not indexed instead, with a reason.
+    #[allow(clippy::too_many_arguments)]
+    fn stream_file(
+        &self,
+        mut s: stream::Stream,
+        cfg: ReadConfig<'_>,
+        sources: &mut Sources<'_>,
+        c: &mut Ctx<'_, '_>,
+        progress: &dyn Progress,
+        spans: bool,
+    ) -> Result<bool, IndexError> {
+        let sc = stream::StreamConfig::new(self.cfg.memory, self.cfg.max_file, &self.cfg.limits);
+        let mut f =
+            c.st.open_file(&s.r.blake3, FileStatus::Indexed, s.r.continued);
+        let full = 'batches: loop {
+            while let Some(item) = s.pending.pop_front() {
+                match item {
+                    stream::Pending::Note(n) => s.notes.push(n),
+                    stream::Pending::Part(p) => {
                         let add = u64::from(p.analysis.norm_len);
-                        if c.st.norm_total + add > self.cfg.segment_norm {
-                            notes.push((
-                                p.name.clone(),
+                        // Something is in the segment (so the part fits
+                        // in an empty one, whatever the limit).
+                        if c.st.norm_total > 0 && c.st.norm_total + add > self.cfg.segment_norm {
+                            if spans {
+                                s.pending.push_front(stream::Pending::Part(p));
+                                break 'batches true;
+                            }
+                            s.notes.push((
+                                p.name,
                                 format!(
-                                    "the file's text fills a segment ({} normalized bytes): this and later parts not indexed",
+                                    "the file's text fills the segment of a build in pieces ({} normalized bytes): this and later parts not indexed",
                                     self.cfg.segment_norm
                                 ),
                             ));
-                            c.st.flush_blocks(&self.pool, self.cfg.codec, c.w)?;
-                            break 'batches;
+                            s.pending.clear();
+                            s.pieces = None;
+                            break 'batches false;
                         }
                         c.st.add_part(&mut f, p, c.earlier, c.summary)?;
                     }
                 }
-                c.st.rebudget()?;
-                c.st.flush_blocks(&self.pool, self.cfg.codec, c.w)?;
-            },
-        }
-        r.status = if f.any_text {
-            FileStatus::Indexed
-        } else {
-            FileStatus::Binary
+            }
+            c.st.rebudget()?;
+            c.st.flush_blocks(&self.pool, self.cfg.codec, c.w)?;
+            let Some(pieces) = s.pieces.as_mut() else {
+                break false;
+            };
+            if self.cancelled() {
+                return Err(IndexError::Interrupted);
+            }
+            let batch = match pieces.next_batch(sc.batch_bytes) {
+                Ok(b) if b.is_empty() => {
+                    s.pieces = None;
+                    continue;
+                }
+                Ok(b) => b,
+                Err(e) => {
+                    s.notes
+                        .push((String::new(), format!("read error: {e}; the rest not read")));
+                    s.pieces = None;
+                    continue;
+                }
+            };
+            let results = stream::process_batch(
+                &self.pool,
+                batch,
+                pieces.prefix(),
+                &self.cfg.limits,
+                &sc,
+                cfg.fp,
+            );
+            for (parts, notes) in results {
+                s.pending
+                    .extend(notes.into_iter().map(stream::Pending::Note));
+                s.pending
+                    .extend(parts.into_iter().map(stream::Pending::Part));
+            }
         };
-        let notes = notes.finish();
-        r.reason = read::join_notes(&notes);
-        r.notes = notes;
-        progress.file_done(r.size);
-        c.st.close_file(f, *r, c.summary);
-        Ok(false)
+        let record = s.take_record(f.any_text);
+        c.st.close_file(f, record, c.summary);
+        if full {
+            sources.push_front(vec![Source::Resume(Box::new(s))]);
+        } else {
+            progress.file_done(s.r.size);
+        }
+        Ok(full)
     }
 }
 
@@ -1147,7 +1231,16 @@ fn earlier_of(index: Index, m: &Manifest) -> Result<Earlier, IndexError> {
                 continue;
             }
             let info = seg.file(f)?;
-            by_path.insert(info.path_bytes.to_vec(), (si, f, info.blake3));
+            let entry = by_path
+                .entry(info.path_bytes.to_vec())
+                .or_insert_with(|| (Vec::new(), info.blake3));
+            if !info.continued {
+                // A path's live file starts here; continuations follow it
+                // in later segments.
+                entry.0.clear();
+                entry.1 = info.blake3;
+            }
+            entry.0.push((si, f));
         }
     }
     let names = m.segments.iter().map(|s| s.file.clone()).collect();
@@ -1395,6 +1488,7 @@ pub(crate) fn stored_result(
         },
         parts,
         chunks,
+        continued: info.continued,
     }
 }
 

@@ -33,6 +33,9 @@ pub(crate) struct FileResult {
     pub(crate) notes: Vec<(String, String)>,
     pub(crate) parts: Vec<PartResult>,
     pub(crate) chunks: Vec<Chunk>,
+    /// It continues, in this segment, a streamed file whose text outgrew
+    /// an earlier segment (see [`super::super::wire::FileRecord::continued`]).
+    pub(crate) continued: bool,
 }
 
 /// One extracted part with its analysis.
@@ -52,6 +55,9 @@ pub(crate) enum Source {
     Skipped { name: Vec<u8>, reason: String },
     /// Already processed (in-memory documents, compaction).
     Stored(Box<FileResult>),
+    /// The rest of a streamed file whose text filled a segment: it goes on
+    /// in the next one. Only the builder's segment loop takes it.
+    Resume(Box<super::stream::Stream>),
 }
 
 impl Source {
@@ -86,6 +92,7 @@ impl FileResult {
             reason,
             parts: Vec::new(),
             chunks: Vec::new(),
+            continued: false,
         }
     }
 
@@ -106,6 +113,12 @@ pub(crate) fn process(
 ) -> FileResult {
     match s {
         Source::Stored(r) => *r,
+        // Not reached: the segment loop takes a resumed file itself. Kept
+        // total: the file is recorded as skipped rather than lost silently.
+        Source::Resume(s) => FileResult::skipped(
+            s.r.name.clone(),
+            "internal: a resumed stream was read as a file".to_string(),
+        ),
         Source::Skipped { name, reason } => FileResult::skipped(name, reason),
         Source::Disk { path, name } => match crate::fileio::read_prefix(&path, cfg.max_file) {
             Err(e) => FileResult::skipped(name, format!("cannot read: {e}")),
@@ -147,6 +160,7 @@ pub(crate) fn chunk_only(
             reason: reason.unwrap_or_default(),
             parts: Vec::new(),
             chunks,
+            continued: false,
         },
     }
 }
@@ -190,6 +204,7 @@ pub(crate) fn from_bytes(
         notes,
         parts,
         chunks,
+        continued: false,
     }
 }
 

@@ -672,6 +672,61 @@ pub(crate) fn process_batch(
     })
 }
 
+/// What a processed piece gave, waiting to be added in order.
+pub(crate) enum Pending {
+    /// A part to add.
+    Part(PartResult),
+    /// A note (part name, reason).
+    Note((String, String)),
+}
+
+/// A streamed file being added, one record per segment it reaches: its
+/// reader and the processed pieces not yet added. When a segment fills in
+/// the middle of the file, the builder closes the record there and hands
+/// this back as [`super::read::Source::Resume`], so that the file goes on
+/// in the next segment as a continuation record
+/// ([`crate::index::wire::FileRecord::continued`]).
+pub(crate) struct Stream {
+    /// The file's record as far as known: name, size, hash, format; its
+    /// chunks until the first record takes them; `continued` once one
+    /// record is written.
+    pub(crate) r: Box<FileResult>,
+    /// Where the pieces come from (`None` once they are all read or a read
+    /// failed).
+    pub(crate) pieces: Option<Pieces>,
+    /// Processed, not yet added.
+    pub(crate) pending: std::collections::VecDeque<Pending>,
+    /// Notes of the record being written.
+    pub(crate) notes: Notes,
+}
+
+impl Stream {
+    /// The record of what was added since the last one (`any_text`: some
+    /// part had text); the next record, if any, is a continuation and
+    /// starts with fresh notes and no chunks.
+    pub(crate) fn take_record(&mut self, any_text: bool) -> FileResult {
+        let notes = std::mem::take(&mut self.notes).finish();
+        let r = FileResult {
+            name: self.r.name.clone(),
+            size: self.r.size,
+            blake3: self.r.blake3,
+            status: if any_text {
+                FileStatus::Indexed
+            } else {
+                FileStatus::Binary
+            },
+            format: self.r.format,
+            reason: read::join_notes(&notes),
+            notes,
+            parts: Vec::new(),
+            chunks: std::mem::take(&mut self.r.chunks),
+            continued: self.r.continued,
+        };
+        self.r.continued = true;
+        r
+    }
+}
+
 /// Notes of one streamed file, at most [`MAX_NOTES`] kept.
 #[derive(Debug, Default)]
 pub(crate) struct Notes {

@@ -31,7 +31,7 @@ fn reserved_tail_is_checked<R: Record>(r: &R, used: usize) {
 proptest! {
     #[test]
     fn file_records(path in any::<(u32, u32)>(), size in any::<u64>(), h in any::<[u8; 32]>(),
-                    format in any::<u8>(), status in 0u8..4, raw in any::<bool>(),
+                    format in any::<u8>(), status in 0u8..4, raw in any::<bool>(), cont in any::<bool>(),
                     reason in any::<(u32, u32)>(), parts in any::<(u32, u32)>(), chunks in any::<u32>(),
                     tb in any::<u64>(), fps in any::<u64>()) {
         let r = FileRecord {
@@ -39,6 +39,7 @@ proptest! {
             size, blake3: h, format,
             status: FileStatus::from_u8(status).unwrap(),
             path_raw: raw,
+            continued: cont,
             reason: StrRef { off: reason.0, len: reason.1 },
             first_part: parts.0, part_count: parts.1, chunks, text_bytes: tb, fingerprints: fps,
         };
@@ -109,6 +110,7 @@ fn out_of_domain_fields_are_refused() {
         format: 0,
         status: FileStatus::Indexed,
         path_raw: false,
+        continued: false,
         reason: StrRef::default(),
         first_part: 0,
         part_count: 0,
@@ -120,7 +122,9 @@ fn out_of_domain_fields_are_refused() {
     b[49] = 9; // status
     assert!(FileRecord::decode(&b).is_none());
     b[49] = 0;
-    b[50] = 2; // unknown flag
+    b[50] = 2; // continued: a known flag
+    assert!(FileRecord::decode(&b).is_some_and(|r| r.continued && !r.path_raw));
+    b[50] = 4; // unknown flag
     assert!(FileRecord::decode(&b).is_none());
 
     let mut p = vec![0u8; PartRecord::LEN];
