@@ -217,3 +217,43 @@ fn a_piece_built_again_is_the_same_bytes_and_a_stale_commit_is_refused() {
         .commit_pieces(&out, generation, &[1, 2], frequent)
         .is_err());
 }
+
+/// A piece is one segment: a streamed file whose text outgrows it is cut
+/// there with a reason (a plain build goes on in a continuation record,
+/// `tests/streamed.rs`), and the piece still builds.
+#[test]
+fn a_streamed_file_larger_than_a_piece_is_cut_with_a_reason() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("dump");
+    std::fs::create_dir_all(&src).unwrap();
+    let mut mbox = String::new();
+    for i in 0..200 {
+        mbox.push_str(&format!(
+            "From a@example.org Mon Jan  1 00:00:00 2001\nSubject: m{i}\n\n{} {i}\n\n",
+            "The plan for the quarter is final and the budget is approved by all. ".repeat(20)
+        ));
+    }
+    std::fs::write(src.join("box.mbox"), &mbox).unwrap();
+    let out = d.path().join("x");
+    let ix = IndexBuilder::new()
+        .max_file_size(16 << 10)
+        .memory(16 << 20)
+        .segment_norm_limit(50_000)
+        .build()
+        .unwrap();
+    let generation = ix.begin_pieces(&out).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let entries = walk::walk(std::slice::from_ref(&src)).unwrap();
+    let s = ix
+        .build_piece(entries, &out, generation, 1, scratch.path(), &NoProgress)
+        .unwrap();
+    assert!(s.parts > 10 && s.parts < 200, "{} parts", s.parts);
+    assert!(
+        s.skipped.iter().any(
+            |(name, why)| name.ends_with(&format!("box.mbox#{}", s.parts + 1))
+                && why.contains("fills the segment of a build in pieces")
+        ),
+        "{:?}",
+        s.skipped
+    );
+}
