@@ -873,14 +873,13 @@ impl Indexer {
                     seen,
                     dead,
                     summary,
+                    spans,
                 };
                 full = match source {
                     Source::Disk { path, name } => {
-                        self.add_large(path, name, cfg, sources, &mut ctx, progress, spans)?
+                        self.add_large(path, name, cfg, sources, &mut ctx, progress)?
                     }
-                    Source::Resume(s) => {
-                        self.stream_file(*s, cfg, sources, &mut ctx, progress, spans)?
-                    }
+                    Source::Resume(s) => self.stream_file(*s, cfg, sources, &mut ctx, progress)?,
                     other => {
                         sources.push_front(vec![other]);
                         false
@@ -1026,14 +1025,16 @@ struct Ctx<'a, 'w> {
     seen: &'a mut HashMap<Vec<u8>, [u8; 32]>,
     dead: &'a mut Vec<DeadFile>,
     summary: &'a mut BuildSummary,
+    /// A streamed file may go on in the next segment (not in a build in
+    /// pieces, whose piece is one segment).
+    spans: bool,
 }
 
 impl Indexer {
     /// Add a file over the text limit ([`stream`]): pass 1 (hash, chunks),
     /// then its pieces batch by batch. Returns true when the segment is
     /// full: the file is handed back to start the next one (or, with
-    /// `spans`, to go on there; see [`Indexer::stream_file`]).
-    #[allow(clippy::too_many_arguments)]
+    /// `c.spans`, to go on there; see [`Indexer::stream_file`]).
     fn add_large(
         &self,
         path: PathBuf,
@@ -1042,7 +1043,6 @@ impl Indexer {
         sources: &mut Sources<'_>,
         c: &mut Ctx<'_, '_>,
         progress: &dyn Progress,
-        spans: bool,
     ) -> Result<bool, IndexError> {
         let size = std::fs::metadata(&path).map_or(0, |m| m.len());
         // Its text is at most about its size: if that may not fit beside
@@ -1085,7 +1085,7 @@ impl Indexer {
             pending: std::collections::VecDeque::new(),
             notes,
         };
-        self.stream_file(s, cfg, sources, c, progress, spans)
+        self.stream_file(s, cfg, sources, c, progress)
     }
 
     /// Add a streamed file's pieces, batch by batch, to the segment being
@@ -1094,9 +1094,8 @@ impl Indexer {
     /// [`Source::Resume`]) to go on in the next segment as a continuation
     /// record; returns true then (the segment is full). A file's text is
     /// so never cut by the segment's size, whatever its length. Without
-    /// `spans` (a build in pieces, where a piece is one segment) the rest
+    /// `c.spans` (a build in pieces, where a piece is one segment) the rest
     /// is not indexed instead, with a reason.
-    #[allow(clippy::too_many_arguments)]
     fn stream_file(
         &self,
         mut s: stream::Stream,
@@ -1104,7 +1103,6 @@ impl Indexer {
         sources: &mut Sources<'_>,
         c: &mut Ctx<'_, '_>,
         progress: &dyn Progress,
-        spans: bool,
     ) -> Result<bool, IndexError> {
         let sc = stream::StreamConfig::new(self.cfg.memory, self.cfg.max_file, &self.cfg.limits);
         let mut f =
@@ -1118,7 +1116,7 @@ impl Indexer {
                         // Something is in the segment (so the part fits
                         // in an empty one, whatever the limit).
                         if c.st.norm_total > 0 && c.st.norm_total + add > self.cfg.segment_norm {
-                            if spans {
+                            if c.spans {
                                 s.pending.push_front(stream::Pending::Part(p));
                                 break 'batches true;
                             }
