@@ -40,6 +40,28 @@ impl AsRef<[u8]> for FileBytes {
     }
 }
 
+impl FileBytes {
+    /// Let the kernel drop this process's resident pages of a mapping
+    /// (they count in its RSS though they are page cache): the next read
+    /// of a byte faults it back in from the page cache or the file. For
+    /// bytes read into memory, nothing.
+    pub fn release_resident(&self) {
+        #[cfg(unix)]
+        if let FileBytes::Mapped(m) = self {
+            // SAFETY: `m` is a read-only shared mapping of an index segment
+            // (`map_readonly`), a file published by rename and never written
+            // in place (see the SAFETY note there). MADV_DONTNEED on such a
+            // mapping only unmaps this process's page-table entries; a later
+            // access reads the same bytes back from the file, so every
+            // `&[u8]` borrowed from the mapping keeps seeing the bytes it
+            // saw. (On a private or anonymous mapping it would zero written
+            // pages; this is neither.) An error only leaves the pages
+            // resident.
+            let _ = unsafe { m.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        }
+    }
+}
+
 impl std::fmt::Debug for FileBytes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match self {
@@ -222,6 +244,61 @@ mod tests {
         f.commit().unwrap();
         assert_eq!(fs::read(&dest).unwrap(), b"whole");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// Resident kB of this process's mapping that starts at `addr`
+    /// (`/proc/self/smaps`), if found.
+    #[cfg(target_os = "linux")]
+    fn mapping_rss_kb(addr: usize) -> Option<u64> {
+        let smaps = fs::read_to_string("/proc/self/smaps").ok()?;
+        let mut in_it = false;
+        for line in smaps.lines() {
+            let first = line.split_whitespace().next().unwrap_or("");
+            if let Some((start, _)) = first.split_once('-') {
+                if let Ok(a) = usize::from_str_radix(start, 16) {
+                    in_it = a == addr;
+                    continue;
+                }
+            }
+            if in_it {
+                if let Some(rest) = line.strip_prefix("Rss:") {
+                    return rest.trim().trim_end_matches("kB").trim().parse().ok();
+                }
+            }
+        }
+        None
+    }
+
+    /// A mapped file read through is resident; released, it is not, and
+    /// reads give the same bytes again. Bytes held in memory are left
+    /// alone.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn release_drops_resident_pages_and_keeps_the_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("seg");
+        let data: Vec<u8> = (0..4u32 << 20)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        fs::write(&p, &data).unwrap();
+        let bytes = map_readonly(&p).unwrap();
+        assert!(matches!(bytes, FileBytes::Mapped(_)));
+        let addr = bytes.as_ref().as_ptr() as usize;
+        let sum = |b: &[u8]| b.iter().step_by(4096).map(|&x| u64::from(x)).sum::<u64>();
+        let want = sum(&data);
+        assert_eq!(sum(bytes.as_ref()), want);
+        let before = mapping_rss_kb(addr).unwrap();
+        assert!(before >= 4 << 10, "{before} kB resident after a full read");
+        bytes.release_resident();
+        let after = mapping_rss_kb(addr).unwrap();
+        assert!(after < 64, "{after} kB resident after the release");
+        assert_eq!(bytes.as_ref(), &data[..]);
+
+        let small = dir.path().join("small");
+        fs::write(&small, b"kept in memory").unwrap();
+        let owned = map_readonly(&small).unwrap();
+        owned.release_resident();
+        assert_eq!(owned.as_ref(), b"kept in memory");
     }
 
     #[test]

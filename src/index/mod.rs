@@ -326,11 +326,10 @@ impl Index {
         let mut segments = Vec::with_capacity(seg_paths.len());
         for p in &seg_paths {
             let bytes = crate::fileio::map_readonly(p).map_err(|e| IndexError::io(p, e))?;
-            let seg =
-                Segment::from_storage(Box::new(bytes)).map_err(|e| IndexError::InSegment {
-                    path: p.clone(),
-                    source: Box::new(e),
-                })?;
+            let seg = Segment::from_file(bytes).map_err(|e| IndexError::InSegment {
+                path: p.clone(),
+                source: Box::new(e),
+            })?;
             segments.push(seg);
         }
         let state = match state_path {

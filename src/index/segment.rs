@@ -117,9 +117,21 @@ pub struct ChunkHit {
     pub len: u32,
 }
 
+/// A file's bytes shared between a segment's storage and its page release.
+struct Shared(std::sync::Arc<crate::fileio::FileBytes>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        (*self.0).as_ref()
+    }
+}
+
 /// A validated segment over owned bytes.
 pub struct Segment {
     storage: Storage,
+    /// The file bytes behind `storage`, when it is a file (mapped or read):
+    /// what [`Segment::release_resident`] releases.
+    file: Option<std::sync::Arc<crate::fileio::FileBytes>>,
     layout: Layout,
     meta: Meta,
     r: Ranges,
@@ -273,12 +285,36 @@ impl Segment {
         }
         Ok(Segment {
             storage,
+            file: None,
             layout,
             meta,
             r,
             bases: std::sync::OnceLock::new(),
             id: NEXT_SEGMENT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
+    }
+
+    /// Validate a segment file's bytes ([`crate::fileio::map_readonly`]),
+    /// keeping them releasable ([`Segment::release_resident`]).
+    ///
+    /// # Errors
+    /// As [`Segment::from_storage`].
+    pub fn from_file(bytes: crate::fileio::FileBytes) -> Result<Segment, IndexError> {
+        let file = std::sync::Arc::new(bytes);
+        let mut seg = Segment::from_storage(Box::new(Shared(std::sync::Arc::clone(&file))))?;
+        seg.file = Some(file);
+        Ok(seg)
+    }
+
+    /// Drop this process's resident pages of a mapped segment file: they
+    /// are page cache, but count in the RSS, and a scan of the whole
+    /// segment (an append or a second segment counting its keys across
+    /// the index) would otherwise make its whole mapping resident. Later
+    /// reads fault the pages back. Nothing for bytes held in memory.
+    pub fn release_resident(&self) {
+        if let Some(f) = &self.file {
+            f.release_resident();
+        }
     }
 
     /// The segment's bytes.

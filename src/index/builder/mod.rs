@@ -360,7 +360,17 @@ struct Earlier {
     live: Liveness,
     /// Live files by path bytes: their records and blake3.
     by_path: HashMap<Vec<u8>, PathRecords>,
+    /// Calls of [`Earlier::docs`] so far.
+    lookups: std::sync::atomic::AtomicU64,
 }
+
+/// Key look-ups in the earlier segments between two releases of their
+/// resident pages (one `madvise` over each mapping). Measured on the 6.8 GB
+/// mailbox of BENCHMARKS.md (a second segment counting its keys in the
+/// first): without releases the first segment's resident pages reached
+/// 2.07 GiB; releasing every 65,536 look-ups, 40 MiB (peak RSS 596 MiB,
+/// over `--memory` + 64); every 8,192, see BENCHMARKS.md.
+const RELEASE_EVERY: u64 = 1 << 13;
 
 impl Earlier {
     fn empty() -> Earlier {
@@ -369,11 +379,22 @@ impl Earlier {
             names: Vec::new(),
             live: Liveness::all_live(0),
             by_path: HashMap::new(),
+            lookups: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
     /// Live parts of the earlier segments holding `key` (a lookup in each).
+    /// Every [`RELEASE_EVERY`] calls the segments' resident pages are
+    /// released: counting a segment's keys across the index reads most of
+    /// the earlier segments' postings, which would otherwise all stay
+    /// resident (2.07 GiB of a 6.8 GB mailbox's first segment, over a
+    /// `--memory` of 512 MiB; BENCHMARKS.md).
     fn docs(&self, key: u64) -> u32 {
+        if self.lookups.fetch_add(1, Ordering::Relaxed) % RELEASE_EVERY == RELEASE_EVERY - 1 {
+            for seg in &self.segments {
+                seg.release_resident();
+            }
+        }
         let mut total = 0u32;
         for (si, seg) in self.segments.iter().enumerate() {
             let mut last = u32::MAX;
@@ -776,7 +797,7 @@ impl Indexer {
                 // Later segments count keys in this one too.
                 let storage =
                     crate::fileio::map_readonly(&path).map_err(|e| IndexError::io(&path, e))?;
-                let seg = Segment::from_storage(Box::new(storage))?;
+                let seg = Segment::from_file(storage)?;
                 earlier
                     .live
                     .push_segment(seg.file_count(), seg.part_count());
@@ -1248,6 +1269,7 @@ fn earlier_of(index: Index, m: &Manifest) -> Result<Earlier, IndexError> {
         names,
         live,
         by_path,
+        lookups: std::sync::atomic::AtomicU64::new(0),
     })
 }
 
