@@ -141,6 +141,9 @@ pub struct Segment {
     /// instead of touching an 80-byte record per probe: (first position,
     /// part) of every part with normalized text.
     bases: std::sync::OnceLock<Vec<(u32, u32)>>,
+    /// [`Segment::continuation_count`], counted on first use (`totals`
+    /// serves every `/healthz`: the file table is scanned once).
+    continuations: std::sync::OnceLock<u32>,
     /// Unique in this process: the key of its blocks in a [`BlockCache`].
     id: u64,
 }
@@ -290,6 +293,7 @@ impl Segment {
             meta,
             r,
             bases: std::sync::OnceLock::new(),
+            continuations: std::sync::OnceLock::new(),
             id: NEXT_SEGMENT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
@@ -396,15 +400,17 @@ impl Segment {
     }
 
     /// File records that continue a file begun in an earlier segment
-    /// ([`FileInfo::continued`]): records, not files. (A scan of the file
-    /// table; records that do not decode are not counted.)
+    /// ([`FileInfo::continued`]): records, not files. (One scan of the
+    /// file table, kept; records that do not decode are not counted.)
     pub fn continuation_count(&self) -> u32 {
-        (0..self.meta.files)
-            .filter(|&i| {
-                self.record::<FileRecord>(&self.r.files, i, "files")
-                    .is_ok_and(|r| r.continued)
-            })
-            .count() as u32
+        *self.continuations.get_or_init(|| {
+            (0..self.meta.files)
+                .filter(|&i| {
+                    self.record::<FileRecord>(&self.r.files, i, "files")
+                        .is_ok_and(|r| r.continued)
+                })
+                .count() as u32
+        })
     }
 
     /// Number of parts.
