@@ -51,6 +51,10 @@ struct Args {
     /// Look up every k-gram of a query instead of its window minima.
     #[arg(long)]
     seed_all: bool,
+    /// Seeds of OCR queries (and of the negatives' OCR-path rows):
+    /// tolerant (the default), all or minima.
+    #[arg(long, default_value = "tolerant")]
+    ocr_seeds: String,
     /// Write the report as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -118,18 +122,25 @@ fn main() -> anyhow::Result<()> {
         } else {
             Seeds::Minima
         })
+        .ocr_seeds(match a.ocr_seeds.as_str() {
+            "minima" => Seeds::Minima,
+            "all" => Seeds::All,
+            "tolerant" => Seeds::Tolerant,
+            o => anyhow::bail!("--ocr-seeds: unknown '{o}' (tolerant, all, minima)"),
+        })
         .build()?;
     let prefix = format!("{}/", a.dump.to_string_lossy().trim_end_matches('/'));
     let t = Instant::now();
     let reports = eval::evaluate(&index, &cfg, &prefix, &queries)?;
     let secs = t.elapsed().as_secs_f64();
     println!(
-        "k={} w={} min_len={} min_similarity={} seeds={}; split {}: {} queries in {:.2}s",
+        "k={} w={} min_len={} min_similarity={} seeds={} ocr_seeds={}; split {}: {} queries in {:.2}s",
         index.params().k,
         index.params().w,
         a.min_len,
         a.min_similarity,
         if a.seed_all { "all" } else { "minima" },
+        a.ocr_seeds,
         a.split,
         queries.len(),
         secs

@@ -565,3 +565,58 @@ fn non_utf8_names_are_exact_and_decoded() {
         b"r\xe9sum\xe9.txt"
     );
 }
+
+/// Real tesseract output of a screenshot (CER 15.7%, `corpus/queries`):
+/// as TSV it is matched with the seeds that survive OCR errors and found in
+/// its source mail; with `--ocr-seeds minima`, or as plain text (posts keep
+/// the window-minima seeds), nothing is found.
+#[test]
+fn ocr_tsv_is_matched_with_tolerant_seeds() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let tmp = tempfile::tempdir().unwrap();
+    let idx = tmp.path().join("idx");
+    let out = bin()
+        .current_dir(root)
+        .args(["index", "corpus/dump", "-q", "-o"])
+        .arg(&idx)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tsv = "corpus/queries/ocr/ocr-0082.tsv";
+    let run = |args: &[&str]| {
+        bin()
+            .current_dir(root)
+            .arg("match")
+            .arg("--index")
+            .arg(&idx)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--format", "tsv", tsv]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let got = lines(&out);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["source"], "corpus/dump/mail/synthetic/0212.txt");
+    assert!(got[0]["boxes"].as_array().is_some_and(|b| b.len() >= 10));
+    // The truth's span of the passage (`ocr.jsonl`): 1441..1588 of the
+    // file; the part's text puts a header summary first, so compare loosely.
+    let s = span(&got[0], "source_span");
+    assert!(s.start < 1588 && s.end > 1441 - 100, "{s:?}");
+    let out = run(&["--format", "tsv", "--ocr-seeds", "minima", tsv]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(lines(&out).is_empty());
+    // The same words as a text query: posts are matched as before.
+    let words: String = std::fs::read_to_string(format!("{root}/{tsv}"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').nth(11).map(str::to_owned))
+        .filter(|w| !w.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let text = tmp.path().join("ocr.txt");
+    std::fs::write(&text, &words).unwrap();
+    let out = run(&["--format", "text", text.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{words}: {}", stderr(&out));
+}

@@ -222,3 +222,111 @@ fn a_short_second_piece_of_an_established_source_is_reported() {
     assert_eq!(&post[got[1].query_span.clone()], second);
     assert!(m.find(second).is_empty(), "a short piece alone");
 }
+
+/// OCR text with an error every 12th letter holds no exact 16-byte k-gram
+/// of its source (the longest exact run is 11 letters), so the text seeds
+/// find nothing; the OCR path ([`Matcher::try_find_ocr`], tolerant seeds:
+/// k-grams one edit away) finds the right document and span. Errors of all
+/// three kinds: a letter replaced, a letter dropped, a letter doubled.
+#[test]
+fn ocr_text_with_an_error_every_twelve_letters_is_found_by_tolerant_seeds() {
+    let mut rng = common::Rng(77);
+    let docs: Vec<(String, String)> = (0..30)
+        .map(|i| (format!("d/{i}.txt"), common::prose(&mut rng, 5000)))
+        .collect();
+    let idx = index_of(&docs);
+    let m = Matcher::new(&idx, MatchConfig::default());
+    let strict = Matcher::new(
+        &idx,
+        MatchConfig::builder()
+            .ocr_seeds(Seeds::Minima)
+            .build()
+            .unwrap(),
+    );
+    let mut rng = common::Rng(3);
+    let (mut found, mut tried) = (0, 0);
+    for _ in 0..40 {
+        let (name, text) = &docs[rng.below(docs.len() as u64) as usize];
+        let start = rng.below((text.len() - 400) as u64) as usize;
+        let start = text[start..].find(' ').map_or(start, |i| start + i + 1);
+        let quote = &text[start..start + 300];
+        // Damage: every 12th letter or digit replaced, dropped or doubled.
+        let mut ocr = String::new();
+        let mut letters = 0;
+        for c in quote.chars() {
+            if c.is_alphanumeric() {
+                letters += 1;
+                if letters % 12 == 0 {
+                    match (letters / 12) % 3 {
+                        0 => ocr.push(if c == 'x' { 'q' } else { 'x' }),
+                        1 => {}
+                        _ => {
+                            ocr.push(c);
+                            ocr.push(c);
+                        }
+                    }
+                    continue;
+                }
+            }
+            ocr.push(c);
+        }
+        tried += 1;
+        assert!(
+            m.find(&ocr).is_empty() && strict.try_find_ocr(&ocr).unwrap().is_empty(),
+            "no exact k-gram survives, so exact seeds find nothing: {ocr:?}"
+        );
+        let got = m.try_find_ocr(&ocr).unwrap();
+        if let Some(g) = got.iter().find(|g| &g.source == name) {
+            // The reported source span lies inside the quoted passage.
+            let (lo, hi) = (g.source_span.start, g.source_span.end);
+            assert!(lo + 24 >= start && hi <= start + 300 + 24, "{g:#?}");
+            assert!(g.similarity >= 0.75, "{g:#?}");
+            found += 1;
+        }
+        assert!(
+            got.iter().all(|g| &g.source == name),
+            "only the right document: {got:#?}"
+        );
+    }
+    assert!(found * 10 >= tried * 9, "{found} of {tried} found");
+}
+
+/// A footer in 40 documents (over the 32-document floor for common
+/// fingerprints) quoted around new text is boilerplate: no match. Its
+/// k-grams the query's window minima pick near its ends need not be the
+/// ones the documents' winnowing picked, so the cover of common k-grams is
+/// taken over every k-gram of the query, not only those looked up.
+#[test]
+fn a_footer_in_many_documents_around_new_text_does_not_match() {
+    const FOOTER: &str =
+        "Office of Legislative Correspondence, Executive Drafting Unit, Room 214, \
+        1600 Meridian Avenue NW, Washington DC 20500. Tel +1 202 555 0147, fax +1 202 555 0199. \
+        Please consider the environment before printing this e-mail.";
+    let mut rng = common::Rng(123);
+    let mut docs: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            let body = common::prose(&mut rng, 600);
+            let sign = common::prose(&mut rng, 30);
+            (
+                format!("mail/{i}.txt"),
+                format!("{body}\n\n{sign}\n-- \n{FOOTER}\n"),
+            )
+        })
+        .collect();
+    docs.extend((0..40).map(|i| (format!("d/{i}.txt"), common::prose(&mut rng, 3000))));
+    let idx = index_of(&docs);
+    let m = Matcher::new(&idx, MatchConfig::default());
+    let mut flagged = Vec::new();
+    for i in 0..40 {
+        let mut rng = common::Rng(1000 + i);
+        let body = common::prose(&mut rng, 300);
+        let sign = common::prose(&mut rng, 30);
+        let post = format!("{body}\n\n{sign}\n-- \n{FOOTER}\n");
+        for found in [m.find(&post), m.try_find_ocr(&post).unwrap()] {
+            if !found.is_empty() {
+                flagged.push(found);
+            }
+        }
+    }
+    assert!(flagged.is_empty(), "{flagged:#?}");
+}

@@ -63,9 +63,12 @@ fn pool(threads: usize) -> PyResult<Arc<rayon::ThreadPool>> {
 /// `Matcher(index, **config)`; every setting is optional and checked:
 ///
 /// - matching: `min_len` (normalized bytes, 8..100000, default 44),
-///   `min_similarity` (0.5..1, default 0.75), `seeds` (`"minima"` or
-///   `"all"`), `max_query_bytes` (default 1 MiB; longer texts are matched on
-///   their head), `max_candidates`, `band`, `max_postings`, `snippet_chars`;
+///   `min_similarity` (0.5..1, default 0.75), `seeds` (`"minima"`,
+///   `"all"` or `"tolerant"`; default `"minima"`), `ocr_seeds` (the same
+///   choice for the OCR text of `find_image`; default `"tolerant"`: also
+///   k-grams one OCR error away), `max_query_bytes` (default 1 MiB; longer
+///   texts are matched on their head), `max_candidates`, `band`,
+///   `max_postings`, `snippet_chars`;
 /// - `threads`: threads of `find_many` (default: one per core);
 /// - files (`find_file`): `max_file_size` (default 256 MiB),
 ///   `max_part_text`, `max_parts`, `max_depth`, `max_expanded`, `max_ratio`;
@@ -111,18 +114,26 @@ fn settings(py: Python<'_>, config: Option<&Bound<'_, PyDict>>) -> PyResult<Sett
                 "max_postings" => m = m.max_postings(v.extract()?),
                 "max_query_bytes" => m = m.max_query_bytes(v.extract()?),
                 "snippet_chars" => m = m.snippet_chars(v.extract()?),
-                "seeds" => {
+                "seeds" | "ocr_seeds" => {
                     let s: String = v.extract()?;
-                    m = m.seeds(match s.as_str() {
+                    let seeds = match s.as_str() {
                         "minima" => Seeds::Minima,
                         "all" => Seeds::All,
+                        "tolerant" => Seeds::Tolerant,
                         _ => {
                             return Err(errors::config_message(
                                 py,
-                                format!("seeds = {s:?}: use \"minima\" or \"all\""),
+                                format!(
+                                    "{key} = {s:?}: use \"minima\", \"all\" or \"tolerant\""
+                                ),
                             ))
                         }
-                    });
+                    };
+                    m = if key == "seeds" {
+                        m.seeds(seeds)
+                    } else {
+                        m.ocr_seeds(seeds)
+                    };
                 }
                 "threads" => threads = v.extract()?,
                 "max_file_size" => max_file_size = v.extract()?,

@@ -130,6 +130,12 @@ pub struct MatchConfigArgs {
     /// (also seeds from shorter runs, for heavily damaged OCR).
     #[arg(long, value_enum, default_value_t = SeedsArg::Minima)]
     seeds: SeedsArg,
+    /// Which k-grams of OCR text (images, TSV, hOCR) are looked up: by
+    /// default also every k-gram one edit away from the query's
+    /// (tolerant: finds quotes with an OCR error every 6-10 characters, at
+    /// about a thousand lookups per byte), or as `--seeds`.
+    #[arg(long, value_enum, default_value_t = SeedsArg::Tolerant)]
+    ocr_seeds: SeedsArg,
     /// Longest query text matched, in bytes; the rest is ignored, with a note.
     #[arg(long, value_parser = parse_size, default_value = "1MiB")]
     max_query: u64,
@@ -146,10 +152,9 @@ impl MatchConfigArgs {
             builder = builder.min_similarity(s);
         }
         builder = builder.max_query_bytes(usize::try_from(self.max_query).unwrap_or(usize::MAX));
-        builder = builder.seeds(match self.seeds {
-            SeedsArg::Minima => Seeds::Minima,
-            SeedsArg::All => Seeds::All,
-        });
+        builder = builder
+            .seeds(self.seeds.into())
+            .ocr_seeds(self.ocr_seeds.into());
         builder.build().context("bad option")
     }
 }
@@ -436,7 +441,14 @@ impl Render {
             Job::Query { input, query } => {
                 out.queries = 1;
                 let what = format!("{input}: query {}", query.id);
-                match query::find_text(matcher, &query.text) {
+                // OCR text (TSV, hOCR) is matched with the seeds that
+                // survive OCR errors, as images are.
+                let found = if query.ocr.is_some() {
+                    query::find_ocr_text(matcher, &query.text)
+                } else {
+                    query::find_text(matcher, &query.text)
+                };
+                match found {
                     Ok(found) => {
                         if let Some(cut) = found.cut {
                             out.notes.push(format!("{what}: {cut}"));
@@ -573,6 +585,18 @@ pub enum SeedsArg {
     Minima,
     /// Every k-gram of the query.
     All,
+    /// Every k-gram and every k-gram one edit away (for OCR text).
+    Tolerant,
+}
+
+impl From<SeedsArg> for Seeds {
+    fn from(s: SeedsArg) -> Seeds {
+        match s {
+            SeedsArg::Minima => Seeds::Minima,
+            SeedsArg::All => Seeds::All,
+            SeedsArg::Tolerant => Seeds::Tolerant,
+        }
+    }
 }
 
 /// Run `leakprint match`.

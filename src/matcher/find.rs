@@ -63,6 +63,17 @@ const QUERY_MARGIN: usize = 256;
 /// Decoded text blocks each matching thread keeps (16 KiB each).
 const BLOCK_CACHE: usize = 64;
 
+/// Bytes a stretch of common k-grams covers beyond its first and last
+/// k-gram. The k-grams at the ends of a footer straddle the text before or
+/// after it, which differs from document to document, so the documents'
+/// winnowing selects them in too few documents to be common; a post with a
+/// word the footer follows in two mails ("confidential", a signature's
+/// name) then kept 20-30 novel bytes and matched. Chosen on the tuning
+/// half: 2 to 8 took the template negatives from 5 of 30 flagged to 0 with
+/// no recall lost on any row (English and multilingual); 10 and more cost
+/// exact quotes (BENCHMARKS.md "Boilerplate cover").
+const COMMON_EDGE: usize = 4;
+
 /// Share (percent) of `min_len` that the bytes no common k-gram covers must reach.
 const NOVEL_SHARE: i64 = 66;
 
@@ -111,11 +122,15 @@ pub(crate) struct Scratch {
     /// Per normalized query byte: covered by a common k-gram (as a running
     /// count: `common_cover[i]` = covered bytes before i).
     common_cover: Vec<u32>,
+    /// Per query k-gram: 0 not looked up, 1 common, 2 not common.
+    common_at: Vec<u8>,
     /// Per query k-gram: a minimum of one of its windows of `w`.
     minima: Vec<bool>,
     queue: Vec<u32>,
     /// Parts (segment, part) with a match of full length in this query.
     sources: Vec<(u32, u32)>,
+    /// [`Seeds::Tolerant`]: the edited k-grams, their hashes, the alphabet.
+    edit: EditScratch,
     verify: VerifyScratch,
 }
 
@@ -131,9 +146,11 @@ impl Scratch {
             buckets: Vec::new(),
             found: Vec::new(),
             common_cover: Vec::new(),
+            common_at: Vec::new(),
             minima: Vec::new(),
             queue: Vec::new(),
             sources: Vec::new(),
+            edit: EditScratch::default(),
             verify: VerifyScratch {
                 aligner: Aligner::new(scoring()),
                 blocks: BlockCache::new(BLOCK_CACHE),
@@ -148,17 +165,23 @@ thread_local! {
 }
 
 /// Find the matches of `text` in `index`.
-pub(crate) fn find(index: &Index, cfg: &MatchConfig, text: &str) -> Result<Vec<Match>, IndexError> {
+pub(crate) fn find(
+    index: &Index,
+    cfg: &MatchConfig,
+    seeds: Seeds,
+    text: &str,
+) -> Result<Vec<Match>, IndexError> {
     SCRATCH.with(|s| match s.try_borrow_mut() {
-        Ok(mut s) => find_with(index, cfg, text, &mut s),
+        Ok(mut s) => find_with(index, cfg, seeds, text, &mut s),
         // Re-entrant use on one thread (not done by this crate): fresh buffers.
-        Err(_) => find_with(index, cfg, text, &mut Scratch::new()),
+        Err(_) => find_with(index, cfg, seeds, text, &mut Scratch::new()),
     })
 }
 
 fn find_with(
     index: &Index,
     cfg: &MatchConfig,
+    seeds: Seeds,
     text: &str,
     s: &mut Scratch,
 ) -> Result<Vec<Match>, IndexError> {
@@ -182,7 +205,6 @@ fn find_with(
     s.common_cover.clear();
     s.common_cover.resize(qn.len() + 1, 0);
     let w = p.w as usize;
-    let mut last_common: Option<usize> = None;
     let segs = index.segments();
     // Lookups in three passes, each a loop of independent memory reads
     // that the processor overlaps: bucket of every key in every segment,
@@ -193,12 +215,21 @@ fn find_with(
     winnow::window_minima(&s.hashes, w, &mut s.queue, &mut s.minima);
     s.keys.clear();
     s.kpos.clear();
-    let all = cfg.seeds == Seeds::All;
+    let tolerant = seeds == Seeds::Tolerant;
+    let all = seeds == Seeds::All || tolerant;
     for (i, &h) in s.hashes.iter().enumerate() {
         if all || s.minima[i] {
             s.keys.push(fingerprint::remix(h));
             s.kpos.push(i as u32);
         }
+    }
+    // Keys from here on are k-grams one edit away from the query's: they
+    // seed, but a common one marks no boilerplate (it is not in the query).
+    let n_exact = s.keys.len();
+    s.common_at.clear();
+    s.common_at.resize(s.hashes.len(), 0);
+    if tolerant {
+        one_edit_keys(qn, k, p.seed, &mut s.edit, &mut s.keys, &mut s.kpos);
     }
     let n = s.keys.len();
     s.buckets.clear();
@@ -219,6 +250,7 @@ fn find_with(
         let qpos = qpos as usize;
         let mark = s.found.len();
         let mut common = index.is_common(key);
+        let edited = ki >= n_exact;
         'segs: for si in 0..segs.len() {
             if common {
                 break;
@@ -234,18 +266,9 @@ fn find_with(
         }
         if common {
             s.found.truncate(mark);
-            // Cover this k-gram, and the gap back to the previous common
-            // k-gram when it is at most w away: winnowing selects in every
-            // window of w, so a run between two common selections that
-            // close holds no other selection of the documents: it is part
-            // of the same boilerplate.
-            let from = match last_common {
-                Some(l) if qpos - l <= w => l,
-                _ => qpos,
-            };
-            last_common = Some(qpos);
-            s.common_cover[from] = s.common_cover[from].wrapping_add(1);
-            s.common_cover[qpos + k] = s.common_cover[qpos + k].wrapping_sub(1);
+        }
+        if !edited {
+            s.common_at[qpos] = if common { 1 } else { 2 };
         }
     }
     let live = index.liveness();
@@ -265,6 +288,43 @@ fn find_with(
     }
     if s.hits.is_empty() {
         return Ok(Vec::new());
+    }
+    if tolerant {
+        // One source k-gram found from several query positions (the exact
+        // k-gram and edits of its neighbours, or two edits) is one hit.
+        s.hits
+            .sort_unstable_by_key(|h| (h.seg, h.part, h.diag + i64::from(h.qpos), h.qpos));
+        s.hits
+            .dedup_by_key(|h| (h.seg, h.part, h.diag + i64::from(h.qpos)));
+    }
+    // Boilerplate cover: every k-gram of the query that is common, and the
+    // gap back to the previous common k-gram when it is at most w away:
+    // winnowing selects in every window of w, so a run between two common
+    // selections that close holds no other selection of the documents: it
+    // is part of the same boilerplate. The k-grams not looked up (not
+    // window minima) are checked against the common set here, only for
+    // queries with hits: with the minima alone, a footer's cover had holes
+    // wherever the query's minima fell on its non-common k-grams, and a
+    // mail in the dump's template matched 53 times in 30 tuning queries
+    // (5 with every k-gram checked; BENCHMARKS.md "Boilerplate cover").
+    // Each covered stretch also reaches COMMON_EDGE bytes past both ends.
+    let mut last_common: Option<usize> = None;
+    for qpos in 0..s.hashes.len() {
+        let common = match s.common_at[qpos] {
+            1 => true,
+            2 => false,
+            _ => index.is_common(fingerprint::remix(s.hashes[qpos])),
+        };
+        if common {
+            let from = match last_common {
+                Some(l) if qpos - l <= w => l,
+                _ => qpos.saturating_sub(COMMON_EDGE),
+            };
+            last_common = Some(qpos);
+            let to = (qpos + k + COMMON_EDGE).min(qn.len());
+            s.common_cover[from] = s.common_cover[from].wrapping_add(1);
+            s.common_cover[to] = s.common_cover[to].wrapping_sub(1);
+        }
     }
     // Turn the difference array into `covered bytes before i`.
     let mut depth = 0u32;
@@ -312,24 +372,63 @@ fn find_with(
     // drops are lone 16-byte coincidences (a stock phrase of the domain)
     // that no longer run surrounds, the bulk of the candidates of an
     // unrelated post.
+    // With tolerant seeds a lone hit is kept too: at 15% character errors
+    // a quote's only surviving seed may be one (the cap on candidates,
+    // most hits first, bounds the cost).
     let minima = &s.minima;
-    s.cands.retain(|c| c.hits > 1 || minima[c.q_lo as usize]);
+    if !tolerant {
+        s.cands.retain(|c| c.hits > 1 || minima[c.q_lo as usize]);
+    }
     // Best first: most hits, then by the text's hash and the diagonal, so
     // that which candidates the cap keeps (a stock passage in more texts
     // than the cap) does not depend on how the dump was cut into segments;
     // index order last (identical texts, deterministic).
-    for c in s.cands.iter_mut() {
-        c.text_hash = segs[c.seg as usize]
-            .part(c.part)
-            .map_or([0; 16], |p| p.text_hash);
+    if tolerant {
+        // Tolerant seeds leave thousands of one-hit candidates; reading the
+        // part record of each (for its text hash) took most of a query on
+        // a large index. Order by what the hits say first (count, query
+        // and part positions: content, not layout), and read text hashes
+        // only for the candidates that can be kept: the first
+        // `max_candidates` and every candidate tied with the last of them.
+        s.cands.sort_unstable_by(|a, b| {
+            b.hits
+                .cmp(&a.hits)
+                .then(a.q_lo.cmp(&b.q_lo))
+                .then(a.d_lo.cmp(&b.d_lo))
+        });
+        if s.cands.len() > cfg.max_candidates {
+            let last = s.cands[cfg.max_candidates - 1];
+            let tie = |c: &Candidate| (c.hits, c.q_lo, c.d_lo) == (last.hits, last.q_lo, last.d_lo);
+            let end = cfg.max_candidates + s.cands[cfg.max_candidates..].partition_point(tie);
+            s.cands.truncate(end);
+        }
+        for c in s.cands.iter_mut() {
+            c.text_hash = segs[c.seg as usize]
+                .part(c.part)
+                .map_or([0; 16], |p| p.text_hash);
+        }
+        s.cands.sort_by(|a, b| {
+            b.hits
+                .cmp(&a.hits)
+                .then(a.q_lo.cmp(&b.q_lo))
+                .then(a.d_lo.cmp(&b.d_lo))
+                .then(a.text_hash.cmp(&b.text_hash))
+                .then((a.seg, a.part).cmp(&(b.seg, b.part)))
+        });
+    } else {
+        for c in s.cands.iter_mut() {
+            c.text_hash = segs[c.seg as usize]
+                .part(c.part)
+                .map_or([0; 16], |p| p.text_hash);
+        }
+        s.cands.sort_by(|a, b| {
+            b.hits
+                .cmp(&a.hits)
+                .then(a.text_hash.cmp(&b.text_hash))
+                .then(a.d_lo.cmp(&b.d_lo))
+                .then((a.seg, a.part).cmp(&(b.seg, b.part)))
+        });
     }
-    s.cands.sort_by(|a, b| {
-        b.hits
-            .cmp(&a.hits)
-            .then(a.text_hash.cmp(&b.text_hash))
-            .then(a.d_lo.cmp(&b.d_lo))
-            .then((a.seg, a.part).cmp(&(b.seg, b.part)))
-    });
     s.cands.truncate(cfg.max_candidates);
     let mut out: Vec<Match> = Vec::new();
     let cands = std::mem::take(&mut s.cands);
@@ -388,6 +487,135 @@ fn find_with(
         (a.query_span.start, a.segment, a.part).cmp(&(b.query_span.start, b.segment, b.part))
     });
     Ok(out)
+}
+
+/// Buffers of [`one_edit_keys`].
+#[derive(Default)]
+pub(crate) struct EditScratch {
+    /// The chars an edit may write, UTF-8 encoded.
+    alphabet: Vec<([u8; 4], u8)>,
+    /// One edited stretch of the query and its k-gram hashes.
+    buf: Vec<u8>,
+    hashes: Vec<u64>,
+    /// The keys and positions, sorted by key before they are appended.
+    pairs: Vec<(u64, u32)>,
+}
+
+/// Largest alphabet an edit draws from (the query's own chars first).
+const MAX_EDIT_ALPHABET: usize = 96;
+
+/// Appends to `keys` (remixed, as the index keys them) every k-gram one
+/// edit away from a k-gram of `qn`, and to `kpos` the query position it
+/// stands for: for each char of the query, the k-grams through it with the
+/// char replaced by another of the alphabet, or deleted, and the k-grams
+/// through the gap before it with a char of the alphabet inserted.
+///
+/// The alphabet is the query's own normalized chars plus the ASCII letters
+/// and digits that normalization keeps: an OCR error turns a char of the
+/// source into another, and the source char is almost always a letter of
+/// the query's script. A k-gram with one error is found by the edit that
+/// undoes it (a substitution by a substitution, a char OCR added by a
+/// deletion, one it dropped by an insertion); k-grams with two errors are
+/// not (their neighbourhood is about a thousand times larger).
+///
+/// Each edit hashes only the stretch of k - 1 bytes on either side of it,
+/// so every k-gram hashed contains the edit (see the test
+/// `one_edit_keys_are_the_naive_neighbourhood`).
+fn one_edit_keys(
+    qn: &[u8],
+    k: usize,
+    seed: u64,
+    e: &mut EditScratch,
+    keys: &mut Vec<u64>,
+    kpos: &mut Vec<u32>,
+) {
+    let Ok(q) = std::str::from_utf8(qn) else {
+        return;
+    };
+    edit_alphabet(q, &mut e.alphabet);
+    let ctx = k - 1;
+    let pairs = &mut e.pairs;
+    pairs.clear();
+    let mut push_stretch = |buf: &mut Vec<u8>, hashes: &mut Vec<u64>, from: usize| {
+        fingerprint::kgram_hashes(buf, k, seed, hashes);
+        for (j, &h) in hashes.iter().enumerate() {
+            pairs.push((fingerprint::remix(h), (from + j) as u32));
+        }
+    };
+    for (p, c) in q.char_indices() {
+        let end = p + c.len_utf8();
+        let from = p.saturating_sub(ctx);
+        let left = &qn[from..p];
+        let right_sub = &qn[end..(end + ctx).min(qn.len())];
+        let right_ins = &qn[p..(p + ctx).min(qn.len())];
+        for &(bytes, len) in &e.alphabet {
+            let a = &bytes[..len as usize];
+            // Substitution of `c` by `a`.
+            if a != &qn[p..end] {
+                e.buf.clear();
+                e.buf.extend_from_slice(left);
+                e.buf.extend_from_slice(a);
+                e.buf.extend_from_slice(right_sub);
+                push_stretch(&mut e.buf, &mut e.hashes, from);
+            }
+            // Insertion of `a` before `c` (not before the first char:
+            // those k-grams would start with the inserted char only).
+            if p > 0 {
+                e.buf.clear();
+                e.buf.extend_from_slice(left);
+                e.buf.extend_from_slice(a);
+                e.buf.extend_from_slice(right_ins);
+                push_stretch(&mut e.buf, &mut e.hashes, from);
+            }
+        }
+        // Deletion of `c` (inner chars only: deleting the first or last
+        // char leaves k-grams the exact seeds already hold).
+        if p > 0 && end < qn.len() {
+            e.buf.clear();
+            e.buf.extend_from_slice(left);
+            e.buf.extend_from_slice(right_sub);
+            push_stretch(&mut e.buf, &mut e.hashes, from);
+        }
+    }
+    // In key order the bucket look-ups walk the directory and the postings
+    // of a large index front to back instead of at random: on the 5 GB
+    // mailbox's index, a 235-byte OCR text's 300,000 look-ups took 0.25 s
+    // in query order (BENCHMARKS.md "Seeds that survive OCR errors").
+    pairs.sort_unstable();
+    pairs.dedup();
+    for &(key, pos) in pairs.iter() {
+        keys.push(key);
+        kpos.push(pos);
+    }
+}
+
+/// The chars edits draw from: the query's distinct chars, most frequent
+/// first, then the ASCII letters and digits that normalization keeps as
+/// they are, at most [`MAX_EDIT_ALPHABET`].
+fn edit_alphabet(q: &str, out: &mut Vec<([u8; 4], u8)>) {
+    let mut counts: std::collections::HashMap<char, u32> = std::collections::HashMap::new();
+    for c in q.chars() {
+        *counts.entry(c).or_default() += 1;
+    }
+    let mut chars: Vec<(char, u32)> = counts.into_iter().collect();
+    chars.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut seen: Vec<char> = chars.iter().map(|&(c, _)| c).collect();
+    seen.truncate(MAX_EDIT_ALPHABET);
+    for c in ('a'..='z').chain('0'..='9') {
+        if seen.len() >= MAX_EDIT_ALPHABET {
+            break;
+        }
+        let mut b = [0u8; 4];
+        if !seen.contains(&c) && normalize::normalize(c.encode_utf8(&mut b)).text == c.to_string() {
+            seen.push(c);
+        }
+    }
+    out.clear();
+    out.extend(seen.into_iter().map(|c| {
+        let mut b = [0u8; 4];
+        let len = c.encode_utf8(&mut b).len() as u8;
+        (b, len)
+    }));
 }
 
 /// Adds `m` unless it repeats a match already in `out` (same part, and
@@ -646,8 +874,9 @@ fn align_any(
     (d_lo, d_hi, band): (i64, i64, i64),
     min_len: usize,
 ) -> Option<(Alignment, Range<usize>, Range<usize>)> {
+    let aligner = &mut scratch.aligner;
     if qsub.is_ascii() && wstr.is_ascii() {
-        let bound = scratch.aligner.score_bound(
+        let bound = aligner.score_bound(
             qsub.as_bytes(),
             wstr.as_bytes(),
             d_lo as isize,
@@ -656,7 +885,7 @@ fn align_any(
         if bound.is_some_and(|b| b < min_len as i64) {
             return None;
         }
-        let a = scratch.aligner.best_local(
+        let a = aligner.best_local(
             qsub.as_bytes(),
             wstr.as_bytes(),
             d_lo as isize,
@@ -682,9 +911,7 @@ fn align_any(
             hi = hi.max(sc - qc);
         }
     }
-    let a = scratch
-        .aligner
-        .best_local(&sy.q, &sy.s, (lo - band) as isize, (hi + band) as isize)?;
+    let a = aligner.best_local(&sy.q, &sy.s, (lo - band) as isize, (hi + band) as isize)?;
     let qa = sy.q_at[a.query.start] as usize..sy.q_at[a.query.end] as usize;
     let sa = sy.s_at[a.source.start] as usize..sy.s_at[a.source.end] as usize;
     Some((a, qa, sa))
@@ -737,5 +964,97 @@ mod tests {
                 assert!(n.text.is_char_boundary(r.start) && n.text.is_char_boundary(r.end));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod edit_tests {
+    use super::{edit_alphabet, one_edit_keys, EditScratch};
+    use crate::fingerprint;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    /// The naive neighbourhood: apply each edit to the whole query and
+    /// keep the keys of the k-grams of the edited text that overlap the
+    /// edit (for a deletion: that span the junction).
+    fn naive(q: &str, k: usize, seed: u64) -> BTreeSet<u64> {
+        let mut alphabet = Vec::new();
+        edit_alphabet(q, &mut alphabet);
+        let alphabet: Vec<String> = alphabet
+            .iter()
+            .map(|(b, n)| String::from_utf8(b[..*n as usize].to_vec()).unwrap())
+            .collect();
+        let chars: Vec<(usize, char)> = q.char_indices().collect();
+        let mut out = BTreeSet::new();
+        let mut add = |edited: &str, lo: usize, hi: usize| {
+            let b = edited.as_bytes();
+            for s in 0..(b.len() + 1).saturating_sub(k) {
+                // The k-gram s..s+k overlaps lo..hi (a deletion: lo == hi,
+                // the k-gram holds bytes on both sides of lo).
+                let overlaps = if lo == hi {
+                    s < lo && s + k > lo
+                } else {
+                    s < hi && s + k > lo
+                };
+                if overlaps {
+                    out.insert(fingerprint::remix(fingerprint::kgram_hash(
+                        &b[s..s + k],
+                        seed,
+                    )));
+                }
+            }
+        };
+        for (i, &(p, c)) in chars.iter().enumerate() {
+            let end = p + c.len_utf8();
+            for a in &alphabet {
+                if a.as_str() != &q[p..end] {
+                    add(&format!("{}{a}{}", &q[..p], &q[end..]), p, p + a.len());
+                }
+                if i > 0 {
+                    add(&format!("{}{a}{}", &q[..p], &q[p..]), p, p + a.len());
+                }
+            }
+            if i > 0 && end < q.len() {
+                add(&format!("{}{}", &q[..p], &q[end..]), p, p);
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Every key `one_edit_keys` looks up is a k-gram one edit away
+        /// from the query's, and every such k-gram is looked up.
+        #[test]
+        fn one_edit_keys_are_the_naive_neighbourhood(
+            q in "[abé中ж0]{0,24}",
+            k in 4usize..9,
+        ) {
+            let seed = fingerprint::DEFAULT_SEED;
+            let (mut keys, mut kpos) = (Vec::new(), Vec::new());
+            one_edit_keys(q.as_bytes(), k, seed, &mut EditScratch::default(), &mut keys, &mut kpos);
+            prop_assert_eq!(keys.len(), kpos.len());
+            prop_assert!(kpos.iter().all(|&p| (p as usize) <= q.len()));
+            let got: BTreeSet<u64> = keys.iter().copied().collect();
+            prop_assert_eq!(got, naive(&q, k, seed));
+        }
+    }
+
+    /// The alphabet: the query's chars, most frequent first, then the
+    /// ASCII letters and digits normalization keeps, no char twice.
+    #[test]
+    fn the_alphabet_is_the_query_chars_then_ascii() {
+        let mut a = Vec::new();
+        edit_alphabet("жжжbb", &mut a);
+        let chars: Vec<String> = a
+            .iter()
+            .map(|(b, n)| String::from_utf8(b[..*n as usize].to_vec()).unwrap())
+            .collect();
+        assert_eq!(chars[0], "ж");
+        assert_eq!(chars[1], "b");
+        assert!(chars.contains(&"a".to_owned()) && chars.contains(&"z".to_owned()));
+        let set: BTreeSet<&String> = chars.iter().collect();
+        assert_eq!(set.len(), chars.len());
+        assert!(chars.len() <= super::MAX_EDIT_ALPHABET);
     }
 }

@@ -68,6 +68,7 @@ pub struct MatchConfig {
     pub(crate) max_query_bytes: usize,
     pub(crate) snippet_chars: usize,
     pub(crate) seeds: Seeds,
+    pub(crate) ocr_seeds: Seeds,
 }
 
 /// Which k-grams of a query are looked up in the index.
@@ -86,6 +87,15 @@ pub enum Seeds {
     /// Every k-gram: also finds indexed k-grams in shared runs shorter
     /// than t, at about twelve times the lookups.
     All,
+    /// Every k-gram, and every k-gram one edit away from one of the
+    /// query's (one char substituted, inserted or deleted): for OCR text,
+    /// where an error every 6 to 10 characters leaves few exact k-grams but
+    /// many with a single error. About a thousand lookups per query byte,
+    /// so meant for OCR output (images, TSV, hOCR), not for a firehose of
+    /// posts; every candidate is still verified by alignment at the same
+    /// thresholds. See the `find` module and BENCHMARKS.md "Seeds that
+    /// survive OCR errors".
+    Tolerant,
 }
 
 /// Default minimum aligned length, in normalized bytes (see BENCHMARKS.md).
@@ -104,6 +114,7 @@ impl Default for MatchConfig {
             max_query_bytes: 1 << 20,
             snippet_chars: 160,
             seeds: Seeds::Minima,
+            ocr_seeds: Seeds::Tolerant,
         }
     }
 }
@@ -170,6 +181,12 @@ impl MatchConfigBuilder {
         self.cfg.seeds = seeds;
         self
     }
+    /// Which k-grams of OCR text are looked up by [`Matcher::try_find_ocr`]
+    /// (images, tesseract TSV, hOCR; default [`Seeds::Tolerant`]).
+    pub fn ocr_seeds(mut self, seeds: Seeds) -> Self {
+        self.cfg.ocr_seeds = seeds;
+        self
+    }
     /// Check the settings.
     ///
     /// # Errors
@@ -234,7 +251,18 @@ impl<'i> Matcher<'i> {
     /// # Errors
     /// When a part of the index needed to verify a candidate is corrupt.
     pub fn try_find(&self, text: &str) -> Result<Vec<Match>, IndexError> {
-        find::find(self.index, &self.cfg, text)
+        find::find(self.index, &self.cfg, self.cfg.seeds, text)
+    }
+
+    /// Every match of `text` read by OCR (an image's text, tesseract TSV
+    /// or hOCR): like [`Matcher::try_find`], with the configuration's
+    /// `ocr_seeds` ([`Seeds::Tolerant`] unless set otherwise), which also
+    /// seeds from k-grams one OCR error away from the query's.
+    ///
+    /// # Errors
+    /// When a part of the index needed to verify a candidate is corrupt.
+    pub fn try_find_ocr(&self, text: &str) -> Result<Vec<Match>, IndexError> {
+        find::find(self.index, &self.cfg, self.cfg.ocr_seeds, text)
     }
 
     /// Like [`Matcher::try_find`], for an index already checked with

@@ -369,7 +369,7 @@ pub fn find_in_image(
     let n = rec.passes.len();
     let mut best: Option<(usize, Pass, Vec<Match>)> = None;
     for pass in rec.passes {
-        let found = matcher.try_find(&pass.text)?;
+        let found = matcher.try_find_ocr(&pass.text)?;
         let covered: usize = found.iter().map(|m| m.aligned_len).sum();
         if best.as_ref().is_none_or(|b| covered > b.0) {
             best = Some((covered, pass, found));

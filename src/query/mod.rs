@@ -90,6 +90,18 @@ pub fn find_text(matcher: &Matcher<'_>, text: &str) -> Result<TextFindings, Inde
     })
 }
 
+/// Match one text read by OCR (tesseract TSV or hOCR), with the seeds
+/// that survive OCR errors ([`Matcher::try_find_ocr`]).
+///
+/// # Errors
+/// When a part of the index needed to verify a candidate is corrupt.
+pub fn find_ocr_text(matcher: &Matcher<'_>, text: &str) -> Result<TextFindings, IndexError> {
+    Ok(TextFindings {
+        matches: matcher.try_find_ocr(text)?,
+        cut: cut(matcher, text),
+    })
+}
+
 /// The name of a part as queries and sources show it: the file's name,
 /// then `#` and the part's name unless the part is the file itself.
 pub fn part_path(file: &str, part: &str) -> String {
