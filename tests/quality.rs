@@ -185,13 +185,9 @@ const KNOWN_MISSES: &[(&str, &str)] = &[
     ),
     (
         "ocr:cer>15: recall >= 70% (>= 15 queries)",
-        "13%: above 15% character errors no 16-byte k-gram survives; needs \
-         a seeding that tolerates errors (shorter or spaced seeds)",
-    ),
-    (
-        "negative:template: <= 5% flagged",
-        "5 of 30: the bundled dump's signature and list footer are in 13-15 \
-         of its ~300 mails, under the 32-text floor for common fingerprints",
+        "17%: 15-25% errors 4 of 5 with tolerant seeds (k-grams one edit \
+         away), 25% and more 0 of 18: the OCR text has fewer than one k-gram \
+         with at most one error, and half of it is not in the source at all",
     ),
 ];
 
@@ -264,6 +260,16 @@ fn english_held_out_half_meets_the_targets() {
         g.overlap(&reports, &r.case, 0.9);
     }
     g.no_false(&reports, "negative:same_domain");
+    // The negatives again through the OCR path (tolerant seeds), as the
+    // text of an unrelated screenshot would be matched.
+    g.no_false(
+        &reports,
+        &format!("negative:same_domain{}", eval::OCR_PATH_SUFFIX),
+    );
+    g.no_false(
+        &reports,
+        &format!("negative:hard, shares 20-39{}", eval::OCR_PATH_SUFFIX),
+    );
     // sharing fewer normalized characters than the matcher's guarantee
     // length t = 40 with the dump: unrelated text by the targets' measure.
     // The 40-60 band is reported apart, not gated (corpus/README.md).
@@ -274,7 +280,12 @@ fn english_held_out_half_meets_the_targets() {
     // boilerplate quoted alone, and a mail in the dump's template (intro,
     // closing, signature, footers) around unrelated text: the boilerplate
     // target
-    for name in ["negative:boilerplate", "negative:template"] {
+    for name in [
+        "negative:boilerplate",
+        "negative:template",
+        "negative:boilerplate (as OCR)",
+        "negative:template (as OCR)",
+    ] {
         if let Some(b) = g.row(&reports, name) {
             let (n, q) = (b.queries_with_false_match, b.queries);
             g.checks.push(Check {
