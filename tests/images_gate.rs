@@ -50,7 +50,8 @@ const TARGETS: &[(&str, f64)] = &[
 const KNOWN_MISSES: &[(&str, f64, &str)] = &[(
     "thumbnail",
     0.66,
-    "76.9% (50/65) on the held-out benchmark of seed 4242 (89.2% on seed 2026): 6-8 px text",
+    "86.2% (56/65) on the held-out benchmark of seed 4242 with tolerant OCR seeds \
+     (76.9% before; 89.1% on the seed-2026 tuning half): 6-8 px text",
 )];
 
 /// Issue 14's target for the mean box IoU of the matched words. Met since
