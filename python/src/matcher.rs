@@ -123,9 +123,7 @@ fn settings(py: Python<'_>, config: Option<&Bound<'_, PyDict>>) -> PyResult<Sett
                         _ => {
                             return Err(errors::config_message(
                                 py,
-                                format!(
-                                    "{key} = {s:?}: use \"minima\", \"all\" or \"tolerant\""
-                                ),
+                                format!("{key} = {s:?}: use \"minima\", \"all\" or \"tolerant\""),
                             ))
                         }
                     };

@@ -402,11 +402,7 @@ fn find_with(
             let end = cfg.max_candidates + s.cands[cfg.max_candidates..].partition_point(tie);
             s.cands.truncate(end);
         }
-        for c in s.cands.iter_mut() {
-            c.text_hash = segs[c.seg as usize]
-                .part(c.part)
-                .map_or([0; 16], |p| p.text_hash);
-        }
+        fill_text_hashes(segs, &mut s.cands);
         s.cands.sort_by(|a, b| {
             b.hits
                 .cmp(&a.hits)
@@ -416,11 +412,7 @@ fn find_with(
                 .then((a.seg, a.part).cmp(&(b.seg, b.part)))
         });
     } else {
-        for c in s.cands.iter_mut() {
-            c.text_hash = segs[c.seg as usize]
-                .part(c.part)
-                .map_or([0; 16], |p| p.text_hash);
-        }
+        fill_text_hashes(segs, &mut s.cands);
         s.cands.sort_by(|a, b| {
             b.hits
                 .cmp(&a.hits)
@@ -616,6 +608,16 @@ fn edit_alphabet(q: &str, out: &mut Vec<([u8; 4], u8)>) {
         let len = c.encode_utf8(&mut b).len() as u8;
         (b, len)
     }));
+}
+
+/// Fills each candidate's `text_hash` from its part record (the ranking's
+/// layout-independent tie-break; an unreadable record ranks as zeros).
+fn fill_text_hashes(segs: &[crate::index::segment::Segment], cands: &mut [Candidate]) {
+    for c in cands.iter_mut() {
+        c.text_hash = segs[c.seg as usize]
+            .part(c.part)
+            .map_or([0; 16], |p| p.text_hash);
+    }
 }
 
 /// Adds `m` unless it repeats a match already in `out` (same part, and
