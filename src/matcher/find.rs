@@ -383,44 +383,18 @@ fn find_with(
     // that which candidates the cap keeps (a stock passage in more texts
     // than the cap) does not depend on how the dump was cut into segments;
     // index order last (identical texts, deterministic).
-    if tolerant {
-        // Tolerant seeds leave thousands of one-hit candidates; reading the
-        // part record of each (for its text hash) took most of a query on
-        // a large index. Order by what the hits say first (count, query
-        // and part positions: content, not layout), and read text hashes
-        // only for the candidates that can be kept: the first
-        // `max_candidates` and every candidate tied with the last of them.
-        s.cands.sort_unstable_by(|a, b| {
-            b.hits
-                .cmp(&a.hits)
-                .then(a.q_lo.cmp(&b.q_lo))
-                .then(a.d_lo.cmp(&b.d_lo))
-        });
-        if s.cands.len() > cfg.max_candidates {
-            let last = s.cands[cfg.max_candidates - 1];
-            let tie = |c: &Candidate| (c.hits, c.q_lo, c.d_lo) == (last.hits, last.q_lo, last.d_lo);
-            let end = cfg.max_candidates + s.cands[cfg.max_candidates..].partition_point(tie);
-            s.cands.truncate(end);
-        }
-        fill_text_hashes(segs, &mut s.cands);
-        s.cands.sort_by(|a, b| {
-            b.hits
-                .cmp(&a.hits)
-                .then(a.q_lo.cmp(&b.q_lo))
-                .then(a.d_lo.cmp(&b.d_lo))
-                .then(a.text_hash.cmp(&b.text_hash))
-                .then((a.seg, a.part).cmp(&(b.seg, b.part)))
-        });
-    } else {
-        fill_text_hashes(segs, &mut s.cands);
-        s.cands.sort_by(|a, b| {
-            b.hits
-                .cmp(&a.hits)
-                .then(a.text_hash.cmp(&b.text_hash))
-                .then(a.d_lo.cmp(&b.d_lo))
-                .then((a.seg, a.part).cmp(&(b.seg, b.part)))
-        });
+    for c in s.cands.iter_mut() {
+        c.text_hash = segs[c.seg as usize]
+            .part(c.part)
+            .map_or([0; 16], |p| p.text_hash);
     }
+    s.cands.sort_by(|a, b| {
+        b.hits
+            .cmp(&a.hits)
+            .then(a.text_hash.cmp(&b.text_hash))
+            .then(a.d_lo.cmp(&b.d_lo))
+            .then((a.seg, a.part).cmp(&(b.seg, b.part)))
+    });
     s.cands.truncate(cfg.max_candidates);
     let mut out: Vec<Match> = Vec::new();
     let cands = std::mem::take(&mut s.cands);
@@ -489,8 +463,6 @@ pub(crate) struct EditScratch {
     /// One edited stretch of the query and its k-gram hashes.
     buf: Vec<u8>,
     hashes: Vec<u64>,
-    /// The keys and positions, sorted by key before they are appended.
-    pairs: Vec<(u64, u32)>,
 }
 
 /// Largest alphabet an edit draws from (the query's own chars first).
@@ -526,12 +498,11 @@ fn one_edit_keys(
     };
     edit_alphabet(q, &mut e.alphabet);
     let ctx = k - 1;
-    let pairs = &mut e.pairs;
-    pairs.clear();
     let mut push_stretch = |buf: &mut Vec<u8>, hashes: &mut Vec<u64>, from: usize| {
         fingerprint::kgram_hashes(buf, k, seed, hashes);
         for (j, &h) in hashes.iter().enumerate() {
-            pairs.push((fingerprint::remix(h), (from + j) as u32));
+            keys.push(fingerprint::remix(h));
+            kpos.push((from + j) as u32);
         }
     };
     for (p, c) in q.char_indices() {
@@ -569,16 +540,6 @@ fn one_edit_keys(
             push_stretch(&mut e.buf, &mut e.hashes, from);
         }
     }
-    // In key order the bucket look-ups walk the directory and the postings
-    // of a large index front to back instead of at random: on the 5 GB
-    // mailbox's index, a 235-byte OCR text's 300,000 look-ups took 0.25 s
-    // in query order (BENCHMARKS.md "Seeds that survive OCR errors").
-    pairs.sort_unstable();
-    pairs.dedup();
-    for &(key, pos) in pairs.iter() {
-        keys.push(key);
-        kpos.push(pos);
-    }
 }
 
 /// The chars edits draw from: the query's distinct chars, most frequent
@@ -608,16 +569,6 @@ fn edit_alphabet(q: &str, out: &mut Vec<([u8; 4], u8)>) {
         let len = c.encode_utf8(&mut b).len() as u8;
         (b, len)
     }));
-}
-
-/// Fills each candidate's `text_hash` from its part record (the ranking's
-/// layout-independent tie-break; an unreadable record ranks as zeros).
-fn fill_text_hashes(segs: &[crate::index::segment::Segment], cands: &mut [Candidate]) {
-    for c in cands.iter_mut() {
-        c.text_hash = segs[c.seg as usize]
-            .part(c.part)
-            .map_or([0; 16], |p| p.text_hash);
-    }
 }
 
 /// Adds `m` unless it repeats a match already in `out` (same part, and
