@@ -70,8 +70,9 @@ const BLOCK_CACHE: usize = 64;
 /// word the footer follows in two mails ("confidential", a signature's
 /// name) then kept 20-30 novel bytes and matched. Chosen on the tuning
 /// half: 2 to 8 took the template negatives from 5 of 30 flagged to 0 with
-/// no recall lost on any row (English and multilingual); 10 and more cost
-/// exact quotes (BENCHMARKS.md "Boilerplate cover").
+/// no recall lost on the exact, edited, near-duplicate and OCR rows
+/// (English and multilingual); 10 and more cost exact quotes (BENCHMARKS.md
+/// "Seeds that survive OCR errors, and the boilerplate cover").
 const COMMON_EDGE: usize = 4;
 
 /// Share (percent) of `min_len` that the bytes no common k-gram covers must reach.
@@ -306,7 +307,8 @@ fn find_with(
     // queries with hits: with the minima alone, a footer's cover had holes
     // wherever the query's minima fell on its non-common k-grams, and a
     // mail in the dump's template matched 53 times in 30 tuning queries
-    // (5 with every k-gram checked; BENCHMARKS.md "Boilerplate cover").
+    // (5 with every k-gram checked; BENCHMARKS.md "Seeds that survive OCR
+    // errors, and the boilerplate cover").
     // Each covered stretch also reaches COMMON_EDGE bytes past both ends.
     let mut last_common: Option<usize> = None;
     for qpos in 0..s.hashes.len() {
