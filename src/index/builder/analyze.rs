@@ -52,8 +52,23 @@ pub(crate) struct Fp {
 
 /// Analyze one part's text.
 pub(crate) fn analyze(text: &str, fp: Fp, s: &mut Scratch) -> Analysis {
+    analyze_hashed(text, None, fp, s)
+}
+
+/// Analyze one part's text whose blake3 may be known already (`hash`, the
+/// full hash of exactly these bytes): a text file's one part is its bytes,
+/// hashed once for the file.
+pub(crate) fn analyze_hashed(
+    text: &str,
+    hash: Option<&[u8; 32]>,
+    fp: Fp,
+    s: &mut Scratch,
+) -> Analysis {
     let mut text_hash = [0u8; 16];
-    text_hash.copy_from_slice(&blake3::hash(text.as_bytes()).as_bytes()[..16]);
+    match hash {
+        Some(h) => text_hash.copy_from_slice(&h[..16]),
+        None => text_hash.copy_from_slice(&blake3::hash(text.as_bytes()).as_bytes()[..16]),
+    }
     s.norm.clear();
     let mut checkpoints = Vec::with_capacity(text.len() / CHECKPOINT_EVERY + 1);
     let mut at = 0usize;

@@ -173,7 +173,13 @@ pub(crate) fn from_bytes(
     scratch: &mut analyze::Scratch,
 ) -> FileResult {
     let chunks = chunk::chunk_bytes(bytes, cfg.chunk);
-    let blake3 = *blake3::hash(bytes).as_bytes();
+    // Each byte hashed once where that is enough: a file of one chunk is
+    // that chunk, and a part whose text is the file's bytes (a UTF-8 text
+    // file) has the file's hash.
+    let blake3 = match chunks.as_slice() {
+        [only] if only.len as usize == bytes.len() => only.hash,
+        _ => *blake3::hash(bytes).as_bytes(),
+    };
     let base = name.rsplit(|&b| b == b'/').next().unwrap_or(&name);
     let hint = String::from_utf8_lossy(base);
     let ex = extract::extract(bytes, &hint, cfg.limits);
@@ -183,7 +189,12 @@ pub(crate) fn from_bytes(
         .parts
         .into_iter()
         .map(|p| PartResult {
-            analysis: analyze::analyze(&p.text, cfg.fp, scratch),
+            analysis: analyze::analyze_hashed(
+                &p.text,
+                (p.text.as_bytes() == bytes).then_some(&blake3),
+                cfg.fp,
+                scratch,
+            ),
             name: p.name,
             format: p.format,
             text: p.text,
