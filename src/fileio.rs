@@ -146,6 +146,8 @@ pub struct AtomicFile {
     tmp: PathBuf,
     dest: PathBuf,
     file: Option<io::BufWriter<File>>,
+    /// A write-back started by [`AtomicFile::sync_in_background`].
+    syncing: Option<std::thread::JoinHandle<io::Result<()>>>,
 }
 
 impl AtomicFile {
@@ -172,7 +174,36 @@ impl AtomicFile {
             tmp,
             dest: dest.to_path_buf(),
             file: Some(io::BufWriter::with_capacity(1 << 20, file)),
+            syncing: None,
         })
+    }
+
+    /// Start writing what was written so far to the disk, on a thread of
+    /// its own, so that the fsync of [`AtomicFile::commit`] finds less left
+    /// to do: a segment's text data reaches the disk while its postings are
+    /// sorted. The fsync of a 119 MB segment took 95 ms at the end of a
+    /// 1.6 s build, a phase with every other thread idle. An error of this
+    /// write-back is reported by `commit`.
+    ///
+    /// # Errors
+    /// Flushing the buffer, or duplicating the file handle.
+    pub fn sync_in_background(&mut self) -> io::Result<()> {
+        self.wait_for_sync()?;
+        let writer = self.file.as_mut().expect("file present until commit");
+        writer.flush()?;
+        let file = writer.get_ref().try_clone()?;
+        self.syncing = Some(std::thread::spawn(move || file.sync_data()));
+        Ok(())
+    }
+
+    /// The result of the write-back under way, if any.
+    fn wait_for_sync(&mut self) -> io::Result<()> {
+        match self.syncing.take() {
+            Some(h) => h
+                .join()
+                .map_err(|_| io::Error::other("the background fsync panicked"))?,
+            None => Ok(()),
+        }
     }
 
     /// The temporary path being written.
@@ -185,6 +216,7 @@ impl AtomicFile {
     /// # Errors
     /// Any I/O error; the temporary file is removed then.
     pub fn commit(mut self) -> io::Result<()> {
+        self.wait_for_sync()?;
         let writer = self.file.take().expect("file present until commit");
         let file = writer.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
@@ -205,6 +237,7 @@ impl Write for AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
+        let _ = self.wait_for_sync();
         if self.file.take().is_some() {
             let _ = fs::remove_file(&self.tmp);
         }

@@ -52,6 +52,20 @@ impl SegmentWriter {
         Ok(w)
     }
 
+    /// Start the write-back of what is written so far (a file; nothing in
+    /// memory): see [`AtomicFile::sync_in_background`].
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub(crate) fn sync_in_background(&mut self) -> Result<(), IndexError> {
+        match &mut self.out {
+            Out::File { file, path } => file
+                .sync_in_background()
+                .map_err(|e| IndexError::io(path, e)),
+            Out::Memory(_) => Ok(()),
+        }
+    }
+
     /// A segment built in memory.
     pub(crate) fn memory(header: &Header) -> SegmentWriter {
         let mut w = SegmentWriter::new(Out::Memory(Vec::new()), header);
