@@ -280,3 +280,31 @@ fn every_flipped_byte_is_detected_without_panic() {
         );
     }
 }
+
+#[test]
+fn a_segment_filling_while_the_next_batch_is_read_hands_that_batch_on() {
+    // More files than one batch (256), in segments of a few dozen: the
+    // first segment fills while the second batch is being read, and that
+    // batch, read already, must start the next segment in walk order.
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("dump");
+    common::text_tree(&src, 700, 11, 400);
+    let one = d.path().join("one");
+    let b = || IndexBuilder::new().segment_norm_limit(20_000);
+    let s = build(std::slice::from_ref(&src), &one, b().threads(1));
+    assert!(s.segments > 8, "{} segments", s.segments);
+    let two = d.path().join("two");
+    build(std::slice::from_ref(&src), &two, b().threads(2));
+    assert_eq!(common::segment_bytes(&one), common::segment_bytes(&two));
+    let idx = Index::open(&one).unwrap();
+    idx.verify().unwrap();
+    let listed: Vec<String> = common::info_files(&one)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    let mut walk_order = listed.clone();
+    walk_order.sort();
+    walk_order.dedup();
+    assert_eq!(listed.len(), 700);
+    assert_eq!(listed, walk_order, "every file once, in walk order");
+}
