@@ -7,16 +7,24 @@
 //! -> analyze, per part                build/analyze.rs  parallel, same task
 //!    (a file over the text limit:      build/stream.rs   alone, in batches
 //!     mbox messages, text windows)                       of pieces, parallel)
-//! -> assemble, in input order         build/assemble.rs sequential, light
-//!      text blocks -> compress        index/text.rs     parallel
-//!      (key, position) -> partitions  build/postings.rs spills past --memory
+//! -> assemble, in input order         build/assemble.rs sequential, light,
+//!      text blocks -> compress        index/text.rs     while the next batch
+//!      (key, position) -> partitions  build/postings.rs is read (spills past
+//!                                                        --memory)
 //! -> sort partitions, write           build/postings.rs parallel by partition
+//!                                                        (text data written
+//!                                                        back meanwhile)
 //! -> segment sections, publish        build/write.rs    sequential I/O
 //! -> index state and manifest         index/state.rs, index/manifest.rs
 //! ```
 //!
-//! The per-stage costs are measured by `examples/stages.rs` and recorded
-//! in BENCHMARKS.md ("Indexing, per stage").
+//! Files go through the read and analyze stages in batches (16 MiB or 256
+//! files at the default budget); a batch is assembled while the next one
+//! is read, so that the sequential stage overlaps the parallel ones.
+//!
+//! The per-stage costs (callgrind instruction counts of a one-thread
+//! build, and the wall-time timeline at 1 and 2 threads) are in
+//! BENCHMARKS.md, "Indexing per stage, and the pipeline".
 //!
 //! Determinism: files are taken in walk order and their results consumed
 //! in that order whatever the thread count; partitions are sorted by a
