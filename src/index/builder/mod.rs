@@ -877,17 +877,18 @@ impl Indexer {
             if self.cancelled() {
                 return Err(IndexError::Interrupted);
             }
-            match next_batch(sources, self.cfg.max_file, batch_bytes) {
+            let next = next_batch(sources, self.cfg.max_file, batch_bytes);
+            let mut asm = Assembly {
+                st: &mut st,
+                w,
+                earlier,
+                seen,
+                summary,
+                dead,
+            };
+            match next {
                 Next::Batch(batch) => {
                     let earlier_results = std::mem::take(&mut ready);
-                    let mut asm = Assembly {
-                        st: &mut st,
-                        w,
-                        earlier,
-                        seen,
-                        summary,
-                        dead,
-                    };
                     // The batch is read in the pool while this thread
                     // assembles the one before. The assembly stays on this
                     // one thread: run on whichever pool thread was free
@@ -923,14 +924,6 @@ impl Indexer {
                     ready = results;
                 }
                 next @ (Next::Large(_) | Next::End) => {
-                    let mut asm = Assembly {
-                        st: &mut st,
-                        w,
-                        earlier,
-                        seen,
-                        summary,
-                        dead,
-                    };
                     let left = asm.add(std::mem::take(&mut ready), self)?;
                     let Next::Large(source) = next else {
                         sources.push_front(stored(left));
