@@ -878,13 +878,14 @@ impl Indexer {
                 return Err(IndexError::Interrupted);
             }
             let next = next_batch(sources, self.cfg.max_file, batch_bytes);
-            let mut asm = Assembly {
+            let mut ctx = Ctx {
                 st: &mut st,
                 w,
                 earlier,
                 seen,
-                summary,
                 dead,
+                summary,
+                spans,
             };
             match next {
                 Next::Batch(batch) => {
@@ -911,7 +912,7 @@ impl Indexer {
                                 })
                                 .collect::<Vec<FileResult>>();
                         });
-                        left = asm.add(earlier_results, self);
+                        left = ctx.add(earlier_results, self);
                     });
                     let left = left?;
                     if !left.is_empty() {
@@ -924,7 +925,7 @@ impl Indexer {
                     ready = results;
                 }
                 next @ (Next::Large(_) | Next::End) => {
-                    let left = asm.add(std::mem::take(&mut ready), self)?;
+                    let left = ctx.add(std::mem::take(&mut ready), self)?;
                     let Next::Large(source) = next else {
                         sources.push_front(stored(left));
                         break;
@@ -934,15 +935,6 @@ impl Indexer {
                         sources.push_front(stored(left));
                         break;
                     }
-                    let mut ctx = Ctx {
-                        st: &mut st,
-                        w,
-                        earlier,
-                        seen,
-                        dead,
-                        summary,
-                        spans,
-                    };
                     let full = match source {
                         Source::Disk { path, name } => {
                             self.add_large(path, name, cfg, sources, &mut ctx, progress)?
@@ -1060,21 +1052,12 @@ fn stored(results: Vec<FileResult>) -> Vec<Source> {
         .collect()
 }
 
-/// Stage 4 for one batch of processed files: what the segment loop lends
-/// the assembly while the next batch is read.
-struct Assembly<'a, 'w> {
-    st: &'a mut SegState,
-    w: &'w mut SegmentWriter,
-    earlier: &'a Earlier,
-    seen: &'a mut HashMap<Vec<u8>, [u8; 32]>,
-    dead: &'a mut Vec<DeadFile>,
-    summary: &'a mut BuildSummary,
-}
-
-impl Assembly<'_, '_> {
-    /// Add `results` in order, then compress the full text blocks. Returns
-    /// the results that did not fit (the segment is full) from the first
-    /// one that would take the segment past its limit; none when all fit.
+impl Ctx<'_, '_> {
+    /// Stage 4 for one batch of processed files (what the segment loop
+    /// does while the next batch is read): add `results` in order, then
+    /// compress the full text blocks. Returns the results that did not fit
+    /// (the segment is full) from the first one that would take the
+    /// segment past its limit; none when all fit.
     fn add(
         &mut self,
         results: Vec<FileResult>,
