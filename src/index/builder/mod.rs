@@ -1018,10 +1018,11 @@ fn next_batch(sources: &mut Sources<'_>, max_file: u64, batch_bytes: u64) -> Nex
     let mut batch = Vec::new();
     let mut bytes = 0u64;
     while let Some(s) = sources.peek() {
+        let size = s.disk_size();
         let alone = match s {
             // The rest of a streamed file, begun in the last segment.
             Source::Resume(_) => true,
-            Source::Disk { .. } => s.disk_size() > max_file,
+            Source::Disk { .. } => size > max_file,
             _ => false,
         };
         if alone {
@@ -1030,7 +1031,6 @@ fn next_batch(sources: &mut Sources<'_>, max_file: u64, batch_bytes: u64) -> Nex
             }
             break;
         }
-        let size = s.disk_size();
         if !batch.is_empty() && (batch.len() >= BATCH_FILES || bytes + size > batch_bytes) {
             break;
         }
