@@ -291,6 +291,88 @@ fn ocr_text_with_an_error_every_twelve_letters_is_found_by_tolerant_seeds() {
     assert!(found * 10 >= tried * 9, "{found} of {tried} found");
 }
 
+/// OCR text of tiny text: a passage read with an error on every third
+/// letter or digit after its first 36 chars (a thumbnail's line where only
+/// the start is legible). At that similarity (about 0.7) the +1/-2/-2 alignment
+/// of posts loses more at each error than it gains between them; the OCR
+/// path's second, low-identity verification (+1/-1/-1, similarity >= 0.6)
+/// finds the right document, figures included. The same reading of the
+/// passage with other figures is a formula filled in differently: no match
+/// reaches into its figures.
+#[test]
+fn ocr_text_with_an_error_every_third_letter_is_found_unless_its_figures_differ() {
+    // Undamaged chars at the start: fewer than the 44 a post needs, enough
+    // for a k-gram within one edit that the index selected.
+    const CLEAN: usize = 36;
+    let mut rng = common::Rng(91);
+    let mut docs: Vec<(String, String)> = (0..30)
+        .map(|i| (format!("d/{i}.txt"), common::prose(&mut rng, 5000)))
+        .collect();
+    let figures = "amounted to 10,406,100.77 acres, including 28,876.05 acres of reserved \
+                   land, and 3,321.40 acres of the western districts";
+    let at = docs[7].1[2000..].find(' ').unwrap() + 2001;
+    docs[7].1.insert_str(at, &format!("{figures} "));
+    let name = docs[7].0.clone();
+    let idx = index_of(&docs);
+    let m = Matcher::new(&idx, MatchConfig::default());
+    // The clean start, the figures, 80 chars after.
+    let quote = docs[7].1[at - CLEAN..at + figures.len() + 80].to_owned();
+    let fig = CLEAN..CLEAN + figures.len();
+    let damage = |quote: &str| {
+        let mut ocr = String::new();
+        let mut letters = 0;
+        for (i, c) in quote.char_indices() {
+            if i >= CLEAN && c.is_alphanumeric() {
+                letters += 1;
+                if letters % 3 == 0 {
+                    // Turn by turn replaced, dropped, doubled.
+                    match (letters / 3) % 3 {
+                        0 => ocr.push(if c == 'x' { 'q' } else { 'x' }),
+                        1 => {}
+                        _ => {
+                            ocr.push(c);
+                            ocr.push(c);
+                        }
+                    }
+                    continue;
+                }
+            }
+            ocr.push(c);
+        }
+        ocr
+    };
+    // Where the figures are in a damaged text: the damage keeps the first
+    // CLEAN bytes and changes lengths after them, so it is found again.
+    let fig_in = |ocr: &str| {
+        let tail = damage(&quote[fig.end..]);
+        let end = ocr.len() - tail.len().min(ocr.len());
+        CLEAN..end
+    };
+    let ocr = damage(&quote);
+    assert!(m.find(&ocr).is_empty(), "posts: no match at 30% errors");
+    let got = m.try_find_ocr(&ocr).unwrap();
+    assert!(got.iter().all(|g| g.source == name), "{got:#?}");
+    let f = fig_in(&ocr);
+    assert!(
+        got.iter()
+            .any(|g| g.query_span.start <= f.start + 8 && g.query_span.end >= f.end),
+        "the reading is found across its figures: {got:#?} {f:?} {ocr:?}"
+    );
+    let other_quote = quote.replace(
+        "10,406,100.77 acres, including 28,876.05 acres of reserved land, and 3,321.40",
+        "13,453,887.96 acres, including 62,423.09 acres of reserved land, and 7,958.62",
+    );
+    assert_ne!(other_quote, quote);
+    let other = damage(&other_quote);
+    let got = m.try_find_ocr(&other).unwrap();
+    let f = fig_in(&other);
+    assert!(
+        got.iter()
+            .all(|g| g.query_span.end <= f.start + 24 || g.query_span.start >= f.end),
+        "other figures: no match reaches into them: {got:#?} {f:?} {other:?}"
+    );
+}
+
 /// A footer in 40 documents (over the 32-document floor for common
 /// fingerprints) quoted around new text is boilerplate: no match. Its
 /// k-grams the query's window minima pick near its ends need not be the

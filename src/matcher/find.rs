@@ -57,6 +57,39 @@ fn scoring() -> Scoring {
     Scoring::new(1, -2, -2).expect("constant scoring is valid")
 }
 
+/// Scores of the second, low-identity verification of OCR text (see
+/// [`LOW_MIN_SIMILARITY`]): an edit costs one match, so an alignment
+/// grows while more than half of its columns match.
+fn low_identity_scoring() -> Scoring {
+    Scoring::new(1, -1, -1).expect("constant scoring is valid")
+}
+
+/// Lowest similarity of a low-identity match.
+///
+/// OCR text of tiny or blurred text (timeline thumbnails, 6-8 px) has an
+/// error every three to five characters. At 25-35% errors the +1/-2/-2
+/// alignment of [`scoring`] loses more at each error than it gains between
+/// them and never reaches `min_len`, however long the quote. So a candidate
+/// of OCR text ([`Seeds::Tolerant`]) that fails the first verification is
+/// aligned again with [`low_identity_scoring`] and kept when that net
+/// score (matches minus edits) reaches `min_len`, the alignment spans
+/// [`LOW_MIN_LEN_FACTOR`] times `min_len`, at least this share of its
+/// columns match, the boilerplate rule holds as for any match, and its
+/// figures agree ([`numbers_agree`]).
+///
+/// Chosen on the tuning halves (BENCHMARKS.md "Low-identity OCR
+/// matches"): English OCR above 15% errors 6 -> 8 of 23 found,
+/// multilingual 9 -> 11 of 14, the seed-2026 tuning thumbnails 49 -> 51
+/// of 55, no negative newly flagged. A similarity floor of 0.7 found one
+/// English text fewer. Without the length floor (spans of `min_len`) two
+/// multilingual negatives were flagged (a Chinese text of the same
+/// language, a Cyrillic hard negative sharing 20-39 chars).
+const LOW_MIN_SIMILARITY: f64 = 0.6;
+
+/// A low-identity match spans at least this many times `min_len` (see
+/// [`LOW_MIN_SIMILARITY`]).
+const LOW_MIN_LEN_FACTOR: i64 = 2;
+
 /// Query bytes aligned beyond the first and last hit of a candidate.
 const QUERY_MARGIN: usize = 256;
 
@@ -154,6 +187,7 @@ impl Scratch {
             edit: EditScratch::default(),
             verify: VerifyScratch {
                 aligner: Aligner::new(scoring()),
+                low_aligner: Aligner::new(low_identity_scoring()),
                 blocks: BlockCache::new(BLOCK_CACHE),
                 symbols: Symbols::default(),
             },
@@ -415,7 +449,13 @@ fn find_with(
     // other manual pages, and about one quoting post in a hundred of the
     // scale stream. See BENCHMARKS.md "Copies of a stock phrase".)
     for c in &cands {
-        if let Some(m) = verify(index, cfg, &q, c, &mut s.verify)? {
+        let mut found = verify(index, cfg, &q, c, &mut s.verify, false)?;
+        // OCR text: a candidate that fails is aligned again for a match at
+        // 60-75% identity (tiny text read with an error every few chars).
+        if found.is_none() && tolerant {
+            found = verify(index, cfg, &q, c, &mut s.verify, true)?;
+        }
+        if let Some(m) = found {
             if !s.sources.contains(&(c.seg, c.part)) {
                 s.sources.push((c.seg, c.part));
             }
@@ -444,7 +484,7 @@ fn find_with(
             {
                 continue;
             }
-            if let Some(m) = verify(index, &relaxed, &q, c, &mut s.verify)? {
+            if let Some(m) = verify(index, &relaxed, &q, c, &mut s.verify, false)? {
                 push_new(&mut out, m);
             }
         }
@@ -606,7 +646,9 @@ struct QueryView<'a> {
     content: i64,
 }
 
-/// Align the query against the source around a candidate.
+/// Align the query against the source around a candidate; with `low`,
+/// the second, low-identity verification of OCR text
+/// ([`LOW_MIN_SIMILARITY`]).
 ///
 /// Positions from the index (hits, diagonals, windows) count normalized
 /// bytes; the alignment and the thresholds count characters and content.
@@ -620,6 +662,7 @@ fn verify(
     q: &QueryView<'_>,
     c: &Candidate,
     scratch: &mut VerifyScratch,
+    low: bool,
 ) -> Result<Option<Match>, IndexError> {
     let QueryView {
         text,
@@ -656,7 +699,7 @@ fn verify(
         c,
         (q_from, ws),
         (d_lo, d_hi, band),
-        cfg.min_len,
+        (cfg.min_len, low),
     ) else {
         return Ok(None);
     };
@@ -672,7 +715,12 @@ fn verify(
     let aligned = cq.max(cs);
     let min_units = cfg.min_len as i64 * i64::from(normalize::WEIGHT_UNIT);
     let sim = a.similarity();
-    if aligned < min_units || sim < cfg.min_similarity || qa.is_empty() || sa.is_empty() {
+    let (min_aligned, min_sim) = if low {
+        (min_units * LOW_MIN_LEN_FACTOR, LOW_MIN_SIMILARITY)
+    } else {
+        (min_units, cfg.min_similarity)
+    };
+    if aligned < min_aligned || sim < min_sim || qa.is_empty() || sa.is_empty() {
         return Ok(None);
     }
     // Symbols of the query side and their mean weight: the alignment
@@ -711,6 +759,11 @@ fn verify(
         .text
         .get(src_start - w.text_start..src_end - w.text_start)
         .unwrap_or("");
+    // Figures are compared as written (normalization folds 0 and 1 into
+    // letters and drops the separators between numbers).
+    if low && !numbers_agree(&text[query_span.clone()], snippet_raw) {
+        return Ok(None);
+    }
     let (source, source_decoded, also) = index.source_of_decoded(c.seg as usize, c.part)?;
     Ok(Some(Match {
         source,
@@ -727,6 +780,61 @@ fn verify(
         query_norm: qa,
         source_norm: (sa.start + w.norm_start)..(sa.end + w.norm_start),
     }))
+}
+
+/// Whether the numbers of a low-identity alignment's two sides agree: when
+/// the query side holds two or more numbers (runs of two or more ASCII
+/// digits), at least half of them occur on the source side: as they are,
+/// or, for numbers of three digits or more, within one edit (OCR drops,
+/// doubles and misreads digits too; two-digit numbers one edit apart are
+/// too many to tell anything).
+///
+/// A formula of the domain filled in with other figures ("the public land
+/// disposed of during the year amounted to 10,406,100.77 acres" against
+/// "... lands ... amount to 13,453,887.96 acres", 78% similar over 95
+/// characters, sharing 30) aligns as well as a noisy reading of the same
+/// sentence; its figures are what tell it apart (none of its 7 numbers is
+/// found). That formula, a same-domain hard
+/// negative of the English tuning half, was the one negative the
+/// low-identity verification newly matched without this rule.
+fn numbers_agree(q: &str, s: &str) -> bool {
+    /// Numbers compared at most (a table of figures is decided by its first).
+    const MAX_NUMBERS: usize = 64;
+    fn numbers(t: &str) -> Vec<&[u8]> {
+        t.split(|c: char| !c.is_ascii_digit())
+            .filter(|n| n.len() >= 2)
+            .map(str::as_bytes)
+            .take(MAX_NUMBERS)
+            .collect()
+    }
+    let (nq, ns) = (numbers(q), numbers(s));
+    if nq.len() < 2 {
+        return true;
+    }
+    let shared = nq
+        .iter()
+        .filter(|n| {
+            ns.iter()
+                .any(|m| *n == m || (n.len() >= 3 && within_one_edit(n, m)))
+        })
+        .count();
+    shared * 2 >= nq.len()
+}
+
+/// Whether `a` becomes `b` by at most one char replaced, deleted or inserted.
+fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let head = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    if short.len() == long.len() {
+        // One replacement at most: the rest after the first difference.
+        head == short.len() || short[head + 1..] == long[head + 1..]
+    } else {
+        // One insertion into the short side at the first difference.
+        short[head..] == long[head + 1..]
+    }
 }
 
 /// Shrinks a normalized range so that it holds only whole expansions of
@@ -761,6 +869,7 @@ fn ceil_boundary(s: &str, i: usize) -> usize {
 /// Buffers of one thread's verifications.
 pub(crate) struct VerifyScratch {
     aligner: Aligner,
+    low_aligner: Aligner,
     blocks: BlockCache,
     symbols: Symbols,
 }
@@ -820,6 +929,9 @@ impl Symbols {
 /// [`Aligner::score_bound`] (linear time) is below `min_len` the alignment
 /// (time in proportion to the query length times the band width) is not
 /// computed. That is the fate of most lone k-grams of unrelated posts.
+/// With `low` the alignment scores are [`low_identity_scoring`], for which
+/// the bound does not hold (an edit costs less than two matches): the
+/// alignment is always computed.
 fn align_any(
     scratch: &mut VerifyScratch,
     qsub: &str,
@@ -827,9 +939,13 @@ fn align_any(
     c: &Candidate,
     (q_from, ws): (usize, i64),
     (d_lo, d_hi, band): (i64, i64, i64),
-    min_len: usize,
+    (min_len, low): (usize, bool),
 ) -> Option<(Alignment, Range<usize>, Range<usize>)> {
-    let aligner = &mut scratch.aligner;
+    let aligner = if low {
+        &mut scratch.low_aligner
+    } else {
+        &mut scratch.aligner
+    };
     if qsub.is_ascii() && wstr.is_ascii() {
         let bound = aligner.score_bound(
             qsub.as_bytes(),
@@ -886,7 +1002,74 @@ fn snippet(s: &str, max_chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::whole_source_chars;
+    use super::{numbers_agree, whole_source_chars, within_one_edit};
+
+    #[test]
+    fn numbers_agree_when_half_of_the_query_sides_numbers_are_in_the_source() {
+        // Fewer than two numbers on the query side: nothing to compare.
+        assert!(numbers_agree("no numbers here", "1 22 333"));
+        assert!(numbers_agree("in 1894 the land", "in 1895 the land"));
+        // Single digits are not numbers (OCR splits and merges them).
+        assert!(numbers_agree("1 2 3 4", "5 6 7 8"));
+        // The formula of the tuning half: other figures.
+        assert!(!numbers_agree(
+            "the public land disposed of during the year amounted to 10,406,100.77 acres",
+            "the public lands disposed of during the year amount to 13,453,887.96 acres",
+        ));
+        // One edit per number of three digits or more is a misreading
+        // (dropped, doubled, replaced): 10, 406 and 100 are found, 77 is
+        // not (two digits: as they are only).
+        assert!(numbers_agree("10,406,100.77", "10,46,1000.79"));
+        // 406 alone of four.
+        assert!(!numbers_agree("10,406,100.77", "16,46,1950.79"));
+        // Half of them found is enough: 10 and 100 (one edit from 00).
+        assert!(numbers_agree("10,406,100.77", "10,4O6,l00.7?"));
+        // Digits read as letters leave no number to find.
+        assert!(!numbers_agree("10,406,100.77", "1O,4O6,l9O.7?"));
+        // Other figures.
+        assert!(!numbers_agree("10,406,100.77", "31,852,447.96"));
+    }
+
+    /// Against Levenshtein distance computed in full.
+    #[test]
+    fn within_one_edit_is_levenshtein_at_most_one() {
+        fn lev(a: &[u8], b: &[u8]) -> usize {
+            let mut prev: Vec<usize> = (0..=b.len()).collect();
+            for (i, x) in a.iter().enumerate() {
+                let mut cur = vec![i + 1];
+                for (j, y) in b.iter().enumerate() {
+                    let v = (prev[j] + usize::from(x != y))
+                        .min(prev[j + 1] + 1)
+                        .min(cur[j] + 1);
+                    cur.push(v);
+                }
+                prev = cur;
+            }
+            prev[b.len()]
+        }
+        // Every pair of strings of up to 4 chars over {0, 1, 2}.
+        let mut all: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut level = vec![Vec::new()];
+        for _ in 0..4 {
+            level = level
+                .iter()
+                .flat_map(|s: &Vec<u8>| {
+                    (b'0'..=b'2').map(move |c| {
+                        let mut t = s.clone();
+                        t.push(c);
+                        t
+                    })
+                })
+                .collect();
+            all.extend(level.iter().cloned());
+        }
+        for a in &all {
+            for b in &all {
+                assert_eq!(within_one_edit(a, b), lev(a, b) <= 1, "{a:?} {b:?}");
+            }
+        }
+    }
+
     use crate::normalize::normalize;
 
     /// Against the naive definition: a range holds whole expansions when no

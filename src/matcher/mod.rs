@@ -92,9 +92,13 @@ pub enum Seeds {
     /// where an error every 6 to 10 characters leaves few exact k-grams but
     /// many with a single error. About a thousand lookups per query byte,
     /// so meant for OCR output (images, TSV, hOCR), not for a firehose of
-    /// posts; every candidate is still verified by alignment at the same
-    /// thresholds. See the `find` module and BENCHMARKS.md "Seeds that
-    /// survive OCR errors".
+    /// posts. Every candidate is verified by alignment at the same
+    /// thresholds first; one that fails is aligned a second time for a
+    /// low-identity match (similarity 0.6 to 0.75, an alignment of twice
+    /// `min_len` whose matches outnumber its edits by `min_len`, its
+    /// figures those of the source), the reading of tiny text. See the
+    /// `find` module and BENCHMARKS.md "Seeds that survive OCR errors" and
+    /// "Low-identity OCR matches".
     Tolerant,
 }
 
