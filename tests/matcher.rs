@@ -223,6 +223,32 @@ fn a_short_second_piece_of_an_established_source_is_reported() {
     assert!(m.find(second).is_empty(), "a short piece alone");
 }
 
+/// `text` as a poor OCR reading: from byte `from` on, every `every`th
+/// letter or digit is, turn by turn, replaced (by `x`, or `q` for an `x`),
+/// dropped or doubled.
+fn ocr_damage(text: &str, every: usize, from: usize) -> String {
+    let mut ocr = String::new();
+    let mut letters = 0;
+    for (i, c) in text.char_indices() {
+        if i >= from && c.is_alphanumeric() {
+            letters += 1;
+            if letters % every == 0 {
+                match (letters / every) % 3 {
+                    0 => ocr.push(if c == 'x' { 'q' } else { 'x' }),
+                    1 => {}
+                    _ => {
+                        ocr.push(c);
+                        ocr.push(c);
+                    }
+                }
+                continue;
+            }
+        }
+        ocr.push(c);
+    }
+    ocr
+}
+
 /// OCR text with an error every 12th letter holds no exact 16-byte k-gram
 /// of its source (the longest exact run is 11 letters), so the text seeds
 /// find nothing; the OCR path ([`Matcher::try_find_ocr`], tolerant seeds:
@@ -251,25 +277,7 @@ fn ocr_text_with_an_error_every_twelve_letters_is_found_by_tolerant_seeds() {
         let start = text[start..].find(' ').map_or(start, |i| start + i + 1);
         let quote = &text[start..start + 300];
         // Damage: every 12th letter or digit replaced, dropped or doubled.
-        let mut ocr = String::new();
-        let mut letters = 0;
-        for c in quote.chars() {
-            if c.is_alphanumeric() {
-                letters += 1;
-                if letters % 12 == 0 {
-                    match (letters / 12) % 3 {
-                        0 => ocr.push(if c == 'x' { 'q' } else { 'x' }),
-                        1 => {}
-                        _ => {
-                            ocr.push(c);
-                            ocr.push(c);
-                        }
-                    }
-                    continue;
-                }
-            }
-            ocr.push(c);
-        }
+        let ocr = ocr_damage(quote, 12, 0);
         tried += 1;
         assert!(
             m.find(&ocr).is_empty() && strict.try_find_ocr(&ocr).unwrap().is_empty(),
@@ -318,29 +326,7 @@ fn ocr_text_with_an_error_every_third_letter_is_found_unless_its_figures_differ(
     // The clean start, the figures, 80 chars after.
     let quote = docs[7].1[at - CLEAN..at + figures.len() + 80].to_owned();
     let fig = CLEAN..CLEAN + figures.len();
-    let damage = |quote: &str| {
-        let mut ocr = String::new();
-        let mut letters = 0;
-        for (i, c) in quote.char_indices() {
-            if i >= CLEAN && c.is_alphanumeric() {
-                letters += 1;
-                if letters % 3 == 0 {
-                    // Turn by turn replaced, dropped, doubled.
-                    match (letters / 3) % 3 {
-                        0 => ocr.push(if c == 'x' { 'q' } else { 'x' }),
-                        1 => {}
-                        _ => {
-                            ocr.push(c);
-                            ocr.push(c);
-                        }
-                    }
-                    continue;
-                }
-            }
-            ocr.push(c);
-        }
-        ocr
-    };
+    let damage = |quote: &str| ocr_damage(quote, 3, CLEAN);
     // Where the figures are in a damaged text: the damage keeps the first
     // CLEAN bytes and changes lengths after them, so it is found again.
     let fig_in = |ocr: &str| {
