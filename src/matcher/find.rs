@@ -794,9 +794,9 @@ fn verify(
 /// "... lands ... amount to 13,453,887.96 acres", 78% similar over 95
 /// characters, sharing 30) aligns as well as a noisy reading of the same
 /// sentence; its figures are what tell it apart (none of its 7 numbers is
-/// found). That formula, a same-domain hard
-/// negative of the English tuning half, was the one negative the
-/// low-identity verification newly matched without this rule.
+/// found). That formula, a same-domain hard negative of the English tuning
+/// half, was the one negative the low-identity verification newly matched
+/// without this rule.
 fn numbers_agree(q: &str, s: &str) -> bool {
     /// Numbers compared at most (a table of figures is decided by its first).
     const MAX_NUMBERS: usize = 64;

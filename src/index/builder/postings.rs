@@ -482,8 +482,9 @@ impl SortWord {
 /// Measured with callgrind on a one-thread build of 13.9 MB of the scale
 /// corpus: the comparison sort took 234 M of 1,814 M instructions and the
 /// rest of the partitions' work 82 M; with the three passes the whole of
-/// it takes 166 M (and about 3 M more in memset). A counting sort by bucket with each bucket then sorted
-/// by comparison saved nothing (8.4% of a profile before, 8.4% after).
+/// it takes 166 M (and about 3 M more in memset). A counting sort by
+/// bucket with each bucket then sorted by comparison saved nothing (8.4%
+/// of a profile before, 8.4% after).
 fn sort_words(words: &mut Vec<u128>, buckets: usize, shift: u32) -> bool {
     debug_assert!(buckets.is_power_of_two());
     if !words
