@@ -368,7 +368,10 @@ fn ocr_text_read_with_an_error_every_few_letters_is_found_unless_its_figures_dif
 /// fingerprints) quoted around new text is boilerplate: no match. Its
 /// k-grams the query's window minima pick near its ends need not be the
 /// ones the documents' winnowing picked, so the cover of common k-grams is
-/// taken over every k-gram of the query, not only those looked up.
+/// taken over every k-gram of the query, not only those looked up. Read as
+/// OCR, a low-identity alignment must reach the net score on what is not
+/// footer (checked: without that rule this test fails, a body aligned at
+/// low identity carried by the footer's full match).
 #[test]
 fn a_footer_in_many_documents_around_new_text_does_not_match() {
     const FOOTER: &str =
@@ -402,4 +405,66 @@ fn a_footer_in_many_documents_around_new_text_does_not_match() {
         }
     }
     assert!(flagged.is_empty(), "{flagged:#?}");
+}
+
+/// Tolerant seeds bring many candidates of one hit (k-grams one edit from
+/// the query's that stock phrases of other documents hold), so OCR text
+/// verifies twice `max_candidates`: with a cap of one, a post quoting two
+/// documents is checked against one of them, the same text read by OCR
+/// against both. (Checked: fails with the OCR cap equal to the posts'.)
+#[test]
+fn ocr_text_verifies_twice_as_many_candidates_as_a_post() {
+    let mut rng = common::Rng(404);
+    let docs: Vec<(String, String)> = (0..6)
+        .map(|i| (format!("d/{i}.txt"), common::prose(&mut rng, 2000)))
+        .collect();
+    let idx = index_of(&docs);
+    let m = Matcher::new(
+        &idx,
+        MatchConfig::builder().max_candidates(1).build().unwrap(),
+    );
+    let query = format!("{}\n\n{}", &docs[1].1[300..420], &docs[4].1[900..1020]);
+    let sources = |got: Vec<leakprint::matcher::Match>| {
+        let mut s: Vec<String> = got.into_iter().map(|g| g.source).collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    };
+    assert_eq!(sources(m.find(&query)).len(), 1, "a post: one candidate");
+    assert_eq!(
+        sources(m.try_find_ocr(&query).unwrap()),
+        vec![docs[1].0.clone(), docs[4].0.clone()],
+        "OCR text: two candidates"
+    );
+}
+
+/// OCR text of a sentence that the dump holds in its document, in a
+/// second one with a word changed, and in a third as a formula filled in
+/// differently: the third shares the stretch at well below the others'
+/// similarity and is not reported, the second is. (Checked: fails without
+/// `drop_explained`.)
+#[test]
+fn ocr_text_is_not_also_reported_for_a_text_that_shares_only_its_formula() {
+    // Shared verbatim by the sentence and the formula: 39 normalized chars
+    // ("distinguished guests and my fellow Americans"), fewer than a match
+    // needs; aligned, the two are 77% similar over 80 letters.
+    let sentence = "Mr. President, my colleagues in the Congress, our distinguished guests \
+                    and my fellow Americans: tonight I report on the state of the union";
+    let changed = sentence.replace("the union", "our union");
+    let formula = "Mr. President, Members of the new Congress, distinguished guests, \
+                   and my fellow Americans: this evening we look beyond our shores";
+    let mut rng = common::Rng(505);
+    let mut docs: Vec<(String, String)> = Vec::new();
+    for (name, s) in [("a.txt", sentence), ("b.txt", &changed), ("c.txt", formula)] {
+        let before = common::prose(&mut rng, 800);
+        let after = common::prose(&mut rng, 800);
+        docs.push((name.to_owned(), format!("{before}\n\n{s}. {after}")));
+    }
+    docs.extend((0..20).map(|i| (format!("f/{i}.txt"), common::prose(&mut rng, 2000))));
+    let idx = index_of(&docs);
+    let m = Matcher::new(&idx, MatchConfig::default());
+    let got = m.try_find_ocr(sentence).unwrap();
+    let mut sources: Vec<&str> = got.iter().map(|g| g.source.as_str()).collect();
+    sources.sort_unstable();
+    assert_eq!(sources, ["a.txt", "b.txt"], "{got:#?}");
 }

@@ -73,7 +73,7 @@ fn low_identity_scoring() -> Scoring {
 /// of OCR text ([`Seeds::Tolerant`]) that fails the first verification is
 /// aligned again with [`low_identity_scoring`] and kept when that net
 /// score (matches minus edits) reaches `min_len`, the alignment spans
-/// [`LOW_MIN_LEN_FACTOR`] times `min_len`, at least this share of its
+/// [`LOW_MIN_LEN_QUARTERS`] quarters of `min_len`, at least this share of its
 /// columns match, the boilerplate rule holds as for any match, and its
 /// figures agree ([`numbers_agree`]).
 ///
@@ -86,9 +86,25 @@ fn low_identity_scoring() -> Scoring {
 /// language, a Cyrillic hard negative sharing 20-39 chars).
 const LOW_MIN_SIMILARITY: f64 = 0.6;
 
-/// A low-identity match spans at least this many times `min_len` (see
-/// [`LOW_MIN_SIMILARITY`]).
-const LOW_MIN_LEN_FACTOR: i64 = 2;
+/// A low-identity match spans at least this many quarters of `min_len`
+/// (1.75 times; see [`LOW_MIN_SIMILARITY`]).
+///
+/// Chosen on the tuning halves (BENCHMARKS.md "Shorter low-identity
+/// matches"): twice `min_len` (88 letters) lost a thumbnail whose reading
+/// aligns over 85 (81% similar); 1.75 found it, and 1.5 found nothing more
+/// on any tuning half while adding matches to a Polish hard negative
+/// already flagged. Spans of `min_len` flagged two multilingual negatives.
+const LOW_MIN_LEN_QUARTERS: i64 = 7;
+
+/// Tolerant seeds bring many candidates of a single hit (a k-gram one edit
+/// from the query's that a stock phrase of other documents holds), which
+/// crowd the right one out of [`MatchConfig::max_candidates`]: OCR text
+/// keeps this many times as many. Measured on the tuning thumbnails: a
+/// reading whose one hit on its source came 109th of 109 candidates at
+/// most hits first (all of one hit) was found at twice the cap, nothing
+/// more at four times; the OCR path's cost did not change
+/// (`ocr_seeds_cost`, 8.9 ms median per text either way).
+const TOLERANT_CANDIDATE_FACTOR: usize = 2;
 
 /// Query bytes aligned beyond the first and last hit of a candidate.
 const QUERY_MARGIN: usize = 256;
@@ -431,7 +447,12 @@ fn find_with(
             .then(a.d_lo.cmp(&b.d_lo))
             .then((a.seg, a.part).cmp(&(b.seg, b.part)))
     });
-    s.cands.truncate(cfg.max_candidates);
+    let cap = if tolerant {
+        cfg.max_candidates.saturating_mul(TOLERANT_CANDIDATE_FACTOR)
+    } else {
+        cfg.max_candidates
+    };
+    s.cands.truncate(cap);
     let mut out: Vec<Match> = Vec::new();
     let cands = std::mem::take(&mut s.cands);
     let q = QueryView {
@@ -491,6 +512,11 @@ fn find_with(
     }
     s.sources.clear();
     s.cands = cands;
+    // OCR text: a stretch matched by a text clearly more similar is not
+    // also reported for a text that merely shares a formula with it.
+    if tolerant {
+        drop_explained(&mut out, EXPLAINED_GAP);
+    }
     out.sort_by(|a, b| {
         (a.query_span.start, a.segment, a.part).cmp(&(b.query_span.start, b.segment, b.part))
     });
@@ -627,6 +653,43 @@ fn push_new(out: &mut Vec<Match>, m: Match) {
     }
 }
 
+/// How much more similar another text's match over the same query
+/// stretch must be for a match of OCR text to be dropped as explained by
+/// it ([`drop_explained`]).
+///
+/// The tolerant seeds and the larger candidate cap of OCR text
+/// ([`TOLERANT_CANDIDATE_FACTOR`]) verify texts that share only a formula
+/// with the quote: a thumbnail of "Mr. President, my colleagues in the
+/// Congress, our distinguished guests and my fellow Americans" matched its
+/// speech at 0.96, two later ones of the same president at 0.92 (the same
+/// sentence, one word changed: kept), and another president's "Mr.
+/// President, Members of the 105th Congress, distinguished guests, and my
+/// fellow Americans" at 0.77 (39 chars shared: dropped). On the tuning
+/// halves (BENCHMARKS.md "Shorter low-identity matches") 0.1 and 0.15 lost
+/// no query and no span; 0.1 dropped more matches to other texts (English
+/// OCR 3 -> 1, multilingual OCR 4 -> 2) and to negatives (multilingual
+/// boilerplate and hard negatives as OCR 409 -> 397, no query unflagged).
+const EXPLAINED_GAP: f64 = 0.1;
+
+/// Drops a match whose query stretch is mostly (more than half) that of
+/// a match to another text at least `gap` more similar: the quote's text
+/// is explained by that one (the same stretch in two texts of about the
+/// same similarity, a passage the dump holds twice, keeps both).
+fn drop_explained(out: &mut Vec<Match>, gap: f64) {
+    let keep: Vec<bool> = out
+        .iter()
+        .map(|m| {
+            !out.iter().any(|o| {
+                (o.segment, o.part) != (m.segment, m.part)
+                    && o.similarity >= m.similarity + gap
+                    && overlap(&o.query_norm, &m.query_norm) * 2 > m.query_norm.len()
+            })
+        })
+        .collect();
+    let mut it = keep.iter();
+    out.retain(|_| *it.next().unwrap_or(&true));
+}
+
 fn overlap(a: &Range<usize>, b: &Range<usize>) -> usize {
     a.end.min(b.end).saturating_sub(a.start.max(b.start))
 }
@@ -716,7 +779,7 @@ fn verify(
     let min_units = cfg.min_len as i64 * i64::from(normalize::WEIGHT_UNIT);
     let sim = a.similarity();
     let (min_aligned, min_sim) = if low {
-        (min_units * LOW_MIN_LEN_FACTOR, LOW_MIN_SIMILARITY)
+        (min_units * LOW_MIN_LEN_QUARTERS / 4, LOW_MIN_SIMILARITY)
     } else {
         (min_units, cfg.min_similarity)
     };
@@ -740,6 +803,15 @@ fn verify(
     // below its length.
     let net = per_symbol(i64::from(a.score));
     if net < min_units || novel * 100 < min_units * NOVEL_SHARE {
+        return Ok(None);
+    }
+    // A low-identity alignment must reach the net score on what is not
+    // boilerplate: each covered column earned at most one match, so the
+    // rest earned at least `net - covered`. (A mail in the dump's template
+    // with another body aligns at 73% over 319 letters: its header and
+    // footer match in full, the bodies as any two texts of one language
+    // do.)
+    if low && net - (covered * cq / (qa.len() as i64).max(1)) < min_units {
         return Ok(None);
     }
     let query_span = qnorm.source_span(text, qa.clone());
@@ -784,7 +856,8 @@ fn verify(
 
 /// Whether the numbers of a low-identity alignment's two sides agree: when
 /// the query side holds two or more numbers (runs of two or more ASCII
-/// digits), at least half of them occur on the source side: as they are,
+/// digits that touch no letter: "s00n" is a misread word), at least half
+/// of them occur on the source side: as they are,
 /// or, for numbers of three digits or more, within one edit (OCR drops,
 /// doubles and misreads digits too; two-digit numbers one edit apart are
 /// too many to tell anything).
@@ -800,14 +873,35 @@ fn verify(
 fn numbers_agree(q: &str, s: &str) -> bool {
     /// Numbers compared at most (a table of figures is decided by its first).
     const MAX_NUMBERS: usize = 64;
-    fn numbers(t: &str) -> Vec<&[u8]> {
-        t.split(|c: char| !c.is_ascii_digit())
-            .filter(|n| n.len() >= 2)
-            .map(str::as_bytes)
-            .take(MAX_NUMBERS)
-            .collect()
+    /// Runs of two or more ASCII digits; with `standalone`, only those
+    /// that touch no letter.
+    fn numbers(t: &str, standalone: bool) -> Vec<&[u8]> {
+        let b = t.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() && out.len() < MAX_NUMBERS {
+            if !b[i].is_ascii_digit() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            let touches_letter = t[..start]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphabetic)
+                || t[i..].chars().next().is_some_and(char::is_alphabetic);
+            if i - start >= 2 && !(standalone && touches_letter) {
+                out.push(&b[start..i]);
+            }
+        }
+        out
     }
-    let (nq, ns) = (numbers(q), numbers(s));
+    // A run of digits inside a word of the reading ("s00n", "1ike") is a
+    // misread word, not a figure; the source side keeps every run.
+    let (nq, ns) = (numbers(q, true), numbers(s, false));
     if nq.len() < 2 {
         return true;
     }
@@ -1028,6 +1122,17 @@ mod tests {
         assert!(!numbers_agree("10,406,100.77", "1O,4O6,l9O.7?"));
         // Other figures.
         assert!(!numbers_agree("10,406,100.77", "31,852,447.96"));
+        // Digits inside a word of the reading are misread letters, not
+        // figures: "s00n" and "l00k" leave one number, nothing to compare.
+        assert!(numbers_agree(
+            "you wil s00n 22 l00k",
+            "you will soon to look"
+        ));
+        // Standalone ones still count, next to punctuation too.
+        assert!(!numbers_agree("(2014) and 35%", "(1999) and 12%"));
+        // A digit run touching a letter in the source is still a figure
+        // there (the source is the leaked text as written).
+        assert!(numbers_agree("model 320 and 747", "model A320 and B747"));
     }
 
     /// Against Levenshtein distance computed in full.

@@ -94,9 +94,10 @@ pub enum Seeds {
     /// so meant for OCR output (images, TSV, hOCR), not for a firehose of
     /// posts. Every candidate is verified by alignment at the same
     /// thresholds first; one that fails is aligned a second time for a
-    /// low-identity match (similarity 0.6 to 0.75, an alignment of twice
-    /// `min_len` whose matches outnumber its edits by `min_len`, its
-    /// figures those of the source), the reading of tiny text. See the
+    /// low-identity match (similarity 0.6 to 0.75, an alignment of 1.75
+    /// times `min_len` whose matches outnumber its edits by `min_len`, its
+    /// figures those of the source), the reading of tiny text; twice
+    /// `max_candidates` are verified (single hits crowd). See the
     /// `find` module and BENCHMARKS.md "Seeds that survive OCR errors" and
     /// "Low-identity OCR matches".
     Tolerant,
@@ -155,7 +156,8 @@ impl MatchConfigBuilder {
         self.cfg.min_similarity = s;
         self
     }
-    /// Most candidates verified per query (1..=10000).
+    /// Most candidates verified per query (1..=10000); OCR text with
+    /// [`Seeds::Tolerant`] verifies twice as many.
     pub fn max_candidates(mut self, n: usize) -> Self {
         self.cfg.max_candidates = n;
         self
