@@ -27,6 +27,8 @@ import argparse
 import warnings
 import collections
 import difflib
+import email
+import email.policy
 import json
 import os
 import subprocess
@@ -157,19 +159,58 @@ def passage(rel: str, span) -> str:
     return open(os.path.join(DUMP, rel), "rb").read()[span[0]:span[1]].decode("utf-8", "replace")
 
 
+def mail_text(rel: str) -> str:
+    """The decoded text of a mail file's text parts (base64 and
+    quoted-printable undone by Python's `email` package, independent of
+    leakprint), whitespace runs made single spaces; "" for other files."""
+    if not rel.endswith(".eml"):
+        return ""
+    msg = email.message_from_bytes(open(os.path.join(DUMP, rel), "rb").read(),
+                                   policy=email.policy.default)
+    parts = []
+    for part in msg.walk():
+        if part.get_content_maintype() == "text":
+            try:
+                parts.append(part.get_content())
+            except (LookupError, ValueError):
+                continue
+    return " ".join(" ".join(p.split()) for p in parts)
+
+
+def encoded_passage(m, rel: str):
+    """The matched text of a mail whose body is encoded (base64): the
+    snippet's head and tail found in the decoded text, and the text between
+    them; None when they are not there."""
+    head, _, tail = m.get("snippet", "").partition(" \u2026 ")
+    text = mail_text(rel)
+    i = text.find(head) if head else -1
+    if i < 0:
+        return None
+    end = i + len(head)
+    if tail:
+        j = text.find(tail, end)
+        if j < 0:
+            return None
+        end = j + len(tail)
+    return text[i:end]
+
+
 def duplicate(m, t) -> bool:
     """A match in another file that holds the same or a near-identical
     passage: the synthetic mails of the dump quote the speeches, and the
     speeches repeat themselves across years. At least 85% of the matched
     source text's normalized characters must appear, in order, in the true
-    quote (a longest common subsequence)."""
+    quote (a longest common subsequence). The matched text is read from the
+    file at the match's span, or, for a mail whose body is encoded (the
+    passage is not in its bytes), from the decoded body."""
     rel = m["source"].split("corpus/dump/", 1)[-1]
     if "#" in rel or not os.path.isfile(os.path.join(DUMP, rel)):
         return False
     span = file_span(m, rel)
-    if span is None:
+    matched = passage(rel, span) if span is not None else encoded_passage(m, rel)
+    if matched is None:
         return False
-    a, b = normalize(passage(rel, span)), normalize(passage(t["source"], t["span"]))
+    a, b = normalize(matched), normalize(passage(t["source"], t["span"]))
     k = sum(x.size for x in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
     return k >= 0.85 * max(1, len(a))
 
