@@ -45,14 +45,18 @@ const TARGETS: &[(&str, f64)] = &[
 /// sample and what was measured there (docs/SCREENSHOTS.md). Three images
 /// cannot measure 90%: when this sample meets the target but the held-out
 /// benchmark does not, the gate notes it; the held-out benchmark decides
-/// when a style moves to the targets (angled photos did: 65/66 on seed
-/// 2026, 63/66 on seed 4242).
+/// when a style moves to the targets (angled photos moved in round 2:
+/// 65/66 on seed 2026, 63/66 on seed 4242; thumbnails in round 6: 60/65 on
+/// seed 4242, 61/65 on a fresh seed 5151). Re-shared JPEGs were gated at
+/// 99% on this sample until round 6 measured a held-out set large enough
+/// to see that they miss it.
 const KNOWN_MISSES: &[(&str, f64, &str)] = &[(
-    "thumbnail",
+    "reshared_jpeg",
     0.66,
-    "89.2% (58/65) on the held-out benchmark of seed 4242 with tolerant OCR seeds \
-     and the low-identity verification (86.2% with the seeds alone, 76.9% \
-     before; 92.7% on the seed-2026 tuning half): 6-8 px text",
+    "95.7% (111/116) on the held-out half of seed 6161 (830 images of the \
+     readable styles; every other readable style 99-100%): the misses are \
+     the most downscaled re-shares (294-350 px wide, the style's median \
+     400), text about 5 px high",
 )];
 
 /// Issue 14's target for the mean box IoU of the matched words. Met since

@@ -196,6 +196,45 @@ fn a_photographed_screen_is_found_and_a_screenshot_is_not() {
     );
 }
 
+/// The corrected screen keeps a margin of its surroundings: the frame's
+/// dark pixels along every side, the screen inside; its corners land at
+/// the margin.
+#[test]
+fn a_corrected_screen_keeps_a_margin_of_the_photo() {
+    let quad = [(60.0, 40.0), (340.0, 52.0), (350.0, 262.0), (42.0, 250.0)];
+    let photo = screen_photo(quad);
+    let (out, m) = unwarp(&photo, quad).unwrap();
+    let mg = SCREEN_MARGIN as u32;
+    let (w, h) = out.dimensions();
+    let d = |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).hypot(a.1 - b.1);
+    assert_eq!(
+        w,
+        (d(quad[0], quad[1]).max(d(quad[3], quad[2])).round() as u32) + 2 * mg
+    );
+    assert_eq!(
+        h,
+        (d(quad[0], quad[3]).max(d(quad[1], quad[2])).round() as u32) + 2 * mg
+    );
+    for (x, y) in [(0, h / 2), (w - 1, h / 2), (w / 2, 0), (w / 2, h - 1)] {
+        assert!(out.get_pixel(x, y)[0] < 80, "frame at ({x}, {y})");
+    }
+    for (x, y) in [(mg + 3, h / 2), (w - mg - 4, h / 2), (w / 2, mg + 3)] {
+        assert!(out.get_pixel(x, y)[0] > 180, "screen at ({x}, {y})");
+    }
+    for (q, want) in quad.iter().zip([
+        (SCREEN_MARGIN, SCREEN_MARGIN),
+        (f64::from(w) - SCREEN_MARGIN, SCREEN_MARGIN),
+        (f64::from(w) - SCREEN_MARGIN, f64::from(h) - SCREEN_MARGIN),
+        (SCREEN_MARGIN, f64::from(h) - SCREEN_MARGIN),
+    ]) {
+        let got = mat_apply(&m, q.0, q.1);
+        assert!(
+            (got.0 - want.0).abs() < 1.0 && (got.1 - want.1).abs() < 1.0,
+            "{q:?} -> {got:?}, want {want:?}"
+        );
+    }
+}
+
 /// Lines of dashes, rotated by `deg`.
 fn lines_at(deg: f32) -> GrayImage {
     let mut img = GrayImage::from_pixel(400, 300, Luma([255]));
