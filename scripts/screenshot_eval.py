@@ -98,6 +98,16 @@ def collapsed(rel: str):
     return _collapsed[rel]
 
 
+def snippet_end(text: str, head_end: int, tail: str):
+    """Where a snippet whose head ends at `head_end` in `text` ends: past
+    its tail (the part after " … ", found after the head), or at the
+    head's end when it has none; None when the tail is not there."""
+    if not tail:
+        return head_end
+    j = text.find(tail, head_end)
+    return None if j < 0 else j + len(tail)
+
+
 def file_span(m, rel: str):
     """The match's source span as bytes of the file `rel`, or None.
 
@@ -121,12 +131,9 @@ def file_span(m, rel: str):
         i = text.find(head, i + 1)
     if best is None:
         return None
-    end = best + len(head)
-    if tail:
-        j = text.find(tail, end)
-        if j < 0:
-            return None
-        end = j + len(tail)
+    end = snippet_end(text, best + len(head), tail)
+    if end is None:
+        return None
     last = text[end - 1]
     return [offs[best], offs[end - 1] + len(last.encode("utf-8"))]
 
@@ -186,13 +193,8 @@ def encoded_passage(m, rel: str):
     i = text.find(head) if head else -1
     if i < 0:
         return None
-    end = i + len(head)
-    if tail:
-        j = text.find(tail, end)
-        if j < 0:
-            return None
-        end = j + len(tail)
-    return text[i:end]
+    end = snippet_end(text, i + len(head), tail)
+    return None if end is None else text[i:end]
 
 
 def duplicate(m, t) -> bool:
