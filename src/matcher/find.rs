@@ -19,7 +19,9 @@
 //!    A candidate of one hit on a k-gram that is no window minimum of the
 //!    query (its shared run is shorter than t) is not verified, because the
 //!    decoding of the stored text that verification needs is most of the
-//!    cost of a query; every other candidate is, up to `max_candidates`.
+//!    cost of a query; every other candidate is, up to `max_candidates`
+//!    (twice that for OCR text, whose tolerant seeds bring many candidates
+//!    of one hit).
 //! 3. **Verification.** Each candidate, best first, is aligned against the
 //!    part's normalized text around it (local alignment in a diagonal band),
 //!    which yields the exact spans and a similarity; spans map back to byte
@@ -28,7 +30,10 @@
 //!    not repeat a match already kept. Query bytes covered by common
 //!    k-grams do not count toward the minimum length, so boilerplate never
 //!    makes a match on its own, even where a few of its k-grams escaped the
-//!    common mark.
+//!    common mark. OCR text that fails is aligned a second time for a
+//!    low-identity match (tiny text read with an error every few chars);
+//!    then a match whose stretch another text matches clearly more
+//!    similarly is dropped ([`EXPLAINED_GAP`]).
 //! 4. **Second pieces.** Once a part is established by a match of full
 //!    length, its other candidates outside the reported query stretches are
 //!    verified again with a minimum length of 24 and a similarity of 0.9:
@@ -92,18 +97,19 @@ const LOW_MIN_SIMILARITY: f64 = 0.6;
 /// Chosen on the tuning halves (BENCHMARKS.md "Shorter low-identity
 /// matches"): twice `min_len` (88 letters) lost a thumbnail whose reading
 /// aligns over 85 (81% similar); 1.75 found it, and 1.5 found nothing more
-/// on any tuning half while adding matches to a Polish hard negative
-/// already flagged. Spans of `min_len` flagged two multilingual negatives.
+/// on any tuning half. Both add matches to a Polish hard negative already
+/// flagged (1.75 two, 1.5 four). Spans of `min_len` flagged two
+/// multilingual negatives.
 const LOW_MIN_LEN_QUARTERS: i64 = 7;
 
 /// Tolerant seeds bring many candidates of a single hit (a k-gram one edit
 /// from the query's that a stock phrase of other documents holds), which
 /// crowd the right one out of [`MatchConfig::max_candidates`]: OCR text
 /// keeps this many times as many. Measured on the tuning thumbnails: a
-/// reading whose one hit on its source came 109th of 109 candidates at
-/// most hits first (all of one hit) was found at twice the cap, nothing
-/// more at four times; the OCR path's cost did not change
-/// (`ocr_seeds_cost`, 8.9 ms median per text either way).
+/// reading with 109 candidates, all of one hit, whose one hit on its
+/// source ranked past the 32nd (most hits first, then by text hash) was
+/// found at twice the cap, nothing more at four times; the OCR path's cost
+/// did not change (`ocr_seeds_cost`, 8.9 ms median per text either way).
 const TOLERANT_CANDIDATE_FACTOR: usize = 2;
 
 /// Query bytes aligned beyond the first and last hit of a candidate.
@@ -483,6 +489,14 @@ fn find_with(
             push_new(&mut out, m);
         }
     }
+    // OCR text: a stretch matched by a text clearly more similar is not
+    // also reported for a text that merely shares a formula with it, nor
+    // does that text stay established for second pieces.
+    if tolerant {
+        drop_explained(&mut out, EXPLAINED_GAP);
+        s.sources
+            .retain(|&(seg, part)| out.iter().any(|m| (m.segment, m.part) == (seg, part)));
+    }
     // Second pieces: once a part is established as a source by a match of
     // full length, other stretches of the query that align with that same
     // part are reported down to SECONDARY_MIN_LEN bytes at
@@ -512,11 +526,6 @@ fn find_with(
     }
     s.sources.clear();
     s.cands = cands;
-    // OCR text: a stretch matched by a text clearly more similar is not
-    // also reported for a text that merely shares a formula with it.
-    if tolerant {
-        drop_explained(&mut out, EXPLAINED_GAP);
-    }
     out.sort_by(|a, b| {
         (a.query_span.start, a.segment, a.part).cmp(&(b.query_span.start, b.segment, b.part))
     });
@@ -686,8 +695,11 @@ fn drop_explained(out: &mut Vec<Match>, gap: f64) {
             })
         })
         .collect();
-    let mut it = keep.iter();
-    out.retain(|_| *it.next().unwrap_or(&true));
+    let kept = std::mem::take(out)
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(m, k)| k.then_some(m));
+    out.extend(kept);
 }
 
 fn overlap(a: &Range<usize>, b: &Range<usize>) -> usize {
@@ -856,7 +868,8 @@ fn verify(
 
 /// Whether the numbers of a low-identity alignment's two sides agree: when
 /// the query side holds two or more numbers (runs of two or more ASCII
-/// digits that touch no letter: "s00n" is a misread word), at least half
+/// digits that touch no letter but a digit look-alike: "s00n" is a misread
+/// word, "2O14" a misread figure), at least half
 /// of them occur on the source side: as they are,
 /// or, for numbers of three digits or more, within one edit (OCR drops,
 /// doubles and misreads digits too; two-digit numbers one edit apart are
@@ -873,8 +886,13 @@ fn verify(
 fn numbers_agree(q: &str, s: &str) -> bool {
     /// Numbers compared at most (a table of figures is decided by its first).
     const MAX_NUMBERS: usize = 64;
+    /// ASCII letters OCR reads for digits (0 O o D Q, 1 I l i, 2 Z z,
+    /// 5 S s, 6 G b, 8 B, 9 g q): next to one, a digit run may be part of
+    /// a misread figure ("2O14"), so it still counts.
+    const DIGIT_LOOKALIKES: &[u8] = b"OoDQIliZzSsGbBgq";
     /// Runs of two or more ASCII digits; with `standalone`, only those
-    /// that touch no letter.
+    /// that touch no ASCII letter other than a digit look-alike (figures
+    /// next to ideographs, "2014年", count).
     fn numbers(t: &str, standalone: bool) -> Vec<&[u8]> {
         let b = t.as_bytes();
         let mut out = Vec::new();
@@ -888,18 +906,18 @@ fn numbers_agree(q: &str, s: &str) -> bool {
             while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
             }
-            let touches_letter = t[..start]
-                .chars()
-                .next_back()
-                .is_some_and(char::is_alphabetic)
-                || t[i..].chars().next().is_some_and(char::is_alphabetic);
+            let word_letter = |c: Option<&u8>| {
+                c.is_some_and(|c| c.is_ascii_alphabetic() && !DIGIT_LOOKALIKES.contains(c))
+            };
+            let touches_letter =
+                word_letter(start.checked_sub(1).and_then(|j| b.get(j))) || word_letter(b.get(i));
             if i - start >= 2 && !(standalone && touches_letter) {
                 out.push(&b[start..i]);
             }
         }
         out
     }
-    // A run of digits inside a word of the reading ("s00n", "1ike") is a
+    // A run of digits inside a word of the reading ("s00n", "l00k") is a
     // misread word, not a figure; the source side keeps every run.
     let (nq, ns) = (numbers(q, true), numbers(s, false));
     if nq.len() < 2 {
@@ -1130,6 +1148,14 @@ mod tests {
         ));
         // Standalone ones still count, next to punctuation too.
         assert!(!numbers_agree("(2014) and 35%", "(1999) and 12%"));
+        // So do runs next to a letter OCR reads for a digit ("2O14" is a
+        // misread 2014), and runs next to ideographs.
+        assert!(!numbers_agree(
+            "1O,4O6,l9O.77 and 2O14",
+            "13,453,887.96 and 1999"
+        ));
+        assert!(!numbers_agree("2014年 35元", "1999年 12元"));
+        assert!(numbers_agree("2014年 35元", "2014年 35元"));
         // A digit run touching a letter in the source is still a figure
         // there (the source is the leaked text as written).
         assert!(numbers_agree("model 320 and 747", "model A320 and B747"));

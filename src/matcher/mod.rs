@@ -96,8 +96,10 @@ pub enum Seeds {
     /// thresholds first; one that fails is aligned a second time for a
     /// low-identity match (similarity 0.6 to 0.75, an alignment of 1.75
     /// times `min_len` whose matches outnumber its edits by `min_len`, its
-    /// figures those of the source), the reading of tiny text; twice
-    /// `max_candidates` are verified (single hits crowd). See the
+    /// figures those of the source, its net score reached outside
+    /// boilerplate), the reading of tiny text; twice `max_candidates` are
+    /// verified (single hits crowd), and a match whose stretch another
+    /// text matches at least 0.1 more similarly is dropped. See the
     /// `find` module and BENCHMARKS.md "Seeds that survive OCR errors" and
     /// "Low-identity OCR matches".
     Tolerant,
