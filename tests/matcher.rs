@@ -19,9 +19,7 @@ the talent agents want approval over the trailer cut before it goes public.\n";
 
 fn index() -> Index {
     let mut rng = common::Rng(9);
-    let mut docs: Vec<(String, String)> = (0..40)
-        .map(|i| (format!("dump/filler{i}.txt"), common::prose(&mut rng, 3000)))
-        .collect();
+    let mut docs = common::prose_docs(&mut rng, "dump/filler", 40, 3000);
     docs.push(("dump/mail/1.eml".into(), EMAIL.into()));
     docs.push(("dump/minutes.txt".into(), OTHER.into()));
     index_of(&docs)
@@ -77,9 +75,7 @@ fn unrelated_text_does_not_match() {
 #[test]
 fn both_seedings_find_every_long_exact_run() {
     let mut rng = common::Rng(41);
-    let docs: Vec<(String, String)> = (0..30)
-        .map(|i| (format!("d/{i}.txt"), common::prose(&mut rng, 4000)))
-        .collect();
+    let docs = common::prose_docs(&mut rng, "d/", 30, 4000);
     let idx = index_of(&docs);
     for seeds in [Seeds::Minima, Seeds::All] {
         let m = Matcher::new(&idx, MatchConfig::builder().seeds(seeds).build().unwrap());
@@ -132,7 +128,7 @@ fn a_passage_in_many_documents_is_found_in_each() {
         })
         .collect();
     let copies: Vec<String> = docs.iter().map(|(n, _)| n.clone()).collect();
-    docs.extend((0..20).map(|i| (format!("f/{i}.txt"), common::prose(&mut rng, 2000))));
+    docs.extend(common::prose_docs(&mut rng, "f/", 20, 2000));
     let idx = index_of(&docs);
     let m = Matcher::new(&idx, MatchConfig::default());
     let got = m.find(&format!("leaked: {passage}"));
@@ -184,7 +180,7 @@ fn the_one_copy_of_a_stock_phrase_that_goes_on_is_found() {
             (format!("man/{i:02}.txt"), body)
         })
         .collect();
-    docs.extend((0..10).map(|i| (format!("f/{i}.txt"), common::prose(&mut rng, 2000))));
+    docs.extend(common::prose_docs(&mut rng, "f/", 10, 2000));
     let idx = index_of(&docs);
     let m = Matcher::new(&idx, MatchConfig::default());
     for (i, tail) in tails.iter().enumerate() {
@@ -257,9 +253,7 @@ fn ocr_damage(text: &str, every: usize, from: usize) -> String {
 #[test]
 fn ocr_text_with_an_error_every_twelve_letters_is_found_by_tolerant_seeds() {
     let mut rng = common::Rng(77);
-    let docs: Vec<(String, String)> = (0..30)
-        .map(|i| (format!("d/{i}.txt"), common::prose(&mut rng, 5000)))
-        .collect();
+    let docs = common::prose_docs(&mut rng, "d/", 30, 5000);
     let idx = index_of(&docs);
     let m = Matcher::new(&idx, MatchConfig::default());
     let strict = Matcher::new(
@@ -315,9 +309,7 @@ fn ocr_text_read_with_an_error_every_few_letters_is_found_unless_its_figures_dif
     // for a k-gram within one edit that the index selected.
     const CLEAN: usize = 36;
     let mut rng = common::Rng(91);
-    let mut docs: Vec<(String, String)> = (0..30)
-        .map(|i| (format!("d/{i}.txt"), common::prose(&mut rng, 5000)))
-        .collect();
+    let mut docs = common::prose_docs(&mut rng, "d/", 30, 5000);
     let figures = "amounted to 10,406,100.77 acres, including 28,876.05 acres of reserved \
                    land, and 3,321.40 acres of the western districts";
     let at = docs[7].1[2000..].find(' ').unwrap() + 2001;
@@ -389,7 +381,7 @@ fn a_footer_in_many_documents_around_new_text_does_not_match() {
             )
         })
         .collect();
-    docs.extend((0..40).map(|i| (format!("d/{i}.txt"), common::prose(&mut rng, 3000))));
+    docs.extend(common::prose_docs(&mut rng, "d/", 40, 3000));
     let idx = index_of(&docs);
     let m = Matcher::new(&idx, MatchConfig::default());
     let mut flagged = Vec::new();
@@ -415,9 +407,7 @@ fn a_footer_in_many_documents_around_new_text_does_not_match() {
 #[test]
 fn ocr_text_verifies_twice_as_many_candidates_as_a_post() {
     let mut rng = common::Rng(404);
-    let docs: Vec<(String, String)> = (0..6)
-        .map(|i| (format!("d/{i}.txt"), common::prose(&mut rng, 2000)))
-        .collect();
+    let docs = common::prose_docs(&mut rng, "d/", 6, 2000);
     let idx = index_of(&docs);
     let m = Matcher::new(
         &idx,
@@ -460,7 +450,7 @@ fn ocr_text_is_not_also_reported_for_a_text_that_shares_only_its_formula() {
         let after = common::prose(&mut rng, 800);
         docs.push((name.to_owned(), format!("{before}\n\n{s}. {after}")));
     }
-    docs.extend((0..20).map(|i| (format!("f/{i}.txt"), common::prose(&mut rng, 2000))));
+    docs.extend(common::prose_docs(&mut rng, "f/", 20, 2000));
     let idx = index_of(&docs);
     let m = Matcher::new(&idx, MatchConfig::default());
     let got = m.try_find_ocr(sentence).unwrap();

@@ -80,6 +80,14 @@ const WORDS: &[&str] = &[
     "2014",
 ];
 
+/// `n` documents of [`prose`] of about `len` bytes each, named
+/// `{prefix}{i}.txt`, drawn from `rng` one after the other.
+pub fn prose_docs(rng: &mut Rng, prefix: &str, n: usize, len: usize) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| (format!("{prefix}{i}.txt"), prose(rng, len)))
+        .collect()
+}
+
 /// Seeded English-like prose of about `len` bytes.
 pub fn prose(rng: &mut Rng, len: usize) -> String {
     let mut s = String::with_capacity(len + 16);
