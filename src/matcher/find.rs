@@ -894,6 +894,9 @@ fn numbers_agree(q: &str, s: &str) -> bool {
     /// that touch no ASCII letter other than a digit look-alike (figures
     /// next to ideographs, "2014年", count).
     fn numbers(t: &str, standalone: bool) -> Vec<&[u8]> {
+        let word_letter = |c: Option<&u8>| {
+            c.is_some_and(|c| c.is_ascii_alphabetic() && !DIGIT_LOOKALIKES.contains(c))
+        };
         let b = t.as_bytes();
         let mut out = Vec::new();
         let mut i = 0;
@@ -906,9 +909,6 @@ fn numbers_agree(q: &str, s: &str) -> bool {
             while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
             }
-            let word_letter = |c: Option<&u8>| {
-                c.is_some_and(|c| c.is_ascii_alphabetic() && !DIGIT_LOOKALIKES.contains(c))
-            };
             let touches_letter =
                 word_letter(start.checked_sub(1).and_then(|j| b.get(j))) || word_letter(b.get(i));
             if i - start >= 2 && !(standalone && touches_letter) {
