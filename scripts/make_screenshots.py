@@ -25,7 +25,9 @@ Each image's truth: {"file", "style", "kind": "positive"|"negative",
 "source", "span", "words": [[l, t, w, h], ...] (the quoted words in the
 image's pixels, rounded to whole pixels), "words_exact" (the same before
 rounding), "word_spans": [[start, end], ...] (each word's bytes in the
-source file, same order), "split": "tune"|"test"}. The split is by a hash of the file
+source file, same order), "text_px" (the body font's size in the image's
+pixels: its drawn size times every scaling after; screenshot_eval.py
+reports re-shares under 9 px apart), "split": "tune"|"test"}. The split is by a hash of the file
 name: half the images tune the preprocessing, the other half are only
 reported (scripts/screenshot_eval.py --split test) and gated.
 
@@ -178,7 +180,8 @@ def scale(img, boxes, f):
 
 
 def photo(rng, img, boxes):
-    """A monitor photographed: a bezel, light falloff, blur, noise, JPEG."""
+    """A monitor photographed: a bezel, light falloff, blur, noise, JPEG.
+    Also returns the enlargement applied."""
     f = rng.uniform(1.1, 1.5)
     img, boxes = scale(img, boxes, f)
     pad = rng.randint(20, 50)
@@ -202,7 +205,7 @@ def photo(rng, img, boxes):
     canvas = canvas.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.1)))
     noise = Image.effect_noise((w, h), rng.uniform(8, 18)).convert("RGB")
     canvas = Image.blend(canvas, noise, 0.06)
-    return canvas, boxes
+    return canvas, boxes, f
 
 
 def perspective(rng, img, boxes):
@@ -265,45 +268,59 @@ def homography(src, dst):
 
 
 def render(style: str, rng: random.Random, quote: str, neg: bool):
-    """(image, word boxes [l, t, r, b], file extension)."""
+    """(image, word boxes [l, t, r, b], file extension, text_px): text_px is
+    the body font's size in the image's pixels (its size when drawn times
+    every scaling applied after)."""
     if style in ("tweet_light", "tweet_dark", "dim_dark", "reshared_jpeg"):
+        size = rng.randint(14, 17)
         c, h = tweet(rng, quote, style != "tweet_light" and style != "reshared_jpeg", style == "dim_dark",
-                     rng.randint(14, 17), neg)
+                     size, neg)
         img, boxes = crop(c, h)
         if style == "reshared_jpeg":
+            px = float(size)
             for _ in range(rng.randint(1, 2)):
-                img, boxes = scale(img, boxes, rng.uniform(0.7, 0.85))
+                f = rng.uniform(0.7, 0.85)
+                img, boxes = scale(img, boxes, f)
+                px *= f
                 img = jpeg(img, rng.randint(20, 45))
-            return img, boxes, "jpg"
-        return img, boxes, "png"
+            return img, boxes, "jpg", px
+        return img, boxes, "png", float(size)
     if style == "small_text":
-        c, h = tweet(rng, quote, False, False, rng.randint(9, 11), neg)
+        size = rng.randint(9, 11)
+        c, h = tweet(rng, quote, False, False, size, neg)
         img, boxes = crop(c, h)
-        return img, boxes, "png"
+        return img, boxes, "png", float(size)
     if style == "mail_client":
-        c, h = mail(rng, quote, rng.randint(13, 15), neg)
+        size = rng.randint(13, 15)
+        c, h = mail(rng, quote, size, neg)
         img, boxes = crop(c, h)
-        return img, boxes, rng.choice(["png", "webp"])
+        return img, boxes, rng.choice(["png", "webp"]), float(size)
     if style == "highlighted":
-        c, h = highlighted(rng, quote, rng.randint(15, 18), neg)
+        size = rng.randint(15, 18)
+        c, h = highlighted(rng, quote, size, neg)
         img, boxes = crop(c, h)
-        return img, boxes, "png"
+        return img, boxes, "png", float(size)
     if style in ("photo_screen", "angled_photo"):
-        c, h = mail(rng, quote, rng.randint(14, 16), neg) if rng.random() < 0.5 else tweet(
-            rng, quote, rng.random() < 0.3, False, rng.randint(15, 17), neg)
+        if rng.random() < 0.5:
+            size = rng.randint(14, 16)
+            c, h = mail(rng, quote, size, neg)
+        else:
+            dark = rng.random() < 0.3
+            size = rng.randint(15, 17)
+            c, h = tweet(rng, quote, dark, False, size, neg)
         img, boxes = crop(c, h)
-        img, boxes = photo(rng, img, boxes)
+        img, boxes, f = photo(rng, img, boxes)
         if style == "angled_photo":
             img, boxes = perspective(rng, img, boxes)
-        return jpeg(img, rng.randint(60, 85)), boxes, "jpg"
+        return jpeg(img, rng.randint(60, 85)), boxes, "jpg", size * f
     if style == "thumbnail":
         size = rng.randint(13, 15)
         c, h = mail(rng, quote, size, neg)
         img, boxes = crop(c, h)
-        # text of 6-8 px: cap height of the body font after scaling
+        # text of 6-8 px: the body font's size after scaling
         target = rng.uniform(6, 8)
         img, boxes = scale(img, boxes, target / size)
-        return jpeg(img, rng.randint(70, 90)), boxes, "jpg"
+        return jpeg(img, rng.randint(70, 90)), boxes, "jpg", target
     raise ValueError(style)
 
 
@@ -351,7 +368,7 @@ def main() -> None:
         for i in range(a.per_style):
             d, s, e = pk.passage(90, 260)
             quote = re.sub(r"\s+", " ", d.text[s:e])
-            img, boxes, ext = render(style, random.Random(f"{a.seed}/{style}/{i}"), quote, False)
+            img, boxes, ext, px = render(style, random.Random(f"{a.seed}/{style}/{i}"), quote, False)
             name = f"{style}-{i:03d}.{ext}"
             save(img, os.path.join(a.out, name), ext)
             span = d.span(s, e)
@@ -360,13 +377,14 @@ def main() -> None:
                           "words_exact": [[round(b[0], 2), round(b[1], 2), round(b[2] - b[0], 2), round(b[3] - b[1], 2)]
                                           for b in boxes],
                           "word_spans": word_spans(d.rel, files[d.rel], span),
-                          "split": split_of(name)})
+                          "text_px": round(px, 2), "split": split_of(name)})
     for i, t in enumerate(fortunes(random.Random(a.seed + 1), a.negatives) if a.negatives else []):
         style = styles[i % len(styles)]
-        img, _, ext = render(style, random.Random(f"{a.seed}/neg/{i}"), t, True)
+        img, _, ext, px = render(style, random.Random(f"{a.seed}/neg/{i}"), t, True)
         name = f"neg-{style}-{i:04d}.{ext}"
         save(img, os.path.join(a.out, name), ext)
-        truth.append({"file": name, "style": style, "kind": "negative", "split": split_of(name)})
+        truth.append({"file": name, "style": style, "kind": "negative", "text_px": round(px, 2),
+                      "split": split_of(name)})
     with open(os.path.join(a.out, "truth.jsonl"), "w") as f:
         for t in truth:
             f.write(json.dumps(t) + "\n")

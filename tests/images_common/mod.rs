@@ -31,9 +31,26 @@ pub struct Shot {
     /// Each word's bytes in the source file, in the order of `words`
     /// (empty when the truth has none).
     pub word_spans: Vec<[usize; 2]>,
+    /// The body font's size in the image's pixels (`text_px` of the truth).
+    pub text_px: Option<f64>,
 }
 
+/// Re-shares whose text ends smaller than this (px) are reported in their
+/// own row, `reshared_tiny`, as `scripts/screenshot_eval.py` does (its
+/// `TINY_PX` says why).
+pub const TINY_PX: f64 = 9.0;
+
 impl Shot {
+    /// The row the image is reported in: its style, but re-shares under
+    /// [`TINY_PX`] apart.
+    pub fn row(&self) -> &str {
+        if self.style == "reshared_jpeg" && self.text_px.is_some_and(|px| px < TINY_PX) {
+            "reshared_tiny"
+        } else {
+            &self.style
+        }
+    }
+
     /// The true boxes (unrounded) of the quote's words whose bytes in the
     /// source overlap one of `source_spans` (the right-source matches'
     /// spans): the words a match covers. The whole quote when the truth has
@@ -106,6 +123,7 @@ pub fn shots() -> Vec<Shot> {
                 words,
                 words_exact,
                 word_spans,
+                text_px: v["text_px"].as_f64(),
             }
         })
         .collect()
