@@ -3,9 +3,9 @@
 //! thread hands the results to a sink (the writer).
 //!
 //! ```text
-//! items --reader--> bounded(cap) --workers--> bounded(cap) --caller--> sink
-//!          ^                                                   |
-//!          +------------ permits: bounded(WINDOW) <------------+
+//! items --reader--> shelf --> bounded(cap) --workers--> bounded(cap) --caller--> sink
+//!          ^        (batches)                                          |
+//!          +---------------- permits: bounded(WINDOW) <----------------+
 //! ```
 //!
 //! Invariants:
@@ -17,6 +17,20 @@
 //! - **Order.** With `ordered`, results reach the sink in input order (a
 //!   reorder buffer of at most `window` slots); otherwise as they finish.
 //!   The set of results never depends on the thread count.
+//! - **Batched hand-over, no added wait.** Items cross the channels in
+//!   batches of up to [`BATCH`]. The reader puts each item on a shelf
+//!   and sends the shelf as one batch when it is full or when the channel
+//!   to the workers is empty (a worker may be waiting); a worker that finds
+//!   the channel empty takes what is on the shelf before it blocks. So an
+//!   item never waits for the reader's next item, which may never come on
+//!   a quiet pipe: while it is on the shelf, the channel holds a batch,
+//!   and the worker that takes that batch looks at the shelf before it
+//!   waits. A worker sends its results to the writer together, up to
+//!   [`BATCH`] at once, and never holds a finished result longer than
+//!   [`WORKER_HOLD`] or past the moment it would wait for input. One item
+//!   at a time, each one woke a thread: on 150,000 short posts at one
+//!   thread the hand-over cost more CPU than the matching (BENCHMARKS.md
+//!   "Posts handed over in batches").
 //! - **Prompt stop.** A sink error, a panicking worker or a panicking
 //!   iterator drops the channels, which ends every thread at its next
 //!   channel operation; [`run`] returns the error instead of hanging. An
@@ -31,15 +45,24 @@ use std::any::Any;
 use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
 use thiserror::Error;
 
 use crate::error::ConfigError;
 
-/// Items queued per worker between the reader and the workers, and between
-/// the workers and the writer.
-pub const QUEUE_PER_WORKER: usize = 16;
+/// Batches queued per worker between the reader and the workers, and
+/// between the workers and the writer.
+pub const QUEUE_PER_WORKER: usize = 4;
+
+/// Most items (or results) in one message between threads.
+pub const BATCH: usize = 64;
+
+/// Longest a worker keeps a finished result while it works on more items
+/// that were already waiting (the delay batching may add to one result).
+pub const WORKER_HOLD: Duration = Duration::from_millis(1);
 
 /// Most worker threads accepted.
 pub const MAX_THREADS: usize = 1024;
@@ -55,10 +78,10 @@ pub struct PipelineConfig {
 
 impl PipelineConfig {
     /// Items admitted at once between the iterator and the sink:
-    /// `4 * QUEUE_PER_WORKER * threads`, enough for both channels to be
-    /// full while every worker holds one.
+    /// `4 * BATCH * threads`, room for a batch on the shelf, one in the
+    /// channel, one in work and one on its way to the writer per worker.
     pub fn window(&self) -> usize {
-        4 * QUEUE_PER_WORKER * self.threads.max(1)
+        4 * BATCH * self.threads.max(1)
     }
 
     fn check(&self) -> Result<(), ConfigError> {
@@ -103,9 +126,10 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// A worker's result for item `seq`, or its panic.
+/// A worker's results (item number, result) in input order of the
+/// worker, or a panic.
 enum Done<O> {
-    Item(u64, O),
+    Items(Vec<(u64, O)>),
     Panicked(u64, String),
     ReaderPanicked(String),
 }
@@ -135,7 +159,9 @@ where
     cfg.check()?;
     let queue = QUEUE_PER_WORKER * cfg.threads;
     let window = cfg.window();
-    let (in_tx, in_rx) = bounded::<(u64, I)>(queue);
+    let (in_tx, in_rx) = bounded::<Vec<(u64, I)>>(queue);
+    let shelf: Mutex<Vec<(u64, I)>> = Mutex::new(Vec::new());
+    let shelf = &shelf;
     let (out_tx, out_rx) = bounded::<Done<O>>(queue);
     let (permit_tx, permit_rx) = bounded::<()>(window);
     let stop = AtomicBool::new(false);
@@ -144,10 +170,10 @@ where
 
     std::thread::scope(|scope| {
         let reader_out = out_tx.clone();
-        scope.spawn(move || reader(items, in_tx, permit_tx, reader_out, stop));
+        scope.spawn(move || reader(items, shelf, in_tx, permit_tx, reader_out, stop));
         for _ in 0..cfg.threads {
             let (rx, tx) = (in_rx.clone(), out_tx.clone());
-            scope.spawn(move || worker(rx, tx, work, stop));
+            scope.spawn(move || worker(rx, shelf, tx, work, stop));
         }
         drop((in_rx, out_tx));
         let result = writer(out_rx, permit_rx, cfg.ordered, window, &mut sink);
@@ -160,9 +186,15 @@ where
     })
 }
 
+/// The shelf's items, taken (a poisoned lock still holds plain data).
+fn take_shelf<I>(shelf: &Mutex<Vec<(u64, I)>>) -> Vec<(u64, I)> {
+    std::mem::take(&mut *shelf.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
 fn reader<I>(
     items: impl Iterator<Item = I>,
-    in_tx: Sender<(u64, I)>,
+    shelf: &Mutex<Vec<(u64, I)>>,
+    in_tx: Sender<Vec<(u64, I)>>,
     permits: Sender<()>,
     out_tx: Sender<Done<impl Send>>,
     stop: &AtomicBool,
@@ -177,12 +209,34 @@ fn reader<I>(
         let next = panic::catch_unwind(AssertUnwindSafe(|| items.next()));
         match next {
             Ok(Some(item)) => {
-                if in_tx.send((seq, item)).is_err() {
+                // On the shelf; sent on when the shelf is full or no batch
+                // is waiting (then a worker may be blocked). Checked under
+                // the shelf's lock, which a worker takes after it found
+                // the channel empty and before it blocks: an item left on
+                // the shelf always has a batch in the channel ahead of it,
+                // and whoever takes that batch looks at the shelf before
+                // it waits.
+                let batch = {
+                    let mut s = shelf.lock().unwrap_or_else(PoisonError::into_inner);
+                    s.push((seq, item));
+                    if s.len() >= BATCH || in_tx.is_empty() {
+                        std::mem::take(&mut *s)
+                    } else {
+                        Vec::new()
+                    }
+                };
+                seq += 1;
+                if !batch.is_empty() && in_tx.send(batch).is_err() {
                     return;
                 }
-                seq += 1;
             }
-            Ok(None) => return,
+            Ok(None) => {
+                let rest = take_shelf(shelf);
+                if !rest.is_empty() {
+                    let _ = in_tx.send(rest);
+                }
+                return;
+            }
             Err(payload) => {
                 let _ = out_tx.send(Done::ReaderPanicked(panic_message(&*payload)));
                 return;
@@ -192,25 +246,68 @@ fn reader<I>(
 }
 
 fn worker<I, O>(
-    in_rx: Receiver<(u64, I)>,
+    in_rx: Receiver<Vec<(u64, I)>>,
+    shelf: &Mutex<Vec<(u64, I)>>,
     out_tx: Sender<Done<O>>,
     work: &(impl Fn(I) -> O + Sync),
     stop: &AtomicBool,
 ) {
-    for (seq, item) in in_rx {
-        if stop.load(Ordering::Relaxed) {
-            return;
-        }
-        let done = match panic::catch_unwind(AssertUnwindSafe(|| work(item))) {
-            Ok(out) => Done::Item(seq, out),
-            Err(payload) => {
-                stop.store(true, Ordering::Relaxed);
-                Done::Panicked(seq, panic_message(&*payload))
+    let mut done: Vec<(u64, O)> = Vec::new();
+    // When the first result of `done` was finished.
+    let mut since = Instant::now();
+    loop {
+        // A batch already waiting is taken without blocking. Before
+        // blocking: the results held so far go to the writer, and the
+        // items on the shelf are taken.
+        let batch = match in_rx.try_recv() {
+            Ok(batch) => batch,
+            Err(TryRecvError::Empty) => {
+                if !done.is_empty() && out_tx.send(Done::Items(std::mem::take(&mut done))).is_err()
+                {
+                    return;
+                }
+                let shelved = take_shelf(shelf);
+                if shelved.is_empty() {
+                    match in_rx.recv() {
+                        Ok(batch) => batch,
+                        Err(_) => return,
+                    }
+                } else {
+                    shelved
+                }
+            }
+            Err(TryRecvError::Disconnected) => {
+                if !done.is_empty() {
+                    let _ = out_tx.send(Done::Items(done));
+                }
+                return;
             }
         };
-        let panicked = matches!(done, Done::Panicked(..));
-        if out_tx.send(done).is_err() || panicked {
-            return;
+        for (seq, item) in batch {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            match panic::catch_unwind(AssertUnwindSafe(|| work(item))) {
+                Ok(out) => {
+                    if done.is_empty() {
+                        since = Instant::now();
+                    }
+                    done.push((seq, out));
+                }
+                Err(payload) => {
+                    stop.store(true, Ordering::Relaxed);
+                    if !done.is_empty() {
+                        let _ = out_tx.send(Done::Items(std::mem::take(&mut done)));
+                    }
+                    let _ = out_tx.send(Done::Panicked(seq, panic_message(&*payload)));
+                    return;
+                }
+            }
+            if (done.len() >= BATCH || since.elapsed() >= WORKER_HOLD)
+                && out_tx.send(Done::Items(std::mem::take(&mut done))).is_err()
+            {
+                return;
+            }
         }
     }
 }
@@ -234,27 +331,29 @@ fn writer<O, E>(
         VecDeque::with_capacity(if ordered { window } else { 0 });
     let mut next = 0u64;
     for done in out_rx {
-        let (seq, out) = match done {
-            Done::Item(seq, out) => (seq, out),
+        let items = match done {
+            Done::Items(items) => items,
             Done::Panicked(item, message) => {
                 return Err(PipelineError::WorkerPanicked { item, message })
             }
             Done::ReaderPanicked(message) => return Err(PipelineError::ReaderPanicked { message }),
         };
-        if !ordered {
-            emit(out)?;
-            continue;
-        }
-        // Permits keep seq within `window` of `next`.
-        let k = (seq - next) as usize;
-        if pending.len() <= k {
-            pending.resize_with(k + 1, || None);
-        }
-        pending[k] = Some(out);
-        while let Some(Some(_)) = pending.front() {
-            if let Some(Some(out)) = pending.pop_front() {
+        for (seq, out) in items {
+            if !ordered {
                 emit(out)?;
-                next += 1;
+                continue;
+            }
+            // Permits keep seq within `window` of `next`.
+            let k = (seq - next) as usize;
+            if pending.len() <= k {
+                pending.resize_with(k + 1, || None);
+            }
+            pending[k] = Some(out);
+            while let Some(Some(_)) = pending.front() {
+                if let Some(Some(out)) = pending.pop_front() {
+                    emit(out)?;
+                    next += 1;
+                }
             }
         }
     }

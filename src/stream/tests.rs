@@ -218,3 +218,41 @@ fn bad_thread_count() {
         assert!(matches!(r, Err(PipelineError::Config(_))));
     }
 }
+
+#[test]
+fn an_item_never_waits_for_the_next_one() {
+    // A live stream: 50 posts arrive at once, then nothing more until the
+    // results of those 50 are out. Items the reader shelved while a slow
+    // worker held a batch must still be matched and delivered; a reader
+    // that kept them until its next item would wait here for ever (the
+    // timeout turns that into a reader panic, an error).
+    for threads in [1, 2, 3] {
+        let n = 50u64;
+        let (sunk_tx, sunk_rx) = crossbeam_channel::unbounded::<u64>();
+        let items = (0..=n).inspect(move |&i| {
+            if i == n {
+                for _ in 0..n {
+                    sunk_rx
+                        .recv_timeout(Duration::from_secs(10))
+                        .expect("an item was held back until the next one arrived");
+                }
+            }
+        });
+        let mut got = 0;
+        run(
+            &cfg(threads, true),
+            items,
+            |x| {
+                std::thread::sleep(Duration::from_micros(300));
+                x
+            },
+            |x| {
+                got += 1;
+                let _ = sunk_tx.send(x);
+                Ok::<(), ()>(())
+            },
+        )
+        .unwrap();
+        assert_eq!(got, n + 1, "threads {threads}");
+    }
+}
