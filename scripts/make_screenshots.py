@@ -26,8 +26,9 @@ Each image's truth: {"file", "style", "kind": "positive"|"negative",
 image's pixels, rounded to whole pixels), "words_exact" (the same before
 rounding), "word_spans": [[start, end], ...] (each word's bytes in the
 source file, same order), "text_px" (the body font's size in the image's
-pixels: its drawn size times every scaling after; screenshot_eval.py
-reports re-shares under 9 px apart), "split": "tune"|"test"}. The split is by a hash of the file
+pixels: its drawn size times the style's scalings, not counting the
+keystone of angled photos; screenshot_eval.py reports re-shares under 9 px
+apart), "split": "tune"|"test"}. The split is by a hash of the file
 name: half the images tune the preprocessing, the other half are only
 reported (scripts/screenshot_eval.py --split test) and gated.
 
@@ -270,7 +271,8 @@ def homography(src, dst):
 def render(style: str, rng: random.Random, quote: str, neg: bool):
     """(image, word boxes [l, t, r, b], file extension, text_px): text_px is
     the body font's size in the image's pixels (its size when drawn times
-    every scaling applied after)."""
+    the scalings applied after; the keystone of angled photos is not
+    counted)."""
     if style in ("tweet_light", "tweet_dark", "dim_dark", "reshared_jpeg"):
         size = rng.randint(14, 17)
         c, h = tweet(rng, quote, style != "tweet_light" and style != "reshared_jpeg", style == "dim_dark",
@@ -317,7 +319,8 @@ def render(style: str, rng: random.Random, quote: str, neg: bool):
         size = rng.randint(13, 15)
         c, h = mail(rng, quote, size, neg)
         img, boxes = crop(c, h)
-        # text of 6-8 px: the body font's size after scaling
+        # issue 14's "text of 6-8 px", read as the body font's size after
+        # scaling
         target = rng.uniform(6, 8)
         img, boxes = scale(img, boxes, target / size)
         return jpeg(img, rng.randint(70, 90)), boxes, "jpg", target

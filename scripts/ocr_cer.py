@@ -60,9 +60,11 @@ def main() -> None:
     def cer(t) -> tuple[str, float]:
         with open(os.path.join(DUMP, t["source"]), "rb") as f:
             q = norm(f.read()[t["span"][0]:t["span"][1]].decode("utf-8", "replace"))
-        out = subprocess.run(["tesseract", os.path.join(a.dir, t["file"]), "stdout"], capture_output=True,
-                             env=dict(os.environ, OMP_THREAD_LIMIT="1")).stdout
-        return row_of(t), substring_distance(q, norm(out.decode("utf-8", "replace"))) / max(1, len(q))
+        done = subprocess.run(["tesseract", os.path.join(a.dir, t["file"]), "stdout"], capture_output=True,
+                              env=dict(os.environ, OMP_THREAD_LIMIT="1"))
+        if done.returncode != 0:
+            raise SystemExit(f"tesseract failed on {t['file']}: {done.stderr.decode(errors='replace')}")
+        return row_of(t), substring_distance(q, norm(done.stdout.decode("utf-8", "replace"))) / max(1, len(q))
 
     with ThreadPoolExecutor(a.threads) as ex:
         got = list(ex.map(cer, truth))
