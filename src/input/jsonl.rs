@@ -12,11 +12,43 @@ use serde::Deserialize;
 use super::lines::BoundedLines;
 use super::{InputError, InputLimits, Query, QueryId};
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// A query's id as it is written: a non-negative integer or a string.
+///
+/// Deserialized by a visitor that takes either directly. (Derived as an
+/// `untagged` enum, serde buffered every id and, for a string, first
+/// failed to read it as a number, building and formatting an error: a
+/// third of the input reader's time on short posts, BENCHMARKS.md "Posts
+/// handed over in batches".)
 enum RawId {
     Num(u64),
     Str(String),
+}
+
+impl<'de> Deserialize<'de> for RawId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct IdVisitor;
+        impl serde::de::Visitor<'_> for IdVisitor {
+            type Value = RawId;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a non-negative integer or a string")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawId, E> {
+                Ok(RawId::Num(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawId, E> {
+                u64::try_from(v)
+                    .map(RawId::Num)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawId, E> {
+                Ok(RawId::Str(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<RawId, E> {
+                Ok(RawId::Str(v))
+            }
+        }
+        d.deserialize_any(IdVisitor)
+    }
 }
 
 #[derive(Deserialize)]

@@ -57,6 +57,14 @@ fn jsonl_table() {
             vec![Err(Some(1)), Err(Some(2)), Err(Some(3))],
         ),
         (
+            b"{\"id\": 1.5, \"text\": \"a\"}\n{\"id\": true, \"text\": \"a\"}\n{\"id\": [1], \"text\": \"a\"}",
+            vec![Err(Some(1)), Err(Some(2)), Err(Some(3))],
+        ),
+        (
+            b"{\"id\": 18446744073709551615, \"text\": \"a\"}\n{\"id\": \"q\\\"1\\u00e9\", \"text\": \"b\"}",
+            vec![n(u64::MAX, "a"), s("q\"1\u{e9}", "b")],
+        ),
+        (
             b"{\"text\": \"caf\\u00e9 \\\"q\\\"\"}",
             vec![n(1, "café \"q\"")],
         ),
