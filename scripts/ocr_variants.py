@@ -31,7 +31,7 @@ from PIL import Image, ImageFilter, ImageOps
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ocr_cer import norm, substring_distance  # noqa: E402
-from screenshot_eval import DUMP, row_of  # noqa: E402
+from screenshot_eval import DUMP, add_set_args, row_of  # noqa: E402
 
 
 def up(im, s, f=Image.LANCZOS):
@@ -58,10 +58,7 @@ VARIANTS = {
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bin", required=True)
-    ap.add_argument("--index", required=True)
-    ap.add_argument("--dir", required=True)
-    ap.add_argument("--split", default="tune", choices=["test", "tune", "all"])
+    add_set_args(ap, "tune")
     ap.add_argument("--rows", default=None)
     ap.add_argument("--files", default=None)
     ap.add_argument("--variants", default=",".join(VARIANTS))

@@ -236,12 +236,18 @@ def duplicate(m, t) -> bool:
     return k >= 0.85 * max(1, len(a))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_set_args(ap: argparse.ArgumentParser, split: str) -> None:
+    """The arguments every screenshot script takes: the binary, the index,
+    the image folder and the split (default `split`)."""
     ap.add_argument("--bin", required=True)
     ap.add_argument("--index", required=True)
     ap.add_argument("--dir", required=True)
-    ap.add_argument("--split", default="test", choices=["test", "tune", "all"])
+    ap.add_argument("--split", default=split, choices=["test", "tune", "all"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_set_args(ap, "test")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ocr-steps", default=None)
     ap.add_argument("--styles", default=None)
