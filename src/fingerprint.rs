@@ -97,6 +97,48 @@ pub fn remix(h: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Normalized bytes on each side of a k-gram that its [`context`] byte
+/// summarizes.
+pub const CONTEXT_BYTES: usize = 4;
+
+/// The context byte of the k-gram of `k` bytes at `pos` in `norm`: a 4-bit
+/// hash of the [`CONTEXT_BYTES`] normalized bytes before it (high nibble)
+/// and of those after it (low nibble), fewer at either end of the text.
+///
+/// Segments of format 3 store it with every posting, so that the matcher
+/// can tell a lone hit on a stock phrase from the seed of a quote without
+/// decoding the source: when neither side of the query's k-gram agrees
+/// with the source's, the two texts share a run of at most
+/// `k + 2 * CONTEXT_BYTES - 1` bytes there (a 4-bit hash agrees by chance
+/// once in 16, so some such hits still pass). See `matcher::find`.
+///
+/// Defined by this code alone, like the k-gram hash: the index format
+/// pins it (golden segments).
+#[inline]
+pub fn context(norm: &[u8], pos: usize, k: usize) -> u8 {
+    let left = &norm[pos.saturating_sub(CONTEXT_BYTES).min(norm.len())..pos.min(norm.len())];
+    let after = (pos + k).min(norm.len());
+    let right = &norm[after..(after + CONTEXT_BYTES).min(norm.len())];
+    (context_nibble(left) << 4) | context_nibble(right)
+}
+
+/// A 4-bit hash of at most [`CONTEXT_BYTES`] bytes (their count included).
+#[inline]
+fn context_nibble(b: &[u8]) -> u8 {
+    let mut x = b.len() as u64;
+    for &c in b {
+        x = (x << 8) | u64::from(c);
+    }
+    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) as u8
+}
+
+/// Whether a query's k-gram context byte and a posting's agree on at least
+/// one side (see [`context`]).
+#[inline]
+pub fn context_agrees(a: u8, b: u8) -> bool {
+    (a ^ b) & 0xF0 == 0 || (a ^ b) & 0x0F == 0
+}
+
 /// A rolling hasher for one `(k, seed)`: the byte table and the table of
 /// outgoing terms `T[b] * B^k`. Building one costs about a microsecond;
 /// [`kgram_hashes`] keeps the last one per thread.
@@ -388,6 +430,77 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for b in 0..=255u8 {
             assert!(seen.insert(kgram_hash(&[b; 64], DEFAULT_SEED)));
+        }
+    }
+
+    #[test]
+    fn context_values_are_pinned() {
+        // The index format stores these (golden segments pin them too).
+        let t = b"the quarterly numbers for the studio";
+        assert_eq!(
+            [context(t, 0, 16), context(t, 4, 16), context(t, 20, 16)],
+            [0x0e, 0x23, 0xe0]
+        );
+    }
+
+    /// The naive reading of [`context`]: the nibbles of the bytes before
+    /// and after, each hashed on its own.
+    fn naive_context(t: &[u8], pos: usize, k: usize) -> (Vec<u8>, Vec<u8>) {
+        let left: Vec<u8> = (pos.saturating_sub(CONTEXT_BYTES)..pos)
+            .map(|i| t[i])
+            .collect();
+        let right: Vec<u8> = (pos + k..(pos + k + CONTEXT_BYTES).min(t.len()))
+            .map(|i| t[i])
+            .collect();
+        (left, right)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The guarantee the matcher relies on: when two texts share a run
+        /// of at least k + 2 * CONTEXT_BYTES bytes, every k-gram inside it
+        /// has contexts that agree on one side at least, wherever it falls.
+        #[test]
+        fn a_shared_run_of_k_plus_8_always_agrees(
+            a_pre in proptest::collection::vec(any::<u8>(), 0..12),
+            b_pre in proptest::collection::vec(any::<u8>(), 0..12),
+            run in proptest::collection::vec(any::<u8>(), 24..60),
+            a_post in proptest::collection::vec(any::<u8>(), 0..12),
+            b_post in proptest::collection::vec(any::<u8>(), 0..12),
+            at in any::<prop::sample::Index>(),
+        ) {
+            let k = 16;
+            let a: Vec<u8> = [&a_pre[..], &run, &a_post].concat();
+            let b: Vec<u8> = [&b_pre[..], &run, &b_post].concat();
+            let o = at.index(run.len() - k + 1);
+            prop_assert!(context_agrees(
+                context(&a, a_pre.len() + o, k),
+                context(&b, b_pre.len() + o, k)
+            ));
+        }
+
+        /// Each nibble depends only on its side's bytes (and how many there
+        /// are), as the naive reading says.
+        #[test]
+        fn each_nibble_is_its_sides_bytes(
+            t in proptest::collection::vec(any::<u8>(), 16..80),
+            u in proptest::collection::vec(any::<u8>(), 16..80),
+            p in any::<prop::sample::Index>(),
+            q in any::<prop::sample::Index>(),
+        ) {
+            let k = 16;
+            let (i, j) = (p.index(t.len() - k + 1), q.index(u.len() - k + 1));
+            let (cl, cr) = (context(&t, i, k), context(&u, j, k));
+            let (tl, tr) = naive_context(&t, i, k);
+            let (ul, ur) = naive_context(&u, j, k);
+            if tl == ul {
+                prop_assert_eq!(cl >> 4, cr >> 4);
+            }
+            if tr == ur {
+                prop_assert_eq!(cl & 0x0F, cr & 0x0F);
+            }
+            prop_assert_eq!(context_agrees(cl, cr), (cl ^ cr) & 0xF0 == 0 || (cl ^ cr) & 0x0F == 0);
         }
     }
 

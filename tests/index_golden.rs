@@ -1,6 +1,8 @@
 //! The index format, pinned: a segment built from a fixed set of documents
-//! is committed as `tests/data/index-v2/golden.lps` (format 2, LZ4 text),
+//! is committed as `tests/data/index-v3/golden.lps` (format 3, LZ4 text),
 //! with `golden-zstd.lps` (the same documents, zstd text blocks).
+//! `tests/data/index-v2/` holds the same documents as format 2 wrote them
+//! (postings without context bytes): still read and matched.
 //!
 //! - Building it again must give the same bytes: any change to the format,
 //!   the normalization, the rolling hash, winnowing, chunk cut points or the
@@ -46,9 +48,12 @@ fn data(rel: &str) -> std::path::PathBuf {
 }
 
 const GOLDENS: &[(&str, Codec)] = &[
-    ("index-v2/golden.lps", Codec::Lz4),
-    ("index-v2/golden-zstd.lps", Codec::Zstd),
+    ("index-v3/golden.lps", Codec::Lz4),
+    ("index-v3/golden-zstd.lps", Codec::Zstd),
 ];
+
+/// Segments of older formats this build still reads.
+const OLDER: &[&str] = &["index-v2/golden.lps", "index-v2/golden-zstd.lps"];
 
 fn build(codec: Codec) -> Vec<u8> {
     IndexBuilder::new()
@@ -80,9 +85,26 @@ fn rebuilding_gives_the_committed_bytes() {
 
 #[test]
 fn committed_segments_open_verify_and_match() {
-    for &(rel, _) in GOLDENS {
+    for rel in GOLDENS.iter().map(|g| g.0).chain(OLDER.iter().copied()) {
         let golden = std::fs::read(data(rel)).unwrap();
+        let version = u32::from_le_bytes(golden[8..12].try_into().unwrap());
+        let expect = if rel.starts_with("index-v2/") { 2 } else { 3 };
+        assert_eq!(version, expect, "{rel}");
         check_committed(golden);
+    }
+}
+
+#[test]
+fn format_2_and_3_hold_the_same_postings() {
+    // The same documents: format 3 adds a context byte to each posting
+    // and changes nothing else the matcher reads.
+    for (new, old) in GOLDENS.iter().map(|g| g.0).zip(OLDER) {
+        let a = Index::from_bytes(std::fs::read(data(new)).unwrap()).unwrap();
+        let b = Index::from_bytes(std::fs::read(data(old)).unwrap()).unwrap();
+        let (sa, sb) = (&a.segments()[0], &b.segments()[0]);
+        assert!(sa.has_context() && !sb.has_context());
+        assert_eq!(sa.meta().postings, sb.meta().postings);
+        assert_eq!(sa.part_text(0).unwrap(), sb.part_text(0).unwrap());
     }
 }
 

@@ -8,7 +8,7 @@
 //! additionally checks every checksum and cross-reference.
 //!
 //! Lookup of a fingerprint key costs one read of the bucket directory and
-//! one scan of a bucket of about eight 6-byte postings (about one cache
+//! one scan of a bucket of about eight 7-byte postings (about one cache
 //! miss each); [`Segment::buckets`] does it for many keys at once so that
 //! their misses overlap.
 
@@ -146,6 +146,8 @@ pub struct Segment {
     continuations: std::sync::OnceLock<u32>,
     /// Unique in this process: the key of its blocks in a [`BlockCache`].
     id: u64,
+    /// Bytes of one posting record in this segment's format version.
+    posting_len: usize,
 }
 
 /// Source of [`Segment`] ids.
@@ -228,12 +230,8 @@ impl Segment {
             m.checkpoints.into(),
             Checkpoint::LEN,
         )?;
-        expect(
-            "fingerprint postings",
-            &r.postings,
-            m.postings,
-            Posting::LEN,
-        )?;
+        let posting_len = Posting::len_in(layout.header.version);
+        expect("fingerprint postings", &r.postings, m.postings, posting_len)?;
         expect(
             "frequent fingerprints",
             &r.frequent,
@@ -295,6 +293,7 @@ impl Segment {
             bases: std::sync::OnceLock::new(),
             continuations: std::sync::OnceLock::new(),
             id: NEXT_SEGMENT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            posting_len,
         })
     }
 
@@ -552,9 +551,9 @@ impl Segment {
                 .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])) as usize
         };
         let len = self.r.postings.len();
-        let lo = entry(bucket).saturating_mul(Posting::LEN).min(len);
+        let lo = entry(bucket).saturating_mul(self.posting_len).min(len);
         let hi = entry(bucket + 1)
-            .saturating_mul(Posting::LEN)
+            .saturating_mul(self.posting_len)
             .min(len)
             .max(lo);
         Bucket {
@@ -591,7 +590,14 @@ impl Segment {
         Postings {
             recs: &p[lo..hi],
             frag: b.frag,
+            len: self.posting_len,
         }
+    }
+
+    /// Whether this segment's postings keep their k-grams' context bytes
+    /// (format 3 and later; see [`Postings::next_with_context`]).
+    pub fn has_context(&self) -> bool {
+        Posting::has_context(self.layout.header.version)
     }
 
     /// The global normalized positions of `key` in this segment.
@@ -982,18 +988,25 @@ pub struct Bucket {
 pub struct Postings<'a> {
     recs: &'a [u8],
     frag: u16,
+    /// Bytes of one record (by format version).
+    len: usize,
 }
 
-impl Iterator for Postings<'_> {
-    type Item = u32;
+impl Postings<'_> {
+    /// The next posting's position and context byte
+    /// (`fingerprint::context`; 0 in a segment without them, see
+    /// [`Segment::has_context`]).
     #[inline]
-    fn next(&mut self) -> Option<u32> {
-        while self.recs.len() >= Posting::LEN {
-            let (rec, rest) = self.recs.split_at(Posting::LEN);
+    pub fn next_with_context(&mut self) -> Option<(u32, u8)> {
+        // Every record is at least 6 bytes (format 2); the context byte is
+        // the 7th of format 3.
+        while self.recs.len() >= self.len && self.len >= 6 {
+            let (rec, rest) = self.recs.split_at(self.len);
             self.recs = rest;
             let f = u16::from_le_bytes([rec[0], rec[1]]);
             if f == self.frag {
-                return Some(u32::from_le_bytes([rec[2], rec[3], rec[4], rec[5]]));
+                let pos = u32::from_le_bytes([rec[2], rec[3], rec[4], rec[5]]);
+                return Some((pos, rec.get(6).copied().unwrap_or(0)));
             }
             if f > self.frag {
                 // Sorted by fragment within the bucket: no more matches.
@@ -1001,6 +1014,14 @@ impl Iterator for Postings<'_> {
             }
         }
         None
+    }
+}
+
+impl Iterator for Postings<'_> {
+    type Item = u32;
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        self.next_with_context().map(|(pos, _)| pos)
     }
 }
 

@@ -145,6 +145,8 @@ pub(crate) fn structure(seg: &Segment) -> Result<(), IndexError> {
     let entry =
         |i: usize| u32::from_le_bytes([dir[i * 4], dir[i * 4 + 1], dir[i * 4 + 2], dir[i * 4 + 3]]);
     let post = section(seg, SectionKind::FpPostings);
+    let version = seg.header().version;
+    let plen = Posting::len_in(version);
     if entry(0) != 0 {
         return Err(corrupt("fingerprint directory", "first entry is not 0"));
     }
@@ -158,10 +160,10 @@ pub(crate) fn structure(seg: &Segment) -> Result<(), IndexError> {
         }
         let mut prev: Option<Posting> = None;
         for k in lo..hi {
-            let at = k as usize * Posting::LEN;
+            let at = k as usize * plen;
             let p = post
-                .get(at..at + Posting::LEN)
-                .and_then(Posting::decode)
+                .get(at..at + plen)
+                .and_then(|b| Posting::decode_in(version, b))
                 .ok_or_else(|| corrupt("fingerprint postings", "bucket past the postings"))?;
             if u64::from(p.pos) >= m.norm_bytes {
                 return Err(corrupt(

@@ -1,10 +1,10 @@
-//! The segment file format, version 2: the one owner of every byte layout.
+//! The segment file format, version 3: the one owner of every byte layout.
 //!
 //! Every fixed-size structure of a segment is a type here with a paired
 //! `encode` / `decode` written field by field in the same order through the
 //! [`Enc`] and [`Dec`] cursors, so no other module knows an offset; a round
 //! trip test covers each record, and the golden segment
-//! (`tests/data/index-v2/golden.lps`) pins the bytes. (The layout style is
+//! (`tests/data/index-v3/golden.lps`) pins the bytes. (The layout style is
 //! that of regex-automata's `util/wire.rs`: label, endianness check,
 //! version, alignment, and a checked decode for everything read from disk.)
 //!
@@ -29,7 +29,10 @@
 //!
 //! Version history: 1 (zstd text blocks, common keys dropped from the
 //! postings; no longer read: its segments were all built with
-//! normalization v1, which this build refuses anyway); 2 (this one).
+//! normalization v1, which this build refuses anyway); 2 (postings of 6
+//! bytes: fragment and position; still read, and matched without the
+//! context check); 3 (this one: every posting also keeps its k-gram's
+//! context byte, `fingerprint::context`, 7 bytes).
 
 use super::IndexError;
 
@@ -37,8 +40,10 @@ use super::IndexError;
 pub const MAGIC: &[u8; 8] = b"LEAKPRNT";
 /// Last 8 bytes of every segment.
 pub const FOOTER_MAGIC: &[u8; 8] = b"LPRNTEND";
-/// The version written by this library; the only one it reads.
-pub const FORMAT_VERSION: u32 = 2;
+/// The version written by this library.
+pub const FORMAT_VERSION: u32 = 3;
+/// The oldest version this library reads.
+pub const OLDEST_READ_VERSION: u32 = 2;
 /// Written little-endian; a reader on another byte order sees it swapped.
 pub const ENDIAN_CHECK: u32 = 0x0A0B_0C0D;
 /// Size of the header.
@@ -257,6 +262,9 @@ impl SectionKind {
 /// Parameters stored in the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
+    /// Format version ([`FORMAT_VERSION`] for every segment this library
+    /// writes; [`OLDEST_READ_VERSION`] and later are read).
+    pub version: u32,
     /// Normalization version the text was normalized with.
     pub norm_version: u32,
     /// k-gram length in normalized bytes.
@@ -273,7 +281,7 @@ impl Header {
         let mut h = [0u8; HEADER_LEN];
         Enc::new(&mut h)
             .bytes(MAGIC)
-            .u32(FORMAT_VERSION)
+            .u32(self.version)
             .u32(ENDIAN_CHECK)
             .u32(self.norm_version)
             .u32(self.k)
@@ -299,7 +307,7 @@ impl Header {
             return Err(IndexError::BadMagic);
         }
         let version = d.u32();
-        if version != FORMAT_VERSION {
+        if !(OLDEST_READ_VERSION..=FORMAT_VERSION).contains(&version) {
             return Err(IndexError::UnsupportedVersion {
                 found: version,
                 supported: FORMAT_VERSION,
@@ -324,6 +332,7 @@ impl Header {
             ));
         }
         Ok(Header {
+            version,
             norm_version,
             k,
             w,
@@ -1009,25 +1018,64 @@ impl Record for Checkpoint {
     }
 }
 
-/// One posting: the key bits below the directory's, and a position.
+/// One posting: the key bits below the directory's, a position, and the
+/// k-gram's context byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Posting {
     /// [`fragment`] of the key.
     pub frag: u16,
     /// Global normalized position in the segment.
     pub pos: u32,
+    /// `fingerprint::context` of the k-gram at `pos` (0 in a segment of
+    /// format 2, which has none: see [`Posting::decode_in`]).
+    pub ctx: u8,
 }
 
 impl Record for Posting {
-    const LEN: usize = 6;
+    const LEN: usize = 7;
     fn encode(&self, out: &mut [u8]) {
-        Enc::new(out).u16(self.frag).u32(self.pos);
+        Enc::new(out).u16(self.frag).u32(self.pos).u8(self.ctx);
     }
     fn decode(b: &[u8]) -> Option<Self> {
         let mut d = Dec::new(b);
         let r = Posting {
             frag: d.u16(),
             pos: d.u32(),
+            ctx: d.u8(),
+        };
+        d.finish().then_some(r)
+    }
+}
+
+/// Length of a posting of format 2 (no context byte).
+pub const POSTING_V2_LEN: usize = 6;
+
+impl Posting {
+    /// Bytes of one posting in a segment of format `version`.
+    pub fn len_in(version: u32) -> usize {
+        if version >= 3 {
+            Posting::LEN
+        } else {
+            POSTING_V2_LEN
+        }
+    }
+
+    /// Whether postings of format `version` keep a context byte.
+    pub fn has_context(version: u32) -> bool {
+        version >= 3
+    }
+
+    /// Decode one posting of format `version` (`b` is exactly
+    /// [`Posting::len_in`] bytes); format 2's have context 0.
+    pub fn decode_in(version: u32, b: &[u8]) -> Option<Posting> {
+        if version >= 3 {
+            return Posting::decode(b);
+        }
+        let mut d = Dec::new(b);
+        let r = Posting {
+            frag: d.u16(),
+            pos: d.u32(),
+            ctx: 0,
         };
         d.finish().then_some(r)
     }

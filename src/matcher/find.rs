@@ -145,6 +145,9 @@ struct Hit {
     part: u32,
     diag: i64,
     qpos: u32,
+    /// The k-gram's context agrees with the posting's on at least one side
+    /// (`fingerprint::context_agrees`), or the segment keeps no context.
+    ctx_agrees: bool,
 }
 
 /// A chain of hits on neighbouring diagonals of one part.
@@ -157,6 +160,8 @@ struct Candidate {
     hits: u32,
     q_lo: u32,
     q_hi: u32,
+    /// Some hit's context agrees (see [`Hit`]).
+    ctx_agrees: bool,
     /// The first bytes of the blake3 of the part's text (the ranking's
     /// layout-independent tie-break), filled before ranking.
     text_hash: [u8; 16],
@@ -173,8 +178,9 @@ pub(crate) struct Scratch {
     kpos: Vec<u32>,
     /// Their buckets, segment by segment (`segment * keys + k-gram`).
     buckets: Vec<Bucket>,
-    /// Postings found: (segment, query position, global position).
-    found: Vec<(u32, u32, u32)>,
+    /// Postings found: (segment, query position, global position, context
+    /// byte).
+    found: Vec<(u32, u32, u32, u8)>,
     /// Per normalized query byte: covered by a common k-gram (as a running
     /// count: `common_cover[i]` = covered bytes before i).
     common_cover: Vec<u32>,
@@ -313,8 +319,9 @@ fn find_with(
                 break;
             }
             let seg = index.lookup_segment(si, key);
-            for pos in seg.postings_of(s.buckets[si * n + ki]) {
-                s.found.push((si as u32, qpos as u32, pos));
+            let mut postings = seg.postings_of(s.buckets[si * n + ki]);
+            while let Some((pos, ctx)) = postings.next_with_context() {
+                s.found.push((si as u32, qpos as u32, pos, ctx));
                 if s.found.len() - mark > cfg.max_postings {
                     common = true;
                     break 'segs;
@@ -329,17 +336,23 @@ fn find_with(
         }
     }
     let live = index.liveness();
-    for &(si, qpos, pos) in &s.found {
-        if let Some((part, local)) = segs[si as usize].locate(pos) {
+    for &(si, qpos, pos, ctx) in &s.found {
+        let seg = &segs[si as usize];
+        if let Some((part, local)) = seg.locate(pos) {
             // Texts no live file references any more (superseded, removed).
             if !live.text_live(si as usize, part) {
                 continue;
             }
+            // (OCR text's lone hits are all verified: see below.)
+            let ctx_agrees = tolerant
+                || !seg.has_context()
+                || fingerprint::context_agrees(fingerprint::context(qn, qpos as usize, k), ctx);
             s.hits.push(Hit {
                 seg: si,
                 part,
                 diag: local as i64 - qpos as i64,
                 qpos,
+                ctx_agrees,
             });
         }
     }
@@ -405,6 +418,7 @@ fn find_with(
                 c.hits += 1;
                 c.q_lo = c.q_lo.min(h.qpos);
                 c.q_hi = c.q_hi.max(h.qpos);
+                c.ctx_agrees |= h.ctx_agrees;
             }
             _ => {
                 if let Some(c) = cur.take() {
@@ -418,6 +432,7 @@ fn find_with(
                     hits: 1,
                     q_lo: h.qpos,
                     q_hi: h.qpos,
+                    ctx_agrees: h.ctx_agrees,
                     text_hash: [0; 16],
                 });
             }
@@ -430,12 +445,22 @@ fn find_with(
     // drops are lone 16-byte coincidences (a stock phrase of the domain)
     // that no longer run surrounds, the bulk of the candidates of an
     // unrelated post.
+    // Nor is a lone hit whose k-gram's context disagrees with the
+    // posting's on both sides (`fingerprint::context`, format 3): the two
+    // texts then share at most k + 7 bytes there (a 4-bit hash agrees by
+    // chance once in 16), while a shared run of k + 8 bytes or more agrees
+    // on one side at least, wherever the k-gram falls in it. It decides
+    // without decoding the source what verification would have found of
+    // 86% of the lone hits of unrelated posts, and on the tuning halves
+    // it lost no query and dropped only stray spans (BENCHMARKS.md "Lone
+    // hits decided by their context").
     // With tolerant seeds a lone hit is kept too: at 15% character errors
     // a quote's only surviving seed may be one (the cap on candidates,
     // most hits first, bounds the cost).
     let minima = &s.minima;
     if !tolerant {
-        s.cands.retain(|c| c.hits > 1 || minima[c.q_lo as usize]);
+        s.cands
+            .retain(|c| c.hits > 1 || (minima[c.q_lo as usize] && c.ctx_agrees));
     }
     // Best first: most hits, then by the text's hash and the diagonal, so
     // that which candidates the cap keeps (a stock passage in more texts

@@ -27,8 +27,9 @@ pub(crate) const CHECKPOINT_EVERY: usize = 1024;
 pub(crate) struct Analysis {
     /// Normalized bytes.
     pub(crate) norm_len: u32,
-    /// (remixed key, normalized position in the part), by position.
-    pub(crate) fps: Vec<(u64, u32)>,
+    /// (remixed key, normalized position in the part, context byte:
+    /// `fingerprint::context`), by position.
+    pub(crate) fps: Vec<(u64, u32, u8)>,
     /// Restart points; the first is (0, 0).
     pub(crate) checkpoints: Vec<Checkpoint>,
     /// First 16 bytes of the blake3 of the text.
@@ -89,10 +90,17 @@ pub(crate) fn analyze_hashed(
     }
     s.raw.clear();
     winnow::fingerprints(s.norm.as_bytes(), fp.k, fp.w, fp.seed, &mut s.raw);
+    let norm = s.norm.as_bytes();
     let fps = s
         .raw
         .iter()
-        .map(|&(h, p)| (fingerprint::remix(h), p))
+        .map(|&(h, p)| {
+            (
+                fingerprint::remix(h),
+                p,
+                fingerprint::context(norm, p as usize, fp.k),
+            )
+        })
         .collect();
     Analysis {
         norm_len: s.norm.len() as u32,

@@ -395,6 +395,7 @@ impl SegState {
             .max(u64::from(params.common_min_docs))
             .min(u64::from(u32::MAX)) as u32;
         let dir_bits = self.keys.dir_bits()?;
+        let parts_with_text = self.bases.len();
         let lookup = PartLookup::new(std::mem::take(&mut self.bases));
         let part_of = move |pos: u32| lookup.find(pos);
         // Postings, then the directory (kept in memory meanwhile: 4 bytes
@@ -403,8 +404,13 @@ impl SegState {
         let mut frequent: Vec<Frequent> = Vec::new();
         let keys = std::mem::replace(&mut self.keys, KeySink::new(std::path::Path::new("."), 0));
         w.begin(SectionKind::FpPostings);
-        let postings_total =
-            keys.finish(pool, params.common_min_docs, &part_of, totals, &mut |out| {
+        let postings_total = keys.finish(
+            pool,
+            params.common_min_docs,
+            &part_of,
+            parts_with_text,
+            totals,
+            &mut |out| {
                 for &d in out.dir {
                     let abs = out.base + u64::from(d);
                     dir.extend_from_slice(&(abs as u32).to_le_bytes());
@@ -412,7 +418,8 @@ impl SegState {
                 frequent.extend_from_slice(out.frequent);
                 global(out.global)?;
                 w.write(out.postings)
-            })?;
+            },
+        )?;
         w.end()?;
         dir.extend_from_slice(&(postings_total as u32).to_le_bytes());
         w.section(SectionKind::FpDirectory, &dir)?;

@@ -1334,6 +1334,7 @@ enum KeyCounting<'a> {
 
 fn header_of(p: Params) -> Header {
     Header {
+        version: super::wire::FORMAT_VERSION,
         norm_version: p.norm_version,
         k: p.k,
         w: p.w,

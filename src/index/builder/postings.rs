@@ -39,11 +39,11 @@ pub(crate) const PARTITIONS: usize = 1024;
 const PARTITION_BITS: u32 = PARTITIONS.trailing_zeros();
 /// Smallest directory: the partitions must each own whole buckets.
 pub(crate) const MIN_DIR_BITS: u32 = PARTITION_BITS;
-/// Postings per bucket the directory is sized for: 8 postings are 48 bytes,
-/// one cache line, and the directory costs half a byte per posting.
+/// Postings per bucket the directory is sized for: 8 postings are 56 bytes,
+/// about one cache line, and the directory costs half a byte per posting.
 pub(crate) const POSTINGS_PER_BUCKET: u64 = 8;
 /// Bytes a buffered pair takes.
-pub(crate) const PAIR_BYTES: usize = 12;
+pub(crate) const PAIR_BYTES: usize = 13;
 
 /// Which postings a shard of an index keeps (see [`shard_of`]): shard
 /// `index` of `2^bits`. Its segments get `bits` fewer directory bits than
@@ -57,12 +57,14 @@ pub(crate) struct ShardFilter {
     pub(crate) index: u32,
 }
 
-/// A buffered pair: 12 bytes, unaligned.
+/// A buffered pair: 13 bytes, unaligned.
 #[derive(Clone, Copy)]
 #[repr(C, packed)]
 struct Pair {
     key: u64,
     pos: u32,
+    /// The posting's context byte (`fingerprint::context`).
+    ctx: u8,
 }
 
 /// Collects `(key, position)` pairs in bounded memory.
@@ -103,12 +105,17 @@ impl KeySink {
     ///
     /// # Errors
     /// I/O errors of a spill.
-    pub(crate) fn push_part(&mut self, fps: &[(u64, u32)], base: u32) -> Result<(), IndexError> {
-        for &(key, pos) in fps {
+    pub(crate) fn push_part(
+        &mut self,
+        fps: &[(u64, u32, u8)],
+        base: u32,
+    ) -> Result<(), IndexError> {
+        for &(key, pos, ctx) in fps {
             let p = (key >> (64 - PARTITION_BITS)) as usize;
             self.parts[p].push(Pair {
                 key,
                 pos: base + pos,
+                ctx,
             });
         }
         self.buffered += fps.len();
@@ -154,9 +161,10 @@ impl KeySink {
                 .map_err(|e| IndexError::io(&path, e))?;
             let mut w = BufWriter::with_capacity(1 << 16, f);
             for pair in buf.iter() {
-                let (k, pos) = (pair.key, pair.pos);
+                let (k, pos, ctx) = (pair.key, pair.pos, pair.ctx);
                 w.write_all(&k.to_le_bytes())
                     .and_then(|()| w.write_all(&pos.to_le_bytes()))
+                    .and_then(|()| w.write_all(&[ctx]))
                     .map_err(|e| IndexError::io(&path, e))?;
             }
             w.flush().map_err(|e| IndexError::io(&path, e))?;
@@ -195,7 +203,8 @@ impl KeySink {
     /// asks for (`global`).
     ///
     /// `part_of` maps a position to an ordinal of its part (for the part
-    /// counts) and the first position after that part.
+    /// counts) and the first position after that part; `part_count` is the
+    /// number of ordinals it returns.
     ///
     /// Returns the number of postings written (fewer than the pairs
     /// pushed in a shard's segment).
@@ -207,10 +216,12 @@ impl KeySink {
         pool: &rayon::ThreadPool,
         min_docs: u32,
         part_of: &(dyn Fn(u32) -> (u32, u32) + Sync),
+        part_count: usize,
         totals: KeyTotals<'_>,
         out: &mut dyn FnMut(Written<'_>) -> Result<(), IndexError>,
     ) -> Result<u64, IndexError> {
         let dir_bits = self.dir_bits()?;
+        let wide_parts = part_count > 1 << PART_BITS;
         let shard = self.shard;
         let parts = std::mem::take(&mut self.parts);
         let spilled = std::mem::take(&mut self.spilled);
@@ -234,6 +245,7 @@ impl KeySink {
                             dir_bits,
                             buckets: buckets_per_part,
                             shard,
+                            wide_parts,
                         };
                         build_partition(geometry, mem, spill, min_docs, part_of, totals)
                     })
@@ -310,6 +322,8 @@ struct Geometry {
     buckets: usize,
     /// The shard kept (the partition's pairs of other shards are dropped).
     shard: Option<ShardFilter>,
+    /// More parts than a [`SortWord`] tells apart by ordinal.
+    wide_parts: bool,
 }
 
 fn build_partition(
@@ -325,6 +339,7 @@ fn build_partition(
         dir_bits,
         buckets,
         shard,
+        wide_parts,
     } = g;
     // Every pair becomes one sortable word carrying its part ordinal,
     // found here, before the sort: the pairs are pushed in position order
@@ -349,10 +364,10 @@ fn build_partition(
                     let mut k = [0u8; 8];
                     k.copy_from_slice(&rec[..8]);
                     let mut p = [0u8; 4];
-                    p.copy_from_slice(&rec[8..]);
+                    p.copy_from_slice(&rec[8..12]);
                     let (key, pos) = (u64::from_le_bytes(k), u32::from_le_bytes(p));
                     if keep(key) {
-                        words.push(SortWord::pack(key, pos, walk.part(pos), shift));
+                        words.push(SortWord::pack(key, pos, walk.part(pos), rec[12], shift));
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
@@ -362,9 +377,9 @@ fn build_partition(
         let _ = std::fs::remove_file(&path);
     }
     for p in &pairs {
-        let (key, pos) = (p.key, p.pos);
+        let (key, pos, ctx) = (p.key, p.pos, p.ctx);
         if keep(key) {
-            words.push(SortWord::pack(key, pos, walk.part(pos), shift));
+            words.push(SortWord::pack(key, pos, walk.part(pos), ctx, shift));
         }
     }
     drop(pairs);
@@ -389,6 +404,7 @@ fn build_partition(
                 Posting {
                     frag: fragment(SortWord::key(words[i], shift), dir_bits),
                     pos: SortWord::pos(words[i], shift),
+                    ctx: SortWord::context(words[i]),
                 }
                 .push_to(&mut postings);
                 i += 1;
@@ -397,15 +413,21 @@ fn build_partition(
             if group.len() < min_docs as usize && matches!(totals, KeyTotals::Segment) {
                 continue;
             }
-            // Positions ascend within a group, and so do their parts.
+            // Positions ascend within a group, and so do their parts. A
+            // word keeps the low 24 bits of its part's ordinal: in a
+            // segment of 2^24 parts or more, two postings whose ordinals
+            // agree there are looked up to tell whether they share a part.
             let mut docs = 0u32;
-            let mut last = None;
+            let mut last: Option<(u32, u32)> = None;
             for &w in group {
-                let d = w as u32;
-                if last != Some(d) {
+                let (d, pos) = (SortWord::part(w), SortWord::pos(w, shift));
+                let same = last.is_some_and(|(ld, lpos)| {
+                    ld == d && (!wide_parts || part_of(lpos).0 == part_of(pos).0)
+                });
+                if !same {
                     docs += 1;
-                    last = Some(d);
                 }
+                last = Some((d, pos));
             }
             keys.clear();
             keys.extend(group.iter().map(|&w| SortWord::key(w, shift)));
@@ -440,20 +462,34 @@ fn build_partition(
 }
 
 /// A pair packed into one `u128` whose integer order is the postings'
-/// order, with the ordinal of its part in the low bits:
-/// `identity | position | rest of the key | part`, where the identity is
-/// the key's top `64 - shift` bits (`shift = 48 - dir_bits`). Sorting the
-/// words sorts by identity, then position (a key has one posting per
-/// position, so the lower fields never decide).
+/// order, with its context byte and the low 24 bits of its part's ordinal
+/// in the low bits: `identity | position | rest of the key | context |
+/// part`, where the identity is the key's top `64 - shift` bits
+/// (`shift = 48 - dir_bits`). Sorting the words sorts by identity, then
+/// position (a key has one posting per position, so the lower fields never
+/// decide).
 struct SortWord;
 
+/// Bits of a part's ordinal a [`SortWord`] keeps.
+const PART_BITS: u32 = 24;
+
 impl SortWord {
-    fn pack(key: u64, pos: u32, part: u32, shift: u32) -> u128 {
+    fn pack(key: u64, pos: u32, part: u32, ctx: u8, shift: u32) -> u128 {
         let low = u128::from(key & ((1u64 << shift) - 1));
         (u128::from(key >> shift) << (64 + shift))
             | (u128::from(pos) << (32 + shift))
             | (low << 32)
-            | u128::from(part)
+            | (u128::from(ctx) << PART_BITS)
+            | u128::from(part & ((1 << PART_BITS) - 1))
+    }
+
+    /// The low [`PART_BITS`] bits of the part's ordinal.
+    fn part(w: u128) -> u32 {
+        (w as u32) & ((1 << PART_BITS) - 1)
+    }
+
+    fn context(w: u128) -> u8 {
+        (w as u32 >> PART_BITS) as u8
     }
 
     fn identity(w: u128, shift: u32) -> u64 {
@@ -556,22 +592,52 @@ impl<'a> PartWalk<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::{sort_words, PartWalk, SortWord, PARTITION_BITS};
+    use super::{
+        build_partition, sort_words, Geometry, KeyTotals, Pair, PartWalk, SortWord, MIN_DIR_BITS,
+        PARTITION_BITS,
+    };
     use proptest::prelude::*;
+
+    /// Parts told apart only by the ordinal bits a sort word drops: in a
+    /// segment with that many parts, the part counts look the parts up.
+    #[test]
+    fn part_counts_survive_ordinals_past_24_bits() {
+        let key = 0x0000_1234_5678_9abc_u64;
+        let pairs: Vec<Pair> = (0..6u32).map(|pos| Pair { key, pos, ctx: 0 }).collect();
+        // Position p is in part p << 24 (ordinals ascend with positions,
+        // as parts tile the normalized space), and each part is one byte.
+        let part_of = |pos: u32| (pos << 24, pos + 1);
+        let docs = |wide_parts: bool| {
+            let g = Geometry {
+                index: 0,
+                dir_bits: MIN_DIR_BITS,
+                buckets: 1,
+                shard: None,
+                wide_parts,
+            };
+            let p = build_partition(g, pairs.clone(), None, 1, &part_of, KeyTotals::Every).unwrap();
+            assert_eq!(p.global.len(), 1);
+            p.global[0].docs
+        };
+        assert_eq!(docs(true), 6);
+        // Without the look-up the six parts would count as one.
+        assert_eq!(docs(false), 1);
+    }
 
     proptest! {
         #[test]
         fn sort_words_unpack_and_order_as_identity_then_position(
             dir_bits in 10u32..=31,
-            a in (any::<u64>(), any::<u32>(), any::<u32>()),
-            b in (any::<u64>(), any::<u32>(), any::<u32>()),
+            a in (any::<u64>(), any::<u32>(), any::<u32>(), any::<u8>()),
+            b in (any::<u64>(), any::<u32>(), any::<u32>(), any::<u8>()),
         ) {
             let shift = 48 - dir_bits;
-            let wa = SortWord::pack(a.0, a.1, a.2, shift);
-            let wb = SortWord::pack(b.0, b.1, b.2, shift);
+            let wa = SortWord::pack(a.0, a.1, a.2, a.3, shift);
+            let wb = SortWord::pack(b.0, b.1, b.2, b.3, shift);
             prop_assert_eq!(SortWord::key(wa, shift), a.0);
             prop_assert_eq!(SortWord::pos(wa, shift), a.1);
-            prop_assert_eq!(wa as u32, a.2);
+            prop_assert_eq!(SortWord::part(wa), a.2 & 0xFF_FFFF);
+            prop_assert_eq!(SortWord::context(wa), a.3);
             prop_assert_eq!(SortWord::identity(wa, shift), a.0 >> shift);
             // The naive order: identity, then position.
             let (oa, ob) = ((a.0 >> shift, a.1), (b.0 >> shift, b.1));
@@ -607,7 +673,7 @@ mod tests {
                     // set, or any key of the partition.
                     let rest = if noise % 3 == 0 { noise } else { pick.wrapping_mul(0x9E37_79B9_7F4A_7C15) };
                     let key = (partition << (64 - PARTITION_BITS)) | (rest >> PARTITION_BITS);
-                    SortWord::pack(key, pos, pos ^ 0x5555, shift)
+                    SortWord::pack(key, pos, pos ^ 0x5555, noise as u8, shift)
                 })
                 .collect();
             let mut naive = words.clone();

@@ -67,7 +67,13 @@ proptest! {
                      h in any::<[u8; 32]>(), h16 in any::<[u8; 16]>()) {
         round_trip(&BlockRecord { offset: a, clen: b, raw: c });
         round_trip(&Checkpoint { norm: b, text: c });
-        round_trip(&Posting { frag: f, pos: b });
+        round_trip(&Posting { frag: f, pos: b, ctx: c as u8 });
+        // Format 2's 6-byte postings decode with context 0.
+        let mut v2 = [0u8; POSTING_V2_LEN];
+        v2[..2].copy_from_slice(&f.to_le_bytes());
+        v2[2..].copy_from_slice(&b.to_le_bytes());
+        prop_assert_eq!(Posting::decode_in(2, &v2), Some(Posting { frag: f, pos: b, ctx: 0 }));
+        prop_assert_eq!(Posting::decode_in(3, &v2), None);
         let fr = Frequent { key: a, docs: b };
         round_trip(&fr);
         reserved_tail_is_checked(&fr, 12);
@@ -93,8 +99,8 @@ proptest! {
     }
 
     #[test]
-    fn header(norm in any::<u32>(), k in any::<u32>(), w in any::<u32>(), seed in any::<u64>()) {
-        let h = Header { norm_version: norm, k, w, seed };
+    fn header(version in OLDEST_READ_VERSION..=FORMAT_VERSION, norm in any::<u32>(), k in any::<u32>(), w in any::<u32>(), seed in any::<u64>()) {
+        let h = Header { version, norm_version: norm, k, w, seed };
         let b = h.encode();
         prop_assert_eq!(Header::decode(&b).unwrap(), h);
     }
@@ -178,6 +184,7 @@ fn out_of_domain_fields_are_refused() {
 #[test]
 fn header_refusals() {
     let h = Header {
+        version: FORMAT_VERSION,
         norm_version: 2,
         k: 16,
         w: 25,
@@ -192,6 +199,12 @@ fn header_refusals() {
     assert!(matches!(
         Header::decode(&b),
         Err(IndexError::UnsupportedVersion { found: 1, .. })
+    ));
+    let mut b = h;
+    b[8] = (FORMAT_VERSION + 1) as u8;
+    assert!(matches!(
+        Header::decode(&b),
+        Err(IndexError::UnsupportedVersion { found, .. }) if found == FORMAT_VERSION + 1
     ));
     let mut b = h;
     b[12..16].copy_from_slice(&ENDIAN_CHECK.to_be_bytes());
