@@ -208,48 +208,96 @@ pub fn winnow_naive(hashes: &[u64], w: usize) -> Vec<(u64, u32)> {
 /// position of the query. A hit on an unmarked position therefore comes
 /// from a shared run shorter than `t` (or from an edit-broken one).
 ///
-/// One pass with a monotone queue of candidate minima: O(n) time, and the
-/// queue (`queue`, reused) holds at most `w` positions.
-pub fn window_minima(hashes: &[u64], w: usize, queue: &mut Vec<u32>, out: &mut Vec<bool>) {
+/// Branch-free, in O(n) (van Herk, Gil and Werman's block decomposition,
+/// twice): the minimum of every window from the running minima of blocks
+/// of `w` hashes (forward and backward), then for every position the
+/// largest of the minima of the windows containing it, the same way; a
+/// position is marked when its hash is that largest minimum (each of
+/// those windows holds it, so no minimum exceeds it, and it is the minimum
+/// of the window whose minimum is largest exactly when it equals it).
+/// `scratch` is reused across calls (five buffers of at most n hashes).
+///
+/// A monotone queue of candidate minima did this in one pass, but its
+/// pops are data-dependent branches that random hashes mispredict: 10.5%
+/// of `leakprint match` over unrelated posts went to it (perf, fortunes
+/// against the 1 GB scale index); these passes are plain loops of `min`
+/// and `max` (BENCHMARKS.md "Lone hits decided by their context").
+pub fn window_minima(hashes: &[u64], w: usize, scratch: &mut Vec<u64>, out: &mut Vec<bool>) {
     let hashes = &hashes[..hashes.len().min(MAX_HASHES)];
     let n = hashes.len();
     out.clear();
-    out.resize(n, false);
     if n == 0 {
         return;
     }
     let w = w.max(1).min(n);
-    // `queue[head..]` holds positions of the current window with
-    // non-decreasing hashes: its front run of equal hashes are the
-    // window's minima.
-    queue.clear();
-    let mut head = 0;
-    for i in 0..n {
-        let h = hashes[i];
-        while queue.len() > head && hashes[queue[queue.len() - 1] as usize] > h {
-            queue.pop();
-        }
-        queue.push(i as u32);
-        if i + 1 < w {
-            continue;
-        }
-        let start = i + 1 - w;
-        while (queue[head] as usize) < start {
-            head += 1;
-        }
-        let m = hashes[queue[head] as usize];
-        for &p in &queue[head..] {
-            if hashes[p as usize] != m {
-                break;
-            }
-            out[p as usize] = true;
-        }
-        // Keep the buffer short: drop the consumed front now and then.
-        if head > 4 * w {
-            queue.drain(..head);
-            head = 0;
+    // Windows start at 0..m.
+    let m = n - w + 1;
+    scratch.clear();
+    scratch.resize(2 * n + 3 * m, 0);
+    let (pre, rest) = scratch.split_at_mut(n);
+    let (suf, rest) = rest.split_at_mut(n);
+    let (mins, rest) = rest.split_at_mut(m);
+    let (pmax, smax) = rest.split_at_mut(m);
+    // Running minima inside each block of w hashes, from its start (pre)
+    // and from its end (suf).
+    for (p, h) in pre.chunks_mut(w).zip(hashes.chunks(w)) {
+        let mut acc = u64::MAX;
+        for (x, &v) in p.iter_mut().zip(h) {
+            acc = acc.min(v);
+            *x = acc;
         }
     }
+    for (p, h) in suf.chunks_mut(w).zip(hashes.chunks(w)) {
+        let mut acc = u64::MAX;
+        for (x, &v) in p.iter_mut().zip(h).rev() {
+            acc = acc.min(v);
+            *x = acc;
+        }
+    }
+    // Window s covers the end of s's block and the start of the next one
+    // (or all of s's block when s starts it).
+    for (s, x) in mins.iter_mut().enumerate() {
+        *x = suf[s].min(pre[s + w - 1]);
+    }
+    // Running maxima of the window minima, blocks of w windows.
+    for (p, h) in pmax.chunks_mut(w).zip(mins.chunks(w)) {
+        let mut acc = 0;
+        for (x, &v) in p.iter_mut().zip(h) {
+            acc = acc.max(v);
+            *x = acc;
+        }
+    }
+    for (p, h) in smax.chunks_mut(w).zip(mins.chunks(w)) {
+        let mut acc = 0;
+        for (x, &v) in p.iter_mut().zip(h).rev() {
+            acc = acc.max(v);
+            *x = acc;
+        }
+    }
+    // Position p is in windows lo..=hi, lo = max(0, p + 1 - w),
+    // hi = min(p, m - 1): at most w windows, in one block of them or two.
+    out.reserve(n);
+    // Near the start: windows 0..=hi, all in the first block (hi < w - 1).
+    let left = (w - 1).min(n);
+    out.extend((0..left).map(|p| hashes[p] <= pmax[p.min(m - 1)]));
+    // Exactly w windows, p + 1 - w ..= p: the end of one block and the
+    // start of the next (or one whole block).
+    if m > left {
+        out.extend((left..m).map(|p| hashes[p] <= smax[p + 1 - w].max(pmax[p])));
+    }
+    // Near the end: windows lo..=m - 1, fewer than w, the end of the last
+    // block of windows and perhaps of the one before it.
+    let last_block = (m - 1) / w * w;
+    out.extend((left.max(m)..n).map(|p| {
+        let lo = p + 1 - w;
+        let best = if lo >= last_block {
+            smax[lo]
+        } else {
+            smax[lo].max(pmax[m - 1])
+        };
+        hashes[p] <= best
+    }));
+    debug_assert_eq!(out.len(), n);
 }
 
 /// Oracle for [`window_minima`]: every window examined from scratch.
@@ -397,7 +445,7 @@ mod tests {
     }
 
     proptest! {
-        /// The queue version equals the oracle, and every winnowed
+        /// The block version equals the oracle, and every winnowed
         /// position is marked (with many ties: a tiny value range).
         #[test]
         fn window_minima_matches_oracle_and_covers_winnow(

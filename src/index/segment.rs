@@ -998,15 +998,28 @@ impl Postings<'_> {
     /// [`Segment::has_context`]).
     #[inline]
     pub fn next_with_context(&mut self) -> Option<(u32, u8)> {
-        // Every record is at least 6 bytes (format 2); the context byte is
-        // the 7th of format 3.
-        while self.recs.len() >= self.len && self.len >= 6 {
-            let (rec, rest) = self.recs.split_at(self.len);
+        // One loop per record length, each over fixed-size records: with
+        // the length known at compile time the scan has no bounds checks
+        // (a loop over a run-time length made the OCR path, millions of
+        // look-ups, 24% slower).
+        if self.len == Posting::LEN {
+            self.scan::<{ Posting::LEN }>()
+        } else {
+            self.scan::<POSTING_V2_LEN>()
+        }
+    }
+
+    /// [`Postings::next_with_context`] over records of `N` bytes: fragment,
+    /// position, then (format 3) the context byte.
+    #[inline(always)]
+    fn scan<const N: usize>(&mut self) -> Option<(u32, u8)> {
+        while let Some((rec, rest)) = self.recs.split_first_chunk::<N>() {
             self.recs = rest;
             let f = u16::from_le_bytes([rec[0], rec[1]]);
             if f == self.frag {
                 let pos = u32::from_le_bytes([rec[2], rec[3], rec[4], rec[5]]);
-                return Some((pos, rec.get(6).copied().unwrap_or(0)));
+                let ctx = if N > 6 { rec[N - 1] } else { 0 };
+                return Some((pos, ctx));
             }
             if f > self.frag {
                 // Sorted by fragment within the bucket: no more matches.

@@ -188,7 +188,8 @@ pub(crate) struct Scratch {
     common_at: Vec<u8>,
     /// Per query k-gram: a minimum of one of its windows of `w`.
     minima: Vec<bool>,
-    queue: Vec<u32>,
+    /// Scratch of `winnow::window_minima`.
+    queue: Vec<u64>,
     /// Parts (segment, part) with a match of full length in this query.
     sources: Vec<(u32, u32)>,
     /// [`Seeds::Tolerant`]: the edited k-grams, their hashes, the alphabet.
