@@ -7,6 +7,13 @@
 //! * `normalize+fingerprint`: the whole text path of the indexer
 //!   (`normalize_text_only` then `fingerprints`), the >= 400 MB/s goal.
 //!
+//! Group `query` (the matcher's per-post work, in k-grams per second, over
+//! post-sized stretches of 170 bytes):
+//! * `window_minima`: which k-grams of a post are looked up, with
+//!   `window_minima_naive` (every window from scratch) as the reference;
+//! * `context`: the context byte of every k-gram (format 3's postings;
+//!   the matcher computes it for each hit).
+//!
 //! k = 16, w = 32 (guarantee threshold t = 47 normalized bytes). Corpus: git
 //! release notes (`/usr/share/doc/git/RelNotes/*.txt`, read at bench time,
 //! not bundled), or seeded English-like text when absent.
@@ -22,9 +29,9 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use leakprint::fingerprint::{kgram_hashes, DEFAULT_SEED};
+use leakprint::fingerprint::{context, kgram_hashes, DEFAULT_SEED};
 use leakprint::normalize::normalize_text_only;
-use leakprint::winnow::{fingerprints, winnow};
+use leakprint::winnow::{fingerprints, window_minima, window_minima_naive, winnow};
 
 const K: usize = 16;
 const W: usize = 32;
@@ -77,6 +84,53 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // Post-sized stretches of the normalized text.
+    const POST: usize = 170;
+    let posts: Vec<&[u8]> = norm.as_bytes().chunks_exact(POST).take(2000).collect();
+    let post_hashes: Vec<Vec<u64>> = posts
+        .iter()
+        .map(|p| {
+            let mut h = Vec::new();
+            kgram_hashes(p, K, DEFAULT_SEED, &mut h);
+            h
+        })
+        .collect();
+    let kgrams: usize = post_hashes.iter().map(Vec::len).sum();
+    let mut q = c.benchmark_group("query");
+    q.throughput(Throughput::Elements(kgrams as u64));
+    let (mut scratch, mut marked) = (Vec::new(), Vec::new());
+    q.bench_function("window_minima", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for h in &post_hashes {
+                window_minima(black_box(h), W, &mut scratch, &mut marked);
+                n += marked.len();
+            }
+            black_box(n)
+        })
+    });
+    q.bench_function("window_minima_naive", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for h in &post_hashes {
+                n += window_minima_naive(black_box(h), W).len();
+            }
+            black_box(n)
+        })
+    });
+    q.bench_function("context", |b| {
+        b.iter(|| {
+            let mut x = 0u8;
+            for p in &posts {
+                for i in 0..=p.len() - K {
+                    x ^= context(black_box(p), i, K);
+                }
+            }
+            black_box(x)
+        })
+    });
+    q.finish();
 }
 
 criterion_group!(benches, bench);
