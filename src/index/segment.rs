@@ -393,6 +393,17 @@ impl Segment {
         })
     }
 
+    /// The first 16 bytes of the blake3 of part `i`'s text (as
+    /// [`Segment::part`]'s `text_hash`, without decoding and checking the
+    /// rest of its record); `None` past the last part.
+    pub fn part_text_hash(&self, i: u32) -> Option<[u8; 16]> {
+        let start = (i as usize).checked_mul(PartRecord::LEN)?;
+        let b = self
+            .section(&self.r.parts)
+            .get(start..start.checked_add(PartRecord::LEN)?)?;
+        PartRecord::text_hash_of(b)
+    }
+
     /// Number of files.
     pub fn file_count(&self) -> u32 {
         self.meta.files

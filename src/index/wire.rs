@@ -902,6 +902,22 @@ pub struct PartRecord {
     pub text_hash: [u8; 16],
 }
 
+impl PartRecord {
+    /// Where `text_hash` lies in an encoded record (a test checks it
+    /// against [`Record::encode`]).
+    const TEXT_HASH: std::ops::Range<usize> = 56..72;
+
+    /// The `text_hash` of an encoded record, read without decoding the
+    /// rest (the matcher ranks every candidate by it); `None` when `b` is
+    /// not a whole record.
+    pub fn text_hash_of(b: &[u8]) -> Option<[u8; 16]> {
+        if b.len() != Self::LEN {
+            return None;
+        }
+        b.get(Self::TEXT_HASH)?.try_into().ok()
+    }
+}
+
 impl Record for PartRecord {
     const LEN: usize = 80;
     fn encode(&self, out: &mut [u8]) {

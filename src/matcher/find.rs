@@ -469,8 +469,8 @@ fn find_with(
     // index order last (identical texts, deterministic).
     for c in s.cands.iter_mut() {
         c.text_hash = segs[c.seg as usize]
-            .part(c.part)
-            .map_or([0; 16], |p| p.text_hash);
+            .part_text_hash(c.part)
+            .unwrap_or([0; 16]);
     }
     s.cands.sort_by(|a, b| {
         b.hits

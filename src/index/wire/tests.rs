@@ -60,6 +60,11 @@ proptest! {
         };
         round_trip(&r);
         reserved_tail_is_checked(&r, 72);
+        // The hash read alone is the hash encoded.
+        let mut b = vec![0u8; PartRecord::LEN];
+        r.encode(&mut b);
+        prop_assert_eq!(PartRecord::text_hash_of(&b), Some(hash));
+        prop_assert_eq!(PartRecord::text_hash_of(&b[1..]), None);
     }
 
     #[test]
