@@ -112,6 +112,10 @@ const LOW_MIN_LEN_QUARTERS: i64 = 7;
 /// did not change (`ocr_seeds_cost`, 8.9 ms median per text either way).
 const TOLERANT_CANDIDATE_FACTOR: usize = 2;
 
+/// A found posting's context when its segment keeps none (format 2): its
+/// hits always count as agreeing.
+const NO_CONTEXT: u16 = 0x100;
+
 /// Query bytes aligned beyond the first and last hit of a candidate.
 const QUERY_MARGIN: usize = 256;
 
@@ -179,8 +183,8 @@ pub(crate) struct Scratch {
     /// Their buckets, segment by segment (`segment * keys + k-gram`).
     buckets: Vec<Bucket>,
     /// Postings found: (segment, query position, global position, context
-    /// byte).
-    found: Vec<(u32, u32, u32, u8)>,
+    /// byte or [`NO_CONTEXT`]).
+    found: Vec<(u32, u32, u32, u16)>,
     /// Per normalized query byte: covered by a common k-gram (as a running
     /// count: `common_cover[i]` = covered bytes before i).
     common_cover: Vec<u32>,
@@ -320,8 +324,16 @@ fn find_with(
                 break;
             }
             let seg = index.lookup_segment(si, key);
+            // The segment the postings come from (a shard's, when the
+            // index is sharded) says whether they keep a context.
+            let has_context = seg.has_context();
             let mut postings = seg.postings_of(s.buckets[si * n + ki]);
             while let Some((pos, ctx)) = postings.next_with_context() {
+                let ctx = if has_context {
+                    u16::from(ctx)
+                } else {
+                    NO_CONTEXT
+                };
                 s.found.push((si as u32, qpos as u32, pos, ctx));
                 if s.found.len() - mark > cfg.max_postings {
                     common = true;
@@ -346,8 +358,11 @@ fn find_with(
             }
             // (OCR text's lone hits are all verified: see below.)
             let ctx_agrees = tolerant
-                || !seg.has_context()
-                || fingerprint::context_agrees(fingerprint::context(qn, qpos as usize, k), ctx);
+                || ctx == NO_CONTEXT
+                || fingerprint::context_agrees(
+                    fingerprint::context(qn, qpos as usize, k),
+                    ctx as u8,
+                );
             s.hits.push(Hit {
                 seg: si,
                 part,
