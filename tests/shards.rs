@@ -129,6 +129,14 @@ fn shards_match_like_the_unsharded_index() {
     assert_eq!(v["shards"].as_array().unwrap().len(), 4);
     assert!(v["shards"][3]["lookup_bytes"].as_u64().unwrap() > 0);
     assert!(v["matcher_memory"]["per_shard"].as_u64().unwrap() > 0);
+    // The text form names the segments' format.
+    let out = bin().arg("info").arg(&four).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("segments ") && l.ends_with("(format 3)")),
+        "{text}"
+    );
 
     // A shard alone holds a quarter of the postings: refused, with the way out.
     let lone = b.shard_sizes()[1].folder.clone();

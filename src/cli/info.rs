@@ -70,7 +70,22 @@ pub fn run(a: InfoArgs) -> anyhow::Result<ExitCode> {
     } else {
         writeln!(out, "index        {}", a.index.display())?;
         writeln!(out, "parameters   k={} w={} (every shared run of >= {} normalized bytes is found) seed={:#x} normalization v{}", p.k, p.w, p.guarantee(), p.seed, p.norm_version)?;
-        writeln!(out, "segments     {}", t.segments)?;
+        // Format versions of the segments (an index grown across releases
+        // may mix them; `compact` rewrites all in the current one).
+        let mut versions: Vec<u32> = index
+            .segments()
+            .iter()
+            .map(|s| s.header().version)
+            .collect();
+        versions.sort_unstable();
+        versions.dedup();
+        let versions: Vec<String> = versions.iter().map(u32::to_string).collect();
+        writeln!(
+            out,
+            "segments     {} (format {})",
+            t.segments,
+            versions.join(", ")
+        )?;
         writeln!(out, "files        {}", t.files)?;
         writeln!(out, "parts        {}", t.parts)?;
         writeln!(
