@@ -467,7 +467,8 @@ fn find_with(
     // chance once in 16), while a shared run of k + 8 bytes or more agrees
     // on one side at least, wherever the k-gram falls in it. It decides
     // without decoding the source what verification would have found of
-    // 86% of the lone hits of unrelated posts, and on the tuning halves
+    // 86% of the candidates unrelated posts verified (before the 1-in-16
+    // chance agreements), and on the tuning halves
     // it lost no query and dropped only stray spans (BENCHMARKS.md "Lone
     // hits decided by their context").
     // With tolerant seeds a lone hit is kept too: at 15% character errors
