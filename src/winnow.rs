@@ -445,6 +445,19 @@ mod tests {
     }
 
     proptest! {
+        /// Without ties the blocks' running minima and maxima decide
+        /// alone: wide values, windows up to longer than the input.
+        #[test]
+        fn window_minima_matches_oracle_with_wide_values(
+            hashes in proptest::collection::vec(any::<u64>(), 0..300),
+            w in 1usize..80,
+        ) {
+            let mut q = Vec::new();
+            let mut out = Vec::new();
+            window_minima(&hashes, w, &mut q, &mut out);
+            prop_assert_eq!(&out, &window_minima_naive(&hashes, w));
+        }
+
         /// The block version equals the oracle, and every winnowed
         /// position is marked (with many ties: a tiny value range).
         #[test]

@@ -79,12 +79,12 @@ pub enum IndexError {
     BadMagic,
     /// Written by another format version.
     #[error(
-        "index format version {found} is not supported (this build reads version {supported}): rebuild the index (leakprint index ...)"
+        "index format version {found} is not supported (this build reads versions 2 to {supported}): rebuild the index (leakprint index ...)"
     )]
     UnsupportedVersion {
         /// Version in the file.
         found: u32,
-        /// Version this build reads.
+        /// Newest version this build reads.
         supported: u32,
     },
     /// Built with a normalization this build does not apply: not corrupt,

@@ -463,21 +463,26 @@ fn find_with(
     // unrelated post.
     // Nor is a lone hit whose k-gram's context disagrees with the
     // posting's on both sides (`fingerprint::context`, format 3): the two
-    // texts then share at most k + 7 bytes there (a 4-bit hash agrees by
-    // chance once in 16), while a shared run of k + 8 bytes or more agrees
-    // on one side at least, wherever the k-gram falls in it. It decides
-    // without decoding the source what verification would have found of
-    // 86% of the candidates unrelated posts verified (before the 1-in-16
-    // chance agreements), and on the tuning halves
-    // it lost no query and dropped only stray spans (BENCHMARKS.md "Lone
-    // hits decided by their context").
+    // texts then share at most k + 6 bytes there (each side's 4-bit hash
+    // agrees by chance once in 16, so about one such hit in eight still
+    // passes), while a shared run of k + 7 bytes or more agrees on one
+    // side at least, wherever the k-gram falls in it. So no exact match of
+    // `min_len` is lost when `min_len` is at least k + 7 (a char weighs at
+    // most its bytes; the default is 44, second pieces 24), and the rule
+    // is off below that; for edited matches, which may break both sides,
+    // its safety is measured, not proven: on the tuning halves it lost no
+    // query and dropped only stray spans. It decides without decoding the
+    // source what verification would have found of 86% of the candidates
+    // unrelated posts verified (before the chance agreements; BENCHMARKS.md
+    // "Lone hits decided by their context").
     // With tolerant seeds a lone hit is kept too: at 15% character errors
     // a quote's only surviving seed may be one (the cap on candidates,
     // most hits first, bounds the cost).
     let minima = &s.minima;
+    let by_context = cfg.min_len >= k + 2 * fingerprint::CONTEXT_BYTES - 1;
     if !tolerant {
         s.cands
-            .retain(|c| c.hits > 1 || (minima[c.q_lo as usize] && c.ctx_agrees));
+            .retain(|c| c.hits > 1 || (minima[c.q_lo as usize] && (c.ctx_agrees || !by_context)));
     }
     // Best first: most hits, then by the text's hash and the diagonal, so
     // that which candidates the cap keeps (a stock passage in more texts
@@ -763,6 +768,12 @@ struct QueryView<'a> {
     content: i64,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Verifications run on this thread (tests count them).
+    static VERIFIED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Align the query against the source around a candidate; with `low`,
 /// the second, low-identity verification of OCR text
 /// ([`LOW_MIN_SIMILARITY`]).
@@ -781,6 +792,8 @@ fn verify(
     scratch: &mut VerifyScratch,
     low: bool,
 ) -> Result<Option<Match>, IndexError> {
+    #[cfg(test)]
+    VERIFIED.with(|v| v.set(v.get() + 1));
     let QueryView {
         text,
         qn,
@@ -1156,7 +1169,112 @@ fn snippet(s: &str, max_chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{numbers_agree, whole_source_chars, within_one_edit};
+    use super::{numbers_agree, whole_source_chars, within_one_edit, VERIFIED};
+    use crate::{fingerprint, Index, IndexBuilder, MatchConfig, Matcher};
+
+    /// Posts of 24 bytes (nine k-grams, so one window: its minimum is
+    /// looked up) holding one k-gram the index selected in `text`: one
+    /// whose 4 bytes on both sides disagree with the text's, and one whose
+    /// left side is the text's own.
+    fn lone_hit_posts(index: &Index, text: &str) -> (String, String) {
+        let p = index.params();
+        let (k, seed) = (p.k as usize, p.seed);
+        let norm = crate::normalize::normalize(text).text;
+        let nb = norm.as_bytes();
+        let mut fps = Vec::new();
+        crate::winnow::fingerprints(nb, k, p.w as usize, seed, &mut fps);
+        let mut x = 0x9E37_79B9_u64;
+        let mut letters = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    b'a' + ((x >> 33) % 26) as u8
+                })
+                .collect()
+        };
+        let is_min_at_4 = |q: &[u8]| {
+            let mut h = Vec::new();
+            fingerprint::kgram_hashes(q, k, seed, &mut h);
+            h.iter().enumerate().min_by_key(|&(_, v)| *v).map(|m| m.0) == Some(4)
+        };
+        let (mut disagree, mut agree) = (None, None);
+        for &(_, pos) in &fps {
+            let pos = pos as usize;
+            if pos < 4 || pos + k + 4 > nb.len() {
+                continue;
+            }
+            let kgram = &nb[pos..pos + k];
+            let doc_ctx = fingerprint::context(nb, pos, k);
+            for _ in 0..200 {
+                let (l, r) = (letters(4), letters(4));
+                let q: Vec<u8> = [&l[..], kgram, &r].concat();
+                let agrees = fingerprint::context_agrees(fingerprint::context(&q, 4, k), doc_ctx);
+                if disagree.is_none() && !agrees && is_min_at_4(&q) {
+                    disagree = Some(q);
+                }
+                let q: Vec<u8> = [&nb[pos - 4..pos], kgram, &r].concat();
+                if agree.is_none() && is_min_at_4(&q) {
+                    agree = Some(q);
+                }
+            }
+            if let (Some(d), Some(a)) = (&disagree, &agree) {
+                let s = |b: &Vec<u8>| String::from_utf8(b.clone()).unwrap();
+                return (s(d), s(a));
+            }
+        }
+        panic!("no k-gram of the text gave both posts");
+    }
+
+    fn verified(m: &Matcher<'_>, post: &str) -> usize {
+        VERIFIED.with(|v| v.set(0));
+        let found = m.try_find(post).unwrap();
+        assert!(found.is_empty(), "{post}: {found:?}");
+        VERIFIED.with(std::cell::Cell::get)
+    }
+
+    #[test]
+    fn lone_hits_whose_context_disagrees_are_not_verified() {
+        let mut x = 12_345_u64;
+        let doc: String = (0..3000)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (b'a' + ((x >> 33) % 26) as u8) as char
+            })
+            .collect();
+        let bytes = IndexBuilder::new()
+            .threads(1)
+            .build()
+            .unwrap()
+            .segment_from_texts(&[("doc.txt", doc.as_str())])
+            .unwrap();
+        let index = Index::from_bytes(bytes).unwrap();
+        assert!(index.segments()[0].has_context());
+        let (disagree, agree) = lone_hit_posts(&index, &doc);
+        let m = Matcher::new(&index, MatchConfig::default());
+        assert_eq!(verified(&m, &disagree), 0, "{disagree}");
+        assert_eq!(verified(&m, &agree), 1, "{agree}");
+        // Below k + 7 bytes of `min_len` the rule could lose an exact
+        // match: it is off.
+        let short = MatchConfig::builder().min_len(20).build().unwrap();
+        let m = Matcher::new(&index, short);
+        assert_eq!(verified(&m, &disagree), 1, "{disagree}");
+    }
+
+    #[test]
+    fn segments_of_format_2_verify_every_lone_hit() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/index-v2/golden.lps"
+        );
+        let index = Index::from_bytes(std::fs::read(path).unwrap()).unwrap();
+        assert!(!index.segments()[0].has_context());
+        let text = index.segments()[0].part_text(0).unwrap();
+        let (disagree, _) = lone_hit_posts(&index, &text);
+        let m = Matcher::new(&index, MatchConfig::default());
+        assert_eq!(verified(&m, &disagree), 1, "{disagree}");
+    }
 
     #[test]
     fn numbers_agree_when_half_of_the_query_sides_numbers_are_in_the_source() {
