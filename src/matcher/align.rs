@@ -225,7 +225,9 @@ struct BoundScratch {
     /// Byte value -> its bitset's number, [`NO_SLOT`] when not in the query.
     slot: [u8; 256],
     bits: Vec<u64>,
-    /// The chaining values `F(k)`, per query position.
+    /// Which diagonals of the band match, per query position.
+    masks: Vec<u64>,
+    /// The chaining values `f(k)`, per query position.
     best: Vec<i64>,
 }
 
@@ -234,6 +236,7 @@ impl Default for BoundScratch {
         BoundScratch {
             slot: [NO_SLOT; 256],
             bits: Vec::new(),
+            masks: Vec::new(),
             best: Vec::new(),
         }
     }
@@ -419,22 +422,39 @@ impl Aligner {
     ///
     /// The bound is `matched * (2 + F)`. A *run* is a stretch of equal
     /// bytes on one diagonal of the band; a piece of a run of length
-    /// `r >= 3` weighs `r - 2`, and `F` is the largest total weight of
-    /// pieces that do not share a query position. Why it holds: the best
-    /// alignment is runs of matches separated by edit columns, each run
-    /// but the first preceded by at least one edit; a run of `r` matches
-    /// and its edit add at most `matched * r - e <= matched * (r - 2)` to
-    /// the score (`e >= 2 * matched`, the cheapest edit), which is at most
-    /// 0 when `r <= 2`, and the first run adds at most `matched * r`. The
-    /// runs are pieces of runs of the band in query order, so the score is
-    /// at most `matched * (2 + F)`. `F` is found in one pass over the
-    /// query with one bit per diagonal of the band (bitsets of the source
-    /// bytes by value), in time linear in the lengths.
+    /// `r >= 3` weighs `r - 2`. `F` is the largest weight of a stretch of
+    /// the query: the weights of pieces in it that do not share a query
+    /// position, plus, for each of its other positions, 0 when a 2-gram of
+    /// the band (two equal bytes on one diagonal) covers that position or
+    /// the next one, -1/2 otherwise.
+    ///
+    /// Why it holds: the best alignment covers a stretch of the query
+    /// with runs of matches separated by edit columns, each run but the
+    /// first preceded by at least one edit (`e >= 2 * matched`, the
+    /// cheapest edit). Charge each run with the edit just before it: a run
+    /// of `r` adds at most `matched * (r - 2)`, and the first run adds
+    /// `matched * r`, so 2 more. Runs of 3 or more are pieces. Every other
+    /// query position of the stretch adds at most its weight: a position of
+    /// a run of 2 adds at most 0, and so does the edit before such a run or
+    /// before a piece (the position after it is in a 2-gram); a run of 1
+    /// with its edit adds at most `-matched`, -1/2 for each of its at most
+    /// two positions; any other edit is not charged to a run and costs at
+    /// least `2 * matched`.
+    ///
+    /// `F` is found in one pass over the query with one bit per diagonal
+    /// of the band (bitsets of the source bytes by value), in time linear
+    /// in the lengths: the best stretch ending at each position, as in
+    /// Kadane's maximum subarray, where a piece jumps from its start to
+    /// its end.
     ///
     /// Unrelated text around a lone shared k-gram holds few runs of three
-    /// or more on one diagonal (the k-gram itself weighs k - 2), so its
-    /// bound stays below a minimum length of 44 and the alignment need not
-    /// be computed.
+    /// or more on one diagonal (the k-gram itself weighs k - 2), and the
+    /// stretches between them cost, so its bound stays below a minimum
+    /// length of 44 and the alignment need not be computed. (Until
+    /// December 2026 `F` summed pieces over the whole query, whatever lay
+    /// between them: a stock phrase of 20 bytes with agreeing context, in
+    /// 268 bytes of unrelated text, was bounded at 44-57 and aligned at
+    /// 16-24, a quarter of the lone hits of the Debian fortunes.)
     pub fn score_bound(
         &mut self,
         query: &[u8],
@@ -509,48 +529,73 @@ impl Aligner {
             };
             v & keep
         };
-        // f[k] = F(k): the largest total weight of query-disjoint pieces
-        // of runs on one diagonal inside query[..k], a piece of length
-        // r >= 3 weighing r - 2 (see the method's documentation). Filled in
-        // order; f[k] holds candidates from runs ending at k until it is
-        // final. F(j+1) <= F(j) + 1, so a piece of a run is best started
-        // where the run starts: a run of 3-grams starting at `a` offers
-        // F(a) - a - 2 + k to every k it reaches.
+        // Which diagonals match at each query position, once.
+        let masks = &mut b.masks;
+        masks.clear();
+        masks.extend((0..n).map(mask));
+        let masks = &b.masks[..];
+        // 2-grams at i (diagonals where i and i + 1 both match).
+        let two = |i: usize| -> u64 {
+            if i + 1 < n {
+                masks[i] & masks[i + 1]
+            } else {
+                0
+            }
+        };
+        // Weight, in half matches, of a query position outside the pieces:
+        // 0 when a 2-gram of the band covers it or the position after it,
+        // -1 otherwise (see the method's documentation).
+        let loose = |i: usize| -> i64 {
+            let near = two(i) | two(i + 1) | if i > 0 { two(i - 1) } else { 0 };
+            if near != 0 {
+                0
+            } else {
+                -1
+            }
+        };
+        // f[k], in half matches: the largest weight of a stretch of the
+        // query ending just before position k (0 for the empty one): its
+        // pieces, query-disjoint, each weighing 2 * (r - 2), and its other
+        // positions weighing `loose`. Filled in order; f[k] holds
+        // candidates from pieces ending at k until it is final. f[j + 1] <=
+        // f[j] + 2 (by induction: the positions of a 3-gram weigh 0), so a
+        // piece of a run is best started where the run starts: a run of
+        // 3-grams starting at `a` offers f[a] - 2 * a - 4 + 2 * k to every
+        // k it reaches.
         let f = &mut b.best;
         f.clear();
         f.resize(n + 1, 0);
-        if n >= 3 {
-            let mut key = [0i64; 64];
-            let (mut prev, mut m0, mut m1) = (0u64, mask(0), mask(1));
-            for i in 0..n - 2 {
-                if i > 0 {
-                    f[i] = f[i].max(f[i - 1]);
-                }
-                let m2 = mask(i + 2);
-                // Diagonals with a 3-gram at i, and those where a run starts.
-                let t = m0 & m1 & m2;
-                let mut new = t & !prev;
-                while new != 0 {
-                    key[new.trailing_zeros() as usize] = f[i] - i as i64 - 2;
-                    new &= new - 1;
-                }
-                let mut on = t;
-                while on != 0 {
-                    let v = key[on.trailing_zeros() as usize] + i as i64 + 3;
-                    f[i + 3] = f[i + 3].max(v);
-                    on &= on - 1;
-                }
-                (prev, m0, m1) = (t, m1, m2);
+        let mut top = 0i64;
+        let mut key = [0i64; 64];
+        let mut prev = 0u64;
+        for i in 0..=n {
+            if i > 0 {
+                f[i] = f[i].max(f[i - 1] + loose(i - 1)).max(0);
             }
-            for k in (n - 2).max(1)..=n {
-                f[k] = f[k].max(f[k - 1]);
+            top = top.max(f[i]);
+            if i + 3 > n {
+                continue;
             }
+            // Diagonals with a 3-gram at i, and those where a run starts.
+            let t = masks[i] & masks[i + 1] & masks[i + 2];
+            let mut new = t & !prev;
+            while new != 0 {
+                key[new.trailing_zeros() as usize] = f[i] - 2 * i as i64 - 4;
+                new &= new - 1;
+            }
+            let mut on = t;
+            while on != 0 {
+                let v = key[on.trailing_zeros() as usize] + 2 * (i as i64 + 3);
+                f[i + 3] = f[i + 3].max(v);
+                on &= on - 1;
+            }
+            prev = t;
         }
-        let h = f[n];
         for &c in query {
             b.slot[usize::from(c)] = NO_SLOT;
         }
-        Some(i64::from(sc.matched) * (h + 2))
+        // The first run's 2 matches, then half matches rounded up.
+        Some(i64::from(sc.matched) * ((top + 4 + 1) / 2))
     }
 }
 

@@ -281,6 +281,24 @@ fn score_bound_examples() {
         al.score_bound(b"abcdefuvwxyz", b"abcdefXuvwxyz", 0, 1),
         Some(10)
     );
+    // Two runs far apart in the query, unrelated text between them (no
+    // 2-gram of the band): what lies between costs, so only one counts.
+    // (Summed, they would give 2 + 4 + 4.)
+    let q = b"abcdefQRSTUVWXYZqrstuvwxyzuvwxyz";
+    let s = b"abcdefJKLMNOPHIjklmnopghijuvwxyz";
+    assert_eq!(al.score_bound(q, s, 0, 0), Some(6));
+    // Close together, they both count: the stretch between weighs 0 where
+    // a 2-gram covers the position after (exact here: 6 - 2 + 6), -1/2 a
+    // position elsewhere (2 + 4 + 4 - 3/2, rounded up; the alignment
+    // scores 6).
+    assert_eq!(
+        al.score_bound(b"abcdefKuvwxyz", b"abcdefJuvwxyz", 0, 0),
+        Some(10)
+    );
+    assert_eq!(
+        al.score_bound(b"abcdefKLMNuvwxyz", b"abcdefJJJJuvwxyz", 0, 0),
+        Some(9)
+    );
     // 3-grams off the band do not count.
     assert_eq!(al.score_bound(b"abcdef", b"xxxxabcdef", 0, 3), Some(2));
     assert_eq!(al.score_bound(b"abcdef", b"xxxxabcdef", 0, 4), Some(6));
