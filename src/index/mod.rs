@@ -32,6 +32,7 @@
 pub mod builder;
 mod compact;
 pub mod keycount;
+pub mod keyset;
 pub mod live;
 pub mod manifest;
 pub mod segment;
@@ -282,8 +283,8 @@ pub struct Index {
     paths: Vec<PathBuf>,
     state: Option<state::State>,
     live: live::Liveness,
-    /// Sorted keys that never make a match on their own.
-    common: Vec<u64>,
+    /// Keys that never make a match on their own.
+    common: keyset::KeySet,
     /// Owner part -> the parts duplicating its text, built on first use.
     dups: std::sync::OnceLock<DupMap>,
     /// The other shards' postings, for an index cut into shards.
@@ -412,6 +413,7 @@ impl Index {
                 (live::Liveness::all_live(segments.len()), keys)
             }
         };
+        let common = keyset::KeySet::new(common);
         Ok(Index {
             params,
             segments,
@@ -463,7 +465,7 @@ impl Index {
     /// Whether `key` (a remixed fingerprint) is common: found in so many
     /// texts that it never makes a match on its own.
     pub fn is_common(&self, key: u64) -> bool {
-        self.common.binary_search(&key).is_ok()
+        self.common.contains(key)
     }
 
     /// The number of common keys.
