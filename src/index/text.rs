@@ -295,7 +295,7 @@ fn copy_chunks<const C: usize>(out: &mut [u8], src: usize, dst: usize, len: usiz
 ///
 /// Safe code, every read and write checked: a corrupt block is an error,
 /// never a panic.
-pub(crate) fn lz4_decode_until(
+pub fn lz4_decode_until(
     input: &[u8],
     ip: &mut usize,
     out: &mut [u8],
