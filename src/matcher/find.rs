@@ -1045,7 +1045,7 @@ pub(crate) struct VerifyScratch {
 /// compares `u16`s), with the byte offset of every char.
 #[derive(Default)]
 struct Symbols {
-    ids: std::collections::HashMap<char, u16>,
+    ids: rustc_hash::FxHashMap<char, u16>,
     q: Vec<u16>,
     s: Vec<u16>,
     /// Byte offset of each char of each side, plus the side's length.
