@@ -848,7 +848,13 @@ impl Segment {
                 )
             })?
             .to_owned();
-        let mut normalized = Normalized::default();
+        // Room for the normalization up front (as long as the text is
+        // enough but for decomposed Hangul and the like): growing by
+        // doubling cost reallocations on every window.
+        let mut normalized = Normalized {
+            text: String::with_capacity(text.len()),
+            offsets: Vec::with_capacity(text.len()),
+        };
         normalize::normalize_into(
             &text,
             start.text,
@@ -860,8 +866,11 @@ impl Segment {
         let a = (norm_start - start.norm as usize).min(b);
         let a = crate::extract::floor_char_boundary(t, a);
         let b = ceil_char_boundary(t, b);
-        normalized.text = normalized.text[a..b].to_owned();
-        normalized.offsets = normalized.offsets[a..b].to_vec();
+        // Cut in place, without new buffers.
+        normalized.text.truncate(b);
+        normalized.text.drain(..a);
+        normalized.offsets.truncate(b);
+        normalized.offsets.drain(..a);
         Ok(TextWindow {
             text,
             text_start: start.text as usize,
