@@ -219,11 +219,12 @@ pub struct Aligner {
 }
 
 /// Buffers of [`Aligner::score_bound`]: one bitset of source positions per
-/// byte value that occurs in the query.
-#[derive(Debug, Clone)]
+/// symbol that occurs in the query.
+#[derive(Debug, Clone, Default)]
 struct BoundScratch {
-    /// Byte value -> its bitset's number, [`NO_SLOT`] when not in the query.
-    slot: [u8; 256],
+    /// Symbol id -> its bitset's number, [`NO_SLOT`] when not in the
+    /// query (`MAX_SYMBOL_ID + 1` entries, allocated on first use).
+    slot: Vec<u8>,
     bits: Vec<u64>,
     /// Which diagonals of the band match, per query position.
     masks: Vec<u64>,
@@ -231,18 +232,7 @@ struct BoundScratch {
     best: Vec<i64>,
 }
 
-impl Default for BoundScratch {
-    fn default() -> Self {
-        BoundScratch {
-            slot: [NO_SLOT; 256],
-            bits: Vec::new(),
-            masks: Vec::new(),
-            best: Vec::new(),
-        }
-    }
-}
-
-/// [`BoundScratch::slot`] of a byte value that is not in the query.
+/// [`BoundScratch::slot`] of a symbol that is not in the query.
 const NO_SLOT: u8 = u8::MAX;
 
 /// Cell values of one width: `i16` when the best possible score is small
@@ -417,11 +407,11 @@ impl Aligner {
     /// An upper bound on the score of [`Aligner::best_local`] for the same
     /// arguments, in time linear in the lengths (no alignment matrix); 0
     /// when the band holds no cell. `None` when it cannot tell cheaply: a
-    /// band wider than 64 diagonals, or scores where an edit costs less
-    /// than two matches.
+    /// band wider than 64 diagonals, a query of more than 254 distinct
+    /// symbols, or scores where an edit costs less than two matches.
     ///
     /// The bound is `matched * (2 + F)`. A *run* is a stretch of equal
-    /// bytes on one diagonal of the band; a piece of a run of length
+    /// symbols (bytes, or chars by id) on one diagonal of the band; a piece of a run of length
     /// `r >= 3` weighs `r - 2`. `F` is the largest weight of a stretch of
     /// the query: the weights of pieces in it that do not share a query
     /// position, plus, for each of its other positions, 0 when a 2-gram of
@@ -442,7 +432,7 @@ impl Aligner {
     /// least `2 * matched`.
     ///
     /// `F` is found in one pass over the query with one bit per diagonal
-    /// of the band (bitsets of the source bytes by value), in time linear
+    /// of the band (bitsets of the source positions by symbol), in time linear
     /// in the lengths: the best stretch ending at each position, as in
     /// Kadane's maximum subarray, where a piece jumps from its start to
     /// its end.
@@ -455,10 +445,10 @@ impl Aligner {
     /// between them: a stock phrase of 20 bytes with agreeing context, in
     /// 268 bytes of unrelated text, was bounded at 44-57 and aligned at
     /// 16-24, a quarter of the lone hits of the Debian fortunes.)
-    pub fn score_bound(
+    pub fn score_bound<S: Symbol>(
         &mut self,
-        query: &[u8],
-        source: &[u8],
+        query: &[S],
+        source: &[S],
         d_lo: isize,
         d_hi: isize,
     ) -> Option<i64> {
@@ -482,26 +472,31 @@ impl Aligner {
             (1u64 << width) - 1
         };
         let b = &mut self.bound;
-        // Source position j is bit j + 64 of its byte's bitset: one word
+        if b.slot.is_empty() {
+            b.slot = vec![NO_SLOT; usize::from(MAX_SYMBOL_ID) + 1];
+        }
+        // Source position j is bit j + 64 of its symbol's bitset: one word
         // of zeros before (reads start up to 63 bits before position 0) and
         // one after (reads take two words).
         let words = (m + 64) / 64 + 2;
         let mut slots = 0usize;
-        for &c in query {
-            if b.slot[usize::from(c)] == NO_SLOT {
+        for (i, &c) in query.iter().enumerate() {
+            if b.slot[usize::from(c.id())] == NO_SLOT {
                 if slots == usize::from(NO_SLOT) {
-                    // 255 distinct byte values: no slot left for this one.
-                    b.slot.fill(NO_SLOT);
+                    // 255 distinct symbols: no slot left for this one.
+                    for &c in &query[..i] {
+                        b.slot[usize::from(c.id())] = NO_SLOT;
+                    }
                     return None;
                 }
-                b.slot[usize::from(c)] = slots as u8;
+                b.slot[usize::from(c.id())] = slots as u8;
                 slots += 1;
             }
         }
         b.bits.clear();
         b.bits.resize(slots * words, 0);
         for (j, &c) in source.iter().enumerate() {
-            let sl = b.slot[usize::from(c)];
+            let sl = b.slot[usize::from(c.id())];
             if sl != NO_SLOT {
                 let at = j + 64;
                 b.bits[usize::from(sl) * words + at / 64] |= 1u64 << (at % 64);
@@ -511,7 +506,7 @@ impl Aligner {
         let bits = &b.bits;
         let slot = &b.slot;
         let mask = |i: usize| -> u64 {
-            let sl = slot[usize::from(query[i])];
+            let sl = slot[usize::from(query[i].id())];
             if sl == NO_SLOT {
                 return 0;
             }
@@ -592,7 +587,7 @@ impl Aligner {
             prev = t;
         }
         for &c in query {
-            b.slot[usize::from(c)] = NO_SLOT;
+            b.slot[usize::from(c.id())] = NO_SLOT;
         }
         // The first run's 2 matches, then half matches rounded up.
         Some(i64::from(sc.matched) * ((top + 4 + 1) / 2))

@@ -514,6 +514,7 @@ fn find_with(
         qnorm: &s.norm,
         common_cover: &s.common_cover,
         content: normalize::content_weight(&s.norm.text) as i64,
+        limits: QueryLimits::of(&s.norm),
     };
     // Every candidate kept is verified. (Until December 2026 candidates
     // with the evidence of two that had failed, the same query stretch, hit
@@ -766,6 +767,51 @@ struct QueryView<'a> {
     common_cover: &'a [u32],
     /// Content weight of the whole normalized query.
     content: i64,
+    /// What [`align_any`]'s bound needs of the query: its heaviest
+    /// normalized char and how many chars whole-char widening may add.
+    limits: QueryLimits,
+}
+
+/// Per query: the heaviest normalized char (quarters of a letter) and
+/// `widen`, how many normalized chars `whole_source_chars` may add to an
+/// alignment's query side: at each end, the other chars of a source char
+/// that normalizes to several (a Hangul syllable to its jamo, a ligature
+/// to its letters), so twice the most chars one source char gave, less
+/// one.
+#[derive(Clone, Copy)]
+struct QueryLimits {
+    heaviest: u32,
+    widen: i64,
+}
+
+impl QueryLimits {
+    fn of(n: &Normalized) -> QueryLimits {
+        let mut heaviest = 0;
+        let (mut longest, mut run) = (0i64, 0i64);
+        let mut prev = None;
+        let mut see = |c: char, at: u32| {
+            heaviest = heaviest.max(normalize::char_weight(c));
+            if prev == Some(at) {
+                run += 1;
+            } else {
+                (prev, run) = (Some(at), 1);
+            }
+            longest = longest.max(run);
+        };
+        if n.text.is_ascii() {
+            for (&b, &at) in n.text.as_bytes().iter().zip(&n.offsets) {
+                see(char::from(b), at);
+            }
+        } else {
+            for (i, c) in n.text.char_indices() {
+                see(c, n.offsets.get(i).copied().unwrap_or(u32::MAX));
+            }
+        }
+        QueryLimits {
+            heaviest,
+            widen: 2 * (longest.max(1) - 1),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -800,6 +846,7 @@ fn verify(
         qnorm,
         common_cover,
         content,
+        limits,
     } = *q;
     let seg = &index.segments()[c.seg as usize];
     let band = cfg.band as i64;
@@ -829,7 +876,7 @@ fn verify(
         c,
         (q_from, ws),
         (d_lo, d_hi, band),
-        (cfg.min_len, low),
+        (cfg.min_len, low, limits),
     ) else {
         return Ok(None);
     };
@@ -1090,12 +1137,17 @@ impl Symbols {
 /// `qsub` and `wstr` (`q_from`, `ws`: where `qsub` and `wstr` start in the
 /// query and the part).
 ///
-/// `None` also when the alignment cannot make a match of `min_len`: on
-/// ASCII text a byte weighs one letter, so the net score `verify` compares
-/// with `min_len` is at most the alignment score, and when
-/// [`Aligner::score_bound`] (linear time) is below `min_len` the alignment
-/// (time in proportion to the query length times the band width) is not
-/// computed. That is the fate of most lone k-grams of unrelated posts.
+/// `None` also when the alignment cannot make a match of `min_len`. The
+/// net score `verify` compares with `min_len` is the alignment score times
+/// the mean weight of the chars of the alignment's query side, widened to
+/// whole source chars; with `score <= chars`, it is at most
+/// `heaviest * (score + widen)` ([`QueryLimits`]; on ASCII text a byte
+/// weighs one letter). So when [`Aligner::score_bound`] (linear time) is
+/// below that, the alignment (time in proportion to the query length
+/// times the band width) is not computed. That is the fate of most lone
+/// k-grams of unrelated posts. (Until December 2026 the bound was used on
+/// ASCII text only, and without `widen`: a ligature at the end of an
+/// alignment one letter short could in principle have been dropped.)
 /// With `low` the alignment scores are [`low_identity_scoring`], for which
 /// the bound does not hold (an edit costs less than two matches): the
 /// alignment is always computed.
@@ -1106,7 +1158,7 @@ fn align_any(
     c: &Candidate,
     (q_from, ws): (usize, i64),
     (d_lo, d_hi, band): (i64, i64, i64),
-    (min_len, low): (usize, bool),
+    (min_len, low, limits): (usize, bool, QueryLimits),
 ) -> Option<(Alignment, Range<usize>, Range<usize>)> {
     let aligner = if low {
         &mut scratch.low_aligner
@@ -1120,7 +1172,7 @@ fn align_any(
             d_lo as isize,
             d_hi as isize,
         );
-        if bound.is_some_and(|b| b < min_len as i64) {
+        if bound.is_some_and(|b| b + limits.widen < min_len as i64) {
             return None;
         }
         let a = aligner.best_local(
@@ -1149,7 +1201,16 @@ fn align_any(
             hi = hi.max(sc - qc);
         }
     }
-    let a = aligner.best_local(&sy.q, &sy.s, (lo - band) as isize, (hi + band) as isize)?;
+    let (lo, hi) = ((lo - band) as isize, (hi + band) as isize);
+    // The same bound over chars (see above), each weighing at most the
+    // query's heaviest.
+    if let Some(bound) = aligner.score_bound(&sy.q, &sy.s, lo, hi) {
+        let units = min_len as i64 * i64::from(normalize::WEIGHT_UNIT);
+        if (bound + limits.widen) * i64::from(limits.heaviest) < units {
+            return None;
+        }
+    }
+    let a = aligner.best_local(&sy.q, &sy.s, lo, hi)?;
     let qa = sy.q_at[a.query.start] as usize..sy.q_at[a.query.end] as usize;
     let sa = sy.s_at[a.source.start] as usize..sy.s_at[a.source.end] as usize;
     Some((a, qa, sa))
@@ -1169,7 +1230,8 @@ fn snippet(s: &str, max_chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{numbers_agree, whole_source_chars, within_one_edit, VERIFIED};
+    use super::{numbers_agree, whole_source_chars, within_one_edit, QueryLimits, VERIFIED};
+    use crate::normalize;
     use crate::{fingerprint, Index, IndexBuilder, MatchConfig, Matcher};
 
     /// Posts of 24 bytes (nine k-grams, so one window: its minimum is
@@ -1230,6 +1292,27 @@ mod tests {
         let found = m.try_find(post).unwrap();
         assert!(found.is_empty(), "{post}: {found:?}");
         VERIFIED.with(std::cell::Cell::get)
+    }
+
+    /// The heaviest char and the widening of whole-char spans, per query.
+    #[test]
+    fn query_limits_count_the_chars_of_one_source_char() {
+        let of = |t: &str| QueryLimits::of(&normalize::normalize(t));
+        let unit = normalize::WEIGHT_UNIT;
+        let l = of("Plain ASCII text, one byte a letter.");
+        assert_eq!((l.heaviest, l.widen), (unit, 0));
+        // A ligature normalizes to three letters: two may be added at
+        // each end.
+        let l = of("an of\u{FB03}ce");
+        assert_eq!((l.heaviest, l.widen), (unit, 4));
+        // A Hangul syllable with a final consonant is three jamo.
+        let l = of("\u{D55C}\u{AE00}");
+        assert_eq!(l.widen, 4);
+        assert!(l.heaviest >= 1);
+        // Han chars weigh more than a Latin letter.
+        let l = of("\u{6F22}\u{5B57}");
+        assert_eq!(l.widen, 0);
+        assert!(l.heaviest > unit, "{}", l.heaviest);
     }
 
     #[test]

@@ -358,4 +358,31 @@ proptest! {
             None => prop_assert!(hi - lo + 1 > 64),
         }
     }
+
+    /// The same over symbol ids (chars of other scripts): the inputs of
+    /// the test above, each byte mapped to an id past 255 (one of them to
+    /// the largest id), with a reused aligner.
+    #[test]
+    fn score_bound_over_symbols_is_an_upper_bound(
+        base in bytes(b'z', 150),
+        pre in bytes(b'e', 40),
+        edits in proptest::collection::vec(edit(), 0..12),
+        cut in (0usize..30, 0usize..30),
+        center_shift in -6isize..6,
+        half_band in 0isize..36,
+        sc in edit_heavy_scoring(),
+    ) {
+        let id = |b: &u8| if *b == b'a' { MAX_SYMBOL_ID } else { 250 + u16::from(*b - b'a') };
+        let q: Vec<u16> = apply(&base, &edits, cut).iter().map(id).collect();
+        let s: Vec<u16> = pre.iter().chain(&base).map(id).collect();
+        let center = (pre.len() + cut.0) as isize + center_shift;
+        let (lo, hi) = (center - half_band, center + half_band);
+        let mut al = Aligner::new(sc);
+        let _ = al.score_bound(b"some other bytes", b"other bytes", -4, 4);
+        let best = best_local_naive(&q, &s, lo, hi, sc).map_or(0, |a| i64::from(a.score));
+        match al.score_bound(&q, &s, lo, hi) {
+            Some(bound) => prop_assert!(bound >= best, "bound {} < score {}", bound, best),
+            None => prop_assert!(hi - lo + 1 > 64),
+        }
+    }
 }
