@@ -266,6 +266,24 @@ pub fn normalize(src: &str) -> Normalized {
 /// Offsets saturate at `u32::MAX`: callers split sources so that
 /// `base + src.len()` fits in a `u32` (the indexer works per part).
 pub fn normalize_into(src: &str, base: u32, text: &mut String, offsets: &mut Vec<u32>) {
+    normalize_into_until(src, base, text, offsets, usize::MAX);
+}
+
+/// [`normalize_into`], stopping at the first char boundary where `text`
+/// holds at least `until` bytes (it may then hold a block of ASCII bytes
+/// more). What it appends is a prefix of what [`normalize_into`] appends,
+/// offsets included: both are the same loop, this one left early, and
+/// each char is normalized on its own (test
+/// `normalizing_until_gives_a_prefix`). The matcher's text windows need
+/// the normalization only to their end, which lies on average half a
+/// checkpoint interval before the text decoded ends.
+pub fn normalize_into_until(
+    src: &str,
+    base: u32,
+    text: &mut String,
+    offsets: &mut Vec<u32>,
+    until: usize,
+) {
     let bytes = src.as_bytes();
     let offset_of = |i: usize| {
         u32::try_from(i)
@@ -276,14 +294,14 @@ pub fn normalize_into(src: &str, base: u32, text: &mut String, offsets: &mut Vec
     let mut out = [0u8; BLOCK];
     let mut out_off = [0u32; BLOCK];
     let mut i = 0;
-    while i < bytes.len() {
+    while i < bytes.len() && text.len() < until {
         let end = bytes.len().min(i + BLOCK);
         let (used, n) = map_ascii_offsets(&bytes[i..end], offset_of(i), &mut out, &mut out_off);
         push_ascii(text, &out[..n]);
         offsets.extend_from_slice(&out_off[..n]);
         i += used;
-        if i < end {
-            i = slow_run(src, i, text, |at, added| {
+        if i < end && text.len() < until {
+            i = slow_run(src, i, text, until, |at, added| {
                 offsets.resize(offsets.len() + added, offset_of(at));
             });
         }
@@ -302,7 +320,7 @@ pub fn normalize_text_only(src: &str, text: &mut String) {
         push_ascii(text, &out[..n]);
         i += used;
         if i < end {
-            i = slow_run(src, i, text, |_, _| {});
+            i = slow_run(src, i, text, usize::MAX, |_, _| {});
         }
     }
 }
@@ -766,18 +784,23 @@ const ASCII_RESUME: usize = 8;
 
 /// Normalizes chars from byte `i` of `src` (a char boundary, normally at a
 /// non-ASCII char) through [`MEMO`], until [`ASCII_RESUME`] ASCII
-/// bytes in a row (or the end). Calls `added(offset, bytes)` after each
+/// bytes in a row, the end, or `text` holding `until` bytes. Calls
+/// `added(offset, bytes)` after each
 /// char with its source offset and the number of bytes it appended.
 /// Returns the byte index where it stopped (> `i` unless `i` is the end).
 fn slow_run(
     src: &str,
     mut i: usize,
     text: &mut String,
+    until: usize,
     mut added: impl FnMut(usize, usize),
 ) -> usize {
     let bytes = src.as_bytes();
     let memo = memo();
     while let Some(c) = src.get(i..).and_then(|s| s.chars().next()) {
+        if text.len() >= until {
+            break;
+        }
         let before = text.len();
         if c.is_ascii() {
             // Back to the fast path at ASCII_RESUME ASCII bytes in a

@@ -855,11 +855,14 @@ impl Segment {
             text: String::with_capacity(text.len()),
             offsets: Vec::with_capacity(text.len()),
         };
-        normalize::normalize_into(
+        // Only as far as the window reaches, and a char beyond (its end is
+        // widened to a whole char below).
+        normalize::normalize_into_until(
             &text,
             start.text,
             &mut normalized.text,
             &mut normalized.offsets,
+            (norm_end - start.norm as usize).saturating_add(4),
         );
         let t = &normalized.text;
         let b = (norm_end - start.norm as usize).min(t.len());

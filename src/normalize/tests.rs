@@ -284,6 +284,22 @@ proptest! {
         prop_assert_eq!(normalize(&s), oracle(&s));
     }
 
+    /// A normalization stopped early is a prefix of the whole one, with
+    /// the same offsets, at least `until` bytes long when the whole is.
+    #[test]
+    fn normalizing_until_gives_a_prefix(
+        parts in proptest::collection::vec(text_strategy(), 1..40),
+        until in 0usize..3000,
+    ) {
+        let s = parts.concat();
+        let whole = normalize(&s);
+        let mut n = Normalized::default();
+        normalize_into_until(&s, 0, &mut n.text, &mut n.offsets, until);
+        prop_assert!(whole.text.starts_with(&n.text));
+        prop_assert_eq!(&n.offsets[..], &whole.offsets[..n.offsets.len()]);
+        prop_assert!(n.text.len() >= until.min(whole.text.len()));
+    }
+
     #[test]
     fn text_only_equals_normalize(s in text_strategy()) {
         let mut t = String::from("prefix");
