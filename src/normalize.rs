@@ -790,24 +790,29 @@ const ASCII_RESUME: usize = 8;
 /// Returns the byte index where it stopped (> `i` unless `i` is the end).
 fn slow_run(
     src: &str,
-    mut i: usize,
+    i: usize,
     text: &mut String,
     until: usize,
     mut added: impl FnMut(usize, usize),
 ) -> usize {
     let bytes = src.as_bytes();
     let memo = memo();
-    while let Some(c) = src.get(i..).and_then(|s| s.chars().next()) {
+    let Some(rest) = src.get(i..) else {
+        return i;
+    };
+    // One decoding pass over the rest (positions from `char_indices`).
+    for (at, c) in rest.char_indices() {
         if text.len() >= until {
-            break;
+            return i + at;
         }
+        let here = i + at;
         let before = text.len();
         if c.is_ascii() {
             // Back to the fast path at ASCII_RESUME ASCII bytes in a
             // row, or an all-ASCII tail.
-            let end = bytes.len().min(i + ASCII_RESUME);
-            if bytes[i..end].is_ascii() {
-                break;
+            let end = bytes.len().min(here + ASCII_RESUME);
+            if bytes[here..end].is_ascii() {
+                return here;
             }
             let t = ASCII_MAP[(u32::from(c) & 0x7f) as usize];
             if t != 0 {
@@ -816,10 +821,9 @@ fn slow_run(
         } else {
             append_normalized(memo, c, text);
         }
-        added(i, text.len() - before);
-        i += c.len_utf8();
+        added(here, text.len() - before);
     }
-    i
+    src.len()
 }
 
 #[cfg(test)]
