@@ -14,7 +14,9 @@
 //! 1,400 bytes at random offsets (the mean raw window of a verification on
 //! the 1 GB scale index), decoding as the matcher does: LZ4 from the start
 //! of each block to the end of the window (`lz4_decode_until`), zstd each
-//! block whole. The windows are read in random order over the whole text,
+//! block whole. LZ4 with a dictionary (the last 64 KiB of the zstd one)
+//! is read whole by `lz4_flex`: the matcher's resumable decoder takes no
+//! dictionary yet. The windows are read in random order over the whole text,
 //! so most blocks are not in the processor's caches, as in matching.
 
 use std::path::PathBuf;
@@ -157,14 +159,19 @@ fn main() -> anyhow::Result<()> {
                     Codec::Lz4Dict(d) => d.len(),
                     _ => 0,
                 };
-            let mut dec = match codec {
-                Codec::Zstd(_, Some(d)) => Some(zstd::bulk::Decompressor::with_dictionary(d)?),
-                Codec::Zstd(_, None) => Some(zstd::bulk::Decompressor::new()?),
-                Codec::Lz4 | Codec::Lz4Dict(_) => None,
-            };
-            let dict_of = match codec {
-                Codec::Lz4Dict(d) => Some(*d),
-                _ => None,
+            // How a block is read back, per codec.
+            enum Reader<'d> {
+                Lz4,
+                Lz4Dict(&'d [u8]),
+                Zstd(zstd::bulk::Decompressor<'d>),
+            }
+            let mut reader = match codec {
+                Codec::Lz4 => Reader::Lz4,
+                Codec::Lz4Dict(d) => Reader::Lz4Dict(d),
+                Codec::Zstd(_, Some(d)) => {
+                    Reader::Zstd(zstd::bulk::Decompressor::with_dictionary(d)?)
+                }
+                Codec::Zstd(_, None) => Reader::Zstd(zstd::bulk::Decompressor::new()?),
             };
             let mut out = vec![0u8; bs];
             let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -176,16 +183,8 @@ fn main() -> anyhow::Result<()> {
                 for b in start / bs..=(end - 1) / bs {
                     let need = (end - b * bs).min(bs);
                     let raw = text[b * bs..].len().min(bs);
-                    match &mut dec {
-                        None if dict_of.is_some() => {
-                            let d = dict_of.unwrap_or_default();
-                            lz4_flex::block::decompress_into_with_dict(
-                                &comp[b],
-                                &mut out[..raw],
-                                d,
-                            )?;
-                        }
-                        None => {
+                    match &mut reader {
+                        Reader::Lz4 => {
                             let (mut ip, mut op) = (0, 0);
                             leakprint::index::text::lz4_decode_until(
                                 &comp[b],
@@ -196,7 +195,14 @@ fn main() -> anyhow::Result<()> {
                             )
                             .map_err(anyhow::Error::msg)?;
                         }
-                        Some(d) => {
+                        Reader::Lz4Dict(d) => {
+                            lz4_flex::block::decompress_into_with_dict(
+                                &comp[b],
+                                &mut out[..raw],
+                                d,
+                            )?;
+                        }
+                        Reader::Zstd(d) => {
                             d.decompress_to_buffer(&comp[b], &mut out[..raw])?;
                         }
                     }
