@@ -324,14 +324,11 @@ fn edit_heavy_scoring() -> impl Strategy<Value = Scoring> {
     ]
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
-
-    /// The bound is never below the score of the alignment (the naive
-    /// oracle), on random pairs over small alphabets (many chance matches)
-    /// and on mutated copies (long runs split by edits).
-    #[test]
-    fn score_bound_is_an_upper_bound(
+prop_compose! {
+    /// A query and a source for the bound, with a band: random pairs over
+    /// small alphabets (many chance matches) and mutated copies (long runs
+    /// split by edits).
+    fn bound_case()(
         base in bytes(b'z', 150),
         noise in bytes(b'c', 80),
         pre in bytes(b'e', 40),
@@ -341,48 +338,61 @@ proptest! {
         center_shift in -6isize..6,
         half_band in 0isize..36,
         random_query in any::<bool>(),
+    ) -> (Vec<u8>, Vec<u8>, isize, isize) {
+        let q = if random_query { noise } else { apply(&base, &edits, cut) };
+        let s = [&pre[..], &base, &post].concat();
+        let center = (pre.len() + cut.0) as isize + center_shift;
+        (q, s, center - half_band, center + half_band)
+    }
+}
+
+/// The bound of `q` against `s` in the band `lo..=hi` is `None` only for a
+/// band wider than 64, and never below the naive alignment's score; the
+/// aligner was used first on `other` (a reused one must carry nothing
+/// over).
+fn check_bound<S: Symbol + std::fmt::Debug>(
+    q: &[S],
+    s: &[S],
+    (lo, hi): (isize, isize),
+    sc: Scoring,
+    other: &[S],
+) -> Result<(), TestCaseError> {
+    let mut al = Aligner::new(sc);
+    let _ = al.score_bound(other, q, -20, 20);
+    let best = best_local_naive(q, s, lo, hi, sc).map_or(0, |a| i64::from(a.score));
+    match al.score_bound(q, s, lo, hi) {
+        Some(bound) => prop_assert!(bound >= best, "bound {} < score {}", bound, best),
+        None => prop_assert!(hi - lo + 1 > 64),
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The bound is never below the score of the alignment (the naive
+    /// oracle).
+    #[test]
+    fn score_bound_is_an_upper_bound(
+        (q, s, lo, hi) in bound_case(),
         sc in edit_heavy_scoring(),
     ) {
-        let q = if random_query { noise.clone() } else { apply(&base, &edits, cut) };
-        let mut s = pre.clone();
-        s.extend_from_slice(&base);
-        s.extend_from_slice(&post);
-        let center = (pre.len() + cut.0) as isize + center_shift;
-        let (lo, hi) = (center - half_band, center + half_band);
-        let mut al = Aligner::new(sc);
-        let best = best_local_naive(&q, &s, lo, hi, sc).map_or(0, |a| i64::from(a.score));
-        // Reuse: a first call on other data must leave nothing behind.
-        let _ = al.score_bound(&s, &q, -20, 20);
-        match al.score_bound(&q, &s, lo, hi) {
-            Some(bound) => prop_assert!(bound >= best, "bound {} < score {}", bound, best),
-            None => prop_assert!(hi - lo + 1 > 64),
-        }
+        check_bound(&q, &s, (lo, hi), sc, &s)?;
     }
 
-    /// The same over symbol ids (chars of other scripts): the inputs of
-    /// the test above, each byte mapped to an id past 255 (one of them to
-    /// the largest id), with a reused aligner.
+    /// The same over symbol ids (chars of other scripts): each byte mapped
+    /// to an id past 255, one of them to the largest id.
     #[test]
     fn score_bound_over_symbols_is_an_upper_bound(
-        base in bytes(b'z', 150),
-        pre in bytes(b'e', 40),
-        edits in proptest::collection::vec(edit(), 0..12),
-        cut in (0usize..30, 0usize..30),
-        center_shift in -6isize..6,
-        half_band in 0isize..36,
+        (q, s, lo, hi) in bound_case(),
         sc in edit_heavy_scoring(),
     ) {
-        let id = |b: &u8| if *b == b'a' { MAX_SYMBOL_ID } else { 250 + u16::from(*b - b'a') };
-        let q: Vec<u16> = apply(&base, &edits, cut).iter().map(id).collect();
-        let s: Vec<u16> = pre.iter().chain(&base).map(id).collect();
-        let center = (pre.len() + cut.0) as isize + center_shift;
-        let (lo, hi) = (center - half_band, center + half_band);
-        let mut al = Aligner::new(sc);
-        let _ = al.score_bound(b"some other bytes", b"other bytes", -4, 4);
-        let best = best_local_naive(&q, &s, lo, hi, sc).map_or(0, |a| i64::from(a.score));
-        match al.score_bound(&q, &s, lo, hi) {
-            Some(bound) => prop_assert!(bound >= best, "bound {} < score {}", bound, best),
-            None => prop_assert!(hi - lo + 1 > 64),
-        }
+        let ids = |v: &[u8]| -> Vec<u16> {
+            v.iter()
+                .map(|&b| if b == b'a' { MAX_SYMBOL_ID } else { 250 + u16::from(b - b'a') })
+                .collect()
+        };
+        let (q, s) = (ids(&q), ids(&s));
+        check_bound(&q, &s, (lo, hi), sc, &s)?;
     }
 }
