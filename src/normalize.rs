@@ -787,7 +787,8 @@ const ASCII_RESUME: usize = 8;
 /// bytes in a row, the end, or `text` holding `until` bytes. Calls
 /// `added(offset, bytes)` after each
 /// char with its source offset and the number of bytes it appended.
-/// Returns the byte index where it stopped (> `i` unless `i` is the end).
+/// Returns the byte index where it stopped (> `i` unless `i` is the end or
+/// `text` already held `until` bytes).
 fn slow_run(
     src: &str,
     i: usize,

@@ -848,9 +848,9 @@ impl Segment {
                 )
             })?
             .to_owned();
-        // Room for the normalization up front (as long as the text is
-        // enough but for decomposed Hangul and the like): growing by
-        // doubling cost reallocations on every window.
+        // Room for the normalization up front: it is rarely longer than
+        // the text (decomposed Hangul is), and growing by doubling cost
+        // reallocations on every window.
         let mut normalized = Normalized {
             text: String::with_capacity(text.len()),
             offsets: Vec::with_capacity(text.len()),

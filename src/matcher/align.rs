@@ -411,12 +411,12 @@ impl Aligner {
     /// symbols, or scores where an edit costs less than two matches.
     ///
     /// The bound is `matched * (2 + F)`. A *run* is a stretch of equal
-    /// symbols (bytes, or chars by id) on one diagonal of the band; a piece of a run of length
-    /// `r >= 3` weighs `r - 2`. `F` is the largest weight of a stretch of
-    /// the query: the weights of pieces in it that do not share a query
-    /// position, plus, for each of its other positions, 0 when a 2-gram of
-    /// the band (two equal bytes on one diagonal) covers that position or
-    /// the next one, -1/2 otherwise.
+    /// symbols (bytes, or chars by id) on one diagonal of the band; a piece
+    /// of a run of length `r >= 3` weighs `r - 2`. `F` is the largest
+    /// weight of a stretch of the query: the weights of pieces in it that
+    /// do not share a query position, plus, for each of its other
+    /// positions, 0 when a 2-gram of the band (two equal symbols on one
+    /// diagonal) covers that position or the next one, -1/2 otherwise.
     ///
     /// Why it holds: the best alignment covers a stretch of the query
     /// with runs of matches separated by edit columns, each run but the
@@ -432,8 +432,8 @@ impl Aligner {
     /// least `2 * matched`.
     ///
     /// `F` is found in one pass over the query with one bit per diagonal
-    /// of the band (bitsets of the source positions by symbol), in time linear
-    /// in the lengths: the best stretch ending at each position, as in
+    /// of the band (bitsets of the source positions by symbol), in time
+    /// linear in the lengths: the best stretch ending at each position, as in
     /// Kadane's maximum subarray, where a piece jumps from its start to
     /// its end.
     ///
