@@ -15,8 +15,8 @@
 //! the 1 GB scale index), decoding as the matcher does: LZ4 from the start
 //! of each block to the end of the window (`lz4_decode_until`), zstd each
 //! block whole. LZ4 with a dictionary (the last 64 KiB of the zstd one)
-//! is read whole by `lz4_flex`: the matcher's resumable decoder takes no
-//! dictionary yet. The windows are read in random order over the whole text,
+//! is compressed and read as the index does (`index::lz4`, and the same
+//! resumable decoder). The windows are read in random order over the whole text,
 //! so most blocks are not in the processor's caches, as in matching.
 
 use std::path::PathBuf;
@@ -138,10 +138,13 @@ fn main() -> anyhow::Result<()> {
             let t = Instant::now();
             let comp: Vec<Vec<u8>> = match codec {
                 Codec::Lz4 => text.chunks(bs).map(lz4_flex::block::compress).collect(),
-                Codec::Lz4Dict(d) => text
-                    .chunks(bs)
-                    .map(|b| lz4_flex::block::compress_with_dict(b, d))
-                    .collect(),
+                Codec::Lz4Dict(d) => {
+                    // The index's compressor: the dictionary hashed once.
+                    let d = leakprint::index::lz4::Lz4Dict::new(d);
+                    text.chunks(bs)
+                        .map(|b| leakprint::index::lz4::compress(b, &d))
+                        .collect()
+                }
                 Codec::Zstd(l, d) => {
                     let mut c = match d {
                         Some(d) => zstd::bulk::Compressor::with_dictionary(*l, d)?,
@@ -161,13 +164,12 @@ fn main() -> anyhow::Result<()> {
                 };
             // How a block is read back, per codec.
             enum Reader<'d> {
-                Lz4,
-                Lz4Dict(&'d [u8]),
+                Lz4(&'d [u8]),
                 Zstd(zstd::bulk::Decompressor<'d>),
             }
             let mut reader = match codec {
-                Codec::Lz4 => Reader::Lz4,
-                Codec::Lz4Dict(d) => Reader::Lz4Dict(d),
+                Codec::Lz4 => Reader::Lz4(&[]),
+                Codec::Lz4Dict(d) => Reader::Lz4(d),
                 Codec::Zstd(_, Some(d)) => {
                     Reader::Zstd(zstd::bulk::Decompressor::with_dictionary(d)?)
                 }
@@ -184,23 +186,17 @@ fn main() -> anyhow::Result<()> {
                     let need = (end - b * bs).min(bs);
                     let raw = text[b * bs..].len().min(bs);
                     match &mut reader {
-                        Reader::Lz4 => {
+                        Reader::Lz4(d) => {
                             let (mut ip, mut op) = (0, 0);
                             leakprint::index::text::lz4_decode_until(
                                 &comp[b],
+                                d,
                                 &mut ip,
                                 &mut out[..raw],
                                 &mut op,
                                 need,
                             )
                             .map_err(anyhow::Error::msg)?;
-                        }
-                        Reader::Lz4Dict(d) => {
-                            lz4_flex::block::decompress_into_with_dict(
-                                &comp[b],
-                                &mut out[..raw],
-                                d,
-                            )?;
                         }
                         Reader::Zstd(d) => {
                             d.decompress_to_buffer(&comp[b], &mut out[..raw])?;

@@ -1,8 +1,13 @@
 //! The index format, pinned: a segment built from a fixed set of documents
-//! is committed as `tests/data/index-v3/golden.lps` (format 3, LZ4 text),
-//! with `golden-zstd.lps` (the same documents, zstd text blocks).
-//! `tests/data/index-v2/` holds the same documents as format 2 wrote them
-//! (postings without context bytes): still read and matched.
+//! is committed as `tests/data/index-v4/golden.lps` (format 4, LZ4 text),
+//! with `golden-zstd.lps` (the same documents, zstd text blocks) and
+//! `golden-dict.lps` (generated documents with enough text, 160 KiB, for
+//! the segment to train an LZ4 dictionary: the trainer and the
+//! dictionary compressor are pinned too).
+//! `tests/data/index-v3/` holds the same documents as format 3 wrote them
+//! (no dictionary section, 8 KiB text blocks), `tests/data/index-v2/` as
+//! format 2 did (postings without context bytes): both still read and
+//! matched.
 //!
 //! - Building it again must give the same bytes: any change to the format,
 //!   the normalization, the rolling hash, winnowing, chunk cut points or the
@@ -11,8 +16,8 @@
 //! - The committed files must keep opening, verifying and matching: old
 //!   format versions stay readable (kept as `index-vN/`), and so do
 //!   segments an older builder wrote with other settings (text blocks of
-//!   16 KiB, before they became 8 KiB; the block size is recorded in each
-//!   segment).
+//!   16 KiB, before they became 8 KiB, then 1 KiB; the block size is
+//!   recorded in each segment).
 //! - Segments of format 1 (`index-v1/golden-norm1*.lps`, which also used
 //!   normalization v1, before the confusable folds) are refused with an
 //!   error that says to rebuild: their fingerprints would silently miss,
@@ -48,27 +53,125 @@ fn data(rel: &str) -> std::path::PathBuf {
 }
 
 const GOLDENS: &[(&str, Codec)] = &[
-    ("index-v3/golden.lps", Codec::Lz4),
-    ("index-v3/golden-zstd.lps", Codec::Zstd),
+    ("index-v4/golden.lps", Codec::Lz4),
+    ("index-v4/golden-zstd.lps", Codec::Zstd),
 ];
 
-/// Segments of older formats this build still reads.
-const OLDER: &[&str] = &["index-v2/golden.lps", "index-v2/golden-zstd.lps"];
+/// The segment with a text dictionary.
+const GOLDEN_DICT: &str = "index-v4/golden-dict.lps";
 
-fn build(codec: Codec) -> Vec<u8> {
+/// Segments of older formats this build still reads.
+const OLDER: &[&str] = &[
+    "index-v3/golden.lps",
+    "index-v3/golden-zstd.lps",
+    "index-v2/golden.lps",
+    "index-v2/golden-zstd.lps",
+];
+
+fn build(codec: Codec, docs: &[(String, String)]) -> Vec<u8> {
     IndexBuilder::new()
         .threads(1)
         .text_codec(codec)
         .build()
         .unwrap()
-        .segment_from_texts(DOCS)
+        .segment_from_texts(
+            &docs
+                .iter()
+                .map(|(p, t)| (p.as_str(), t.as_str()))
+                .collect::<Vec<_>>(),
+        )
         .unwrap()
+}
+
+fn docs() -> Vec<(String, String)> {
+    DOCS.iter()
+        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .collect()
+}
+
+/// 40 generated mails (as text files) of about 4 KiB: sentences of one vocabulary from a
+/// fixed xorshift sequence, each mail with the same signature, so that the
+/// text has the recurring strings a dictionary is trained on.
+fn dict_docs() -> Vec<(String, String)> {
+    const WORDS: &[&str] = &[
+        "the",
+        "studio",
+        "numbers",
+        "quarterly",
+        "finance",
+        "release",
+        "schedule",
+        "premiere",
+        "rights",
+        "territories",
+        "partner",
+        "renewal",
+        "legal",
+        "confidential",
+        "team",
+        "budget",
+        "marketing",
+        "overseas",
+        "distribution",
+        "contract",
+        "draft",
+        "meeting",
+        "tomorrow",
+        "please",
+        "review",
+        "attached",
+        "before",
+        "signed",
+        "weekend",
+        "office",
+        "numbers",
+        "of",
+        "and",
+        "to",
+        "with",
+        "for",
+        "on",
+        "we",
+        "should",
+        "not",
+    ];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    (0..40)
+        .map(|d| {
+            let mut t = format!("Subject: update {d}\n\nAll,\n\n");
+            while t.len() < 4000 {
+                let n = 6 + (next() % 10) as usize;
+                for i in 0..n {
+                    let w = WORDS[(next() % WORDS.len() as u64) as usize];
+                    if i > 0 {
+                        t.push(' ');
+                    }
+                    t.push_str(w);
+                }
+                t.push_str(". ");
+            }
+            t.push_str(
+                "\n\nRegards,\nThe office of the studio chief, 10202 West Washington Boulevard\n",
+            );
+            (format!("dump/mail/{d:02}.txt"), t)
+        })
+        .collect()
 }
 
 #[test]
 fn rebuilding_gives_the_committed_bytes() {
-    for &(rel, codec) in GOLDENS {
-        let bytes = build(codec);
+    let all = GOLDENS
+        .iter()
+        .map(|&(rel, codec)| (rel, codec, docs()))
+        .chain([(GOLDEN_DICT, Codec::Lz4, dict_docs())]);
+    for (rel, codec, docs) in all {
+        let bytes = build(codec, &docs);
         if std::env::var_os("LEAKPRINT_BLESS").is_some() {
             std::fs::write(data(rel), &bytes).unwrap();
         }
@@ -88,9 +191,76 @@ fn committed_segments_open_verify_and_match() {
     for rel in GOLDENS.iter().map(|g| g.0).chain(OLDER.iter().copied()) {
         let golden = std::fs::read(data(rel)).unwrap();
         let version = u32::from_le_bytes(golden[8..12].try_into().unwrap());
-        let expect = if rel.starts_with("index-v2/") { 2 } else { 3 };
+        let expect: u32 = rel[7..8].parse().unwrap();
         assert_eq!(version, expect, "{rel}");
         check_committed(golden);
+    }
+}
+
+#[test]
+fn the_dictionary_segment_trains_one_and_reads_through_it() {
+    let bytes = std::fs::read(data(GOLDEN_DICT)).unwrap();
+    let layout = decode_layout(&bytes).unwrap();
+    let dict = layout.range(SectionKind::TextDictionary).unwrap();
+    let text = layout.range(SectionKind::TextData).unwrap();
+    let docs = dict_docs();
+    let total: usize = docs.iter().map(|d| d.1.len()).sum();
+    // A 32nd of the 160 KiB of text it was trained on (its first 2 MiB).
+    assert_eq!(dict.len(), total / 32, "dictionary size");
+    // The blocks compress to well under what 1 KiB blocks alone give.
+    let plain: usize = docs
+        .iter()
+        .map(|d| d.1.as_str())
+        .collect::<String>()
+        .as_bytes()
+        .chunks(1024)
+        .map(|b| lz4_flex::block::compress(b).len())
+        .sum();
+    assert!(
+        (text.len() as f64) < 0.8 * plain as f64,
+        "{} bytes with the dictionary, {plain} without",
+        text.len()
+    );
+    let index = Index::from_bytes(bytes).unwrap();
+    index.verify().unwrap();
+    let seg = &index.segments()[0];
+    for (p, (_, t)) in docs.iter().enumerate() {
+        assert_eq!(seg.part_text(p as u32).unwrap(), *t, "part {p}");
+    }
+    // A quote from the middle of a mail is found with its span.
+    let (path, t) = &docs[17];
+    let quote = &t[2000..2200];
+    let m = Matcher::new(&index, MatchConfig::default());
+    let found = m.try_find(quote).unwrap();
+    assert!(found.iter().any(|f| f.source == *path
+        && f.source_span.start <= 2000 + 8
+        && f.source_span.end + 8 >= 2200));
+}
+
+#[test]
+fn format_3_and_4_hold_the_same_postings_and_text() {
+    // The same documents: format 4 adds the dictionary section (empty for
+    // text this short) and cuts the text into 1 KiB blocks.
+    for (new, old) in GOLDENS.iter().map(|g| g.0).zip(&OLDER[..2]) {
+        let (ba, bb) = (
+            std::fs::read(data(new)).unwrap(),
+            std::fs::read(data(old)).unwrap(),
+        );
+        let (la, lb) = (decode_layout(&ba).unwrap(), decode_layout(&bb).unwrap());
+        let section =
+            |b: &[u8], l: &leakprint::index::wire::Layout, k| b[l.range(k).unwrap()].to_vec();
+        for k in [SectionKind::FpDirectory, SectionKind::FpPostings] {
+            assert_eq!(section(&ba, &la, k), section(&bb, &lb, k), "{new}");
+        }
+        assert!(section(&ba, &la, SectionKind::TextDictionary).is_empty());
+        let a = Index::from_bytes(ba).unwrap();
+        let b = Index::from_bytes(bb).unwrap();
+        for p in 0..4 {
+            assert_eq!(
+                a.segments()[0].part_text(p).unwrap(),
+                b.segments()[0].part_text(p).unwrap()
+            );
+        }
     }
 }
 
@@ -98,7 +268,7 @@ fn committed_segments_open_verify_and_match() {
 fn format_2_and_3_hold_the_same_postings() {
     // The same documents: format 3 adds a context byte to each posting
     // and changes nothing else the matcher reads.
-    for (new, old) in GOLDENS.iter().map(|g| g.0).zip(OLDER) {
+    for (new, old) in OLDER[..2].iter().zip(&OLDER[2..]) {
         let (ba, bb) = (
             std::fs::read(data(new)).unwrap(),
             std::fs::read(data(old)).unwrap(),

@@ -133,8 +133,11 @@ fn shards_match_like_the_unsharded_index() {
     let out = bin().arg("info").arg(&four).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("segments ") && l.ends_with("(format 3)")),
+        text.lines().any(|l| l.starts_with("segments ")
+            && l.ends_with(&format!(
+                "(format {})",
+                leakprint::index::wire::FORMAT_VERSION
+            ))),
         "{text}"
     );
 

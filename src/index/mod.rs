@@ -34,6 +34,7 @@ mod compact;
 pub mod keycount;
 pub mod keyset;
 pub mod live;
+pub mod lz4;
 pub mod manifest;
 pub mod segment;
 pub mod shards;

@@ -161,6 +161,8 @@ struct Ranges {
     parts: Range<usize>,
     blocks: Range<usize>,
     text: Range<usize>,
+    /// The LZ4 blocks' dictionary (empty before format 4).
+    dict: Range<usize>,
     ckpts: Range<usize>,
     dir: Range<usize>,
     postings: Range<usize>,
@@ -199,6 +201,11 @@ impl Segment {
             parts: get(SectionKind::Parts)?,
             blocks: get(SectionKind::TextBlocks)?,
             text: get(SectionKind::TextData)?,
+            dict: if layout.header.version >= SectionKind::TextDictionary.since_version() {
+                get(SectionKind::TextDictionary)?
+            } else {
+                0..0
+            },
             ckpts: get(SectionKind::Checkpoints)?,
             dir: get(SectionKind::FpDirectory)?,
             postings: get(SectionKind::FpPostings)?,
@@ -246,6 +253,19 @@ impl Segment {
             m.part_hashes.into(),
             PartHash::LEN,
         )?;
+        if r.dict.len() > super::lz4::MAX_DICT
+            || (m.codec != super::wire::Codec::Lz4 && !r.dict.is_empty())
+        {
+            return Err(corrupt(
+                "text dictionary",
+                format!(
+                    "{} bytes for {} text (at most {} for lz4, none for zstd)",
+                    r.dict.len(),
+                    m.codec.name(),
+                    super::lz4::MAX_DICT
+                ),
+            ));
+        }
         if m.dir_bits > MAX_DIR_BITS {
             return Err(corrupt(
                 "meta",
@@ -731,7 +751,16 @@ impl Segment {
                     ),
                 )
             })?;
-        cache.get(self.id, i, self.meta.codec, comp, rec.raw as usize, need)
+        let dict = self.section(&self.r.dict);
+        cache.get(
+            self.id,
+            i,
+            self.meta.codec,
+            dict,
+            comp,
+            rec.raw as usize,
+            need,
+        )
     }
 
     /// The part holding the text of part `part`: itself, or the earlier

@@ -136,7 +136,9 @@ fn sizes(folder: PathBuf, segs: &[Segment]) -> ShardInfo {
         for (kind, n) in seg.section_sizes() {
             match kind {
                 SectionKind::FpDirectory | SectionKind::FpPostings => s.lookup_bytes += n,
-                SectionKind::TextData | SectionKind::TextBlocks => s.text_bytes += n,
+                SectionKind::TextData | SectionKind::TextBlocks | SectionKind::TextDictionary => {
+                    s.text_bytes += n
+                }
                 // Chunks and file hashes serve whole-file queries only.
                 SectionKind::Chunks | SectionKind::FileHashes => {}
                 _ => s.table_bytes += n,

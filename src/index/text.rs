@@ -4,37 +4,81 @@
 //! one or two blocks.
 //!
 //! Writing ([`Arena`]) cuts blocks as text arrives; the builder compresses
-//! full blocks in parallel ([`compress`], a pure function of the block) and
-//! writes them in order. Reading ([`BlockCache`]) decodes blocks into
-//! buffers it keeps, with a reused decompression context.
+//! full blocks in parallel ([`compress`], a pure function of the block and
+//! the segment's dictionary) and writes them in order. Reading
+//! ([`BlockCache`]) decodes blocks into buffers it keeps, with a reused
+//! decompression context.
 //!
 //! The codec is recorded per segment. LZ4 is the default: on this project's
-//! machine it decodes an 8 KiB block several times faster than zstd (the
-//! matcher verifies candidates by decoding), and compresses faster; zstd
-//! gives a smaller index. `examples/codec.rs` measures both on a file.
+//! machine it decodes a block several times faster than zstd (the matcher
+//! verifies candidates by decoding), and compresses faster; zstd gives a
+//! smaller index. Blocks are 1 KiB, so that a verification decodes about
+//! 1.5 KiB instead of 4.7 KiB with 8 KiB blocks, and LZ4 blocks reach back
+//! into a dictionary trained on the segment's first text
+//! ([`train_dictionary`], `index::lz4`), which more than makes up what small
+//! blocks lose: 0.576x of the text on the 1 GB scale dump, against 0.745x
+//! for 8 KiB blocks and 0.894x for 1 KiB blocks alone. `examples/codec.rs`
+//! measures the codecs on a folder.
 
 use super::wire::{corrupt, Codec};
 use super::IndexError;
 
 /// Text blocks of this many bytes (the last one of a segment is shorter).
-pub const DEFAULT_BLOCK: u32 = 8 << 10;
+/// 1 KiB against 8 KiB, no dictionary, checkpoints every 1,024 bytes:
+/// 133,600-138,300 against 116,600-121,400 unrelated posts/s and
+/// 6,300-6,400 against 5,240-5,250 mixed ones on the 1 GB scale index,
+/// first pass, one thread (BENCHMARKS.md "Small text blocks against a
+/// dictionary").
+pub const DEFAULT_BLOCK: u32 = 1 << 10;
 /// Largest text block a reader accepts: bounds the buffer one forged block
 /// record can make a reader allocate.
 pub const MAX_BLOCK: u32 = 1 << 20;
 /// zstd level of [`Codec::Zstd`] blocks.
 pub const ZSTD_LEVEL: i32 = 1;
 
-/// Compress one block.
+/// Text a segment's LZ4 dictionary is trained on: its first 2 MiB (the
+/// first blocks, so that the dictionary is known before any block is
+/// compressed, and is the same at every thread count). Trained on the
+/// first 2 MB of 100 MB of the 1 GB scale dump, it compresses those
+/// 100 MB to 0.601x, one trained on samples spread over all of them to
+/// 0.593x; training takes 0.16 s (BENCHMARKS.md "Small text blocks
+/// against a dictionary").
+pub const DICT_TRAIN_BYTES: usize = 2 << 20;
+/// The dictionary is a 32nd of the text it is trained on, at most
+/// [`MAX_DICT`](super::lz4::MAX_DICT): a segment with less text than
+/// 32 times this gets none.
+pub const MIN_DICT: usize = 4 << 10;
+
+/// The dictionary for a segment whose text starts with `samples` (its
+/// first blocks, up to [`DICT_TRAIN_BYTES`]): zstd's trainer picks the
+/// strings that recur across them, and LZ4 uses the result as raw bytes
+/// that precede every block. Empty when the samples are too few or the
+/// trainer fails (the blocks are then plain LZ4).
+///
+/// The trainer is zstd's (`ZDICT_trainFromBuffer`, single-threaded and
+/// deterministic); its output is part of the index format, so the `zstd`
+/// crates are pinned (Cargo.toml) and the golden segments check it.
+pub fn train_dictionary(samples: &[Vec<u8>]) -> Vec<u8> {
+    let total: usize = samples.iter().map(Vec::len).sum();
+    let size = (total / 32).min(super::lz4::MAX_DICT);
+    if size < MIN_DICT {
+        return Vec::new();
+    }
+    zstd::dict::from_samples(samples, size).unwrap_or_default()
+}
+
+/// Compress one block (LZ4 blocks against `dict`).
 ///
 /// # Errors
 /// Only when zstd cannot allocate a context.
 pub fn compress(
     codec: Codec,
     raw: &[u8],
+    dict: &super::lz4::Lz4Dict,
     zstd: &mut Option<zstd::bulk::Compressor<'static>>,
 ) -> std::io::Result<Vec<u8>> {
     match codec {
-        Codec::Lz4 => Ok(lz4_flex::block::compress(raw)),
+        Codec::Lz4 => Ok(super::lz4::compress(raw, dict)),
         Codec::Zstd => {
             if zstd.is_none() {
                 *zstd = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL)?);
@@ -57,6 +101,8 @@ pub struct Arena {
     pub pending: Vec<Vec<u8>>,
     /// Bytes appended so far.
     pub len: u64,
+    /// Whether [`Arena::finish`] was called: no more text comes.
+    pub finished: bool,
 }
 
 impl Arena {
@@ -67,6 +113,7 @@ impl Arena {
             current: Vec::with_capacity(block as usize),
             pending: Vec::new(),
             len: 0,
+            finished: false,
         }
     }
 
@@ -89,6 +136,7 @@ impl Arena {
 
     /// Move the last, partial block to `pending`.
     pub fn finish(&mut self) {
+        self.finished = true;
         if !self.current.is_empty() {
             let last = std::mem::take(&mut self.current);
             self.pending.push(last);
@@ -158,13 +206,16 @@ impl BlockCache {
 
     /// The decoded block `i` of segment `seg`, from its start to at least
     /// byte `need` (or to its end, if shorter): from the cache, or decoded
-    /// from `compressed` (raw length `raw`) with `codec` into a slot. A
-    /// block decoded to its end is checked to be `raw` bytes long.
+    /// from `compressed` (raw length `raw`) with `codec` and the segment's
+    /// LZ4 dictionary `dict` into a slot. A block decoded to its end is
+    /// checked to be `raw` bytes long.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn get<'c>(
         &'c mut self,
         seg: u64,
         i: u32,
         codec: Codec,
+        dict: &[u8],
         compressed: &[u8],
         raw: usize,
         need: usize,
@@ -213,7 +264,7 @@ impl BlockCache {
         let bad =
             |why: String| corrupt("text data", format!("block {i} does not decompress: {why}"));
         match codec {
-            Codec::Lz4 if need == raw && e.decoded == 0 => {
+            Codec::Lz4 if need == raw && e.decoded == 0 && dict.is_empty() => {
                 // The whole block at once: `lz4_flex` decodes it faster
                 // than the resumable decoder below (1.4x, the ignored
                 // `speed` test); the lengths must agree.
@@ -234,6 +285,7 @@ impl BlockCache {
                 let until = if need == raw { usize::MAX } else { need };
                 lz4_decode_until(
                     compressed,
+                    dict,
                     &mut e.input_pos,
                     &mut e.buf,
                     &mut e.decoded,
@@ -286,7 +338,9 @@ fn copy_chunks<const C: usize>(out: &mut [u8], src: usize, dst: usize, len: usiz
     }
 }
 
-/// Decode the sequences of an LZ4 block (`lz4_flex::block` format) from
+/// Decode the sequences of an LZ4 block (`lz4_flex::block` format), whose
+/// matches may reach back into `dict` (the bytes before the block's start;
+/// empty for blocks compressed without a dictionary), from
 /// input position `*ip` into `out` at `*op`, until at least `need` bytes
 /// are out or the input ends; both positions are advanced to the end of
 /// the last whole sequence decoded, so that a later call resumes there.
@@ -297,6 +351,7 @@ fn copy_chunks<const C: usize>(out: &mut [u8], src: usize, dst: usize, len: usiz
 /// never a panic.
 pub fn lz4_decode_until(
     input: &[u8],
+    dict: &[u8],
     ip: &mut usize,
     out: &mut [u8],
     op: &mut usize,
@@ -346,11 +401,29 @@ pub fn lz4_decode_until(
             extend(input, &mut i, &mut ml)?;
         }
         ml += 4;
-        if off == 0 || off > o {
-            return Err("match offset outside the decoded text");
+        if off == 0 {
+            return Err("match offset 0");
         }
         if ml > cap - o {
             return Err("match past the end of the block");
+        }
+        if off > o {
+            // The match starts in the dictionary (which ends where the
+            // block starts) and may go on into the block's own start.
+            let back = off - o;
+            if back > dict.len() {
+                return Err("match offset outside the decoded text and the dictionary");
+            }
+            let from = dict.len() - back;
+            let take = ml.min(back);
+            out[o..o + take].copy_from_slice(&dict[from..from + take]);
+            // The rest, from the block's start (`off` back), byte by byte
+            // where it overlaps what it writes.
+            for k in 0..ml - take {
+                out[o + take + k] = out[k];
+            }
+            o += ml;
+            continue;
         }
         let src = o - off;
         // Whole chunks through a register (no call for short matches): a
@@ -418,24 +491,51 @@ mod tests {
             let other_comp = lz4_flex::block::compress(&other);
             let mut cache = BlockCache::new(slots);
             for &(need, evict) in &needs {
-                let got = cache.get(7, 3, Codec::Lz4, &comp, text.len(), need).unwrap();
+                let got = cache.get(7, 3, Codec::Lz4, &[], &comp, text.len(), need).unwrap();
                 prop_assert!(got.len() >= need.min(text.len()));
                 prop_assert_eq!(got, &text[..got.len()]);
                 if evict {
                     // Another block through the same slots (reused, not
                     // zeroed): what it left must not show.
-                    let o = cache.get(7, 4, Codec::Lz4, &other_comp, other.len(), need).unwrap();
+                    let o = cache.get(7, 4, Codec::Lz4, &[], &other_comp, other.len(), need).unwrap();
                     prop_assert_eq!(o, &other[..o.len()]);
                 }
             }
-            let all = cache.get(7, 3, Codec::Lz4, &comp, text.len(), text.len()).unwrap();
+            let all = cache.get(7, 3, Codec::Lz4, &[], &comp, text.len(), text.len()).unwrap();
             prop_assert_eq!(all, &text[..]);
             // A fresh decoder, all at once.
             let (mut ip, mut op) = (0, 0);
             let mut out = vec![0; text.len()];
-            lz4_decode_until(&comp, &mut ip, &mut out, &mut op, usize::MAX).unwrap();
+            lz4_decode_until(&comp, &[], &mut ip, &mut out, &mut op, usize::MAX).unwrap();
             prop_assert_eq!((ip, op), (comp.len(), text.len()));
             prop_assert_eq!(out, text);
+        }
+
+        /// With a dictionary: reads of growing lengths see the prefixes of
+        /// the block, for blocks of `lz4_flex`'s dictionary compressor (the
+        /// oracle encoder) and of ours (`index::lz4`), and a whole decode
+        /// agrees with `lz4_flex`'s.
+        #[test]
+        fn lazy_reads_with_a_dictionary_are_prefixes(
+            text in block_text(),
+            dict in block_text(),
+            needs in proptest::collection::vec(0usize..4000, 0..5),
+            ours in any::<bool>(),
+        ) {
+            let d = super::super::lz4::Lz4Dict::new(&dict);
+            let comp = if ours {
+                super::super::lz4::compress(&text, &d)
+            } else {
+                lz4_flex::block::compress_with_dict(&text, d.bytes())
+            };
+            let mut cache = BlockCache::new(1);
+            for &need in &needs {
+                let got = cache.get(9, 0, Codec::Lz4, d.bytes(), &comp, text.len(), need).unwrap();
+                prop_assert!(got.len() >= need.min(text.len()));
+                prop_assert_eq!(got, &text[..got.len()]);
+            }
+            let all = cache.get(9, 0, Codec::Lz4, d.bytes(), &comp, text.len(), text.len()).unwrap();
+            prop_assert_eq!(all, &text[..]);
         }
 
         /// A damaged block is an error or some bytes, never a panic; when
@@ -459,8 +559,8 @@ mod tests {
                 comp.truncate(comp.len() / 2);
             }
             let mut cache = BlockCache::new(1);
-            let _ = cache.get(1, 0, Codec::Lz4, &comp, text.len(), need);
-            if let Ok(got) = cache.get(1, 0, Codec::Lz4, &comp, text.len(), text.len()) {
+            let _ = cache.get(1, 0, Codec::Lz4, &[], &comp, text.len(), need);
+            if let Ok(got) = cache.get(1, 0, Codec::Lz4, &[], &comp, text.len(), text.len()) {
                 prop_assert_eq!(got.len(), text.len());
                 let theirs = lz4_flex::block::decompress(&comp, text.len());
                 if let Ok(theirs) = theirs {
@@ -479,7 +579,9 @@ mod tests {
         let comp = lz4_flex::block::compress(&text);
         let mut cache = BlockCache::new(4);
         for raw in [text.len() + 1, text.len() - 1] {
-            assert!(cache.get(1, 0, Codec::Lz4, &comp, raw, usize::MAX).is_err());
+            assert!(cache
+                .get(1, 0, Codec::Lz4, &[], &comp, raw, usize::MAX)
+                .is_err());
         }
         // A damaged copy fails; the same key read from the sound block
         // then decodes afresh.
@@ -487,10 +589,10 @@ mod tests {
         let last = bad.len() - 1;
         bad.truncate(last);
         assert!(cache
-            .get(2, 0, Codec::Lz4, &bad, text.len(), text.len())
+            .get(2, 0, Codec::Lz4, &[], &bad, text.len(), text.len())
             .is_err());
         let ok = cache
-            .get(2, 0, Codec::Lz4, &comp, text.len(), text.len())
+            .get(2, 0, Codec::Lz4, &[], &comp, text.len(), text.len())
             .unwrap();
         assert_eq!(ok, &text[..]);
     }
@@ -523,14 +625,14 @@ mod speed {
             let t = std::time::Instant::now();
             for (c, raw) in &blocks {
                 let (mut ip, mut op) = (0, 0);
-                lz4_decode_until(c, &mut ip, &mut out[..*raw], &mut op, usize::MAX).unwrap();
+                lz4_decode_until(c, &[], &mut ip, &mut out[..*raw], &mut op, usize::MAX).unwrap();
                 assert_eq!(op, *raw);
             }
             let b = t.elapsed();
             let t = std::time::Instant::now();
             for (c, raw) in &blocks {
                 let (mut ip, mut op) = (0, 0);
-                lz4_decode_until(c, &mut ip, &mut out[..*raw], &mut op, raw / 2).unwrap();
+                lz4_decode_until(c, &[], &mut ip, &mut out[..*raw], &mut op, raw / 2).unwrap();
             }
             let h = t.elapsed();
             let mb = text.len() as f64 / 1e6;

@@ -41,7 +41,12 @@ pub const MAGIC: &[u8; 8] = b"LEAKPRNT";
 /// Last 8 bytes of every segment.
 pub const FOOTER_MAGIC: &[u8; 8] = b"LPRNTEND";
 /// The version written by this library.
-pub const FORMAT_VERSION: u32 = 3;
+///
+/// - 2: postings of common keys kept (format 1 dropped them).
+/// - 3: a context byte in each posting.
+/// - 4: a text dictionary section ([`SectionKind::TextDictionary`]), which
+///   the LZ4 text blocks may reach back into.
+pub const FORMAT_VERSION: u32 = 4;
 /// The oldest version this library reads.
 pub const OLDEST_READ_VERSION: u32 = 2;
 /// Written little-endian; a reader on another byte order sees it swapped.
@@ -214,12 +219,17 @@ pub enum SectionKind {
     FileHashes = 12,
     /// [`PartHash`]es sorted by text hash (parts that own a non-empty text).
     PartHashes = 13,
+    /// The bytes every LZ4 text block of the segment may reach back into,
+    /// as if they preceded the block (format 4 on; empty when the segment
+    /// has too little text to train one, or its codec is zstd).
+    TextDictionary = 14,
 }
 
 impl SectionKind {
     /// Every kind, in the order the builder writes them.
-    pub const ALL: [SectionKind; 13] = [
+    pub const ALL: [SectionKind; 14] = [
         SectionKind::TextData,
+        SectionKind::TextDictionary,
         SectionKind::FpPostings,
         SectionKind::FpDirectory,
         SectionKind::Strings,
@@ -255,6 +265,16 @@ impl SectionKind {
             SectionKind::Chunks => "chunks",
             SectionKind::FileHashes => "file hashes",
             SectionKind::PartHashes => "part hashes",
+            SectionKind::TextDictionary => "text dictionary",
+        }
+    }
+
+    /// The first format version that has this section (every segment of
+    /// that version or later must declare it; earlier ones must not).
+    pub fn since_version(self) -> u32 {
+        match self {
+            SectionKind::TextDictionary => 4,
+            _ => OLDEST_READ_VERSION,
         }
     }
 }
@@ -542,8 +562,15 @@ pub fn decode_layout(b: &[u8]) -> Result<Layout, IndexError> {
         return Err(corrupt("section table", "sections overlap"));
     }
     for kind in SectionKind::ALL {
-        if sections[kind as usize].is_none() {
+        let expected = header.version >= kind.since_version();
+        if sections[kind as usize].is_none() && expected {
             return Err(corrupt(kind.name(), "section missing"));
+        }
+        if sections[kind as usize].is_some() && !expected {
+            return Err(corrupt(
+                kind.name(),
+                format!("section not part of format {}", header.version),
+            ));
         }
     }
     Ok(Layout {

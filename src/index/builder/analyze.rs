@@ -16,11 +16,14 @@ use crate::winnow;
 
 /// A checkpoint is written every this many bytes of text (at the next char
 /// boundary): verifying a candidate re-normalizes at most this much text
-/// beyond the window it needs. 256 would cut 11-15% of the instructions
-/// per matched post for 2% more index, but its checkpoints, held until the
-/// segment is written, took a 5 GB mailbox's build 124 MiB past its memory
-/// budget (BENCHMARKS.md, "Verification cost, issue 13"): kept at 1,024.
-pub(crate) const CHECKPOINT_EVERY: usize = 1024;
+/// beyond the window it needs. 256 rather than 1,024 took the 1 GB scale
+/// index from 133,500 to 147,500 unrelated posts/s and from 6,300 to 7,100
+/// mixed ones (1 KiB blocks, first pass, one thread) for 2% more index
+/// (BENCHMARKS.md "Small text blocks against a dictionary"). The segment
+/// being built spills its checkpoints to a file past a MiB
+/// (`assemble::Spill`): held in memory, at 3% of the text, they took a 5 GB
+/// mailbox's build 124 MiB past its memory budget.
+pub(crate) const CHECKPOINT_EVERY: usize = 256;
 
 /// What the index keeps of one part.
 #[derive(Debug, Default)]

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use super::super::lz4::Lz4Dict;
 use super::super::text::{self, Arena};
 use super::super::wire::*;
 use super::super::IndexError;
@@ -52,7 +53,10 @@ pub(crate) struct SegState {
     file_count: u32,
     parts: Vec<u8>,
     part_count: u32,
-    checkpoints: Vec<u8>,
+    /// Checkpoint records, spilled to a file past a MiB (at one every 256
+    /// bytes of text they are 3% of it: a 5 GB mailbox's would not fit in
+    /// the build's memory budget).
+    checkpoints: Spill,
     checkpoint_count: u32,
     chunks: Vec<(Chunk, u32)>,
     file_hashes: Vec<([u8; 32], u32)>,
@@ -62,6 +66,9 @@ pub(crate) struct SegState {
     /// blake3 -> first file, in this segment.
     files_by_hash: HashMap<[u8; 32], u32>,
     pub(crate) arena: Arena,
+    /// The LZ4 dictionary of the text blocks, once trained on the first
+    /// blocks (`None` until then: blocks wait in the arena).
+    dict: Option<std::sync::Arc<Lz4Dict>>,
     blocks: Vec<BlockRecord>,
     text_data_len: u64,
     pub(crate) keys: KeySink,
@@ -81,7 +88,7 @@ impl SegState {
             file_count: 0,
             parts: Vec::new(),
             part_count: 0,
-            checkpoints: Vec::new(),
+            checkpoints: Spill::new(dir, "checkpoints"),
             checkpoint_count: 0,
             chunks: Vec::new(),
             file_hashes: Vec::new(),
@@ -89,6 +96,7 @@ impl SegState {
             texts: HashMap::new(),
             files_by_hash: HashMap::new(),
             arena: Arena::new(block),
+            dict: None,
             blocks: Vec::new(),
             text_data_len: 0,
             keys: KeySink::new(dir, key_budget),
@@ -106,7 +114,7 @@ impl SegState {
         (self.strings.capacity()
             + self.files.capacity()
             + self.parts.capacity()
-            + self.checkpoints.capacity()
+            + self.checkpoints.held()
             + self.chunks.capacity() * chunk
             + self.file_hashes.capacity() * 36
             + self.part_hashes.capacity() * std::mem::size_of::<PartHash>()
@@ -262,8 +270,9 @@ impl SegState {
             rec.text_len = p.text.len() as u64;
             rec.norm_len = a.norm_len;
             for c in &a.checkpoints {
-                c.push_to(&mut self.checkpoints);
+                c.push_to(&mut self.checkpoints.buf);
             }
+            self.checkpoints.spill_if_full()?;
             self.checkpoint_count += a.checkpoints.len() as u32;
             rec.checkpoints = a.checkpoints.len() as u32;
             rec.fingerprints = a.fps.len() as u32;
@@ -342,6 +351,34 @@ impl SegState {
         codec: Codec,
         w: &mut SegmentWriter,
     ) -> Result<(), IndexError> {
+        let dict = match &self.dict {
+            Some(d) => d.clone(),
+            None => {
+                // LZ4 blocks wait until the dictionary's text is in (or
+                // the segment's text ends).
+                let held: usize = self.arena.pending.iter().map(Vec::len).sum();
+                if codec == Codec::Lz4 && held < text::DICT_TRAIN_BYTES && !self.arena.finished {
+                    return Ok(());
+                }
+                let d = if codec == Codec::Lz4 {
+                    let mut samples = Vec::new();
+                    let mut took = 0;
+                    for b in &self.arena.pending {
+                        if took >= text::DICT_TRAIN_BYTES {
+                            break;
+                        }
+                        took += b.len();
+                        samples.push(b.clone());
+                    }
+                    Lz4Dict::new(&text::train_dictionary(&samples))
+                } else {
+                    Lz4Dict::empty()
+                };
+                let d = std::sync::Arc::new(d);
+                self.dict = Some(d.clone());
+                d
+            }
+        };
         let pending = std::mem::take(&mut self.arena.pending);
         if pending.is_empty() {
             return Ok(());
@@ -352,7 +389,7 @@ impl SegState {
             // checks it).
             pending
                 .par_iter()
-                .map_init(|| None, |c, b| text::compress(codec, b, c))
+                .map_init(|| None, |c, b| text::compress(codec, b, &dict, c))
                 .collect()
         });
         for (raw, c) in pending.iter().zip(compressed) {
@@ -389,6 +426,12 @@ impl SegState {
         global: &mut dyn FnMut(&[Frequent]) -> Result<(), IndexError>,
         summary: &mut BuildSummary,
     ) -> Result<Finished, IndexError> {
+        // The text blocks' dictionary (empty without one).
+        let dict = self.dict.take();
+        w.section(
+            SectionKind::TextDictionary,
+            dict.as_ref().map_or(&[][..], |d| d.bytes()),
+        )?;
         // Texts this segment stores (parts that own a non-empty text).
         let owners = self.part_hashes.len() as u64;
         let common_docs = ((params.common_fraction * owners as f64).ceil() as u64)
@@ -432,7 +475,7 @@ impl SegState {
             b.push_to(&mut blocks);
         }
         w.section(SectionKind::TextBlocks, &blocks)?;
-        w.section(SectionKind::Checkpoints, &self.checkpoints)?;
+        self.checkpoints.write_to(w, SectionKind::Checkpoints)?;
         let mut freq = Vec::with_capacity(frequent.len() * Frequent::LEN);
         for f in &frequent {
             f.push_to(&mut freq);
@@ -494,6 +537,91 @@ impl SegState {
         w.section(SectionKind::Meta, &meta.encode())?;
         summary.postings += postings_total;
         Ok(Finished { owners })
+    }
+}
+
+/// Bytes of one section gathered while the text data is being written:
+/// kept in memory up to [`Spill::LIMIT`], then appended to a temporary file
+/// in the build's folder, and copied into the segment when it is written.
+struct Spill {
+    dir: std::path::PathBuf,
+    what: &'static str,
+    /// Bytes not yet spilled.
+    buf: Vec<u8>,
+    /// The temporary file and the bytes it holds.
+    file: Option<(std::path::PathBuf, std::fs::File, u64)>,
+}
+
+impl Spill {
+    /// Bytes held in memory at most.
+    const LIMIT: usize = 1 << 20;
+
+    fn new(dir: &std::path::Path, what: &'static str) -> Spill {
+        Spill {
+            dir: dir.to_path_buf(),
+            what,
+            buf: Vec::new(),
+            file: None,
+        }
+    }
+
+    /// Memory held.
+    fn held(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Append the buffer to the file once it holds [`Spill::LIMIT`] bytes.
+    fn spill_if_full(&mut self) -> Result<(), IndexError> {
+        use std::io::Write;
+        if self.buf.len() < Self::LIMIT {
+            return Ok(());
+        }
+        if self.file.is_none() {
+            let path = super::temp_name(&self.dir, self.what);
+            let f = std::fs::OpenOptions::new()
+                .create_new(true)
+                .read(true)
+                .write(true)
+                .open(&path)
+                .map_err(|e| IndexError::io(&path, e))?;
+            self.file = Some((path, f, 0));
+        }
+        if let Some((path, f, n)) = self.file.as_mut() {
+            f.write_all(&self.buf)
+                .map_err(|e| IndexError::io(path, e))?;
+            *n += self.buf.len() as u64;
+        }
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Write everything gathered as section `kind`.
+    fn write_to(&mut self, w: &mut SegmentWriter, kind: SectionKind) -> Result<(), IndexError> {
+        use std::io::{Read, Seek};
+        w.begin(kind);
+        if let Some((path, f, n)) = self.file.as_mut() {
+            f.seek(std::io::SeekFrom::Start(0))
+                .map_err(|e| IndexError::io(path, e))?;
+            let mut left = *n;
+            let mut chunk = vec![0u8; Self::LIMIT];
+            while left > 0 {
+                let take = left.min(chunk.len() as u64) as usize;
+                f.read_exact(&mut chunk[..take])
+                    .map_err(|e| IndexError::io(path, e))?;
+                w.write(&chunk[..take])?;
+                left -= take as u64;
+            }
+        }
+        w.write(&self.buf)?;
+        w.end()
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        if let Some((path, _, _)) = &self.file {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
