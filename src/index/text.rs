@@ -416,7 +416,16 @@ pub fn lz4_decode_until(
             }
             let from = dict.len() - back;
             let take = ml.min(back);
-            out[o..o + take].copy_from_slice(&dict[from..from + take]);
+            if take <= 16 && from + 16 <= dict.len() && o + 16 <= cap {
+                // Most are short: one chunk through a register, not a
+                // call to `memcpy` (up to 15 bytes past the match are
+                // written, then overwritten).
+                let mut chunk = [0u8; 16];
+                chunk.copy_from_slice(&dict[from..from + 16]);
+                out[o..o + 16].copy_from_slice(&chunk);
+            } else {
+                out[o..o + take].copy_from_slice(&dict[from..from + take]);
+            }
             // The rest, from the block's start (`off` back), byte by byte
             // where it overlaps what it writes.
             for k in 0..ml - take {

@@ -69,7 +69,9 @@ pub(crate) struct SegState {
     /// The LZ4 dictionary of the text blocks, once trained on the first
     /// blocks (`None` until then: blocks wait in the arena).
     dict: Option<std::sync::Arc<Lz4Dict>>,
-    blocks: Vec<BlockRecord>,
+    /// Block records, spilled like the checkpoints (one per KiB of text).
+    blocks: Spill,
+    block_count: u32,
     text_data_len: u64,
     pub(crate) keys: KeySink,
     /// The key buffer's share of the budget, before the records held.
@@ -97,7 +99,8 @@ impl SegState {
             files_by_hash: HashMap::new(),
             arena: Arena::new(block),
             dict: None,
-            blocks: Vec::new(),
+            blocks: Spill::new(dir, "blocks"),
+            block_count: 0,
             text_data_len: 0,
             keys: KeySink::new(dir, key_budget),
             key_budget,
@@ -115,6 +118,7 @@ impl SegState {
             + self.files.capacity()
             + self.parts.capacity()
             + self.checkpoints.held()
+            + self.blocks.held()
             + self.chunks.capacity() * chunk
             + self.file_hashes.capacity() * 36
             + self.part_hashes.capacity() * std::mem::size_of::<PartHash>()
@@ -397,15 +401,17 @@ impl SegState {
                 codec: codec.name(),
                 source: e,
             })?;
-            self.blocks.push(BlockRecord {
+            BlockRecord {
                 offset: self.text_data_len,
                 clen: c.len() as u32,
                 raw: raw.len() as u32,
-            });
+            }
+            .push_to(&mut self.blocks.buf);
+            self.block_count += 1;
             self.text_data_len += c.len() as u64;
             w.write(&c)?;
         }
-        Ok(())
+        self.blocks.spill_if_full()
     }
 
     /// Write every section after the text data (which must be complete and
@@ -470,11 +476,7 @@ impl SegState {
         w.section(SectionKind::Strings, &self.strings)?;
         w.section(SectionKind::Files, &self.files)?;
         w.section(SectionKind::Parts, &self.parts)?;
-        let mut blocks = Vec::with_capacity(self.blocks.len() * BlockRecord::LEN);
-        for b in &self.blocks {
-            b.push_to(&mut blocks);
-        }
-        w.section(SectionKind::TextBlocks, &blocks)?;
+        self.blocks.write_to(w, SectionKind::TextBlocks)?;
         self.checkpoints.write_to(w, SectionKind::Checkpoints)?;
         let mut freq = Vec::with_capacity(frequent.len() * Frequent::LEN);
         for f in &frequent {
@@ -522,7 +524,7 @@ impl SegState {
             block_size: params.block,
             text_bytes: self.arena.len,
             norm_bytes: self.norm_total,
-            blocks: self.blocks.len() as u32,
+            blocks: self.block_count,
             checkpoints: self.checkpoint_count,
             frequent: frequent.len() as u32,
             chunks: self.chunks.len() as u32,
