@@ -552,6 +552,8 @@ struct Spill {
     buf: Vec<u8>,
     /// The temporary file and the bytes it holds.
     file: Option<(std::path::PathBuf, std::fs::File, u64)>,
+    /// Bytes held in memory at most ([`Spill::LIMIT`]; less in tests).
+    limit: usize,
 }
 
 impl Spill {
@@ -564,6 +566,7 @@ impl Spill {
             what,
             buf: Vec::new(),
             file: None,
+            limit: Self::LIMIT,
         }
     }
 
@@ -575,7 +578,7 @@ impl Spill {
     /// Append the buffer to the file once it holds [`Spill::LIMIT`] bytes.
     fn spill_if_full(&mut self) -> Result<(), IndexError> {
         use std::io::Write;
-        if self.buf.len() < Self::LIMIT {
+        if self.buf.len() < self.limit {
             return Ok(());
         }
         if self.file.is_none() {
@@ -605,7 +608,7 @@ impl Spill {
             f.seek(std::io::SeekFrom::Start(0))
                 .map_err(|e| IndexError::io(path, e))?;
             let mut left = *n;
-            let mut chunk = vec![0u8; Self::LIMIT];
+            let mut chunk = vec![0u8; self.limit.max(1)];
             while left > 0 {
                 let take = left.min(chunk.len() as u64) as usize;
                 f.read_exact(&mut chunk[..take])
@@ -716,6 +719,44 @@ pub(crate) struct Finished {
 mod tests {
     use super::PartLookup;
     use proptest::prelude::*;
+
+    proptest! {
+        /// A spilled section holds the bytes appended, in order, whatever
+        /// the limit and the pieces; the temporary file is gone after.
+        #[test]
+        fn a_spilled_section_holds_what_was_appended(
+            pieces in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..30),
+            limit in 1usize..100,
+        ) {
+            use super::super::super::wire::SectionKind;
+            let dir = tempfile::tempdir().unwrap();
+            let mut sp = super::Spill::new(dir.path(), "test");
+            sp.limit = limit;
+            let mut all = Vec::new();
+            for p in &pieces {
+                sp.buf.extend_from_slice(p);
+                all.extend_from_slice(p);
+                sp.spill_if_full().unwrap();
+                prop_assert!(sp.buf.len() < limit);
+            }
+            let header = super::super::super::wire::Header {
+                version: super::super::super::wire::FORMAT_VERSION,
+                norm_version: 2,
+                k: 16,
+                w: 25,
+                seed: 1,
+            };
+            let mut w = super::SegmentWriter::memory(&header);
+            sp.write_to(&mut w, SectionKind::Checkpoints).unwrap();
+            drop(sp);
+            let (_, bytes) = w.finish().unwrap();
+            let bytes = bytes.unwrap();
+            // The one section starts right after the header.
+            let at = super::super::super::wire::HEADER_LEN;
+            prop_assert_eq!(&bytes[at..at + all.len()], &all[..]);
+            prop_assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        }
+    }
 
     fn naive(bases: &[u32], pos: u32) -> (u32, u32) {
         let i = bases.partition_point(|&b| b <= pos).saturating_sub(1);
