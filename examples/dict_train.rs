@@ -76,10 +76,7 @@ fn main() -> anyhow::Result<()> {
         .sum();
     println!("| trained on | dictionary | size / text | training s |");
     println!("|---|---|---|---|");
-    println!(
-        "| (none) | 0 | {:.3} | |",
-        plain as f64 / text.len() as f64
-    );
+    println!("| (none) | 0 | {:.3} | |", plain as f64 / text.len() as f64);
     // (label, samples)
     let mut sets: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
     for mb in [1usize, 2, 4, 8] {
@@ -98,7 +95,11 @@ fn main() -> anyhow::Result<()> {
         let dict = leakprint::index::text::train_dictionary(samples);
         let secs = t.elapsed().as_secs_f64();
         let d = lz4::Lz4Dict::new(&dict);
-        let size: usize = blocks.iter().map(|b| lz4::compress(b, &d).len()).sum::<usize>() + dict.len();
+        let size: usize = blocks
+            .iter()
+            .map(|b| lz4::compress(b, &d).len())
+            .sum::<usize>()
+            + dict.len();
         println!(
             "| {label} | {} | {:.3} | {secs:.2} |",
             dict.len(),
