@@ -24,6 +24,8 @@ use std::time::Instant;
 
 use clap::Parser;
 
+mod common;
+
 #[derive(Parser)]
 struct Args {
     /// Files or folders of text.
@@ -49,23 +51,6 @@ struct Args {
     dict_bytes: usize,
 }
 
-fn walk(p: &PathBuf, out: &mut Vec<PathBuf>) {
-    if p.is_dir() {
-        let mut e: Vec<PathBuf> = std::fs::read_dir(p)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        e.sort();
-        for q in &e {
-            walk(q, out);
-        }
-    } else {
-        out.push(p.clone());
-    }
-}
-
 /// A small deterministic generator (xorshift), so that every run reads the
 /// same windows.
 struct Rng(u64);
@@ -86,24 +71,12 @@ enum Codec<'d> {
 
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
-    let mut files = Vec::new();
-    for p in &a.input {
-        walk(p, &mut files);
-    }
-    let mut text = Vec::new();
-    for f in &files {
-        if text.len() >= a.max_bytes {
-            break;
-        }
-        if let Ok(b) = std::fs::read(f) {
-            text.extend_from_slice(&b[..b.len().min(a.max_bytes - text.len())]);
-        }
-    }
+    let (text, files) = common::read_text(&a.input, 1, a.max_bytes);
     anyhow::ensure!(text.len() > a.window * 2, "too little text");
     println!(
         "text {:.1} MB from {} files",
         text.len() as f64 / 1e6,
-        files.len()
+        files
     );
     let blocks: Vec<usize> = a
         .blocks

@@ -17,6 +17,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
+
+mod common;
 use leakprint::index::lz4;
 
 #[derive(Parser)]
@@ -32,38 +34,9 @@ struct Args {
     max_bytes: usize,
 }
 
-fn walk(p: &PathBuf, out: &mut Vec<PathBuf>) {
-    if p.is_dir() {
-        let mut e: Vec<PathBuf> = std::fs::read_dir(p)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        e.sort();
-        for q in &e {
-            walk(q, out);
-        }
-    } else {
-        out.push(p.clone());
-    }
-}
-
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
-    let mut files = Vec::new();
-    for p in &a.input {
-        walk(p, &mut files);
-    }
-    let mut text = Vec::new();
-    for f in files.iter().step_by(a.stride.max(1)) {
-        if text.len() >= a.max_bytes {
-            break;
-        }
-        if let Ok(b) = std::fs::read(f) {
-            text.extend_from_slice(&b[..b.len().min(a.max_bytes - text.len())]);
-        }
-    }
+    let (text, _) = common::read_text(&a.input, a.stride, a.max_bytes);
     let blocks: Vec<&[u8]> = text.chunks(1024).collect();
     println!(
         "text {:.1} MB, {} blocks of 1 KiB",

@@ -246,13 +246,10 @@ fn format_3_and_4_hold_the_same_postings_and_text() {
             std::fs::read(data(new)).unwrap(),
             std::fs::read(data(old)).unwrap(),
         );
-        let (la, lb) = (decode_layout(&ba).unwrap(), decode_layout(&bb).unwrap());
-        let section =
-            |b: &[u8], l: &leakprint::index::wire::Layout, k| b[l.range(k).unwrap()].to_vec();
         for k in [SectionKind::FpDirectory, SectionKind::FpPostings] {
-            assert_eq!(section(&ba, &la, k), section(&bb, &lb, k), "{new}");
+            assert_eq!(section(&ba, k), section(&bb, k), "{new}");
         }
-        assert!(section(&ba, &la, SectionKind::TextDictionary).is_empty());
+        assert!(section(&ba, SectionKind::TextDictionary).is_empty());
         let a = Index::from_bytes(ba).unwrap();
         let b = Index::from_bytes(bb).unwrap();
         for p in 0..4 {
@@ -273,17 +270,14 @@ fn format_2_and_3_hold_the_same_postings() {
             std::fs::read(data(new)).unwrap(),
             std::fs::read(data(old)).unwrap(),
         );
-        let (la, lb) = (decode_layout(&ba).unwrap(), decode_layout(&bb).unwrap());
-        let section =
-            |b: &[u8], l: &leakprint::index::wire::Layout, k| b[l.range(k).unwrap()].to_vec();
         assert_eq!(
-            section(&ba, &la, SectionKind::FpDirectory),
-            section(&bb, &lb, SectionKind::FpDirectory),
+            section(&ba, SectionKind::FpDirectory),
+            section(&bb, SectionKind::FpDirectory),
             "{new}"
         );
         // Format 3's postings less their 7th byte are format 2's.
-        let pa = section(&ba, &la, SectionKind::FpPostings);
-        let pb = section(&bb, &lb, SectionKind::FpPostings);
+        let pa = section(&ba, SectionKind::FpPostings);
+        let pb = section(&bb, SectionKind::FpPostings);
         let stripped: Vec<u8> = pa
             .chunks_exact(Posting::LEN)
             .flat_map(|r| r[..POSTING_V2_LEN].to_vec())
@@ -311,6 +305,11 @@ fn segments_of_format_1_are_refused_with_a_rebuild_message() {
             "{name}: {err}"
         );
     }
+}
+
+/// The bytes of section `kind` of a segment.
+fn section(b: &[u8], kind: SectionKind) -> Vec<u8> {
+    b[decode_layout(b).unwrap().range(kind).unwrap()].to_vec()
 }
 
 fn check_committed(golden: Vec<u8>) {

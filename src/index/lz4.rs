@@ -258,26 +258,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Text with repeats at every distance, and random bytes.
-    fn text() -> impl Strategy<Value = Vec<u8>> {
-        prop_oneof![
-            proptest::collection::vec(
-                prop_oneof![
-                    proptest::sample::select(vec![
-                        b"the ".to_vec(),
-                        b"congress ".to_vec(),
-                        b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_vec(),
-                        b"of the united states ".to_vec(),
-                        b"ab".to_vec(),
-                    ]),
-                    proptest::collection::vec(any::<u8>(), 1..40),
-                ],
-                0..200,
-            )
-            .prop_map(|v| v.concat()),
-            proptest::collection::vec(any::<u8>(), 0..2000),
-        ]
-    }
+    use super::super::text::tests::block_text as text;
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]

@@ -457,13 +457,13 @@ pub fn lz4_decode_until(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use proptest::prelude::*;
 
     /// Text with repeats at every distance (short and long matches,
     /// overlapping ones from runs of one byte), and random bytes.
-    fn block_text() -> impl Strategy<Value = Vec<u8>> {
+    pub(in crate::index) fn block_text() -> impl Strategy<Value = Vec<u8>> {
         prop_oneof![
             proptest::collection::vec(
                 prop_oneof![
