@@ -164,8 +164,9 @@ pub fn compress_into(input: &[u8], dict: &Lz4Dict, out: &mut Vec<u8>) {
     let dl = d.len();
     let mut anchor = 0;
     if n > MF_LIMIT {
-        // A table sized to the block: zeroing 16 KiB for each 1 KiB block
-        // would cost more than compressing it.
+        // A table sized to the block (2,048 entries for 1 KiB): a block
+        // has no more strings to hold, and the table is filled anew for
+        // every block.
         let bits = (usize::BITS - n.leading_zeros()).clamp(8, BLOCK_HASH_BITS);
         let mut table = vec![EMPTY; 1 << bits];
         // Last position a match may start at, and where matches end.

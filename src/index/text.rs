@@ -39,10 +39,11 @@ pub const ZSTD_LEVEL: i32 = 1;
 /// Text a segment's LZ4 dictionary is trained on: its first 2 MiB (the
 /// first blocks, so that the dictionary is known before any block is
 /// compressed, and is the same at every thread count). Trained on the
-/// first 2 MB of 100 MB of the 1 GB scale dump, it compresses those
-/// 100 MB to 0.601x, one trained on samples spread over all of them to
-/// 0.593x; training takes 0.16 s (BENCHMARKS.md "Small text blocks
-/// against a dictionary").
+/// first 2 MiB of the first 100 MB of the 1 GB scale dump, it compresses
+/// those 100 MB to 0.575x, one trained on a block in 16 of all of them
+/// to 0.572x, one trained on 8 MiB to 0.572x; training takes 0.17 s
+/// (`examples/dict_train`; BENCHMARKS.md "Small text blocks against a
+/// dictionary").
 pub const DICT_TRAIN_BYTES: usize = 2 << 20;
 /// The dictionary is a 32nd of the text it is trained on, at most
 /// [`MAX_DICT`](super::lz4::MAX_DICT): a segment with less text than
