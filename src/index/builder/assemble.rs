@@ -432,6 +432,9 @@ impl SegState {
         global: &mut dyn FnMut(&[Frequent]) -> Result<(), IndexError>,
         summary: &mut BuildSummary,
     ) -> Result<Finished, IndexError> {
+        // Every block was compressed and written: the last flush follows
+        // `Arena::finish`, which ends the dictionary's wait.
+        debug_assert!(self.arena.finished && self.arena.pending.is_empty());
         // The text blocks' dictionary (empty without one).
         let dict = self.dict.take();
         w.section(
