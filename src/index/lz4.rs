@@ -5,7 +5,7 @@
 //! verifying a candidate decodes little (`text::BlockCache`). On its own a
 //! 1 KiB block of text compresses badly with LZ4 (0.89x of the text on the
 //! 1 GB scale dump); against a 64 KiB dictionary of the segment's common
-//! strings it compresses to 0.60x, better than 8 KiB blocks without one
+//! strings it compresses to 0.58x, better than 8 KiB blocks without one
 //! (0.74x; BENCHMARKS.md "Small text blocks against a dictionary").
 //!
 //! `lz4_flex` compresses with a dictionary too, but hashes the whole
