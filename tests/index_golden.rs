@@ -328,3 +328,24 @@ fn check_committed(golden: Vec<u8>) {
         "we should not share this with anyone outside the team until finance has signed off"
     );
 }
+
+#[test]
+fn sections_are_checked_against_the_format_version() {
+    // A format-4 segment relabelled as format 3 declares a section that
+    // format 3 does not have; it is refused, naming the section.
+    let mut bytes = std::fs::read(data(GOLDENS[0].0)).unwrap();
+    bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
+    let err = Index::from_bytes(bytes).unwrap_err().to_string();
+    assert!(
+        err.contains("text dictionary") && err.contains("not part of format 3"),
+        "{err}"
+    );
+    // A format-3 segment relabelled as format 4 lacks the dictionary.
+    let mut bytes = std::fs::read(data(OLDER[0])).unwrap();
+    bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
+    let err = Index::from_bytes(bytes).unwrap_err().to_string();
+    assert!(
+        err.contains("text dictionary") && err.contains("missing"),
+        "{err}"
+    );
+}
