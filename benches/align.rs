@@ -7,6 +7,11 @@
 //! the floor any optimisation must beat, and an unrelated query (no match).
 //! A second group has the shape `find` produces by default: a 250-byte post,
 //! an odd band width of 51.
+//! A third group times `Aligner::score_bound`, the linear-time bound that
+//! settles most verifications of unrelated posts before any alignment: a
+//! 270-byte post of English-like text sharing one 22-byte stock phrase with
+//! a 320-byte source window (the mean shape of the lone hits the Debian
+//! fortunes verify against the 1 GB scale index).
 //! Inputs come from a fixed-seed generator, so runs are comparable.
 //!
 //! How to compare: `cargo bench --bench align -- --save-baseline before`,
@@ -80,6 +85,40 @@ fn align(c: &mut Criterion) {
     });
     group.bench_function("banded_unrelated", |b| {
         b.iter(|| aligner.best_local(black_box(&unrelated[..250]), black_box(source), lo, hi))
+    });
+    group.finish();
+
+    // The bound on a lone hit: English-like letter frequencies (chance
+    // matches on every diagonal), one shared phrase on diagonal 0 of a
+    // band of 49.
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    const ENGLISH: &[u8] = b"eeeeeeeeeeeetttttttttaaaaaaaaooooooooiiiiiiinnnnnnnsssssshhhhhhrrrrrrddddllllcccuuummwwffggyyppbbvk";
+    let mut text = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| ENGLISH[(rng.next() % ENGLISH.len() as u64) as usize])
+            .collect()
+    };
+    let phrase = b"inthemiddleofthenightx";
+    let mut post = text(124);
+    post.extend_from_slice(phrase);
+    post.extend(text(124));
+    let mut window = text(149);
+    window.extend_from_slice(phrase);
+    window.extend(text(149));
+    let d = 149 - 124;
+    let (lo, hi) = (d - 24, d + 24);
+    // The matcher's scores (an edit costs two matches), for which the
+    // bound holds.
+    let mut bounder = Aligner::new(Scoring::new(1, -2, -2).expect("valid scores"));
+    assert!(bounder.score_bound(&post, &window, lo, hi).is_some());
+    let mut group = c.benchmark_group("score_bound_270x320_band49");
+    group.throughput(Throughput::Bytes(post.len() as u64));
+    group.bench_function("lone_stock_phrase", |b| {
+        b.iter(|| bounder.score_bound(black_box(&post), black_box(&window), lo, hi))
+    });
+    // As `find` asks it: does the bound reach the minimum length of 44?
+    group.bench_function("lone_stock_phrase_floor_44", |b| {
+        b.iter(|| bounder.score_bound_from(black_box(&post), black_box(&window), lo, hi, 44))
     });
     group.finish();
 }

@@ -163,6 +163,9 @@ pub struct BlockCache {
     entries: Vec<Entry>,
     capacity: usize,
     next: usize,
+    /// A window's raw bytes, reused from window to window
+    /// (`Segment::window_into`).
+    pub(crate) raw: Vec<u8>,
 }
 
 /// One cached block.
@@ -197,6 +200,7 @@ impl BlockCache {
             entries: Vec::new(),
             capacity: capacity.max(1),
             next: 0,
+            raw: Vec::new(),
         }
     }
 

@@ -225,7 +225,11 @@ struct BoundScratch {
     /// Symbol id -> its bitset's number, [`NO_SLOT`] when not in the
     /// query (`MAX_SYMBOL_ID + 1` entries, allocated on first use).
     slot: Vec<u8>,
+    /// The slot of each query position.
+    qslot: Vec<u8>,
     bits: Vec<u64>,
+    /// Which diagonals hold a 2-gram, per query position.
+    two: Vec<u64>,
     /// Which diagonals of the band match, per query position.
     masks: Vec<u64>,
     /// The chaining values `f(k)`, per query position.
@@ -452,6 +456,30 @@ impl Aligner {
         d_lo: isize,
         d_hi: isize,
     ) -> Option<i64> {
+        self.score_bound_from(query, source, d_lo, d_hi, i64::MIN)
+    }
+
+    /// [`Aligner::score_bound`] for a caller that only asks whether the
+    /// bound reaches `floor`: when a quicker bound is already below it,
+    /// that one is returned (still an upper bound of the best score, and
+    /// below `floor` as the exact one is); otherwise the exact one.
+    ///
+    /// The quicker bound: each piece of a run of r matches on one diagonal
+    /// adds 2 * (r - 2) half matches to the stretch and holds r - 2 cells
+    /// that start a 3-gram, and the other positions add at most 0; so with
+    /// T such cells in the whole band the bound is at most
+    /// `matched * (T + 2)`. It takes one pass over the diagonal masks, and
+    /// spares the chaining pass when a post shares a short stock phrase
+    /// with the source and nothing else, as most unrelated posts that get
+    /// this far do.
+    pub fn score_bound_from<S: Symbol>(
+        &mut self,
+        query: &[S],
+        source: &[S],
+        d_lo: isize,
+        d_hi: isize,
+        floor: i64,
+    ) -> Option<i64> {
         let sc = self.scoring;
         let cheapest_edit = sc.mismatch.max(sc.gap);
         if -cheapest_edit < 2 * sc.matched {
@@ -480,99 +508,106 @@ impl Aligner {
         // one after (reads take two words).
         let words = (m + 64) / 64 + 2;
         let mut slots = 0usize;
+        // Each query position's slot, kept for the masks below.
+        b.qslot.clear();
+        b.qslot.reserve(n);
+        let table = &mut b.slot[..];
         for (i, &c) in query.iter().enumerate() {
-            if b.slot[usize::from(c.id())] == NO_SLOT {
+            let id = usize::from(c.id());
+            if table[id] == NO_SLOT {
                 if slots == usize::from(NO_SLOT) {
                     // 255 distinct symbols: no slot left for this one.
                     for &c in &query[..i] {
-                        b.slot[usize::from(c.id())] = NO_SLOT;
+                        table[usize::from(c.id())] = NO_SLOT;
                     }
                     return None;
                 }
-                b.slot[usize::from(c.id())] = slots as u8;
+                table[id] = slots as u8;
                 slots += 1;
             }
+            b.qslot.push(table[id]);
         }
         b.bits.clear();
         b.bits.resize(slots * words, 0);
+        let bits = &mut b.bits[..];
         for (j, &c) in source.iter().enumerate() {
-            let sl = b.slot[usize::from(c.id())];
+            let sl = table[usize::from(c.id())];
             if sl != NO_SLOT {
                 let at = j + 64;
-                b.bits[usize::from(sl) * words + at / 64] |= 1u64 << (at % 64);
+                bits[usize::from(sl) * words + at / 64] |= 1u64 << (at % 64);
             }
         }
-        // Bit u of mask(i): query[i] == source[i + lo + u] (diagonal lo + u).
-        let bits = &b.bits;
-        let slot = &b.slot;
-        let mask = |i: usize| -> u64 {
-            let sl = slot[usize::from(query[i].id())];
-            if sl == NO_SLOT {
-                return 0;
-            }
-            let p = i as isize + lo + 64;
-            if p <= 0 || p as usize >= m + 64 {
-                return 0;
-            }
-            let p = p as usize;
-            let row = &bits[usize::from(sl) * words..][..words];
-            let (w, sh) = (p / 64, p % 64);
-            let v = if sh == 0 {
-                row[w]
-            } else {
-                (row[w] >> sh) | (row[w + 1] << (64 - sh))
-            };
-            v & keep
-        };
-        // Which diagonals match at each query position, once.
+        for &c in query {
+            table[usize::from(c.id())] = NO_SLOT;
+        }
+        // Bit u of masks[i]: query[i] == source[i + lo + u] (diagonal
+        // lo + u); three zero words after the last position.
+        let bits = &b.bits[..];
         let masks = &mut b.masks;
         masks.clear();
-        masks.extend((0..n).map(mask));
+        masks.reserve(n + 3);
+        for (i, &sl) in b.qslot.iter().enumerate() {
+            let p = i as isize + lo + 64;
+            let v = if p <= 0 || p as usize >= m + 64 {
+                0
+            } else {
+                let p = p as usize;
+                let row = &bits[usize::from(sl) * words..][..words];
+                let (w, sh) = (p / 64, p % 64);
+                // Two words shifted as one, without a branch on sh = 0.
+                let pair = u128::from(row[w]) | (u128::from(row[w + 1]) << 64);
+                (pair >> sh) as u64
+            };
+            masks.push(v & keep);
+        }
+        masks.extend([0, 0, 0]);
         let masks = &b.masks[..];
-        // 2-grams at i (diagonals where i and i + 1 both match).
-        let two = |i: usize| -> u64 {
-            if i + 1 < n {
-                masks[i] & masks[i + 1]
-            } else {
-                0
-            }
-        };
-        // Weight, in half matches, of a query position outside the pieces:
-        // 0 when a 2-gram of the band covers it or the position after it,
-        // -1 otherwise (see the method's documentation).
-        let loose = |i: usize| -> i64 {
-            let near = two(i) | two(i + 1) | if i > 0 { two(i - 1) } else { 0 };
-            if near != 0 {
-                0
-            } else {
-                -1
-            }
-        };
+        let cells: u32 = masks
+            .windows(3)
+            .map(|x| (x[0] & x[1] & x[2]).count_ones())
+            .sum();
+        let quick = i64::from(sc.matched) * (i64::from(cells) + 2);
+        if quick < floor {
+            return Some(quick);
+        }
+        // 2-grams at i (diagonals where i and i + 1 both match), one zero
+        // word before position 0 and two after the last.
+        b.two.clear();
+        b.two.push(0);
+        b.two
+            .extend(masks.windows(2).take(n + 1).map(|x| x[0] & x[1]));
+        let two = &b.two[..];
         // f[k], in half matches: the largest weight of a stretch of the
         // query ending just before position k (0 for the empty one): its
         // pieces, query-disjoint, each weighing 2 * (r - 2), and its other
-        // positions weighing `loose`. Filled in order; f[k] holds
-        // candidates from pieces ending at k until it is final. f[j + 1] <=
-        // f[j] + 2 (by induction: the positions of a 3-gram weigh 0), so a
-        // piece of a run is best started where the run starts: a run of
-        // 3-grams starting at `a` offers f[a] - 2 * a - 4 + 2 * k to every
-        // k it reaches.
+        // positions weighing 0 when a 2-gram of the band covers them or the
+        // position after, -1 otherwise (see the method's documentation).
+        // Filled in order; f[k] holds candidates from pieces ending at k
+        // until it is final. f[j + 1] <= f[j] + 2 (by induction: the
+        // positions of a 3-gram weigh 0), so a piece of a run is best
+        // started where the run starts: a run of 3-grams starting at `a`
+        // offers f[a] - 2 * a - 4 + 2 * k to every k it reaches.
         let f = &mut b.best;
         f.clear();
-        f.resize(n + 1, 0);
+        f.resize(n + 3, 0);
         let mut top = 0i64;
         let mut key = [0i64; 64];
         let mut prev = 0u64;
         for i in 0..=n {
             if i > 0 {
-                f[i] = f[i].max(f[i - 1] + loose(i - 1)).max(0);
+                // two[i] is the 2-gram at i - 1 (the shift of one above).
+                let near = two[i - 1] | two[i] | two[i + 1];
+                let loose = if near != 0 { 0 } else { -1 };
+                f[i] = f[i].max(f[i - 1] + loose).max(0);
             }
             top = top.max(f[i]);
-            if i + 3 > n {
+            // Diagonals with a 3-gram at i (none within 3 of the end: the
+            // words after the last position are zero), and those where a
+            // run starts.
+            let t = masks[i] & masks[i + 1] & masks[i + 2];
+            if t | prev == 0 {
                 continue;
             }
-            // Diagonals with a 3-gram at i, and those where a run starts.
-            let t = masks[i] & masks[i + 1] & masks[i + 2];
             let mut new = t & !prev;
             while new != 0 {
                 key[new.trailing_zeros() as usize] = f[i] - 2 * i as i64 - 4;
@@ -585,9 +620,6 @@ impl Aligner {
                 on &= on - 1;
             }
             prev = t;
-        }
-        for &c in query {
-            b.slot[usize::from(c.id())] = NO_SLOT;
         }
         // The first run's 2 matches, then half matches rounded up.
         Some(i64::from(sc.matched) * ((top + 4 + 1) / 2))

@@ -47,7 +47,7 @@ use std::ops::Range;
 use super::align::{self, Aligner, Alignment, Scoring};
 use super::{Match, MatchConfig, Seeds};
 use crate::fingerprint;
-use crate::index::segment::Bucket;
+use crate::index::segment::{Bucket, TextWindow};
 use crate::index::text::BlockCache;
 use crate::index::{Index, IndexError};
 use crate::normalize::{self, Normalized};
@@ -223,6 +223,7 @@ impl Scratch {
                 low_aligner: Aligner::new(low_identity_scoring()),
                 blocks: BlockCache::new(BLOCK_CACHE),
                 symbols: Symbols::default(),
+                window: TextWindow::default(),
             },
         }
     }
@@ -838,6 +839,22 @@ fn verify(
     scratch: &mut VerifyScratch,
     low: bool,
 ) -> Result<Option<Match>, IndexError> {
+    let mut w = std::mem::take(&mut scratch.window);
+    let found = verify_in(index, cfg, q, c, scratch, low, &mut w);
+    scratch.window = w;
+    found
+}
+
+/// [`verify`], reading the source window into `w`.
+fn verify_in(
+    index: &Index,
+    cfg: &MatchConfig,
+    q: &QueryView<'_>,
+    c: &Candidate,
+    scratch: &mut VerifyScratch,
+    low: bool,
+    w: &mut TextWindow,
+) -> Result<Option<Match>, IndexError> {
     #[cfg(test)]
     VERIFIED.with(|v| v.set(v.get() + 1));
     let QueryView {
@@ -863,7 +880,8 @@ fn verify(
     // Source positions that can align with any of those query positions.
     let s_lo = (c.d_lo - band + q_from as i64).max(0) as usize;
     let s_hi = (c.d_hi + q_to as i64 + band).max(0) as usize;
-    let w = seg.window_cached(c.part, s_lo..s_hi, &mut scratch.blocks)?;
+    seg.window_into(c.part, s_lo..s_hi, &mut scratch.blocks, w)?;
+    let w = &*w;
     let ws = w.norm_start as i64;
     let wstr = w.normalized.text.as_str();
     // The band in byte diagonals of (qsub, window).
@@ -1086,6 +1104,9 @@ pub(crate) struct VerifyScratch {
     low_aligner: Aligner,
     blocks: BlockCache,
     symbols: Symbols,
+    /// The window read for the candidate being verified (its buffers are
+    /// reused from candidate to candidate).
+    window: TextWindow,
 }
 
 /// Chars of the two sides of a verification as small ids (the aligner
@@ -1166,11 +1187,12 @@ fn align_any(
         &mut scratch.aligner
     };
     if qsub.is_ascii() && wstr.is_ascii() {
-        let bound = aligner.score_bound(
+        let bound = aligner.score_bound_from(
             qsub.as_bytes(),
             wstr.as_bytes(),
             d_lo as isize,
             d_hi as isize,
+            min_len as i64 - limits.widen,
         );
         if bound.is_some_and(|b| b + limits.widen < min_len as i64) {
             return None;
@@ -1204,8 +1226,12 @@ fn align_any(
     let (lo, hi) = ((lo - band) as isize, (hi + band) as isize);
     // The same bound over chars (see above), each weighing at most the
     // query's heaviest.
-    if let Some(bound) = aligner.score_bound(&sy.q, &sy.s, lo, hi) {
-        let units = min_len as i64 * i64::from(normalize::WEIGHT_UNIT);
+    // (A bound below `floor` fails the test below: bound + widen is then
+    // below units / heaviest.)
+    let units = min_len as i64 * i64::from(normalize::WEIGHT_UNIT);
+    let heaviest = i64::from(limits.heaviest).max(1);
+    let floor = (units + heaviest - 1) / heaviest - limits.widen;
+    if let Some(bound) = aligner.score_bound_from(&sy.q, &sy.s, lo, hi, floor) {
         if (bound + limits.widen) * i64::from(limits.heaviest) < units {
             return None;
         }

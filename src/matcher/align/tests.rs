@@ -360,9 +360,27 @@ fn check_bound<S: Symbol + std::fmt::Debug>(
     let mut al = Aligner::new(sc);
     let _ = al.score_bound(other, q, -20, 20);
     let best = best_local_naive(q, s, lo, hi, sc).map_or(0, |a| i64::from(a.score));
-    match al.score_bound(q, s, lo, hi) {
+    let exact = al.score_bound(q, s, lo, hi);
+    match exact {
         Some(bound) => prop_assert!(bound >= best, "bound {} < score {}", bound, best),
         None => prop_assert!(hi - lo + 1 > 64),
+    }
+    // With a floor: the exact bound, or a bound below the floor that is
+    // still at least the score.
+    for floor in [i64::MIN, 0, best, best + 1, best + 8, 44] {
+        match (al.score_bound_from(q, s, lo, hi, floor), exact) {
+            (Some(quick), Some(exact)) if quick != exact => {
+                prop_assert!(
+                    quick < floor && quick >= best && quick > exact,
+                    "floor {}: {} against exact {} and score {}",
+                    floor,
+                    quick,
+                    exact,
+                    best
+                );
+            }
+            (got, exact) => prop_assert_eq!(got, exact),
+        }
     }
     Ok(())
 }
