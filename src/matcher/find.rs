@@ -877,6 +877,17 @@ fn verify_in(
         crate::extract::floor_char_boundary(qstr, (c.q_lo as usize).saturating_sub(QUERY_MARGIN));
     let q_to = ceil_boundary(qstr, (c.q_hi as usize + k + QUERY_MARGIN).min(qn.len()));
     let qsub = &qstr[q_from..q_to];
+    // Boilerplate settled before the source is read: a match needs
+    // NOVEL_SHARE of the minimum length in query bytes no common k-gram
+    // covers (below), its query side lies inside q_from..q_to, and a byte
+    // weighs at most WEIGHT_UNIT; so a stretch with too few such bytes
+    // cannot match, whatever the source holds.
+    let min_units = cfg.min_len as i64 * i64::from(normalize::WEIGHT_UNIT);
+    let uncovered =
+        (q_to - q_from) as i64 - i64::from(common_cover[q_to] - common_cover[q_from]);
+    if uncovered * i64::from(normalize::WEIGHT_UNIT) * 100 < min_units * NOVEL_SHARE {
+        return Ok(None);
+    }
     // Source positions that can align with any of those query positions.
     let s_lo = (c.d_lo - band + q_from as i64).max(0) as usize;
     let s_hi = (c.d_hi + q_to as i64 + band).max(0) as usize;
@@ -908,7 +919,6 @@ fn verify_in(
     let cq = normalize::content_weight(&qstr[qa.clone()]) as i64;
     let cs = normalize::content_weight(&wstr[sa.clone()]) as i64;
     let aligned = cq.max(cs);
-    let min_units = cfg.min_len as i64 * i64::from(normalize::WEIGHT_UNIT);
     let sim = a.similarity();
     let (min_aligned, min_sim) = if low {
         (min_units * LOW_MIN_LEN_QUARTERS / 4, LOW_MIN_SIMILARITY)
