@@ -180,7 +180,7 @@ pub fn compress_into(input: &[u8], dict: &Lz4Dict, out: &mut Vec<u8>) {
             let own = table[slot];
             table[slot] = i as u32;
             // The block's own candidate.
-            let mut best: Option<(usize, usize, usize)> = None; // (start, len, offset)
+            let mut best: Option<Found> = None;
             if own != EMPTY {
                 let c = own as usize;
                 if i - c <= MAX_DISTANCE && read4(input, c) == v {
@@ -192,7 +192,11 @@ pub fn compress_into(input: &[u8], dict: &Lz4Dict, out: &mut Vec<u8>) {
                             c + MIN_MATCH,
                             end_limit - i - MIN_MATCH,
                         );
-                    best = Some((c, len, i - c));
+                    best = Some(Found {
+                        at: Source::Block(c),
+                        len,
+                        offset: i - c,
+                    });
                 }
             }
             // The dictionary's (offsets count back through the block's
@@ -205,13 +209,22 @@ pub fn compress_into(input: &[u8], dict: &Lz4Dict, out: &mut Vec<u8>) {
                     if offset <= MAX_DISTANCE && read4(d, c) == v {
                         let max = (end_limit - i - MIN_MATCH).min(dl - c - MIN_MATCH);
                         let len = MIN_MATCH + common(input, i + MIN_MATCH, d, c + MIN_MATCH, max);
-                        if best.is_none_or(|b| len > b.1) {
-                            best = Some((usize::MAX, len, offset));
+                        if best.is_none_or(|b| len > b.len) {
+                            best = Some(Found {
+                                at: Source::Dict(c),
+                                len,
+                                offset,
+                            });
                         }
                     }
                 }
             }
-            let Some((c, mut len, offset)) = best else {
+            let Some(Found {
+                at,
+                mut len,
+                offset,
+            }) = best
+            else {
                 misses += 1;
                 i += 1 + (misses >> 6);
                 continue;
@@ -219,20 +232,14 @@ pub fn compress_into(input: &[u8], dict: &Lz4Dict, out: &mut Vec<u8>) {
             misses = 0;
             // Backwards over the pending literals.
             let mut s = i;
-            if c == usize::MAX {
-                let mut dc = i + dl - offset;
-                while s > anchor && dc > 0 && input[s - 1] == d[dc - 1] {
-                    s -= 1;
-                    dc -= 1;
-                    len += 1;
-                }
-            } else {
-                let mut cc = c;
-                while s > anchor && cc > 0 && input[s - 1] == input[cc - 1] {
-                    s -= 1;
-                    cc -= 1;
-                    len += 1;
-                }
+            let (from, mut cc) = match at {
+                Source::Block(c) => (input, c),
+                Source::Dict(c) => (&d[..], c),
+            };
+            while s > anchor && cc > 0 && input[s - 1] == from[cc - 1] {
+                s -= 1;
+                cc -= 1;
+                len += 1;
             }
             push_sequence(out, &input[anchor..s], offset, len);
             i = s + len;
@@ -245,6 +252,23 @@ pub fn compress_into(input: &[u8], dict: &Lz4Dict, out: &mut Vec<u8>) {
         }
     }
     push_sequence(out, &input[anchor..], 0, 0);
+}
+
+/// Where a match found by [`compress_into`] starts: in the block, or in
+/// the dictionary (whose end the block's start follows).
+#[derive(Clone, Copy)]
+enum Source {
+    Block(usize),
+    Dict(usize),
+}
+
+/// A match: where it starts, its length, and its offset back from the
+/// position being encoded.
+#[derive(Clone, Copy)]
+struct Found {
+    at: Source,
+    len: usize,
+    offset: usize,
 }
 
 /// [`compress_into`] into a new buffer.

@@ -201,11 +201,9 @@ impl Segment {
             parts: get(SectionKind::Parts)?,
             blocks: get(SectionKind::TextBlocks)?,
             text: get(SectionKind::TextData)?,
-            dict: if layout.header.version >= SectionKind::TextDictionary.since_version() {
-                get(SectionKind::TextDictionary)?
-            } else {
-                0..0
-            },
+            // `decode_layout` has required the dictionary of the versions
+            // that have one and refused it in the others.
+            dict: get(SectionKind::TextDictionary).unwrap_or(0..0),
             ckpts: get(SectionKind::Checkpoints)?,
             dir: get(SectionKind::FpDirectory)?,
             postings: get(SectionKind::FpPostings)?,

@@ -60,8 +60,8 @@ pub const MIN_DICT: usize = 4 << 10;
 /// The trainer is zstd's (`ZDICT_trainFromBuffer`, single-threaded and
 /// deterministic); its output is part of the index format, so the `zstd`
 /// crates are pinned (Cargo.toml) and the golden segments check it.
-pub fn train_dictionary(samples: &[Vec<u8>]) -> Vec<u8> {
-    let total: usize = samples.iter().map(Vec::len).sum();
+pub fn train_dictionary<S: AsRef<[u8]>>(samples: &[S]) -> Vec<u8> {
+    let total: usize = samples.iter().map(|s| s.as_ref().len()).sum();
     let size = (total / 32).min(super::lz4::MAX_DICT);
     if size < MIN_DICT {
         return Vec::new();

@@ -883,8 +883,7 @@ fn verify_in(
     // weighs at most WEIGHT_UNIT; so a stretch with too few such bytes
     // cannot match, whatever the source holds.
     let min_units = cfg.min_len as i64 * i64::from(normalize::WEIGHT_UNIT);
-    let uncovered =
-        (q_to - q_from) as i64 - i64::from(common_cover[q_to] - common_cover[q_from]);
+    let uncovered = (q_to - q_from) as i64 - i64::from(common_cover[q_to] - common_cover[q_from]);
     if uncovered * i64::from(normalize::WEIGHT_UNIT) * 100 < min_units * NOVEL_SHARE {
         return Ok(None);
     }

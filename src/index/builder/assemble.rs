@@ -365,16 +365,20 @@ impl SegState {
                     return Ok(());
                 }
                 let d = if codec == Codec::Lz4 {
-                    let mut samples = Vec::new();
+                    // The first blocks up to the training size (the one
+                    // that reaches it included).
                     let mut took = 0;
-                    for b in &self.arena.pending {
-                        if took >= text::DICT_TRAIN_BYTES {
-                            break;
-                        }
-                        took += b.len();
-                        samples.push(b.clone());
-                    }
-                    Lz4Dict::new(&text::train_dictionary(&samples))
+                    let count = self
+                        .arena
+                        .pending
+                        .iter()
+                        .take_while(|b| {
+                            let more = took < text::DICT_TRAIN_BYTES;
+                            took += b.len();
+                            more
+                        })
+                        .count();
+                    Lz4Dict::new(&text::train_dictionary(&self.arena.pending[..count]))
                 } else {
                     Lz4Dict::empty()
                 };
