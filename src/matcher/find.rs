@@ -199,6 +199,9 @@ pub(crate) struct Scratch {
     /// [`Seeds::Tolerant`]: the edited k-grams, their hashes, the alphabet.
     edit: EditScratch,
     verify: VerifyScratch,
+    /// The source window read for the candidate being verified (its
+    /// buffers are reused from candidate to candidate).
+    window: TextWindow,
 }
 
 impl Scratch {
@@ -223,8 +226,8 @@ impl Scratch {
                 low_aligner: Aligner::new(low_identity_scoring()),
                 blocks: BlockCache::new(BLOCK_CACHE),
                 symbols: Symbols::default(),
-                window: TextWindow::default(),
             },
+            window: TextWindow::default(),
         }
     }
 }
@@ -525,11 +528,11 @@ fn find_with(
     // other manual pages, and about one quoting post in a hundred of the
     // scale stream. See BENCHMARKS.md "Copies of a stock phrase".)
     for c in &cands {
-        let mut found = verify(index, cfg, &q, c, &mut s.verify, false)?;
+        let mut found = verify(index, cfg, &q, c, &mut s.verify, false, &mut s.window)?;
         // OCR text: a candidate that fails is aligned again for a match at
         // 60-75% identity (tiny text read with an error every few chars).
         if found.is_none() && tolerant {
-            found = verify(index, cfg, &q, c, &mut s.verify, true)?;
+            found = verify(index, cfg, &q, c, &mut s.verify, true, &mut s.window)?;
         }
         if let Some(m) = found {
             if !s.sources.contains(&(c.seg, c.part)) {
@@ -568,7 +571,7 @@ fn find_with(
             {
                 continue;
             }
-            if let Some(m) = verify(index, &relaxed, &q, c, &mut s.verify, false)? {
+            if let Some(m) = verify(index, &relaxed, &q, c, &mut s.verify, false, &mut s.window)? {
                 push_new(&mut out, m);
             }
         }
@@ -838,21 +841,6 @@ fn verify(
     c: &Candidate,
     scratch: &mut VerifyScratch,
     low: bool,
-) -> Result<Option<Match>, IndexError> {
-    let mut w = std::mem::take(&mut scratch.window);
-    let found = verify_in(index, cfg, q, c, scratch, low, &mut w);
-    scratch.window = w;
-    found
-}
-
-/// [`verify`], reading the source window into `w`.
-fn verify_in(
-    index: &Index,
-    cfg: &MatchConfig,
-    q: &QueryView<'_>,
-    c: &Candidate,
-    scratch: &mut VerifyScratch,
-    low: bool,
     w: &mut TextWindow,
 ) -> Result<Option<Match>, IndexError> {
     #[cfg(test)]
@@ -1113,9 +1101,6 @@ pub(crate) struct VerifyScratch {
     low_aligner: Aligner,
     blocks: BlockCache,
     symbols: Symbols,
-    /// The window read for the candidate being verified (its buffers are
-    /// reused from candidate to candidate).
-    window: TextWindow,
 }
 
 /// Chars of the two sides of a verification as small ids (the aligner
