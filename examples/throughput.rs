@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example throughput -- --index IDX --posts posts.jsonl
-//!     [--threads 1] [--repeat 3] [--json out.json]
+//!     [--threads 1] [--repeat 3] [--rate POSTS_PER_S] [--json out.json]
 //! ```
 //!
 //! Opens an existing index (builds nothing), loads the `text` field of every
@@ -13,9 +13,17 @@
 //! round-robin to N threads sharing one `Matcher`). Reports posts/s (wall),
 //! posts/s per thread, p50/p90/p99/max latency per post, and how many posts
 //! matched. Reading and parsing the JSONL are outside the timing.
+//!
+//! With `--rate R` the load is offered open loop, as a platform's stream
+//! arrives: post i (of the posts repeated `--repeat` times) is due at
+//! `start + i / R`, the threads take posts in order from one queue, and a
+//! post's latency counts from when it was due, so the time it waited
+//! behind slower posts is included. Measure the maximum rate first
+//! (without `--rate`), then offer fractions of it.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use leakprint::index::Index;
@@ -35,6 +43,10 @@ struct Args {
     /// Passes over the posts.
     #[arg(long, default_value_t = 3)]
     repeat: usize,
+    /// Offered load in posts per second over all threads, open loop (see
+    /// the module documentation); 0 runs as fast as possible.
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
     /// Cut every post to at most this many bytes (0: no cut).
     #[arg(long, default_value_t = 0)]
     max_bytes: usize,
@@ -54,6 +66,28 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
     }
     let i = ((sorted.len() - 1) as f64 * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
+}
+
+/// What a matching thread matches before its first timed post with
+/// `--rate` (no post of any set: a few common words and a made-up name).
+const WARM_UP: &str = "Warm-up text: the quick brown fox of Qwertzuiop jumps over the lazy dog \
+    before the first timed post, so that this thread's buffers exist.";
+
+/// Returns at `due`: sleeps while it is far, then spins (a sleep overshoots
+/// by tens of microseconds, more than a post takes).
+fn wait_until(due: Instant) {
+    loop {
+        let now = Instant::now();
+        if now >= due {
+            return;
+        }
+        let left = due - now;
+        if left > Duration::from_micros(300) {
+            std::thread::sleep(left - Duration::from_micros(200));
+        } else {
+            std::hint::spin_loop();
+        }
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -92,13 +126,22 @@ fn main() -> anyhow::Result<()> {
     }
     std::hint::black_box(touch);
 
+    anyhow::ensure!(
+        a.rate >= 0.0 && a.rate.is_finite(),
+        "--rate must be a number of posts per second, 0 for as fast as possible"
+    );
+    // No untimed warm-up pass: it would make its posts second passes (the
+    // matching threads' scratch buffers are their own anyway).
     let matcher = Matcher::new(&index, MatchConfig::default());
-    // One untimed pass warms the caches and the per-thread scratch buffers.
-    for p in posts.iter().take(200) {
-        matcher.try_find(p)?;
-    }
+    let total = posts.len() * a.repeat;
+    let next = AtomicUsize::new(0);
 
     let started = Instant::now();
+    // With --rate, the first post is due once every thread has started
+    // and matched a warm-up text of its own (its scratch buffers are
+    // allocated then): a lag at the start would otherwise queue the
+    // first posts behind it and count as their latency.
+    let first_due = started + Duration::from_millis(50);
     let per_thread: Vec<anyhow::Result<(Vec<u64>, usize)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..a.threads)
             .map(|t| {
@@ -106,9 +149,27 @@ fn main() -> anyhow::Result<()> {
                 let posts = &posts;
                 let repeat = a.repeat;
                 let threads = a.threads;
+                let next = &next;
+                let rate = a.rate;
                 s.spawn(move || -> anyhow::Result<(Vec<u64>, usize)> {
                     let mut lat = Vec::new();
                     let mut matched = 0usize;
+                    if rate > 0.0 {
+                        matcher.try_find(WARM_UP)?;
+                        // Open loop: the next post in order, when it is due.
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            if i >= total {
+                                break;
+                            }
+                            let due = first_due + Duration::from_secs_f64(i as f64 / rate);
+                            wait_until(due);
+                            let m = matcher.try_find(&posts[i % posts.len()])?;
+                            lat.push(due.elapsed().as_nanos() as u64);
+                            matched += usize::from(!m.is_empty());
+                        }
+                        return Ok((lat, matched));
+                    }
                     for _ in 0..repeat {
                         for p in posts.iter().skip(t).step_by(threads) {
                             let t0 = Instant::now();
@@ -129,7 +190,11 @@ fn main() -> anyhow::Result<()> {
             })
             .collect()
     });
-    let wall = started.elapsed().as_secs_f64();
+    let wall = if a.rate > 0.0 {
+        first_due.elapsed().as_secs_f64()
+    } else {
+        started.elapsed().as_secs_f64()
+    };
     let mut lat = Vec::new();
     let mut matched = 0;
     for r in per_thread {
@@ -148,6 +213,7 @@ fn main() -> anyhow::Result<()> {
         "mean_post_bytes": post_bytes as f64 / posts.len() as f64,
         "repeat": a.repeat,
         "threads": a.threads,
+        "offered_posts_per_second": a.rate,
         "finds": n,
         "matched_fraction": matched as f64 / n.max(1) as f64,
         "wall_seconds": wall,
@@ -158,6 +224,7 @@ fn main() -> anyhow::Result<()> {
             "p50": percentile(&lat, 0.50) as f64 / 1e3,
             "p90": percentile(&lat, 0.90) as f64 / 1e3,
             "p99": percentile(&lat, 0.99) as f64 / 1e3,
+            "p999": percentile(&lat, 0.999) as f64 / 1e3,
             "max": lat.last().copied().unwrap_or(0) as f64 / 1e3,
         },
     });
