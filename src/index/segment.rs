@@ -1134,16 +1134,29 @@ impl Iterator for Postings<'_> {
 }
 
 pub(crate) fn partition_point(n: usize, pred: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (0usize, n);
+    match try_partition_point(0..n, |i| Ok::<_, std::convert::Infallible>(pred(i))) {
+        Ok(i) => i,
+        Err(never) => match never {},
+    }
+}
+
+/// The first index of `range` at which `pred` is false, `pred` being true
+/// on a prefix of the range and false after it (a binary search); the
+/// first error of `pred` stops it.
+fn try_partition_point<E>(
+    range: Range<usize>,
+    pred: impl Fn(usize) -> Result<bool, E>,
+) -> Result<usize, E> {
+    let (mut lo, mut hi) = (range.start, range.end);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        if pred(mid) {
+        if pred(mid)? {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    lo
+    Ok(lo)
 }
 
 fn decode_format(b: u8) -> Option<Format> {
@@ -1189,15 +1202,8 @@ fn gallop(
             step = step.saturating_mul(2);
         }
     }
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if le(mid)? {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    Ok(lo)
+    // Both ends are u32, and so is every index between them.
+    try_partition_point(lo as usize..hi as usize, |i| le(i as u32)).map(|i| i as u32)
 }
 
 #[cfg(test)]

@@ -589,7 +589,7 @@ impl Aligner {
         // offers f[a] - 2 * a - 4 + 2 * k to every k it reaches.
         let f = &mut b.best;
         f.clear();
-        f.resize(n + 3, 0);
+        f.resize(n + 1, 0);
         let mut top = 0i64;
         let mut key = [0i64; 64];
         let mut prev = 0u64;
