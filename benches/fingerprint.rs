@@ -121,7 +121,7 @@ fn bench(c: &mut Criterion) {
     });
     q.bench_function("context", |b| {
         b.iter(|| {
-            let mut x = 0u8;
+            let mut x = 0u16;
             for p in &posts {
                 for i in 0..=p.len() - K {
                     x ^= context(black_box(p), i, K);

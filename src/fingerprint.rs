@@ -97,47 +97,63 @@ pub fn remix(h: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Normalized bytes on each side of a k-gram that its [`context`] byte
+/// Normalized bytes on each side of a k-gram that its [`context`]
 /// summarizes.
 pub const CONTEXT_BYTES: usize = 4;
 
-/// The context byte of the k-gram of `k` bytes at `pos` in `norm`: a 4-bit
-/// hash of the [`CONTEXT_BYTES`] normalized bytes before it (high nibble)
-/// and of those after it (low nibble), fewer at either end of the text.
+/// The context of the k-gram of `k` bytes at `pos` in `norm`: an 8-bit
+/// hash of the [`CONTEXT_BYTES`] normalized bytes before it (high byte)
+/// and of those after it (low byte), fewer at either end of the text.
 ///
-/// Segments of format 3 store it with every posting, so that the matcher
-/// can tell a lone hit on a stock phrase from the seed of a quote without
-/// decoding the source: when neither side of the query's k-gram agrees
-/// with the source's, the two texts share a run of at most
-/// `k + 2 * CONTEXT_BYTES - 2` bytes there, so a shared run of
-/// `k + 2 * CONTEXT_BYTES - 1` or more always agrees on one side (each
-/// 4-bit hash agrees by chance once in 16, so about one in eight hits
-/// that disagree on both sides still passes). See `matcher::find`.
+/// Segments store it with every posting (format 5; formats 3 and 4 kept
+/// [`narrow_context`], 4 bits a side), so that the matcher can tell a lone
+/// hit on a stock phrase from the seed of a quote without decoding the
+/// source: when neither side of the query's k-gram agrees with the
+/// source's, the two texts share a run of at most `k + 2 * CONTEXT_BYTES
+/// - 2` bytes there, so a shared run of `k + 2 * CONTEXT_BYTES - 1` or
+/// more always agrees on one side. Each side's hash agrees by chance once
+/// in 256 (once in 16 with 4 bits), so about one hit in 128 that disagrees
+/// on both sides still passes (one in eight with 4 bits). See
+/// `matcher::find`.
 ///
 /// Defined by this code alone, like the k-gram hash: the index format
 /// pins it (golden segments).
 #[inline]
-pub fn context(norm: &[u8], pos: usize, k: usize) -> u8 {
+pub fn context(norm: &[u8], pos: usize, k: usize) -> u16 {
     let left = &norm[pos.saturating_sub(CONTEXT_BYTES).min(norm.len())..pos.min(norm.len())];
     let after = (pos + k).min(norm.len());
     let right = &norm[after..(after + CONTEXT_BYTES).min(norm.len())];
-    (context_nibble(left) << 4) | context_nibble(right)
+    (u16::from(context_side(left)) << 8) | u16::from(context_side(right))
 }
 
-/// A 4-bit hash of at most [`CONTEXT_BYTES`] bytes (their count included).
+/// The context byte segments of formats 3 and 4 store: the top 4 bits of
+/// each side's hash of [`context`] (left in the high nibble).
 #[inline]
-fn context_nibble(b: &[u8]) -> u8 {
+pub fn narrow_context(c: u16) -> u8 {
+    (((c >> 8) as u8) & 0xF0) | (((c & 0xFF) as u8) >> 4)
+}
+
+/// An 8-bit hash of at most [`CONTEXT_BYTES`] bytes (their count included).
+#[inline]
+fn context_side(b: &[u8]) -> u8 {
     let mut x = b.len() as u64;
     for &c in b {
         x = (x << 8) | u64::from(c);
     }
-    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) as u8
+    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8
 }
 
-/// Whether a query's k-gram context byte and a posting's agree on at least
-/// one side (see [`context`]).
+/// Whether a query's k-gram context and a posting's agree on at least one
+/// side (see [`context`]).
 #[inline]
-pub fn context_agrees(a: u8, b: u8) -> bool {
+pub fn context_agrees(a: u16, b: u16) -> bool {
+    (a ^ b) & 0xFF00 == 0 || (a ^ b) & 0x00FF == 0
+}
+
+/// [`context_agrees`] for the context bytes of formats 3 and 4
+/// ([`narrow_context`]).
+#[inline]
+pub fn narrow_context_agrees(a: u8, b: u8) -> bool {
     (a ^ b) & 0xF0 == 0 || (a ^ b) & 0x0F == 0
 }
 
@@ -437,12 +453,12 @@ mod tests {
 
     #[test]
     fn context_values_are_pinned() {
-        // The index format stores these (golden segments pin them too).
+        // The index format stores these (golden segments pin them too);
+        // formats 3 and 4 stored the narrow byte, which must not change.
         let t = b"the quarterly numbers for the studio";
-        assert_eq!(
-            [context(t, 0, 16), context(t, 4, 16), context(t, 20, 16)],
-            [0x0e, 0x23, 0xe0]
-        );
+        let c = [context(t, 0, 16), context(t, 4, 16), context(t, 20, 16)];
+        assert_eq!(c.map(narrow_context), [0x0e, 0x23, 0xe0]);
+        assert_eq!(c, [0x00e9, 0x283d, 0xe900]);
     }
 
     /// The bytes [`context`] hashes: those before the k-gram and those
@@ -483,10 +499,29 @@ mod tests {
             ));
         }
 
-        /// Each nibble depends only on its side's bytes (and how many there
-        /// are), as the naive reading says.
+        /// The narrow byte is the one formats 3 and 4 stored: a 4-bit hash
+        /// of each side, written out here as that format defined it.
         #[test]
-        fn each_nibble_is_its_sides_bytes(
+        fn narrow_context_is_the_format_3_byte(
+            t in proptest::collection::vec(any::<u8>(), 0..40),
+            pos in 0usize..44,
+            k in 1usize..20,
+        ) {
+            let nibble = |b: &[u8]| {
+                let x = b.iter().fold(b.len() as u64, |x, &c| (x << 8) | u64::from(c));
+                (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) as u8
+            };
+            let n = t.len();
+            let left = &t[pos.saturating_sub(CONTEXT_BYTES).min(n)..pos.min(n)];
+            let after = (pos + k).min(n);
+            let right = &t[after..(after + CONTEXT_BYTES).min(n)];
+            prop_assert_eq!(narrow_context(context(&t, pos, k)), (nibble(left) << 4) | nibble(right));
+        }
+
+        /// Each side's hash depends only on its side's bytes (and how many
+        /// there are), as the naive reading says.
+        #[test]
+        fn each_side_is_its_sides_bytes(
             t in proptest::collection::vec(any::<u8>(), 16..80),
             other in proptest::collection::vec(any::<u8>(), 0..80),
             p in any::<prop::sample::Index>(),
@@ -511,9 +546,10 @@ mod tests {
             } else {
                 prop_assert_eq!(&tr, &ur);
             }
-            prop_assert_eq!(tl == ul, tl == ul && cl >> 4 == cr >> 4);
-            prop_assert_eq!(tr == ur, tr == ur && cl & 0x0F == cr & 0x0F);
+            prop_assert_eq!(tl == ul, tl == ul && cl >> 8 == cr >> 8);
+            prop_assert_eq!(tr == ur, tr == ur && cl & 0xFF == cr & 0xFF);
             prop_assert!(context_agrees(cl, cr));
+            prop_assert!(narrow_context_agrees(narrow_context(cl), narrow_context(cr)));
         }
     }
 

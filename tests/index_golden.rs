@@ -1,12 +1,14 @@
 //! The index format, pinned: a segment built from a fixed set of documents
-//! is committed as `tests/data/index-v4/golden.lps` (format 4, LZ4 text),
+//! is committed as `tests/data/index-v5/golden.lps` (format 5, LZ4 text),
 //! with `golden-zstd.lps` (the same documents, zstd text blocks) and
 //! `golden-dict.lps` (generated documents with enough text, 160 KiB, for
 //! the segment to train an LZ4 dictionary: the trainer and the
 //! dictionary compressor are pinned too).
-//! `tests/data/index-v3/` holds the same documents as format 3 wrote them
-//! (no dictionary section, 8 KiB text blocks), `tests/data/index-v2/` as
-//! format 2 did (postings without context bytes): both still read and
+//! `tests/data/index-v4/` holds the same files as format 4 wrote them
+//! (a context byte of 4 bits a side in each posting, where format 5 keeps
+//! two bytes), `tests/data/index-v3/` the same documents as format 3 wrote
+//! them (no dictionary section, 8 KiB text blocks), `tests/data/index-v2/`
+//! as format 2 did (postings without context bytes): all still read and
 //! matched.
 //!
 //! - Building it again must give the same bytes: any change to the format,
@@ -27,7 +29,11 @@
 //! Regenerate after a deliberate change:
 //! `LEAKPRINT_BLESS=1 cargo test --test index_golden`.
 
-use leakprint::index::wire::{decode_layout, Codec, Posting, Record, SectionKind, POSTING_V2_LEN};
+use leakprint::fingerprint::narrow_context;
+use leakprint::index::wire::{
+    decode_layout, Codec, ContextWidth, Posting, Record, SectionKind, POSTING_V2_LEN,
+    POSTING_V3_LEN,
+};
 use leakprint::{Index, IndexBuilder, MatchConfig, Matcher};
 
 const DOCS: &[(&str, &str)] = &[
@@ -53,20 +59,18 @@ fn data(rel: &str) -> std::path::PathBuf {
 }
 
 const GOLDENS: &[(&str, Codec)] = &[
-    ("index-v4/golden.lps", Codec::Lz4),
-    ("index-v4/golden-zstd.lps", Codec::Zstd),
+    ("index-v5/golden.lps", Codec::Lz4),
+    ("index-v5/golden-zstd.lps", Codec::Zstd),
 ];
 
 /// The segment with a text dictionary.
-const GOLDEN_DICT: &str = "index-v4/golden-dict.lps";
+const GOLDEN_DICT: &str = "index-v5/golden-dict.lps";
 
-/// Segments of older formats this build still reads.
-const OLDER: &[&str] = &[
-    "index-v3/golden.lps",
-    "index-v3/golden-zstd.lps",
-    "index-v2/golden.lps",
-    "index-v2/golden-zstd.lps",
-];
+/// The same documents in the older formats this build still reads.
+const V4: [&str; 2] = ["index-v4/golden.lps", "index-v4/golden-zstd.lps"];
+const V3: [&str; 2] = ["index-v3/golden.lps", "index-v3/golden-zstd.lps"];
+const V2: [&str; 2] = ["index-v2/golden.lps", "index-v2/golden-zstd.lps"];
+const OLDER: [[&str; 2]; 3] = [V4, V3, V2];
 
 fn build(codec: Codec, docs: &[(String, String)]) -> Vec<u8> {
     IndexBuilder::new()
@@ -188,7 +192,7 @@ fn rebuilding_gives_the_committed_bytes() {
 
 #[test]
 fn committed_segments_open_verify_and_match() {
-    for rel in GOLDENS.iter().map(|g| g.0).chain(OLDER.iter().copied()) {
+    for rel in GOLDENS.iter().map(|g| g.0).chain(OLDER.concat()) {
         let golden = std::fs::read(data(rel)).unwrap();
         let version = u32::from_le_bytes(golden[8..12].try_into().unwrap());
         let expect: u32 = rel[7..8].parse().unwrap();
@@ -238,10 +242,63 @@ fn the_dictionary_segment_trains_one_and_reads_through_it() {
 }
 
 #[test]
+fn format_4_and_5_differ_only_in_the_postings_contexts() {
+    // The same documents, dictionary segment included: format 5 widens
+    // each posting's context to 8 bits a side, whose top 4 bits are
+    // format 4's byte; every other section is the same.
+    let pairs = GOLDENS
+        .iter()
+        .map(|g| g.0)
+        .chain([GOLDEN_DICT])
+        .zip(V4.into_iter().chain(["index-v4/golden-dict.lps"]));
+    for (new, old) in pairs {
+        let (ba, bb) = (
+            std::fs::read(data(new)).unwrap(),
+            std::fs::read(data(old)).unwrap(),
+        );
+        let (la, lb) = (decode_layout(&ba).unwrap(), decode_layout(&bb).unwrap());
+        for e in la.sections.iter().flatten() {
+            if e.kind == SectionKind::FpPostings {
+                continue;
+            }
+            assert_eq!(
+                section(&ba, e.kind),
+                section(&bb, e.kind),
+                "{new}: {:?}",
+                e.kind
+            );
+        }
+        assert_eq!(
+            la.sections.iter().flatten().count(),
+            lb.sections.iter().flatten().count()
+        );
+        let pa = section(&ba, SectionKind::FpPostings);
+        let pb = section(&bb, SectionKind::FpPostings);
+        assert_eq!(pa.len() / Posting::LEN, pb.len() / POSTING_V3_LEN, "{new}");
+        assert!(!pb.is_empty());
+        for (a, b) in pa
+            .chunks_exact(Posting::LEN)
+            .zip(pb.chunks_exact(POSTING_V3_LEN))
+        {
+            let (a, b) = (
+                Posting::decode_in(5, a).unwrap(),
+                Posting::decode_in(4, b).unwrap(),
+            );
+            assert_eq!((a.frag, a.pos), (b.frag, b.pos), "{new}");
+            assert_eq!(u16::from(narrow_context(a.ctx)), b.ctx, "{new}");
+        }
+        let a = Index::from_bytes(ba).unwrap();
+        let b = Index::from_bytes(bb).unwrap();
+        assert_eq!(a.segments()[0].context_width(), ContextWidth::Wide);
+        assert_eq!(b.segments()[0].context_width(), ContextWidth::Narrow);
+    }
+}
+
+#[test]
 fn format_3_and_4_hold_the_same_postings_and_text() {
     // The same documents: format 4 adds the dictionary section (empty for
     // text this short) and cuts the text into 1 KiB blocks.
-    for (new, old) in GOLDENS.iter().map(|g| g.0).zip(&OLDER[..2]) {
+    for (new, old) in V4.iter().zip(&V3) {
         let (ba, bb) = (
             std::fs::read(data(new)).unwrap(),
             std::fs::read(data(old)).unwrap(),
@@ -265,7 +322,7 @@ fn format_3_and_4_hold_the_same_postings_and_text() {
 fn format_2_and_3_hold_the_same_postings() {
     // The same documents: format 3 adds a context byte to each posting
     // and changes nothing else the matcher reads.
-    for (new, old) in OLDER[..2].iter().zip(&OLDER[2..]) {
+    for (new, old) in V3.iter().zip(&V2) {
         let (ba, bb) = (
             std::fs::read(data(new)).unwrap(),
             std::fs::read(data(old)).unwrap(),
@@ -279,7 +336,7 @@ fn format_2_and_3_hold_the_same_postings() {
         let pa = section(&ba, SectionKind::FpPostings);
         let pb = section(&bb, SectionKind::FpPostings);
         let stripped: Vec<u8> = pa
-            .chunks_exact(Posting::LEN)
+            .chunks_exact(POSTING_V3_LEN)
             .flat_map(|r| r[..POSTING_V2_LEN].to_vec())
             .collect();
         assert!(!pb.is_empty());
@@ -287,7 +344,8 @@ fn format_2_and_3_hold_the_same_postings() {
         let a = Index::from_bytes(ba).unwrap();
         let b = Index::from_bytes(bb).unwrap();
         let (sa, sb) = (&a.segments()[0], &b.segments()[0]);
-        assert!(sa.has_context() && !sb.has_context());
+        assert_eq!(sa.context_width(), ContextWidth::Narrow);
+        assert_eq!(sb.context_width(), ContextWidth::None);
         assert_eq!(sa.part_text(0).unwrap(), sb.part_text(0).unwrap());
     }
 }
@@ -331,7 +389,7 @@ fn check_committed(golden: Vec<u8>) {
 
 #[test]
 fn sections_are_checked_against_the_format_version() {
-    // A format-4 segment relabelled as format 3 declares a section that
+    // A format-5 segment relabelled as format 3 declares a section that
     // format 3 does not have; it is refused, naming the section.
     let mut bytes = std::fs::read(data(GOLDENS[0].0)).unwrap();
     bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
@@ -340,8 +398,14 @@ fn sections_are_checked_against_the_format_version() {
         err.contains("text dictionary") && err.contains("not part of format 3"),
         "{err}"
     );
+    // A format-5 segment relabelled as format 4 has postings of the
+    // wrong size.
+    let mut bytes = std::fs::read(data(GOLDENS[0].0)).unwrap();
+    bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
+    let err = Index::from_bytes(bytes).unwrap_err().to_string();
+    assert!(err.contains("fingerprint postings"), "{err}");
     // A format-3 segment relabelled as format 4 lacks the dictionary.
-    let mut bytes = std::fs::read(data(OLDER[0])).unwrap();
+    let mut bytes = std::fs::read(data(V3[0])).unwrap();
     bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
     let err = Index::from_bytes(bytes).unwrap_err().to_string();
     assert!(

@@ -8,7 +8,7 @@
 //! additionally checks every checksum and cross-reference.
 //!
 //! Lookup of a fingerprint key costs one read of the bucket directory and
-//! one scan of a bucket of about eight 7-byte postings (about one cache
+//! one scan of a bucket of about eight 8-byte postings (about one cache
 //! miss each); [`Segment::buckets`] does it for many keys at once so that
 //! their misses overlap.
 
@@ -623,10 +623,10 @@ impl Segment {
         }
     }
 
-    /// Whether this segment's postings keep their k-grams' context bytes
-    /// (format 3 and later; see [`Postings::next_with_context`]).
-    pub fn has_context(&self) -> bool {
-        Posting::has_context(self.layout.header.version)
+    /// What this segment's postings keep of their k-grams' context
+    /// (see [`Postings::next_with_context`]).
+    pub fn context_width(&self) -> ContextWidth {
+        Posting::context_in(self.layout.header.version)
     }
 
     /// The global normalized positions of `key` in this segment.
@@ -1088,32 +1088,36 @@ pub struct Postings<'a> {
 }
 
 impl Postings<'_> {
-    /// The next posting's position and context byte
-    /// (`fingerprint::context`; 0 in a segment without them, see
-    /// [`Segment::has_context`]).
+    /// The next posting's position and context (`fingerprint::context`,
+    /// or in a segment of format 3 or 4 `fingerprint::narrow_context`; 0
+    /// in a segment without them: see [`Segment::context_width`]).
     #[inline]
-    pub fn next_with_context(&mut self) -> Option<(u32, u8)> {
+    pub fn next_with_context(&mut self) -> Option<(u32, u16)> {
         // One loop per record length, each over fixed-size records: with
         // the length known at compile time the scan has no bounds checks
         // (a loop over a run-time length made the OCR path, millions of
         // look-ups, 24% slower).
-        if self.len == Posting::LEN {
-            self.scan::<{ Posting::LEN }>()
-        } else {
-            self.scan::<POSTING_V2_LEN>()
+        match self.len {
+            Posting::LEN => self.scan::<{ Posting::LEN }>(),
+            POSTING_V3_LEN => self.scan::<POSTING_V3_LEN>(),
+            _ => self.scan::<POSTING_V2_LEN>(),
         }
     }
 
     /// [`Postings::next_with_context`] over records of `N` bytes: fragment,
-    /// position, then (format 3) the context byte.
+    /// position, then (format 3 on) the context, of `N - 6` bytes.
     #[inline(always)]
-    fn scan<const N: usize>(&mut self) -> Option<(u32, u8)> {
+    fn scan<const N: usize>(&mut self) -> Option<(u32, u16)> {
         while let Some((rec, rest)) = self.recs.split_first_chunk::<N>() {
             self.recs = rest;
             let f = u16::from_le_bytes([rec[0], rec[1]]);
             if f == self.frag {
                 let pos = u32::from_le_bytes([rec[2], rec[3], rec[4], rec[5]]);
-                let ctx = if N > 6 { rec[N - 1] } else { 0 };
+                let ctx = match N {
+                    8 => u16::from_le_bytes([rec[6], rec[N - 1]]),
+                    7 => u16::from(rec[N - 1]),
+                    _ => 0,
+                };
                 return Some((pos, ctx));
             }
             if f > self.frag {

@@ -1,4 +1,4 @@
-//! The segment file format, version 3: the one owner of every byte layout.
+//! The segment file format, version 5: the one owner of every byte layout.
 //!
 //! Every fixed-size structure of a segment is a type here with a paired
 //! `encode` / `decode` written field by field in the same order through the
@@ -31,8 +31,11 @@
 //! postings; no longer read: its segments were all built with
 //! normalization v1, which this build refuses anyway); 2 (postings of 6
 //! bytes: fragment and position; still read, and matched without the
-//! context check); 3 (this one: every posting also keeps its k-gram's
-//! context byte, `fingerprint::context`, 7 bytes).
+//! context check); 3 (every posting also keeps its k-gram's context
+//! byte, `fingerprint::narrow_context`, 7 bytes); 4 (LZ4 text blocks of
+//! 1 KiB and a text dictionary); 5 (this one: postings of 8 bytes, whose
+//! context keeps 8 bits a side, `fingerprint::context`). 2 to 4 are still
+//! read.
 
 use super::IndexError;
 
@@ -46,7 +49,8 @@ pub const FOOTER_MAGIC: &[u8; 8] = b"LPRNTEND";
 /// - 3: a context byte in each posting.
 /// - 4: a text dictionary section ([`SectionKind::TextDictionary`]), which
 ///   the LZ4 text blocks may reach back into.
-pub const FORMAT_VERSION: u32 = 4;
+/// - 5: postings of 8 bytes, whose context keeps 8 bits a side (4 before).
+pub const FORMAT_VERSION: u32 = 5;
 /// The oldest version this library reads.
 pub const OLDEST_READ_VERSION: u32 = 2;
 /// Written little-endian; a reader on another byte order sees it swapped.
@@ -1062,63 +1066,86 @@ impl Record for Checkpoint {
 }
 
 /// One posting: the key bits below the directory's, a position, and the
-/// k-gram's context byte.
+/// k-gram's context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Posting {
     /// [`fragment`] of the key.
     pub frag: u16,
     /// Global normalized position in the segment.
     pub pos: u32,
-    /// `fingerprint::context` of the k-gram at `pos` (0 in a segment of
-    /// format 2, which has none: see [`Posting::decode_in`]).
-    pub ctx: u8,
+    /// `fingerprint::context` of the k-gram at `pos`; in a segment of
+    /// format 3 or 4, its `fingerprint::narrow_context` (the low byte), and
+    /// 0 in one of format 2, which has none (see [`Posting::decode_in`]).
+    pub ctx: u16,
 }
 
 impl Record for Posting {
-    const LEN: usize = 7;
+    const LEN: usize = 8;
     fn encode(&self, out: &mut [u8]) {
-        Enc::new(out).u16(self.frag).u32(self.pos).u8(self.ctx);
+        Enc::new(out).u16(self.frag).u32(self.pos).u16(self.ctx);
     }
     fn decode(b: &[u8]) -> Option<Self> {
         let mut d = Dec::new(b);
         let r = Posting {
             frag: d.u16(),
             pos: d.u32(),
-            ctx: d.u8(),
+            ctx: d.u16(),
         };
         d.finish().then_some(r)
     }
 }
 
-/// Length of a posting of format 2 (no context byte).
+/// Length of a posting of format 2 (no context).
 pub const POSTING_V2_LEN: usize = 6;
+/// Length of a posting of formats 3 and 4 (a context byte).
+pub const POSTING_V3_LEN: usize = 7;
+
+/// What the postings of a segment keep of their k-gram's context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextWidth {
+    /// None (format 2).
+    None,
+    /// `fingerprint::narrow_context`, 4 bits a side (formats 3 and 4).
+    Narrow,
+    /// `fingerprint::context`, 8 bits a side (format 5 on).
+    Wide,
+}
 
 impl Posting {
     /// Bytes of one posting in a segment of format `version`.
     pub fn len_in(version: u32) -> usize {
-        if version >= 3 {
-            Posting::LEN
-        } else {
-            POSTING_V2_LEN
+        match Posting::context_in(version) {
+            ContextWidth::None => POSTING_V2_LEN,
+            ContextWidth::Narrow => POSTING_V3_LEN,
+            ContextWidth::Wide => Posting::LEN,
         }
     }
 
-    /// Whether postings of format `version` keep a context byte.
-    pub fn has_context(version: u32) -> bool {
-        version >= 3
+    /// What postings of format `version` keep of the context.
+    pub fn context_in(version: u32) -> ContextWidth {
+        match version {
+            ..=2 => ContextWidth::None,
+            3 | 4 => ContextWidth::Narrow,
+            _ => ContextWidth::Wide,
+        }
     }
 
     /// Decode one posting of format `version` (`b` is exactly
     /// [`Posting::len_in`] bytes); format 2's have context 0.
     pub fn decode_in(version: u32, b: &[u8]) -> Option<Posting> {
-        if version >= 3 {
+        let width = Posting::context_in(version);
+        if width == ContextWidth::Wide {
             return Posting::decode(b);
         }
         let mut d = Dec::new(b);
         let r = Posting {
             frag: d.u16(),
             pos: d.u32(),
-            ctx: 0,
+            ctx: if width == ContextWidth::Narrow {
+                u16::from(d.u8())
+            } else {
+                0
+            },
         };
         d.finish().then_some(r)
     }

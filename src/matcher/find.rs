@@ -49,6 +49,7 @@ use super::{Match, MatchConfig, Seeds};
 use crate::fingerprint;
 use crate::index::segment::{Bucket, TextWindow};
 use crate::index::text::BlockCache;
+use crate::index::wire::ContextWidth;
 use crate::index::{Index, IndexError};
 use crate::normalize::{self, Normalized};
 use crate::winnow;
@@ -111,10 +112,6 @@ const LOW_MIN_LEN_QUARTERS: i64 = 7;
 /// found at twice the cap, nothing more at four times; the OCR path's cost
 /// did not change (`ocr_seeds_cost`, 8.9 ms median per text either way).
 const TOLERANT_CANDIDATE_FACTOR: usize = 2;
-
-/// A found posting's context when its segment keeps none (format 2): its
-/// hits always count as agreeing.
-const NO_CONTEXT: u16 = 0x100;
 
 /// Query bytes aligned beyond the first and last hit of a candidate.
 const QUERY_MARGIN: usize = 256;
@@ -188,9 +185,10 @@ pub(crate) struct Scratch {
     kpos: Vec<u32>,
     /// Their buckets, segment by segment (`segment * keys + k-gram`).
     buckets: Vec<Bucket>,
-    /// Postings found: (segment, query position, global position, context
-    /// byte or [`NO_CONTEXT`]).
-    found: Vec<(u32, u32, u32, u16)>,
+    /// Postings found: (segment, query position, global position, whether
+    /// the posting's context agrees with the query's k-gram's on a side or
+    /// the segment keeps none).
+    found: Vec<(u32, u32, u32, bool)>,
     /// Per normalized query byte: covered by a common k-gram (as a running
     /// count: `common_cover[i]` = covered bytes before i).
     common_cover: Vec<u32>,
@@ -329,22 +327,27 @@ fn find_with(
         let mark = s.found.len();
         let mut common = index.is_common(key);
         let edited = ki >= n_exact;
+        let mut qctx: Option<u16> = None;
         'segs: for si in 0..segs.len() {
             if common {
                 break;
             }
             let seg = index.lookup_segment(si, key);
             // The segment the postings come from (a shard's, when the
-            // index is sharded) says whether they keep a context.
-            let has_context = seg.has_context();
+            // index is sharded) says what they keep of the context.
+            let width = seg.context_width();
             let mut postings = seg.postings_of(s.buckets[si * n + ki]);
             while let Some((pos, ctx)) = postings.next_with_context() {
-                let ctx = if has_context {
-                    u16::from(ctx)
-                } else {
-                    NO_CONTEXT
+                let qctx = *qctx.get_or_insert_with(|| fingerprint::context(qn, qpos, k));
+                let agrees = match width {
+                    ContextWidth::Wide => fingerprint::context_agrees(qctx, ctx),
+                    ContextWidth::Narrow => fingerprint::narrow_context_agrees(
+                        fingerprint::narrow_context(qctx),
+                        ctx as u8,
+                    ),
+                    ContextWidth::None => true,
                 };
-                s.found.push((si as u32, qpos as u32, pos, ctx));
+                s.found.push((si as u32, qpos as u32, pos, agrees));
                 if s.found.len() - mark > cfg.max_postings {
                     common = true;
                     break 'segs;
@@ -359,7 +362,7 @@ fn find_with(
         }
     }
     let live = index.liveness();
-    for &(si, qpos, pos, ctx) in &s.found {
+    for &(si, qpos, pos, agrees) in &s.found {
         let seg = &segs[si as usize];
         if let Some((part, local)) = seg.locate(pos) {
             // Texts no live file references any more (superseded, removed).
@@ -367,12 +370,7 @@ fn find_with(
                 continue;
             }
             // (OCR text's lone hits are all verified: see below.)
-            let ctx_agrees = tolerant
-                || ctx == NO_CONTEXT
-                || fingerprint::context_agrees(
-                    fingerprint::context(qn, qpos as usize, k),
-                    ctx as u8,
-                );
+            let ctx_agrees = tolerant || agrees;
             s.hits.push(Hit {
                 seg: si,
                 part,
@@ -472,10 +470,13 @@ fn find_with(
     // that no longer run surrounds, the bulk of the candidates of an
     // unrelated post.
     // Nor is a lone hit whose k-gram's context disagrees with the
-    // posting's on both sides (`fingerprint::context`, format 3): the two
-    // texts then share at most k + 6 bytes there (each side's 4-bit hash
-    // agrees by chance once in 16, so about one such hit in eight still
-    // passes), while a shared run of k + 7 bytes or more agrees on one
+    // posting's on both sides (`fingerprint::context`, format 3 on): the
+    // two texts then share at most k + 6 bytes there (each side's 8-bit
+    // hash agrees by chance once in 256, so about one such hit in 128
+    // still passes; format 3 and 4's 4-bit hashes let one in eight
+    // through, and those verifications were a fifth of the time of
+    // unrelated posts: BENCHMARKS.md "Contexts of 8 bits a side"), while
+    // a shared run of k + 7 bytes or more agrees on one
     // side at least, wherever the k-gram falls in it. So no exact match of
     // `min_len` is lost when `min_len` is at least k + 7 (a char weighs at
     // most its bytes; the default is 44, second pieces 24), and the rule
@@ -1256,15 +1257,26 @@ fn snippet(s: &str, max_chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{numbers_agree, whole_source_chars, within_one_edit, QueryLimits, VERIFIED};
+    use super::{
+        numbers_agree, whole_source_chars, within_one_edit, ContextWidth, QueryLimits, VERIFIED,
+    };
     use crate::normalize;
     use crate::{fingerprint, Index, IndexBuilder, MatchConfig, Matcher};
 
     /// Posts of 24 bytes (nine k-grams, so one window: its minimum is
-    /// looked up) holding one k-gram the index selected in `text`: one
-    /// whose 4 bytes on both sides disagree with the text's, and one whose
-    /// left side is the text's own.
-    fn lone_hit_posts(index: &Index, text: &str) -> (String, String) {
+    /// looked up) holding one k-gram the index selected in `text`:
+    /// - `disagree`: its 4 bytes on both sides differ from the text's, and
+    ///   so do their 4-bit hashes (the context of formats 3 and 4);
+    /// - `agree`: its left side is the text's own;
+    /// - `by_chance`: its sides differ from the text's, but their 4-bit
+    ///   hashes agree on one side (the 8-bit ones of format 5 on neither).
+    struct LonePosts {
+        disagree: String,
+        agree: String,
+        by_chance: String,
+    }
+
+    fn lone_hit_posts(index: &Index, text: &str) -> LonePosts {
         let p = index.params();
         let (k, seed) = (p.k as usize, p.seed);
         let norm = crate::normalize::normalize(text).text;
@@ -1285,7 +1297,7 @@ mod tests {
             fingerprint::kgram_hashes(q, k, seed, &mut h);
             h.iter().enumerate().min_by_key(|&(_, v)| *v).map(|m| m.0) == Some(4)
         };
-        let (mut disagree, mut agree) = (None, None);
+        let (mut disagree, mut agree, mut by_chance) = (None, None, None);
         for &(_, pos) in &fps {
             let pos = pos as usize;
             if pos < 4 || pos + k + 4 > nb.len() {
@@ -1293,24 +1305,39 @@ mod tests {
             }
             let kgram = &nb[pos..pos + k];
             let doc_ctx = fingerprint::context(nb, pos, k);
-            for _ in 0..200 {
+            for _ in 0..2000 {
                 let (l, r) = (letters(4), letters(4));
                 let q: Vec<u8> = [&l[..], kgram, &r].concat();
-                let agrees = fingerprint::context_agrees(fingerprint::context(&q, 4, k), doc_ctx);
-                if disagree.is_none() && !agrees && is_min_at_4(&q) {
-                    disagree = Some(q);
+                let ctx = fingerprint::context(&q, 4, k);
+                let narrow = fingerprint::narrow_context_agrees(
+                    fingerprint::narrow_context(ctx),
+                    fingerprint::narrow_context(doc_ctx),
+                );
+                let wide = fingerprint::context_agrees(ctx, doc_ctx);
+                let differ = l != nb[pos - 4..pos] && r != nb[pos + k..pos + k + 4];
+                if is_min_at_4(&q) && differ {
+                    if disagree.is_none() && !narrow {
+                        disagree = Some(q.clone());
+                    }
+                    if by_chance.is_none() && narrow && !wide {
+                        by_chance = Some(q);
+                    }
                 }
                 let q: Vec<u8> = [&nb[pos - 4..pos], kgram, &r].concat();
                 if agree.is_none() && is_min_at_4(&q) {
                     agree = Some(q);
                 }
             }
-            if let (Some(d), Some(a)) = (&disagree, &agree) {
+            if let (Some(d), Some(a), Some(c)) = (&disagree, &agree, &by_chance) {
                 let s = |b: &Vec<u8>| String::from_utf8(b.clone()).unwrap();
-                return (s(d), s(a));
+                return LonePosts {
+                    disagree: s(d),
+                    agree: s(a),
+                    by_chance: s(c),
+                };
             }
         }
-        panic!("no k-gram of the text gave both posts");
+        panic!("no k-gram of the text gave the three posts");
     }
 
     fn verified(m: &Matcher<'_>, post: &str) -> usize {
@@ -1341,17 +1368,21 @@ mod tests {
         assert!(l.heaviest > unit, "{}", l.heaviest);
     }
 
-    #[test]
-    fn lone_hits_whose_context_disagrees_are_not_verified() {
+    fn random_letters(n: usize) -> String {
         let mut x = 12_345_u64;
-        let doc: String = (0..3000)
+        (0..n)
             .map(|_| {
                 x = x
                     .wrapping_mul(6_364_136_223_846_793_005)
                     .wrapping_add(1_442_695_040_888_963_407);
                 (b'a' + ((x >> 33) % 26) as u8) as char
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn lone_hits_whose_context_disagrees_are_not_verified() {
+        let doc = random_letters(3000);
         let bytes = IndexBuilder::new()
             .threads(1)
             .build()
@@ -1359,16 +1390,36 @@ mod tests {
             .segment_from_texts(&[("doc.txt", doc.as_str())])
             .unwrap();
         let index = Index::from_bytes(bytes).unwrap();
-        assert!(index.segments()[0].has_context());
-        let (disagree, agree) = lone_hit_posts(&index, &doc);
+        assert_eq!(index.segments()[0].context_width(), ContextWidth::Wide);
+        let posts = lone_hit_posts(&index, &doc);
         let m = Matcher::new(&index, MatchConfig::default());
-        assert_eq!(verified(&m, &disagree), 0, "{disagree}");
-        assert_eq!(verified(&m, &agree), 1, "{agree}");
+        assert_eq!(verified(&m, &posts.disagree), 0, "{}", posts.disagree);
+        assert_eq!(verified(&m, &posts.agree), 1, "{}", posts.agree);
+        // 4-bit hashes that agree by chance no longer let it through.
+        assert_eq!(verified(&m, &posts.by_chance), 0, "{}", posts.by_chance);
         // Below k + 7 bytes of `min_len` the rule could lose an exact
         // match: it is off.
         let short = MatchConfig::builder().min_len(20).build().unwrap();
         let m = Matcher::new(&index, short);
-        assert_eq!(verified(&m, &disagree), 1, "{disagree}");
+        assert_eq!(verified(&m, &posts.disagree), 1, "{}", posts.disagree);
+    }
+
+    /// Segments of formats 3 and 4 keep 4 bits a side, and are matched
+    /// with them.
+    #[test]
+    fn segments_of_format_4_check_the_narrow_context() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/index-v4/golden.lps"
+        );
+        let index = Index::from_bytes(std::fs::read(path).unwrap()).unwrap();
+        assert_eq!(index.segments()[0].context_width(), ContextWidth::Narrow);
+        let text = index.segments()[0].part_text(0).unwrap();
+        let posts = lone_hit_posts(&index, &text);
+        let m = Matcher::new(&index, MatchConfig::default());
+        assert_eq!(verified(&m, &posts.disagree), 0, "{}", posts.disagree);
+        assert_eq!(verified(&m, &posts.agree), 1, "{}", posts.agree);
+        assert_eq!(verified(&m, &posts.by_chance), 1, "{}", posts.by_chance);
     }
 
     #[test]
@@ -1378,11 +1429,11 @@ mod tests {
             "/tests/data/index-v2/golden.lps"
         );
         let index = Index::from_bytes(std::fs::read(path).unwrap()).unwrap();
-        assert!(!index.segments()[0].has_context());
+        assert_eq!(index.segments()[0].context_width(), ContextWidth::None);
         let text = index.segments()[0].part_text(0).unwrap();
-        let (disagree, _) = lone_hit_posts(&index, &text);
+        let posts = lone_hit_posts(&index, &text);
         let m = Matcher::new(&index, MatchConfig::default());
-        assert_eq!(verified(&m, &disagree), 1, "{disagree}");
+        assert_eq!(verified(&m, &posts.disagree), 1, "{}", posts.disagree);
     }
 
     #[test]

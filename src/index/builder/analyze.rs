@@ -30,9 +30,9 @@ pub(crate) const CHECKPOINT_EVERY: usize = 256;
 pub(crate) struct Analysis {
     /// Normalized bytes.
     pub(crate) norm_len: u32,
-    /// (remixed key, normalized position in the part, context byte:
+    /// (remixed key, normalized position in the part, context:
     /// `fingerprint::context`), by position.
-    pub(crate) fps: Vec<(u64, u32, u8)>,
+    pub(crate) fps: Vec<(u64, u32, u16)>,
     /// Restart points; the first is (0, 0).
     pub(crate) checkpoints: Vec<Checkpoint>,
     /// First 16 bytes of the blake3 of the text.

@@ -39,11 +39,11 @@ pub(crate) const PARTITIONS: usize = 1024;
 const PARTITION_BITS: u32 = PARTITIONS.trailing_zeros();
 /// Smallest directory: the partitions must each own whole buckets.
 pub(crate) const MIN_DIR_BITS: u32 = PARTITION_BITS;
-/// Postings per bucket the directory is sized for: 8 postings are 56 bytes,
-/// about one cache line, and the directory costs half a byte per posting.
+/// Postings per bucket the directory is sized for: 8 postings are 64 bytes,
+/// one cache line, and the directory costs half a byte per posting.
 pub(crate) const POSTINGS_PER_BUCKET: u64 = 8;
 /// Bytes a buffered pair takes.
-pub(crate) const PAIR_BYTES: usize = 13;
+pub(crate) const PAIR_BYTES: usize = 14;
 
 /// Which postings a shard of an index keeps (see [`shard_of`]): shard
 /// `index` of `2^bits`. Its segments get `bits` fewer directory bits than
@@ -57,14 +57,14 @@ pub(crate) struct ShardFilter {
     pub(crate) index: u32,
 }
 
-/// A buffered pair: 13 bytes, unaligned.
+/// A buffered pair: 14 bytes, unaligned.
 #[derive(Clone, Copy)]
 #[repr(C, packed)]
 struct Pair {
     key: u64,
     pos: u32,
-    /// The posting's context byte (`fingerprint::context`).
-    ctx: u8,
+    /// The posting's context (`fingerprint::context`).
+    ctx: u16,
 }
 
 /// Collects `(key, position)` pairs in bounded memory.
@@ -107,7 +107,7 @@ impl KeySink {
     /// I/O errors of a spill.
     pub(crate) fn push_part(
         &mut self,
-        fps: &[(u64, u32, u8)],
+        fps: &[(u64, u32, u16)],
         base: u32,
     ) -> Result<(), IndexError> {
         for &(key, pos, ctx) in fps {
@@ -164,7 +164,7 @@ impl KeySink {
                 let (k, pos, ctx) = (pair.key, pair.pos, pair.ctx);
                 w.write_all(&k.to_le_bytes())
                     .and_then(|()| w.write_all(&pos.to_le_bytes()))
-                    .and_then(|()| w.write_all(&[ctx]))
+                    .and_then(|()| w.write_all(&ctx.to_le_bytes()))
                     .map_err(|e| IndexError::io(&path, e))?;
             }
             w.flush().map_err(|e| IndexError::io(&path, e))?;
@@ -367,7 +367,8 @@ fn build_partition(
                     p.copy_from_slice(&rec[8..12]);
                     let (key, pos) = (u64::from_le_bytes(k), u32::from_le_bytes(p));
                     if keep(key) {
-                        words.push(SortWord::pack(key, pos, walk.part(pos), rec[12], shift));
+                        let ctx = u16::from_le_bytes([rec[12], rec[13]]);
+                        words.push(SortWord::pack(key, pos, walk.part(pos), ctx, shift));
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
@@ -414,8 +415,8 @@ fn build_partition(
                 continue;
             }
             // Positions ascend within a group, and so do their parts. A
-            // word keeps the low 24 bits of its part's ordinal: in a
-            // segment of 2^24 parts or more, two postings whose ordinals
+            // word keeps the low 16 bits of its part's ordinal: in a
+            // segment of more than 2^16 parts, two postings whose ordinals
             // agree there are looked up to tell whether they share a part.
             let mut docs = 0u32;
             let mut last: Option<(u32, u32)> = None;
@@ -462,7 +463,7 @@ fn build_partition(
 }
 
 /// A pair packed into one `u128` whose integer order is the postings'
-/// order, with its context byte and the low 24 bits of its part's ordinal
+/// order, with its context and the low 16 bits of its part's ordinal
 /// in the low bits: `identity | position | rest of the key | context |
 /// part`, where the identity is the key's top `64 - shift` bits
 /// (`shift = 48 - dir_bits`). Sorting the words sorts by identity, then
@@ -470,11 +471,12 @@ fn build_partition(
 /// decide).
 struct SortWord;
 
-/// Bits of a part's ordinal a [`SortWord`] keeps.
-const PART_BITS: u32 = 24;
+/// Bits of a part's ordinal a [`SortWord`] keeps (the rest of its low 32
+/// bits holds the 16-bit context).
+const PART_BITS: u32 = 16;
 
 impl SortWord {
-    fn pack(key: u64, pos: u32, part: u32, ctx: u8, shift: u32) -> u128 {
+    fn pack(key: u64, pos: u32, part: u32, ctx: u16, shift: u32) -> u128 {
         let low = u128::from(key & ((1u64 << shift) - 1));
         (u128::from(key >> shift) << (64 + shift))
             | (u128::from(pos) << (32 + shift))
@@ -488,8 +490,8 @@ impl SortWord {
         (w as u32) & ((1 << PART_BITS) - 1)
     }
 
-    fn context(w: u128) -> u8 {
-        (w as u32 >> PART_BITS) as u8
+    fn context(w: u128) -> u16 {
+        (w as u32 >> PART_BITS) as u16
     }
 
     fn identity(w: u128, shift: u32) -> u64 {
@@ -628,15 +630,15 @@ mod tests {
         #[test]
         fn sort_words_unpack_and_order_as_identity_then_position(
             dir_bits in 10u32..=31,
-            a in (any::<u64>(), any::<u32>(), any::<u32>(), any::<u8>()),
-            b in (any::<u64>(), any::<u32>(), any::<u32>(), any::<u8>()),
+            a in (any::<u64>(), any::<u32>(), any::<u32>(), any::<u16>()),
+            b in (any::<u64>(), any::<u32>(), any::<u32>(), any::<u16>()),
         ) {
             let shift = 48 - dir_bits;
             let wa = SortWord::pack(a.0, a.1, a.2, a.3, shift);
             let wb = SortWord::pack(b.0, b.1, b.2, b.3, shift);
             prop_assert_eq!(SortWord::key(wa, shift), a.0);
             prop_assert_eq!(SortWord::pos(wa, shift), a.1);
-            prop_assert_eq!(SortWord::part(wa), a.2 & 0xFF_FFFF);
+            prop_assert_eq!(SortWord::part(wa), a.2 & 0xFFFF);
             prop_assert_eq!(SortWord::context(wa), a.3);
             prop_assert_eq!(SortWord::identity(wa, shift), a.0 >> shift);
             // The naive order: identity, then position.
@@ -673,7 +675,7 @@ mod tests {
                     // set, or any key of the partition.
                     let rest = if noise % 3 == 0 { noise } else { pick.wrapping_mul(0x9E37_79B9_7F4A_7C15) };
                     let key = (partition << (64 - PARTITION_BITS)) | (rest >> PARTITION_BITS);
-                    SortWord::pack(key, pos, pos ^ 0x5555, noise as u8, shift)
+                    SortWord::pack(key, pos, pos ^ 0x5555, noise as u16, shift)
                 })
                 .collect();
             let mut naive = words.clone();

@@ -72,13 +72,24 @@ proptest! {
                      h in any::<[u8; 32]>(), h16 in any::<[u8; 16]>()) {
         round_trip(&BlockRecord { offset: a, clen: b, raw: c });
         round_trip(&Checkpoint { norm: b, text: c });
-        round_trip(&Posting { frag: f, pos: b, ctx: c as u8 });
+        round_trip(&Posting { frag: f, pos: b, ctx: c as u16 });
         // Format 2's 6-byte postings decode with context 0.
         let mut v2 = [0u8; POSTING_V2_LEN];
         v2[..2].copy_from_slice(&f.to_le_bytes());
         v2[2..].copy_from_slice(&b.to_le_bytes());
         prop_assert_eq!(Posting::decode_in(2, &v2), Some(Posting { frag: f, pos: b, ctx: 0 }));
         prop_assert_eq!(Posting::decode_in(3, &v2), None);
+        // Formats 3 and 4 keep a context byte after the position.
+        let mut v3 = [0u8; POSTING_V3_LEN];
+        v3[..6].copy_from_slice(&v2);
+        v3[6] = c as u8;
+        for version in [3, 4] {
+            prop_assert_eq!(Posting::decode_in(version, &v3), Some(Posting { frag: f, pos: b, ctx: u16::from(c as u8) }));
+            prop_assert_eq!(Posting::decode_in(version, &v2), None);
+            prop_assert_eq!(Posting::len_in(version), POSTING_V3_LEN);
+        }
+        prop_assert_eq!(Posting::decode_in(5, &v3), None);
+        prop_assert_eq!(Posting::len_in(5), Posting::LEN);
         let fr = Frequent { key: a, docs: b };
         round_trip(&fr);
         reserved_tail_is_checked(&fr, 12);
