@@ -8,16 +8,25 @@
 //! misses: 6-8% of the time of unrelated posts. The bitmap holds a bit per
 //! value of the keys' top `b` bits, with `2^b` at least 16 bits per key
 //! (at most 2 MiB), so about one key in 16 or fewer that is not in the set
-//! finds its bit set and goes on to the search. Keys are remixed
+//! finds its bit set and goes on to an open-addressed table of the keys
+//! (slot by top bits, linear probing, at most half full): one or two reads
+//! where the binary search it replaced made 16 dependent ones (2.6% of the
+//! time of unrelated posts, perf at format 5). Keys are remixed
 //! fingerprints, uniform in their top bits.
 
-/// Sorted keys and the bitmap of their top bits.
+/// Sorted keys, the bitmap of their top bits and their hash table.
 #[derive(Debug, Clone, Default)]
 pub struct KeySet {
     keys: Vec<u64>,
     bits: Vec<u64>,
     /// Right shift that leaves a key's top bits (64 when `bits` is empty).
     shift: u32,
+    /// The keys other than 0 at slot `key >> table_shift` or the first
+    /// free slot after it (wrapping); 0 marks a free slot.
+    table: Vec<u64>,
+    table_shift: u32,
+    /// Whether 0, which cannot be stored in the table, is in the set.
+    has_zero: bool,
 }
 
 /// Bits of the bitmap per key.
@@ -33,8 +42,8 @@ impl KeySet {
         if keys.is_empty() {
             return KeySet {
                 keys,
-                bits: Vec::new(),
                 shift: 64,
+                ..KeySet::default()
             };
         }
         let want = (keys.len() * BITS_PER_KEY).next_power_of_two().max(64);
@@ -45,7 +54,25 @@ impl KeySet {
             let b = (k >> shift) as usize;
             bits[b / 64] |= 1 << (b % 64);
         }
-        KeySet { keys, bits, shift }
+        let slots = (2 * keys.len()).next_power_of_two().max(2);
+        let table_shift = 64 - slots.trailing_zeros();
+        let mut table = vec![0u64; slots];
+        for &k in keys.iter().filter(|&&k| k != 0) {
+            let mut i = (k >> table_shift) as usize;
+            while table[i] != 0 {
+                i = (i + 1) & (slots - 1);
+            }
+            table[i] = k;
+        }
+        let has_zero = keys.first() == Some(&0);
+        KeySet {
+            keys,
+            bits,
+            shift,
+            table,
+            table_shift,
+            has_zero,
+        }
     }
 
     /// Whether `key` is in the set.
@@ -58,7 +85,19 @@ impl KeySet {
         if self.bits[b / 64] & (1 << (b % 64)) == 0 {
             return false;
         }
-        self.keys.binary_search(&key).is_ok()
+        if key == 0 {
+            return self.has_zero;
+        }
+        // At most half the slots are taken: the probe meets a free one.
+        let mask = self.table.len() - 1;
+        let mut i = (key >> self.table_shift) as usize;
+        loop {
+            match self.table[i] {
+                v if v == key => return true,
+                0 => return false,
+                _ => i = (i + 1) & mask,
+            }
+        }
     }
 
     /// The number of keys.
@@ -103,6 +142,21 @@ mod tests {
         assert!(s.contains(0x9e37_79b9_7f4a_7c15));
     }
 
+    #[test]
+    fn zero_and_keys_that_share_a_slot_are_found() {
+        // Keys with equal top bits take neighbouring slots; 0 is kept
+        // apart from the free-slot mark.
+        let keys = vec![0, 5, 6, 7, u64::MAX, u64::MAX - 1];
+        let s = KeySet::new(keys.clone());
+        for k in keys {
+            assert!(s.contains(k), "{k}");
+        }
+        for k in [1, 4, 8, u64::MAX - 2] {
+            assert!(!s.contains(k), "{k}");
+        }
+        assert!(!KeySet::new(vec![3]).contains(0));
+    }
+
     proptest! {
         /// Against a binary search of the sorted keys (the naive oracle),
         /// with queries that share the keys' top bits but not the key.
@@ -118,7 +172,7 @@ mod tests {
             sorted.dedup();
             prop_assert_eq!(s.keys(), &sorted[..]);
             let near = keys.iter().map(|k| (k & !0xffff) | (low & 0xffff));
-            for q in keys.iter().copied().chain(others).chain(near) {
+            for q in keys.iter().copied().chain(others).chain(near).chain([0]) {
                 prop_assert_eq!(s.contains(q), sorted.binary_search(&q).is_ok());
             }
         }
