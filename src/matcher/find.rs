@@ -391,45 +391,6 @@ fn find_with(
         s.hits
             .dedup_by_key(|h| (h.seg, h.part, h.diag + i64::from(h.qpos)));
     }
-    // Boilerplate cover: every k-gram of the query that is common, and the
-    // gap back to the previous common k-gram when it is at most w away:
-    // winnowing selects in every window of w, so a run between two common
-    // selections that close holds no other selection of the documents: it
-    // is part of the same boilerplate. The k-grams not looked up (not
-    // window minima) are checked against the common set here, only for
-    // queries with hits: with the minima alone, a footer's cover had holes
-    // wherever the query's minima fell on its non-common k-grams, and a
-    // mail in the dump's template matched 53 times in 30 tuning queries
-    // (5 with every k-gram checked; BENCHMARKS.md "Seeds that survive OCR
-    // errors, and the boilerplate cover").
-    // Each covered stretch also reaches COMMON_EDGE bytes past both ends.
-    let mut last_common: Option<usize> = None;
-    for qpos in 0..s.hashes.len() {
-        let common = match s.common_at[qpos] {
-            1 => true,
-            2 => false,
-            _ => index.is_common(fingerprint::remix(s.hashes[qpos])),
-        };
-        if common {
-            let from = match last_common {
-                Some(l) if qpos - l <= w => l,
-                _ => qpos.saturating_sub(COMMON_EDGE),
-            };
-            last_common = Some(qpos);
-            let to = (qpos + k + COMMON_EDGE).min(qn.len());
-            s.common_cover[from] = s.common_cover[from].wrapping_add(1);
-            s.common_cover[to] = s.common_cover[to].wrapping_sub(1);
-        }
-    }
-    // Turn the difference array into `covered bytes before i`.
-    let mut depth = 0u32;
-    let mut covered = 0u32;
-    for c in s.common_cover.iter_mut() {
-        depth = depth.wrapping_add(*c);
-        let here = covered;
-        covered += u32::from(depth > 0);
-        *c = here;
-    }
     // Candidates: chains of hits on neighbouring diagonals.
     s.hits.sort_unstable();
     s.cands.clear();
@@ -517,6 +478,52 @@ fn find_with(
         cfg.max_candidates
     };
     s.cands.truncate(cap);
+    // A post whose hits all fail the rules above (most unrelated posts
+    // with hits) is settled here, before the cover below: it checks every
+    // k-gram of the query against the common set, which took a long post
+    // with no candidate left (fortunes of 1 KiB) 40-56 us.
+    if s.cands.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Boilerplate cover: every k-gram of the query that is common, and the
+    // gap back to the previous common k-gram when it is at most w away:
+    // winnowing selects in every window of w, so a run between two common
+    // selections that close holds no other selection of the documents: it
+    // is part of the same boilerplate. The k-grams not looked up (not
+    // window minima) are checked against the common set here, only for
+    // queries with hits: with the minima alone, a footer's cover had holes
+    // wherever the query's minima fell on its non-common k-grams, and a
+    // mail in the dump's template matched 53 times in 30 tuning queries
+    // (5 with every k-gram checked; BENCHMARKS.md "Seeds that survive OCR
+    // errors, and the boilerplate cover").
+    // Each covered stretch also reaches COMMON_EDGE bytes past both ends.
+    let mut last_common: Option<usize> = None;
+    for qpos in 0..s.hashes.len() {
+        let common = match s.common_at[qpos] {
+            1 => true,
+            2 => false,
+            _ => index.is_common(fingerprint::remix(s.hashes[qpos])),
+        };
+        if common {
+            let from = match last_common {
+                Some(l) if qpos - l <= w => l,
+                _ => qpos.saturating_sub(COMMON_EDGE),
+            };
+            last_common = Some(qpos);
+            let to = (qpos + k + COMMON_EDGE).min(qn.len());
+            s.common_cover[from] = s.common_cover[from].wrapping_add(1);
+            s.common_cover[to] = s.common_cover[to].wrapping_sub(1);
+        }
+    }
+    // Turn the difference array into `covered bytes before i`.
+    let mut depth = 0u32;
+    let mut covered = 0u32;
+    for c in s.common_cover.iter_mut() {
+        depth = depth.wrapping_add(*c);
+        let here = covered;
+        covered += u32::from(depth > 0);
+        *c = here;
+    }
     let mut out: Vec<Match> = Vec::new();
     let cands = std::mem::take(&mut s.cands);
     let q = QueryView {
