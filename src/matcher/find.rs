@@ -1411,36 +1411,29 @@ mod tests {
         assert_eq!(verified(&m, &posts.disagree), 1, "{}", posts.disagree);
     }
 
-    /// Segments of formats 3 and 4 keep 4 bits a side, and are matched
-    /// with them.
+    /// Committed segments of older formats are matched with the context
+    /// they keep: 4 bits a side (formats 3 and 4; a chance agreement of
+    /// those is verified) or none (format 2: every lone hit is verified).
     #[test]
-    fn segments_of_format_4_check_the_narrow_context() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/index-v4/golden.lps"
-        );
-        let index = Index::from_bytes(std::fs::read(path).unwrap()).unwrap();
-        assert_eq!(index.segments()[0].context_width(), ContextWidth::Narrow);
-        let text = index.segments()[0].part_text(0).unwrap();
-        let posts = lone_hit_posts(&index, &text);
-        let m = Matcher::new(&index, MatchConfig::default());
-        assert_eq!(verified(&m, &posts.disagree), 0, "{}", posts.disagree);
-        assert_eq!(verified(&m, &posts.agree), 1, "{}", posts.agree);
-        assert_eq!(verified(&m, &posts.by_chance), 1, "{}", posts.by_chance);
-    }
-
-    #[test]
-    fn segments_of_format_2_verify_every_lone_hit() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/index-v2/golden.lps"
-        );
-        let index = Index::from_bytes(std::fs::read(path).unwrap()).unwrap();
-        assert_eq!(index.segments()[0].context_width(), ContextWidth::None);
-        let text = index.segments()[0].part_text(0).unwrap();
-        let posts = lone_hit_posts(&index, &text);
-        let m = Matcher::new(&index, MatchConfig::default());
-        assert_eq!(verified(&m, &posts.disagree), 1, "{}", posts.disagree);
+    fn older_segments_check_the_context_they_keep() {
+        // (segment, its context, lone hits verified of the disagreeing,
+        // agreeing and by-chance posts)
+        let cases = [
+            ("index-v4/golden.lps", ContextWidth::Narrow, [0, 1, 1]),
+            ("index-v2/golden.lps", ContextWidth::None, [1, 1, 1]),
+        ];
+        for (rel, width, expect) in cases {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data")
+                .join(rel);
+            let index = Index::from_bytes(std::fs::read(path).unwrap()).unwrap();
+            assert_eq!(index.segments()[0].context_width(), width, "{rel}");
+            let text = index.segments()[0].part_text(0).unwrap();
+            let posts = lone_hit_posts(&index, &text);
+            let m = Matcher::new(&index, MatchConfig::default());
+            let got = [&posts.disagree, &posts.agree, &posts.by_chance].map(|p| verified(&m, p));
+            assert_eq!(got, expect, "{rel}");
+        }
     }
 
     #[test]
