@@ -215,8 +215,7 @@ pub fn winnow_naive(hashes: &[u64], w: usize) -> Vec<(u64, u32)> {
 /// position is marked when its hash is that largest minimum (each of
 /// those windows holds it, so no minimum exceeds it, and it is the minimum
 /// of the window whose minimum is largest exactly when it equals it).
-/// `scratch` is reused across calls (six buffers of at most n hashes,
-/// rounded up to whole blocks).
+/// `scratch` is reused across calls (five buffers of at most n hashes).
 ///
 /// A monotone queue of candidate minima did this in one pass, but its
 /// pops are data-dependent branches that random hashes mispredict: 10.5%
@@ -234,31 +233,23 @@ pub fn window_minima(hashes: &[u64], w: usize, scratch: &mut Vec<u64>, out: &mut
     let w = w.max(1).min(n);
     // Windows start at 0..m.
     let m = n - w + 1;
-    // Both sequences padded to whole blocks with the identity of the scan
-    // (a block's running minimum from its end is not changed by padding
-    // after its last value). Every cell used is written below, so the
-    // scratch is not cleared.
-    let (np, mp) = (n.div_ceil(w) * w, m.div_ceil(w) * w);
-    let need = 3 * np + 3 * mp;
+    // Every cell used is written below, so the scratch is not cleared.
+    let need = 2 * n + 3 * m;
     if scratch.len() < need {
         scratch.resize(need, 0);
     }
-    let (padded, rest) = scratch[..need].split_at_mut(np);
-    let (pre, rest) = rest.split_at_mut(np);
-    let (suf, rest) = rest.split_at_mut(np);
-    let (mins, rest) = rest.split_at_mut(mp);
-    let (pmax, smax) = rest.split_at_mut(mp);
-    padded[..n].copy_from_slice(hashes);
-    padded[n..].fill(u64::MAX);
+    let (pre, rest) = scratch[..need].split_at_mut(n);
+    let (suf, rest) = rest.split_at_mut(n);
+    let (mins, rest) = rest.split_at_mut(m);
+    let (pmax, smax) = rest.split_at_mut(m);
     // Running minima inside each block of w hashes, from its start (pre)
     // and from its end (suf).
-    block_scan(padded, w, pre, suf, u64::min, u64::MAX);
+    block_scan(hashes, w, pre, suf, u64::min, u64::MAX);
     // Window s covers the end of s's block and the start of the next one
     // (or all of s's block when s starts it).
-    for (s, x) in mins[..m].iter_mut().enumerate() {
+    for (s, x) in mins.iter_mut().enumerate() {
         *x = suf[s].min(pre[s + w - 1]);
     }
-    mins[m..].fill(0);
     // Running maxima of the window minima, blocks of w windows.
     block_scan(mins, w, pmax, smax, u64::max, 0);
     // Position p is in windows lo..=hi, lo = max(0, p + 1 - w),
@@ -288,15 +279,15 @@ pub fn window_minima(hashes: &[u64], w: usize, scratch: &mut Vec<u64>, out: &mut
 }
 
 /// The running `op` (`min` or `max`, with identity `id`) inside each block
-/// of `w` values of `h`, from the block's start into `fwd` and from its
-/// end into `bwd`. `h.len()` is a multiple of `w`.
+/// of `w` values of `h` (the last may be shorter), from the block's start
+/// into `fwd` and from its end into `bwd`.
 ///
 /// Each direction's scan of a block is a chain of dependent operations;
 /// the two run side by side so that their chains overlap. One after the
 /// other, the chains' latency made [`window_minima`] 6.2 ns a hash
 /// (criterion `query/window_minima`, 2,000 posts of 170 bytes); side by
-/// side 3.8 ns. (Two or four blocks at once as well: 4.2 and 5.2 ns, from
-/// the padding to whole groups of blocks.)
+/// side 3.8 ns. (Two or four blocks at once as well, padded to whole
+/// groups of blocks: 4.2 and 5.2 ns.)
 #[inline(always)]
 fn block_scan(
     h: &[u64],
@@ -306,11 +297,7 @@ fn block_scan(
     op: impl Fn(u64, u64) -> u64,
     id: u64,
 ) {
-    debug_assert_eq!(h.len() % w, 0);
-    let chunks = h
-        .chunks_exact(w)
-        .zip(fwd.chunks_exact_mut(w))
-        .zip(bwd.chunks_exact_mut(w));
+    let chunks = h.chunks(w).zip(fwd.chunks_mut(w)).zip(bwd.chunks_mut(w));
     for ((hb, fb), bb) in chunks {
         let (mut f, mut b) = (id, id);
         let forward = hb.iter().zip(fb.iter_mut());

@@ -277,9 +277,6 @@ fn find_with(
     fingerprint::kgram_hashes(qn, k, p.seed, &mut s.hashes);
     // Seeds.
     s.hits.clear();
-    // Difference array of common k-gram coverage, turned into a prefix count below.
-    s.common_cover.clear();
-    s.common_cover.resize(qn.len() + 1, 0);
     let w = p.w as usize;
     let segs = index.segments();
     // Lookups in three passes, each a loop of independent memory reads
@@ -504,6 +501,8 @@ fn find_with(
         (lo.min(c.q_lo as usize), hi.max(c.q_hi as usize + k))
     });
     let reach = QUERY_MARGIN + 4;
+    s.common_cover.clear();
+    s.common_cover.resize(qn.len() + 1, 0);
     let (hashes, common_at) = (&s.hashes, &s.common_at);
     boilerplate_cover(
         (k, w, hashes.len()),
