@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example throughput -- --index IDX --posts posts.jsonl
 //!     [--threads 1] [--repeat 3] [--rate POSTS_PER_S] [--json out.json]
+//!     [--per-post latencies.tsv]
 //! ```
 //!
 //! Opens an existing index (builds nothing), loads the `text` field of every
@@ -53,6 +54,11 @@ struct Args {
     /// Write the result as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write every timed post's latency here, one line each: the post's
+    /// number in the input (from 0), its bytes and its latency in
+    /// nanoseconds, tab-separated (to look at the slowest posts).
+    #[arg(long)]
+    per_post: Option<PathBuf>,
 }
 
 #[derive(serde::Deserialize)]
@@ -142,7 +148,8 @@ fn main() -> anyhow::Result<()> {
     // allocated then): a lag at the start would otherwise queue the
     // first posts behind it and count as their latency.
     let first_due = started + Duration::from_millis(50);
-    let per_thread: Vec<anyhow::Result<(Vec<u64>, usize)>> = std::thread::scope(|s| {
+    type Timed = (Vec<u64>, Vec<usize>, usize);
+    let per_thread: Vec<anyhow::Result<Timed>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..a.threads)
             .map(|t| {
                 let matcher = &matcher;
@@ -151,8 +158,9 @@ fn main() -> anyhow::Result<()> {
                 let threads = a.threads;
                 let next = &next;
                 let rate = a.rate;
-                s.spawn(move || -> anyhow::Result<(Vec<u64>, usize)> {
+                s.spawn(move || -> anyhow::Result<Timed> {
                     let mut lat = Vec::new();
+                    let mut which = Vec::new();
                     let mut matched = 0usize;
                     if rate > 0.0 {
                         matcher.try_find(WARM_UP)?;
@@ -166,19 +174,21 @@ fn main() -> anyhow::Result<()> {
                             wait_until(due);
                             let m = matcher.try_find(&posts[i % posts.len()])?;
                             lat.push(due.elapsed().as_nanos() as u64);
+                            which.push(i % posts.len());
                             matched += usize::from(!m.is_empty());
                         }
-                        return Ok((lat, matched));
+                        return Ok((lat, which, matched));
                     }
                     for _ in 0..repeat {
-                        for p in posts.iter().skip(t).step_by(threads) {
+                        for (i, p) in posts.iter().enumerate().skip(t).step_by(threads) {
                             let t0 = Instant::now();
                             let m = matcher.try_find(p)?;
                             lat.push(t0.elapsed().as_nanos() as u64);
+                            which.push(i);
                             matched += usize::from(!m.is_empty());
                         }
                     }
-                    Ok((lat, matched))
+                    Ok((lat, which, matched))
                 })
             })
             .collect();
@@ -196,11 +206,20 @@ fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     };
     let mut lat = Vec::new();
+    let mut which = Vec::new();
     let mut matched = 0;
     for r in per_thread {
-        let (l, m) = r?;
+        let (l, w, m) = r?;
         lat.extend(l);
+        which.extend(w);
         matched += m;
+    }
+    if let Some(f) = &a.per_post {
+        let mut out = String::new();
+        for (&ns, &i) in lat.iter().zip(&which) {
+            out.push_str(&format!("{i}\t{}\t{ns}\n", posts[i].len()));
+        }
+        std::fs::write(f, out)?;
     }
     lat.sort_unstable();
     let n = lat.len();
