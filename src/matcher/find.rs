@@ -113,8 +113,46 @@ const LOW_MIN_LEN_QUARTERS: i64 = 7;
 /// did not change (`ocr_seeds_cost`, 8.9 ms median per text either way).
 const TOLERANT_CANDIDATE_FACTOR: usize = 2;
 
-/// Query bytes aligned beyond the first and last hit of a candidate.
+/// Query bytes aligned beyond the first and last hit of a candidate (but
+/// see [`lone_margin`]).
 const QUERY_MARGIN: usize = 256;
+
+/// Query bytes aligned beyond the k-gram of a candidate of one hit, for
+/// text matched with exact seeds: 2w + k - 2 (64 with the defaults).
+///
+/// The shared run of bytes through a lone hit reaches at most w - 1 bytes
+/// past its k-gram on either side: a run reaching w bytes past it holds a
+/// whole window of w k-grams without it, whose minimum the index selected
+/// too and the query looked up (a second hit, unless that key seeds
+/// nothing: common, or over `max_postings`; a lone hit with such a key
+/// within [`QUERY_MARGIN`] keeps the whole margin). Past an edit, the next
+/// run is shorter than t = w + k - 1 bytes, for the same reason. So this
+/// margin holds every alignment through the hit with at most one edit on
+/// either side of the shared run. One that goes on through more edits
+/// reaches the end of the stretch, or fails the thresholds there, and is
+/// verified again with [`QUERY_MARGIN`] (`Pass::Wider`): only a candidate
+/// whose score bound over the short stretch is below the minimum is
+/// settled at this margin, which is what the lone hits of unrelated posts
+/// (a stock phrase shared with a document) are. Not looked for any more:
+/// an alignment that does not come near the hit, more than this margin
+/// away (another copy of a stock phrase that happens to lie on a
+/// neighbouring diagonal).
+///
+/// The stretch to bound and the source window to decode are then a
+/// quarter to a third as long: the lone hits of unrelated posts were a third of their
+/// matching time. Outputs are byte-identical to those with
+/// [`QUERY_MARGIN`] on every query of `corpus/queries` and
+/// `corpus/ml/queries`, 20,000 posts of the scale stream and 1,200 quotes
+/// edited every 14-45 bytes (a margin of 48 changed two of those, 32 lost
+/// matches in all four sets); the test
+/// `lone_hits_at_their_margin_find_what_the_whole_margin_finds` holds it
+/// to the whole margin's output (BENCHMARKS.md "A lone hit's margin").
+///
+/// OCR text keeps [`QUERY_MARGIN`]: its low-identity alignments from one
+/// hit reached 148 bytes past it on the multilingual set.
+fn lone_margin(k: usize, w: usize) -> usize {
+    2 * w + k - 2
+}
 
 /// Decoded text blocks each matching thread keeps, a segment's block size
 /// each: 64 KiB per thread with format 4's 1 KiB blocks (512 KiB with
@@ -200,6 +238,9 @@ pub(crate) struct Scratch {
     queue: Vec<u64>,
     /// Parts (segment, part) with a match of full length in this query.
     sources: Vec<(u32, u32)>,
+    /// Query positions of the looked-up k-grams (exact) that seed nothing:
+    /// common, or with more postings than `max_postings`; increasing.
+    seedless: Vec<u32>,
     /// [`Seeds::Tolerant`]: the edited k-grams, their hashes, the alphabet.
     edit: EditScratch,
     verify: VerifyScratch,
@@ -224,6 +265,7 @@ impl Scratch {
             minima: Vec::new(),
             queue: Vec::new(),
             sources: Vec::new(),
+            seedless: Vec::new(),
             edit: EditScratch::default(),
             verify: VerifyScratch {
                 aligner: Aligner::new(scoring()),
@@ -319,6 +361,7 @@ fn find_with(
         }
     }
     s.found.clear();
+    s.seedless.clear();
     for (ki, (&key, &qpos)) in s.keys.iter().zip(&s.kpos).enumerate() {
         let qpos = qpos as usize;
         let mark = s.found.len();
@@ -356,6 +399,9 @@ fn find_with(
         }
         if !edited {
             s.common_at[qpos] = if common { 1 } else { 2 };
+            if common {
+                s.seedless.push(qpos as u32);
+            }
         }
     }
     let live = index.liveness();
@@ -523,6 +569,12 @@ fn find_with(
         common_cover: &s.common_cover,
         content: normalize::content_weight(&s.norm.text) as i64,
         limits: QueryLimits::of(&s.norm),
+        lone_margin: if tolerant {
+            QUERY_MARGIN
+        } else {
+            lone_margin(k, w).min(QUERY_MARGIN)
+        },
+        seedless: &s.seedless,
     };
     // Every candidate kept is verified. (Until December 2026 candidates
     // with the evidence of two that had failed, the same query stretch, hit
@@ -778,6 +830,11 @@ struct QueryView<'a> {
     /// What [`align_any`]'s bound needs of the query: its heaviest
     /// normalized char and how many chars whole-char widening may add.
     limits: QueryLimits,
+    /// Query bytes aligned beyond a lone hit ([`lone_margin`]).
+    lone_margin: usize,
+    /// Query positions of looked-up k-grams that seed nothing
+    /// (`Scratch::seedless`).
+    seedless: &'a [u32],
 }
 
 /// Per query: the heaviest normalized char (quarters of a letter) and
@@ -826,6 +883,11 @@ impl QueryLimits {
 thread_local! {
     /// Verifications run on this thread (tests count them).
     static VERIFIED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Set by tests: every candidate is verified with [`QUERY_MARGIN`].
+    static WHOLE_MARGIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Lone hits verified at [`lone_margin`], and those of them tried again
+    /// at [`QUERY_MARGIN`] (tests count them).
+    static LONE_PASSES: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
 }
 
 /// Align the query against the source around a candidate; with `low`,
@@ -849,6 +911,62 @@ fn verify(
 ) -> Result<Option<Match>, IndexError> {
     #[cfg(test)]
     VERIFIED.with(|v| v.set(v.get() + 1));
+    // A lone hit's shorter margin holds where every window minimum around
+    // it seeds (see `lone_margin`); a common one nearby may hide a longer
+    // shared run (text repeated in many documents).
+    let k = index.params().k as usize;
+    let seeds_around = || {
+        let from = (c.q_lo as usize).saturating_sub(QUERY_MARGIN);
+        let at = q.seedless.partition_point(|&p| (p as usize) < from);
+        q.seedless
+            .get(at)
+            .is_none_or(|&p| p as usize > c.q_hi as usize + k + QUERY_MARGIN)
+    };
+    #[cfg(test)]
+    let whole = WHOLE_MARGIN.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    let whole = false;
+    if c.hits == 1 && q.lone_margin < QUERY_MARGIN && !whole && seeds_around() {
+        #[cfg(test)]
+        LONE_PASSES.with(|n| n.set((n.get().0 + 1, n.get().1)));
+        match verify_pass(index, cfg, q, c, scratch, (low, q.lone_margin), w)? {
+            Pass::Found(m) => return Ok(Some(m)),
+            Pass::Nothing => return Ok(None),
+            // An alignment that may go on past the stretch, or fails.
+            Pass::Wider => {
+                #[cfg(test)]
+                LONE_PASSES.with(|n| n.set((n.get().0, n.get().1 + 1)));
+            }
+        }
+    }
+    match verify_pass(index, cfg, q, c, scratch, (low, QUERY_MARGIN), w)? {
+        Pass::Found(m) => Ok(Some(m)),
+        Pass::Nothing | Pass::Wider => Ok(None),
+    }
+}
+
+/// What one verification of a candidate found.
+enum Pass {
+    Found(Match),
+    Nothing,
+    /// At a lone hit's margin: an alignment that ends within k bytes of a
+    /// cut end of the query stretch (not the query's own end), which a
+    /// wider margin may find longer, or one that fails the thresholds, or
+    /// a stretch with too few bytes outside boilerplate. Only a candidate
+    /// the score bound rejects is settled at that margin.
+    Wider,
+}
+
+/// [`verify`] with `margin` query bytes beyond the candidate's hits.
+fn verify_pass(
+    index: &Index,
+    cfg: &MatchConfig,
+    q: &QueryView<'_>,
+    c: &Candidate,
+    scratch: &mut VerifyScratch,
+    (low, margin): (bool, usize),
+    w: &mut TextWindow,
+) -> Result<Pass, IndexError> {
     let QueryView {
         text,
         qn,
@@ -856,18 +974,20 @@ fn verify(
         common_cover,
         content,
         limits,
+        ..
     } = *q;
     let seg = &index.segments()[c.seg as usize];
     let band = cfg.band as i64;
     // Only the stretch of the query around the candidate's hits is aligned
     // (hits are at most w + k apart inside a shared run, so the margin
-    // reaches past both ends of it): a long query (a whole file) then costs
-    // memory and time in proportion to what it shares, not to its length.
+    // reaches past both ends of it; a lone hit's is shorter, see
+    // `lone_margin`): a long query (a whole file) then costs memory and
+    // time in proportion to what it shares, not to its length.
     let k = index.params().k as usize;
     let qstr = &qnorm.text;
     let q_from =
-        crate::extract::floor_char_boundary(qstr, (c.q_lo as usize).saturating_sub(QUERY_MARGIN));
-    let q_to = ceil_boundary(qstr, (c.q_hi as usize + k + QUERY_MARGIN).min(qn.len()));
+        crate::extract::floor_char_boundary(qstr, (c.q_lo as usize).saturating_sub(margin));
+    let q_to = ceil_boundary(qstr, (c.q_hi as usize + k + margin).min(qn.len()));
     let qsub = &qstr[q_from..q_to];
     // Boilerplate settled before the source is read: a match needs
     // NOVEL_SHARE of the minimum length in query bytes no common k-gram
@@ -877,7 +997,12 @@ fn verify(
     let min_units = cfg.min_len as i64 * i64::from(normalize::WEIGHT_UNIT);
     let uncovered = (q_to - q_from) as i64 - i64::from(common_cover[q_to] - common_cover[q_from]);
     if uncovered * i64::from(normalize::WEIGHT_UNIT) * 100 < min_units * NOVEL_SHARE {
-        return Ok(None);
+        // (The whole margin may hold more such bytes.)
+        return Ok(if margin < QUERY_MARGIN {
+            Pass::Wider
+        } else {
+            Pass::Nothing
+        });
     }
     // Source positions that can align with any of those query positions.
     let s_lo = (c.d_lo - band + q_from as i64).max(0) as usize;
@@ -898,9 +1023,21 @@ fn verify(
         (d_lo, d_hi, band),
         (cfg.min_len, low, limits),
     ) else {
-        return Ok(None);
+        return Ok(Pass::Nothing);
+    };
+    // Past the bound, a failure at a lone hit's margin is tried again at
+    // the whole margin.
+    let fail = if margin < QUERY_MARGIN {
+        Pass::Wider
+    } else {
+        Pass::Nothing
     };
     let qa = qa.start + q_from..qa.end + q_from;
+    if margin < QUERY_MARGIN
+        && ((q_from > 0 && qa.start < q_from + k) || (q_to < qn.len() && qa.end + k > q_to))
+    {
+        return Ok(Pass::Wider);
+    }
     // Whole source chars on both sides: a Hangul syllable is three jamo and
     // a ligature two letters once normalized, and an alignment that starts
     // or ends inside one would report the whole char as evidence.
@@ -917,7 +1054,7 @@ fn verify(
         (min_units, cfg.min_similarity)
     };
     if aligned < min_aligned || sim < min_sim || qa.is_empty() || sa.is_empty() {
-        return Ok(None);
+        return Ok(fail);
     }
     // Symbols of the query side and their mean weight: the alignment
     // score counts symbols (+1 a match, -2 an edit), the thresholds content.
@@ -936,7 +1073,7 @@ fn verify(
     // below its length.
     let net = per_symbol(i64::from(a.score));
     if net < min_units || novel * 100 < min_units * NOVEL_SHARE {
-        return Ok(None);
+        return Ok(fail);
     }
     // A low-identity alignment must reach the net score on what is not
     // boilerplate: each covered column earned at most one match, so the
@@ -945,7 +1082,7 @@ fn verify(
     // footer match in full, the bodies as any two texts of one language
     // do.)
     if low && net - (covered * cq / (qa.len() as i64).max(1)) < min_units {
-        return Ok(None);
+        return Ok(fail);
     }
     let query_span = qnorm.source_span(text, qa.clone());
     // Source span: offsets are relative to the part's text; the window's
@@ -967,10 +1104,10 @@ fn verify(
     // Figures are compared as written (normalization folds 0 and 1 into
     // letters and drops the separators between numbers).
     if low && !numbers_agree(&text[query_span.clone()], snippet_raw) {
-        return Ok(None);
+        return Ok(fail);
     }
     let (source, source_decoded, also) = index.source_of_decoded(c.seg as usize, c.part)?;
-    Ok(Some(Match {
+    Ok(Pass::Found(Match {
         source,
         source_decoded,
         also,
@@ -1302,7 +1439,7 @@ fn snippet(s: &str, max_chars: usize) -> String {
 mod tests {
     use super::{
         boilerplate_cover, numbers_agree, whole_source_chars, within_one_edit, ContextWidth,
-        QueryLimits, VERIFIED,
+        QueryLimits, LONE_PASSES, VERIFIED, WHOLE_MARGIN,
     };
     use crate::normalize;
     use crate::{fingerprint, Index, IndexBuilder, MatchConfig, Matcher};
@@ -1446,6 +1583,101 @@ mod tests {
         let short = MatchConfig::builder().min_len(20).build().unwrap();
         let m = Matcher::new(&index, short);
         assert_eq!(verified(&m, &posts.disagree), 1, "{}", posts.disagree);
+    }
+
+    /// Lone hits verified at their short margin find what the whole margin
+    /// finds (the oracle), on quotes edited every 6-40 bytes in unrelated
+    /// text, so that most candidates are one hit and many alignments run
+    /// on past the short margin through further edits.
+    #[test]
+    fn lone_hits_at_their_margin_find_what_the_whole_margin_finds() {
+        let mut x = 0x5EED_u64;
+        let mut next = move |n: u64| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (x >> 33) % n
+        };
+        let letters = |next: &mut dyn FnMut(u64) -> u64, n: u64| -> Vec<u8> {
+            (0..n).map(|_| b'a' + next(26) as u8).collect()
+        };
+        // Stock phrases of 20-24 bytes, in the documents and in the posts'
+        // unrelated text: lone hits whose context agrees.
+        let phrases: Vec<Vec<u8>> = (0..8)
+            .map(|_| {
+                let n = 20 + next(5);
+                letters(&mut next, n)
+            })
+            .collect();
+        let docs: Vec<String> = (0..4)
+            .map(|_| {
+                let mut d = Vec::new();
+                while d.len() < 2500 {
+                    let n = 40 + next(80);
+                    d.extend(letters(&mut next, n));
+                    d.extend(&phrases[next(8) as usize]);
+                }
+                String::from_utf8(d).unwrap()
+            })
+            .collect();
+        let named: Vec<(String, &str)> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (format!("doc{i}.txt"), d.as_str()))
+            .collect();
+        let texts: Vec<(&str, &str)> = named.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+        let bytes = IndexBuilder::new()
+            .threads(1)
+            .build()
+            .unwrap()
+            .segment_from_texts(&texts)
+            .unwrap();
+        let index = Index::from_bytes(bytes).unwrap();
+        let m = Matcher::new(&index, MatchConfig::default());
+        let (mut found, mut cut_longer) = (0, 0);
+        LONE_PASSES.with(|n| n.set((0, 0)));
+        for _ in 0..600 {
+            let doc = docs[next(4) as usize].as_bytes();
+            let len = 60 + next(300) as usize;
+            let at = next((doc.len() - len) as u64) as usize;
+            let gap = 6 + next(35);
+            let n = next(80);
+            let mut q = letters(&mut next, n);
+            for (i, &b) in doc[at..at + len].iter().enumerate() {
+                if next(gap) == 0 && i > 0 {
+                    match next(3) {
+                        0 => q.push(b'a' + next(26) as u8),
+                        1 => {}
+                        _ => q.extend([b, b'a' + next(26) as u8]),
+                    }
+                } else {
+                    q.push(b);
+                }
+            }
+            let n = next(80);
+            q.extend(letters(&mut next, n));
+            let q = String::from_utf8(q).unwrap();
+            let short = m.try_find(&q).unwrap();
+            WHOLE_MARGIN.with(|w| w.set(true));
+            let whole = m.try_find(&q).unwrap();
+            WHOLE_MARGIN.with(|w| w.set(false));
+            assert_eq!(short, whole, "{q}");
+            found += usize::from(!whole.is_empty());
+            // Matches longer than a lone hit's stretch (its k-gram and
+            // the margin on both sides).
+            cut_longer += whole
+                .iter()
+                .filter(|m| m.query_norm.len() > 16 + 2 * 64)
+                .count();
+        }
+        let (lone, widened) = LONE_PASSES.with(std::cell::Cell::get);
+        // The test reaches both outcomes of the short margin, and matches
+        // it alone could not hold.
+        // (3,099 lone hits, 35 tried again, 545 posts matched, 406 matches
+        // longer than a lone hit's stretch when written.)
+        assert!(
+            lone > 1000 && widened > 10 && widened < lone,
+            "{lone} {widened}"
+        );
+        assert!(found > 300 && cut_longer > 100, "{found} {cut_longer}");
     }
 
     /// Committed segments of older formats are matched with the context
