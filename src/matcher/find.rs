@@ -508,19 +508,29 @@ fn find_with(
             .part_text_hash(c.part)
             .unwrap_or([0; 16]);
     }
-    s.cands.sort_by(|a, b| {
+    // (A total order: candidates of one part differ in their diagonals. So
+    // the best `cap` are chosen first, in linear time, and only they are
+    // sorted: a quote of a passage in hundreds of texts has that many
+    // candidates.)
+    let rank = |a: &Candidate, b: &Candidate| {
         b.hits
             .cmp(&a.hits)
             .then(a.text_hash.cmp(&b.text_hash))
             .then(a.d_lo.cmp(&b.d_lo))
             .then((a.seg, a.part).cmp(&(b.seg, b.part)))
-    });
+    };
     let cap = if tolerant {
         cfg.max_candidates.saturating_mul(TOLERANT_CANDIDATE_FACTOR)
     } else {
         cfg.max_candidates
     };
-    s.cands.truncate(cap);
+    if s.cands.len() > cap {
+        if cap > 0 {
+            s.cands.select_nth_unstable_by(cap - 1, rank);
+        }
+        s.cands.truncate(cap);
+    }
+    s.cands.sort_unstable_by(rank);
     // A post whose hits all fail the rules above (most unrelated posts
     // with hits) is settled here, before the cover below: it checks every
     // k-gram of the query against the common set, which took a long post
