@@ -508,29 +508,12 @@ fn find_with(
             .part_text_hash(c.part)
             .unwrap_or([0; 16]);
     }
-    // (A total order: candidates of one part differ in their diagonals. So
-    // the best `cap` are chosen first, in linear time, and only they are
-    // sorted: a quote of a passage in hundreds of texts has that many
-    // candidates.)
-    let rank = |a: &Candidate, b: &Candidate| {
-        b.hits
-            .cmp(&a.hits)
-            .then(a.text_hash.cmp(&b.text_hash))
-            .then(a.d_lo.cmp(&b.d_lo))
-            .then((a.seg, a.part).cmp(&(b.seg, b.part)))
-    };
     let cap = if tolerant {
         cfg.max_candidates.saturating_mul(TOLERANT_CANDIDATE_FACTOR)
     } else {
         cfg.max_candidates
     };
-    if s.cands.len() > cap {
-        if cap > 0 {
-            s.cands.select_nth_unstable_by(cap - 1, rank);
-        }
-        s.cands.truncate(cap);
-    }
-    s.cands.sort_unstable_by(rank);
+    keep_best(&mut s.cands, cap);
     // A post whose hits all fail the rules above (most unrelated posts
     // with hits) is settled here, before the cover below: it checks every
     // k-gram of the query against the common set, which took a long post
@@ -648,6 +631,30 @@ fn find_with(
         (a.query_span.start, a.segment, a.part).cmp(&(b.query_span.start, b.segment, b.part))
     });
     Ok(out)
+}
+
+/// The ranking of candidates: most hits first, then by the text's hash,
+/// the diagonal and the part (see `find_with`).
+fn rank(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+    b.hits
+        .cmp(&a.hits)
+        .then(a.text_hash.cmp(&b.text_hash))
+        .then(a.d_lo.cmp(&b.d_lo))
+        .then((a.seg, a.part).cmp(&(b.seg, b.part)))
+}
+
+/// Keeps the best `cap` candidates by [`rank`], in that order. The order is
+/// total (candidates of one part differ in their diagonals), so the best
+/// are chosen first, in linear time, and only they are sorted: a quote of a
+/// passage in hundreds of texts has that many candidates.
+fn keep_best(cands: &mut Vec<Candidate>, cap: usize) {
+    if cands.len() > cap {
+        if cap > 0 {
+            cands.select_nth_unstable_by(cap - 1, rank);
+        }
+        cands.truncate(cap);
+    }
+    cands.sort_unstable_by(rank);
 }
 
 /// Buffers of [`one_edit_keys`].
@@ -1472,8 +1479,8 @@ fn snippet(s: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::{
-        boilerplate_cover, numbers_agree, whole_source_chars, within_one_edit, ContextWidth,
-        QueryLimits, LONE_PASSES, VERIFIED, WHOLE_MARGIN,
+        boilerplate_cover, keep_best, numbers_agree, rank, whole_source_chars, within_one_edit,
+        Candidate, ContextWidth, QueryLimits, LONE_PASSES, VERIFIED, WHOLE_MARGIN,
     };
     use crate::normalize;
     use crate::{fingerprint, Index, IndexBuilder, MatchConfig, Matcher};
@@ -1740,6 +1747,43 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The best candidates chosen in linear time are those the naive
+        /// way keeps (a stable sort of all, cut to `cap`), in that order,
+        /// with many ties in hits and text hashes.
+        #[test]
+        fn the_best_candidates_are_those_a_full_sort_keeps(
+            raw in proptest::collection::vec(
+                (1u32..4, 0u8..3, -40i64..40, 0u32..2, 0u32..6), 0..120),
+            cap in 0usize..40,
+        ) {
+            let mut cands: Vec<Candidate> = raw
+                .iter()
+                .map(|&(hits, h, d, seg, part)| Candidate {
+                    seg,
+                    part,
+                    d_lo: d,
+                    d_hi: d,
+                    hits,
+                    q_lo: 0,
+                    q_hi: 0,
+                    ctx_agrees: true,
+                    text_hash: [h; 16],
+                })
+                .collect();
+            // Candidates of one part differ in their diagonals.
+            cands.sort_by_key(|c| (c.seg, c.part, c.d_lo));
+            cands.dedup_by_key(|c| (c.seg, c.part, c.d_lo));
+            let mut naive = cands.clone();
+            naive.sort_by(rank);
+            naive.truncate(cap);
+            keep_best(&mut cands, cap);
+            let key = |c: &Candidate| (c.seg, c.part, c.d_lo, c.hits, c.text_hash);
+            proptest::prop_assert_eq!(
+                cands.iter().map(key).collect::<Vec<_>>(),
+                naive.iter().map(key).collect::<Vec<_>>()
+            );
+        }
+
         /// Inside the stretch asked for, the cover computed around it has
         /// the counts of the cover of the whole query (the oracle), for
         /// any pattern of common k-grams.
