@@ -139,8 +139,8 @@ const QUERY_MARGIN: usize = 256;
 /// neighbouring diagonal).
 ///
 /// The stretch to bound and the source window to decode are then a
-/// quarter to a third as long: the lone hits of unrelated posts were a third of their
-/// matching time. Outputs are byte-identical to those with
+/// quarter to a third as long: the lone hits of unrelated posts were a
+/// third of their matching time. Outputs are byte-identical to those with
 /// [`QUERY_MARGIN`] on every query of `corpus/queries` and
 /// `corpus/ml/queries`, 20,000 posts of the scale stream and 1,200 quotes
 /// edited every 14-45 bytes (a margin of 48 changed two of those, 32 lost
