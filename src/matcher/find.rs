@@ -149,7 +149,7 @@ const QUERY_MARGIN: usize = 256;
 /// to the whole margin's output (BENCHMARKS.md "A lone hit's margin").
 ///
 /// OCR text keeps [`QUERY_MARGIN`]: its low-identity alignments from one
-/// hit reached 148 bytes past it on the multilingual set.
+/// hit reached 148 bytes past it on the multilingual set (both halves).
 fn lone_margin(k: usize, w: usize) -> usize {
     2 * w + k - 2
 }
@@ -1383,7 +1383,7 @@ fn boilerplate_cover(
 /// `align_250x350_band51/banded`), so it pays while it rejects more than
 /// a quarter of the candidates, and breaks even at three hits. Skipped
 /// above that, the 400 slowest of those posts ran 14% faster (1,410 ->
-/// 1,605 posts/s, examples/throughput --repeat 20).
+/// 1,605 posts/s, examples/throughput --repeat 20 under `perf record`).
 const BOUND_MAX_HITS: u32 = 3;
 
 fn align_any(
@@ -1640,8 +1640,11 @@ mod tests {
         let letters = |next: &mut dyn FnMut(u64) -> u64, n: u64| -> Vec<u8> {
             (0..n).map(|_| b'a' + next(26) as u8).collect()
         };
-        // Stock phrases of 20-24 bytes, in the documents and in the posts'
-        // unrelated text: lone hits whose context agrees.
+        // Stock phrases of 20-24 bytes, several copies in every document:
+        // a quote holding one has lone hits, whose context agrees, on the
+        // other copies. (Not in the posts' unrelated text: there a copy
+        // beside the quote's own diagonal was matched by chance at the
+        // whole margin only, see `lone_margin`.)
         let phrases: Vec<Vec<u8>> = (0..8)
             .map(|_| {
                 let n = 20 + next(5);
