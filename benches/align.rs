@@ -6,7 +6,8 @@
 //! verification in `find`. Also the full-matrix oracle on the same input, as
 //! the floor any optimisation must beat, and an unrelated query (no match).
 //! A second group has the shape `find` produces by default: a 250-byte post,
-//! an odd band width of 51.
+//! an odd band width of 51, also timed with each fill kernel the CPU has
+//! (`AlignKernel`: portable, SSE2, AVX-512BW).
 //! A third group times `Aligner::score_bound`, the linear-time bound that
 //! settles most verifications of unrelated posts before any alignment: a
 //! 270-byte post of English-like text sharing one 22-byte stock phrase with
@@ -20,7 +21,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use leakprint::matcher::align::{best_local_naive, Aligner, Scoring};
+use leakprint::matcher::align::{best_local_naive, AlignKernel, Aligner, Scoring};
 
 /// xorshift64*: a fixed, dependency-free generator.
 struct Rng(u64);
@@ -86,6 +87,20 @@ fn align(c: &mut Criterion) {
     group.bench_function("banded_unrelated", |b| {
         b.iter(|| aligner.best_local(black_box(&unrelated[..250]), black_box(source), lo, hi))
     });
+    // Each fill kernel this CPU has, on the same input (`banded` above is
+    // the one `Aligner::new` picks).
+    for kernel in [
+        AlignKernel::Portable,
+        AlignKernel::Sse2,
+        AlignKernel::Avx512,
+    ] {
+        let Some(mut al) = Aligner::with_kernel(scoring, kernel) else {
+            continue;
+        };
+        group.bench_function(format!("banded_{kernel:?}").to_lowercase(), |b| {
+            b.iter(|| al.best_local(black_box(query), black_box(source), lo, hi))
+        });
+    }
     group.finish();
 
     // The bound on a lone hit: English-like letter frequencies (chance

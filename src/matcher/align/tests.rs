@@ -180,6 +180,27 @@ fn scoring() -> impl Strategy<Value = Scoring> {
     ]
 }
 
+/// One aligner per kernel this CPU has.
+fn aligners(sc: Scoring) -> Vec<Aligner> {
+    [
+        AlignKernel::Portable,
+        AlignKernel::Sse2,
+        AlignKernel::Avx512,
+    ]
+    .into_iter()
+    .filter_map(|k| Aligner::with_kernel(sc, k))
+    .collect()
+}
+
+#[test]
+fn the_best_kernel_is_available_and_chosen() {
+    let best = AlignKernel::best();
+    assert!(best.available());
+    assert_eq!(Aligner::new(unit()).kernel(), best);
+    #[cfg(target_arch = "x86_64")]
+    assert_ne!(best, AlignKernel::Portable);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -191,10 +212,12 @@ proptest! {
         w in 0isize..40,
         sc in scoring(),
     ) {
-        let fast = Aligner::new(sc).best_local(&q, &s, lo, lo + w);
         let naive = best_local_naive(&q, &s, lo, lo + w, sc);
-        prop_assert_eq!(&fast, &naive);
-        if let Some(a) = fast {
+        for mut al in aligners(sc) {
+            let fast = al.best_local(&q, &s, lo, lo + w);
+            prop_assert_eq!(&fast, &naive, "{:?}", al.kernel());
+        }
+        if let Some(a) = naive {
             check_invariants(&a, &q, &s, sc);
         }
     }
@@ -216,19 +239,40 @@ proptest! {
         let center = (pre.len() + cut.0) as isize;
         let (lo, hi) = (center - half_band, center + half_band);
         // One aligner reused over different shapes: stale cells must not leak.
-        let mut al = Aligner::new(sc);
-        let _ = al.best_local(&s, &q, -10, 10);
-        let fast = al.best_local(&q, &s, lo, hi);
         let naive = best_local_naive(&q, &s, lo, hi, sc);
-        prop_assert_eq!(&fast, &naive);
-        if let Some(a) = &fast {
+        for mut al in aligners(sc) {
+            let _ = al.best_local(&s, &q, -10, 10);
+            let fast = al.best_local(&q, &s, lo, hi);
+            prop_assert_eq!(&fast, &naive, "{:?}", al.kernel());
+        }
+        if let Some(a) = &naive {
             check_invariants(a, &q, &s, sc);
         }
         if edits.is_empty() && !q.is_empty() {
-            let a = fast.unwrap();
+            let a = naive.unwrap();
             prop_assert_eq!(a.similarity(), 1.0);
             prop_assert_eq!(a.query.clone(), 0..q.len());
             prop_assert_eq!(a.len(), q.len());
+        }
+    }
+
+    /// Wide bands: 31 to 72 lanes a row, so every kernel of the `i16`
+    /// fill (16 to 64 lanes in registers on x86_64, the portable one past
+    /// 64) meets the oracle, each kernel's aligner reused over the calls.
+    #[test]
+    fn wide_bands_agree_with_oracle(
+        calls in proptest::collection::vec(
+            (bytes(b'e', 160), bytes(b'e', 200), -60isize..60, 60isize..144, scoring()),
+            1..4,
+        ),
+    ) {
+        for mut al in aligners(unit()) {
+            for (q, s, lo, w, sc) in &calls {
+                al.scoring = *sc;
+                let fast = al.best_local(q, s, *lo, lo + w);
+                let naive = best_local_naive(q, s, *lo, lo + w, *sc);
+                prop_assert_eq!(&fast, &naive, "{:?}", al.kernel());
+            }
         }
     }
 
@@ -248,11 +292,12 @@ proptest! {
             1..5,
         ),
     ) {
-        let mut al = Aligner::new(unit());
-        for (q, s, lo, w) in &calls {
-            let fast = al.best_local(q, s, *lo, lo + w);
-            let naive = best_local_naive(q, s, *lo, lo + w, unit());
-            prop_assert_eq!(&fast, &naive);
+        for mut al in aligners(unit()) {
+            for (q, s, lo, w) in &calls {
+                let fast = al.best_local(q, s, *lo, lo + w);
+                let naive = best_local_naive(q, s, *lo, lo + w, unit());
+                prop_assert_eq!(&fast, &naive, "{:?}", al.kernel());
+            }
         }
     }
 }
