@@ -7,7 +7,7 @@
 //! the floor any optimisation must beat, and an unrelated query (no match).
 //! A second group has the shape `find` produces by default: a 250-byte post,
 //! an odd band width of 51, also timed with each fill kernel the CPU has
-//! (`AlignKernel`: portable, SSE2, AVX-512BW).
+//! (`AlignKernel`: portable, SSE2, AVX2, AVX-512BW).
 //! A third group times `Aligner::score_bound`, the linear-time bound that
 //! settles most verifications of unrelated posts before any alignment: a
 //! 270-byte post of English-like text sharing one 22-byte stock phrase with
@@ -92,6 +92,7 @@ fn align(c: &mut Criterion) {
     for kernel in [
         AlignKernel::Portable,
         AlignKernel::Sse2,
+        AlignKernel::Avx2,
         AlignKernel::Avx512,
     ] {
         let Some(mut al) = Aligner::with_kernel(scoring, kernel) else {

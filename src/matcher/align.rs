@@ -204,7 +204,9 @@ pub enum AlignKernel {
     /// SSE2 (every x86_64 CPU) for bands of up to 64 lanes (128 diagonals),
     /// with the rows a row depends on kept in registers.
     Sse2,
-    /// AVX-512BW for bands of 32 or 64 lanes (SSE2 for 16 and 48): one
+    /// AVX2, the same with 16 lanes a register.
+    Avx2,
+    /// AVX-512BW for bands of 32 or 64 lanes (AVX2 for 16 and 48): one
     /// register per 32 lanes.
     Avx512,
 }
@@ -217,18 +219,47 @@ impl AlignKernel {
             #[cfg(target_arch = "x86_64")]
             AlignKernel::Sse2 => true,
             #[cfg(target_arch = "x86_64")]
-            AlignKernel::Avx512 => std::arch::is_x86_feature_detected!("avx512bw"),
+            AlignKernel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            AlignKernel::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512bw")
+                    && std::arch::is_x86_feature_detected!("avx2")
+            }
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
         }
     }
 
-    /// The fastest kernel this CPU has.
+    /// The kernel [`Aligner::new`] uses: the fastest this CPU has, unless
+    /// the environment variable `LEAKPRINT_ALIGN_KERNEL` names another one
+    /// it has (`portable`, `sse2`, `avx2` or `avx512`; any other value is
+    /// ignored).
+    /// The variable is for measuring what a CPU without AVX-512 gets, and
+    /// for ruling a kernel out when chasing a fault: every kernel gives the
+    /// same alignments. It is read once per process.
     pub fn best() -> Self {
-        [AlignKernel::Avx512, AlignKernel::Sse2]
-            .into_iter()
-            .find(|k| k.available())
-            .unwrap_or(AlignKernel::Portable)
+        static CHOSEN: std::sync::OnceLock<AlignKernel> = std::sync::OnceLock::new();
+        *CHOSEN.get_or_init(|| {
+            let asked = std::env::var("LEAKPRINT_ALIGN_KERNEL").ok();
+            Self::chosen(asked.as_deref())
+        })
+    }
+
+    /// The kernel named by `asked` when this CPU has it, else the fastest.
+    fn chosen(asked: Option<&str>) -> Self {
+        let named = match asked.map(str::trim) {
+            Some("portable") => Some(AlignKernel::Portable),
+            Some("sse2") => Some(AlignKernel::Sse2),
+            Some("avx2") => Some(AlignKernel::Avx2),
+            Some("avx512") => Some(AlignKernel::Avx512),
+            _ => None,
+        };
+        named.filter(|k| k.available()).unwrap_or_else(|| {
+            [AlignKernel::Avx512, AlignKernel::Avx2, AlignKernel::Sse2]
+                .into_iter()
+                .find(|k| k.available())
+                .unwrap_or(AlignKernel::Portable)
+        })
     }
 }
 
@@ -338,32 +369,34 @@ impl Lane for i16 {
         } = buf;
         let (c, r) = (&mut cells[..], &caps[..]);
         let lanes = geo.stride - 2;
-        if kernel == AlignKernel::Avx512 && (lanes == 32 || lanes == 64) {
-            // SAFETY: the kernel is only chosen where the CPU has AVX-512BW
-            // (`AlignKernel::available`), the only requirement of these
-            // target-feature functions.
-            return Some(unsafe {
-                if lanes == 32 {
-                    avx512::fill::<1>(c, r, row_max, pads, n, sc, geo)
-                } else {
-                    avx512::fill::<2>(c, r, row_max, pads, n, sc, geo)
-                }
-            });
-        }
-        if kernel == AlignKernel::Portable {
+        if !matches!(lanes, 16 | 32 | 48 | 64) {
             return None;
         }
-        // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has
-        // it (the only requirement of these target-feature functions).
-        unsafe {
-            Some(match lanes {
-                16 => sse2::fill::<2>(c, r, row_max, pads, n, sc, geo),
-                32 => sse2::fill::<4>(c, r, row_max, pads, n, sc, geo),
-                48 => sse2::fill::<6>(c, r, row_max, pads, n, sc, geo),
-                64 => sse2::fill::<8>(c, r, row_max, pads, n, sc, geo),
-                _ => return None,
-            })
+        macro_rules! run {
+            ($fill:expr) => {
+                // SAFETY: the kernels are only chosen where the CPU has
+                // their instruction set (`AlignKernel::available`;
+                // AVX-512BW only with AVX2; SSE2 is part of the x86_64
+                // baseline), the only requirement of these target-feature
+                // functions.
+                unsafe { $fill(c, r, row_max, pads, n, sc, geo) }
+            };
         }
+        use AlignKernel::{Avx2, Avx512, Portable, Sse2};
+        Some(match (kernel, lanes) {
+            (Portable, _) => return None,
+            // (Lanes are 16, 32, 48 or 64 here.)
+            (Avx512 | Avx2, 16) => run!(avx2::fill::<1>),
+            (Avx512 | Avx2, 48) => run!(avx2::fill::<3>),
+            (Avx512, 32) => run!(avx512::fill::<1>),
+            (Avx512, _) => run!(avx512::fill::<2>),
+            (Avx2, 32) => run!(avx2::fill::<2>),
+            (Avx2, _) => run!(avx2::fill::<4>),
+            (Sse2, 16) => run!(sse2::fill::<2>),
+            (Sse2, 32) => run!(sse2::fill::<4>),
+            (Sse2, 48) => run!(sse2::fill::<6>),
+            (Sse2, _) => run!(sse2::fill::<8>),
+        })
     }
 }
 
@@ -1104,7 +1137,11 @@ pub fn best_local_naive<S: Symbol>(
 }
 
 #[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
 mod avx512;
+#[cfg(target_arch = "x86_64")]
+mod kernel;
 #[cfg(target_arch = "x86_64")]
 mod sse2;
 

@@ -185,6 +185,7 @@ fn aligners(sc: Scoring) -> Vec<Aligner> {
     [
         AlignKernel::Portable,
         AlignKernel::Sse2,
+        AlignKernel::Avx2,
         AlignKernel::Avx512,
     ]
     .into_iter()
@@ -197,8 +198,21 @@ fn the_best_kernel_is_available_and_chosen() {
     let best = AlignKernel::best();
     assert!(best.available());
     assert_eq!(Aligner::new(unit()).kernel(), best);
+    let fastest = AlignKernel::chosen(None);
     #[cfg(target_arch = "x86_64")]
-    assert_ne!(best, AlignKernel::Portable);
+    assert_ne!(fastest, AlignKernel::Portable);
+    // A kernel named in the environment, when the CPU has it.
+    assert_eq!(AlignKernel::chosen(Some("portable")), AlignKernel::Portable);
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(AlignKernel::chosen(Some("sse2")), AlignKernel::Sse2);
+    let avx2 = AlignKernel::chosen(Some("avx2"));
+    assert_eq!(avx2 == AlignKernel::Avx2, AlignKernel::Avx2.available());
+    let avx512 = AlignKernel::chosen(Some("avx512"));
+    assert_eq!(
+        avx512 == AlignKernel::Avx512,
+        AlignKernel::Avx512.available()
+    );
+    assert_eq!(AlignKernel::chosen(Some("gpu")), fastest);
 }
 
 proptest! {
