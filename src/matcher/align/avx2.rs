@@ -12,57 +12,8 @@ use std::arch::x86_64::{
 
 use super::Lane;
 
-/// Lanes of `i16` per register.
-const W: usize = 16;
-/// A register of lanes.
-type V = __m256i;
 /// The lanes in the band: all ones, or zero past it.
 type Band = __m256i;
-
-#[inline]
-#[target_feature(enable = "avx2")]
-fn splat(v: i16) -> V {
-    _mm256_set1_epi16(v)
-}
-
-#[inline]
-#[target_feature(enable = "avx2")]
-fn zero() -> V {
-    _mm256_setzero_si256()
-}
-
-/// Loads 16 lanes from `s[at..at + 16]` (bounds checked).
-#[inline]
-#[target_feature(enable = "avx2")]
-fn load<T: Copy>(s: &[T], at: usize) -> V {
-    const { assert!(std::mem::size_of::<T>() == 2) };
-    let chunk: &[T; W] = s[at..at + W].try_into().expect("16 lanes");
-    // SAFETY: `chunk` is 16 two-byte values, 32 readable bytes; the load
-    // has no alignment requirement.
-    unsafe { _mm256_loadu_si256(chunk.as_ptr().cast()) }
-}
-
-/// Stores 16 lanes to `s[at..at + 16]` (bounds checked).
-#[inline]
-#[target_feature(enable = "avx2")]
-fn store(s: &mut [i16], at: usize, v: V) {
-    let chunk: &mut [i16; W] = (&mut s[at..at + W]).try_into().expect("16 lanes");
-    // SAFETY: `chunk` is 32 writable bytes borrowed mutably; the store has
-    // no alignment requirement.
-    unsafe { _mm256_storeu_si256(chunk.as_mut_ptr().cast(), v) }
-}
-
-#[inline]
-#[target_feature(enable = "avx2")]
-fn add(a: V, b: V) -> V {
-    _mm256_add_epi16(a, b)
-}
-
-#[inline]
-#[target_feature(enable = "avx2")]
-fn max(a: V, b: V) -> V {
-    _mm256_max_epi16(a, b)
-}
 
 /// `mismatch`, plus `delta` where the symbols agree.
 #[inline]
@@ -124,4 +75,14 @@ fn holds(v: V, target: V) -> bool {
     _mm256_movemask_epi8(_mm256_cmpeq_epi16(v, target)) != 0
 }
 
-super::kernel::fill_kernel!("avx2");
+super::kernel::fill_kernel! {
+    feature: "avx2",
+    register: __m256i,
+    lanes: 16,
+    splat: _mm256_set1_epi16,
+    zero: _mm256_setzero_si256,
+    load: _mm256_loadu_si256,
+    store: _mm256_storeu_si256,
+    add: _mm256_add_epi16,
+    max: _mm256_max_epi16,
+}

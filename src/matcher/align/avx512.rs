@@ -13,57 +13,8 @@ use std::arch::x86_64::{
 
 use super::Lane;
 
-/// Lanes of `i16` per register.
-const W: usize = 32;
-/// A register of lanes.
-type V = __m512i;
 /// The lanes in the band: one bit each.
 type Band = __mmask32;
-
-#[inline]
-#[target_feature(enable = "avx512bw")]
-fn splat(v: i16) -> V {
-    _mm512_set1_epi16(v)
-}
-
-#[inline]
-#[target_feature(enable = "avx512bw")]
-fn zero() -> V {
-    _mm512_setzero_si512()
-}
-
-/// Loads 32 lanes from `s[at..at + 32]` (bounds checked).
-#[inline]
-#[target_feature(enable = "avx512bw")]
-fn load<T: Copy>(s: &[T], at: usize) -> V {
-    const { assert!(std::mem::size_of::<T>() == 2) };
-    let chunk: &[T; W] = s[at..at + W].try_into().expect("32 lanes");
-    // SAFETY: `chunk` is 32 two-byte values, 64 readable bytes; the load
-    // has no alignment requirement.
-    unsafe { _mm512_loadu_si512(chunk.as_ptr().cast()) }
-}
-
-/// Stores 32 lanes to `s[at..at + 32]` (bounds checked).
-#[inline]
-#[target_feature(enable = "avx512bw")]
-fn store(s: &mut [i16], at: usize, v: V) {
-    let chunk: &mut [i16; W] = (&mut s[at..at + W]).try_into().expect("32 lanes");
-    // SAFETY: `chunk` is 64 writable bytes borrowed mutably; the store has
-    // no alignment requirement.
-    unsafe { _mm512_storeu_si512(chunk.as_mut_ptr().cast(), v) }
-}
-
-#[inline]
-#[target_feature(enable = "avx512bw")]
-fn add(a: V, b: V) -> V {
-    _mm512_add_epi16(a, b)
-}
-
-#[inline]
-#[target_feature(enable = "avx512bw")]
-fn max(a: V, b: V) -> V {
-    _mm512_max_epi16(a, b)
-}
 
 /// `mismatch`, plus `delta` where the symbols agree.
 #[inline]
@@ -143,4 +94,14 @@ fn holds(v: V, target: V) -> bool {
     _mm512_cmpeq_epi16_mask(v, target) != 0
 }
 
-super::kernel::fill_kernel!("avx512bw");
+super::kernel::fill_kernel! {
+    feature: "avx512bw",
+    register: __m512i,
+    lanes: 32,
+    splat: _mm512_set1_epi16,
+    zero: _mm512_setzero_si512,
+    load: _mm512_loadu_si512,
+    store: _mm512_storeu_si512,
+    add: _mm512_add_epi16,
+    max: _mm512_max_epi16,
+}

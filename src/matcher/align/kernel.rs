@@ -24,21 +24,84 @@
 //! the search for the best cell read only lanes in the band. The oracle
 //! tests of the aligner run every kernel the CPU has.
 //!
-//! The primitives a module defines (all `#[target_feature]` functions of
-//! its instruction set): `type V` (a register of `W` lanes of `i16`),
-//! `type Band` (which lanes of a register are in the band), `splat`,
-//! `zero`, `load`, `store`, `add`, `max`, `step` (the score of each lane's
-//! byte pair), `from_up` / `from_down` (a row shifted by one lane toward
-//! higher / lower lanes, the lane shifted in taken from the neighbouring
-//! register), `band`, `floor` (`max(h, 0)` in the band, 0 past it),
-//! `max_lane` and `holds`.
+//! The macro is given the instruction set, the register type, its lanes
+//! and the intrinsics that load, store, splat, add and take the maximum of
+//! 16-bit lanes, and writes those primitives itself. The module defines the
+//! rest, as `#[target_feature]` functions of its instruction set: `type
+//! Band` (which lanes of a register are in the band), `step` (the score of
+//! each lane's byte pair), `from_up` / `from_down` (a row shifted by one
+//! lane toward higher / lower lanes, the lane shifted in taken from the
+//! neighbouring register), `band`, `floor` (`max(h, 0)` in the band, 0
+//! past it), `max_lane` and `holds`.
 
-/// Expands to `pub(super) fn fill<const R: usize>`, the fill of
-/// `super::fill` for `i16` cells and `R` registers of `W` lanes a row,
-/// compiled for the instruction set `$feature`, from the primitives of the
-/// module it is expanded in (see the module documentation).
+/// Expands to the module's plain primitives (`W`, `V`, `splat`, `zero`,
+/// `load`, `store`, `add`, `max`) from the intrinsics named, and to
+/// `pub(in crate::matcher::align) fn fill<const R: usize>`, the fill of
+/// `align::fill` for `i16` cells and `R` registers of `W` lanes a row,
+/// compiled for the instruction set `$feature` (see the module
+/// documentation).
 macro_rules! fill_kernel {
-    ($feature:literal) => {
+    (
+        feature: $feature:literal,
+        register: $reg:ty,
+        lanes: $lanes:literal,
+        splat: $splat:ident,
+        zero: $zero:ident,
+        load: $loadu:ident,
+        store: $storeu:ident,
+        add: $add:ident,
+        max: $max:ident $(,)?
+    ) => {
+        /// Lanes of `i16` per register.
+        const W: usize = $lanes;
+        /// A register of lanes.
+        type V = $reg;
+
+        #[inline]
+        #[target_feature(enable = $feature)]
+        fn splat(v: i16) -> V {
+            $splat(v)
+        }
+
+        #[inline]
+        #[target_feature(enable = $feature)]
+        fn zero() -> V {
+            $zero()
+        }
+
+        /// Loads `W` lanes from `s[at..at + W]` (bounds checked).
+        #[inline]
+        #[target_feature(enable = $feature)]
+        fn load<T: Copy>(s: &[T], at: usize) -> V {
+            const { assert!(std::mem::size_of::<T>() == 2) };
+            let chunk: &[T; W] = s[at..at + W].try_into().expect("W lanes");
+            // SAFETY: `chunk` is W two-byte values, the register's width
+            // in readable bytes; the load has no alignment requirement.
+            unsafe { $loadu(chunk.as_ptr().cast()) }
+        }
+
+        /// Stores `W` lanes to `s[at..at + W]` (bounds checked).
+        #[inline]
+        #[target_feature(enable = $feature)]
+        fn store(s: &mut [i16], at: usize, v: V) {
+            let chunk: &mut [i16; W] = (&mut s[at..at + W]).try_into().expect("W lanes");
+            // SAFETY: `chunk` is the register's width in writable bytes,
+            // borrowed mutably; the store has no alignment requirement.
+            unsafe { $storeu(chunk.as_mut_ptr().cast(), v) }
+        }
+
+        #[inline]
+        #[target_feature(enable = $feature)]
+        fn add(a: V, b: V) -> V {
+            $add(a, b)
+        }
+
+        #[inline]
+        #[target_feature(enable = $feature)]
+        fn max(a: V, b: V) -> V {
+            $max(a, b)
+        }
+
         /// The fill of `align::fill` for `i16` cells and `R * W` lanes:
         /// the same cells in the band, the same best value and cell.
         /// `row_max` is scratch.

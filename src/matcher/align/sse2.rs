@@ -9,57 +9,8 @@ use std::arch::x86_64::{
 
 use super::Lane;
 
-/// Lanes of `i16` per vector.
-const W: usize = 8;
-/// A vector of lanes.
-type V = __m128i;
 /// The lanes in the band: all ones, or zero past it.
 type Band = __m128i;
-
-#[inline]
-#[target_feature(enable = "sse2")]
-fn splat(v: i16) -> V {
-    _mm_set1_epi16(v)
-}
-
-#[inline]
-#[target_feature(enable = "sse2")]
-fn zero() -> V {
-    _mm_setzero_si128()
-}
-
-/// Loads 8 lanes from `s[at..at + 8]` (bounds checked).
-#[inline]
-#[target_feature(enable = "sse2")]
-fn load<T: Copy>(s: &[T], at: usize) -> V {
-    const { assert!(std::mem::size_of::<T>() == 2) };
-    let chunk: &[T; W] = s[at..at + W].try_into().expect("8 lanes");
-    // SAFETY: `chunk` is 8 two-byte values, 16 readable bytes; the load
-    // has no alignment requirement.
-    unsafe { _mm_loadu_si128(chunk.as_ptr().cast()) }
-}
-
-/// Stores 8 lanes to `s[at..at + 8]` (bounds checked).
-#[inline]
-#[target_feature(enable = "sse2")]
-fn store(s: &mut [i16], at: usize, v: V) {
-    let chunk: &mut [i16; W] = (&mut s[at..at + W]).try_into().expect("8 lanes");
-    // SAFETY: `chunk` is 16 writable bytes borrowed mutably; the store has
-    // no alignment requirement.
-    unsafe { _mm_storeu_si128(chunk.as_mut_ptr().cast(), v) }
-}
-
-#[inline]
-#[target_feature(enable = "sse2")]
-fn add(a: V, b: V) -> V {
-    _mm_add_epi16(a, b)
-}
-
-#[inline]
-#[target_feature(enable = "sse2")]
-fn max(a: V, b: V) -> V {
-    _mm_max_epi16(a, b)
-}
 
 /// `mismatch`, plus `delta` where the symbols agree.
 #[inline]
@@ -113,4 +64,14 @@ fn holds(v: V, target: V) -> bool {
     _mm_movemask_epi8(_mm_cmpeq_epi16(v, target)) != 0
 }
 
-super::kernel::fill_kernel!("sse2");
+super::kernel::fill_kernel! {
+    feature: "sse2",
+    register: __m128i,
+    lanes: 8,
+    splat: _mm_set1_epi16,
+    zero: _mm_setzero_si128,
+    load: _mm_loadu_si128,
+    store: _mm_storeu_si128,
+    add: _mm_add_epi16,
+    max: _mm_max_epi16,
+}
