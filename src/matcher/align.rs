@@ -424,7 +424,8 @@ struct Buffers<L> {
     /// Per parity, the cap of each lane: [`Lane::CAP`] in the band,
     /// forbidden past it.
     caps: Vec<L>,
-    /// The largest cell of each row (the fill of `sse2`).
+    /// Scratch of the SIMD fills (`kernel`): each row's lane-wise maximum
+    /// over its registers.
     row_max: Vec<L>,
 }
 
