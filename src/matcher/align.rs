@@ -849,17 +849,12 @@ fn fill<L: Lane>(
     if buf.cells.len() < total {
         buf.cells.resize(total, L::FORBIDDEN);
     }
-    let (matched, mismatch, gap) = (
-        L::narrow(sc.matched),
-        L::narrow(sc.mismatch),
-        L::narrow(sc.gap),
-    );
-    let cells = &mut buf.cells[..total];
-    cells[..2 * stride].fill(L::FORBIDDEN);
-    let pad = pad_len(stride) as isize;
+    // The two rows before t_min, read as the first rows' predecessors.
+    buf.cells[..2 * stride].fill(L::FORBIDDEN);
     // Every row runs over the same whole blocks of lanes (no scalar tail);
     // `caps[p]` forces the lanes past the band (with an odd width, rows of
-    // odd parity hold one cell fewer) to forbidden inside the kernel.
+    // odd parity hold one cell fewer) to forbidden inside the kernel (the
+    // SIMD kernels take their band from it too).
     let lanes = stride - 2;
     let len = [width.div_ceil(2), width / 2];
     buf.caps.clear();
@@ -870,6 +865,12 @@ fn fill<L: Lane>(
     if let Some(r) = L::fill_fast(kernel, buf, (qpad, spad), n, sc, geo) {
         return r;
     }
+    let (matched, mismatch, gap) = (
+        L::narrow(sc.matched),
+        L::narrow(sc.mismatch),
+        L::narrow(sc.gap),
+    );
+    let pad = pad_len(stride) as isize;
     let cells = &mut buf.cells[..total];
     let caps = &buf.caps[..];
 

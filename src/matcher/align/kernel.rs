@@ -178,11 +178,11 @@ macro_rules! fill_kernel {
                         out[k] = h;
                         top = max(top, h);
                     }
-                    let row = &mut cells[base..base + stride];
-                    row[0] = i16::FORBIDDEN;
-                    row[stride - 1] = i16::FORBIDDEN;
+                    // (The row's sentinels are left as they are: nothing
+                    // reads them, the rows being in registers and the
+                    // traceback reading only lanes in the band.)
                     for (k, &h) in out.iter().enumerate() {
-                        store(row, 1 + k * W, h);
+                        store(cells, base + 1 + k * W, h);
                     }
                     store(row_max, (t - t_min) as usize * W, top);
                     all = max(all, top);
