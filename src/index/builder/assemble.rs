@@ -81,6 +81,26 @@ pub(crate) struct SegState {
     pub(crate) norm_total: u64,
 }
 
+/// Text blocks taken from the arena to be compressed, possibly on other
+/// threads, and written in order ([`SegState::take_blocks`]).
+pub(crate) struct Blocks {
+    /// The blocks, uncompressed, in text order.
+    pub(crate) raw: Vec<Vec<u8>>,
+    dict: std::sync::Arc<Lz4Dict>,
+    codec: Codec,
+}
+
+impl Blocks {
+    /// The compressed blocks of `range` (one compression context for all).
+    pub(crate) fn compress(&self, range: std::ops::Range<usize>) -> Vec<std::io::Result<Vec<u8>>> {
+        let mut ctx = None;
+        self.raw[range]
+            .iter()
+            .map(|b| text::compress(self.codec, b, &self.dict, &mut ctx))
+            .collect()
+    }
+}
+
 impl SegState {
     /// An empty segment spilling keys into `dir` beyond `key_budget` bytes.
     pub(crate) fn new(dir: &std::path::Path, key_budget: u64, block: u32) -> SegState {
@@ -345,24 +365,46 @@ impl SegState {
         }
     }
 
-    /// Compress the arena's full blocks in parallel and write them in order.
+    /// Compress the full text blocks waiting in the arena and write them,
+    /// on the pool (see [`SegState::take_blocks`]).
     ///
     /// # Errors
-    /// I/O errors.
+    /// Compression and I/O errors.
     pub(crate) fn flush_blocks(
         &mut self,
         pool: &rayon::ThreadPool,
         codec: Codec,
         w: &mut SegmentWriter,
     ) -> Result<(), IndexError> {
+        let Some(blocks) = self.take_blocks(codec) else {
+            return Ok(());
+        };
+        let compressed = pool.install(|| {
+            // One compression context per rayon split, not per block; the
+            // output does not depend on the context (the golden segment
+            // checks it).
+            blocks
+                .raw
+                .par_iter()
+                .map_init(|| None, |c, b| text::compress(codec, b, &blocks.dict, c))
+                .collect()
+        });
+        self.write_blocks(&blocks, compressed, w)
+    }
+
+    /// The full text blocks waiting in the arena, with the dictionary to
+    /// compress them against, or `None` when there are none or the LZ4
+    /// dictionary is still waiting for its training text (the first
+    /// [`text::DICT_TRAIN_BYTES`], or the end of the segment's text).
+    /// They must be written ([`SegState::write_blocks`]) before any later
+    /// blocks are taken.
+    pub(crate) fn take_blocks(&mut self, codec: Codec) -> Option<Blocks> {
         let dict = match &self.dict {
             Some(d) => d.clone(),
             None => {
-                // LZ4 blocks wait until the dictionary's text is in (or
-                // the segment's text ends).
                 let held: usize = self.arena.pending.iter().map(Vec::len).sum();
                 if codec == Codec::Lz4 && held < text::DICT_TRAIN_BYTES && !self.arena.finished {
-                    return Ok(());
+                    return None;
                 }
                 let d = if codec == Codec::Lz4 {
                     // The first blocks up to the training size (the one
@@ -387,22 +429,28 @@ impl SegState {
                 d
             }
         };
-        let pending = std::mem::take(&mut self.arena.pending);
-        if pending.is_empty() {
-            return Ok(());
+        let raw = std::mem::take(&mut self.arena.pending);
+        if raw.is_empty() {
+            return None;
         }
-        let compressed: Vec<std::io::Result<Vec<u8>>> = pool.install(|| {
-            // One compression context per rayon split, not per block; the
-            // output does not depend on the context (the golden segment
-            // checks it).
-            pending
-                .par_iter()
-                .map_init(|| None, |c, b| text::compress(codec, b, &dict, c))
-                .collect()
-        });
-        for (raw, c) in pending.iter().zip(compressed) {
+        Some(Blocks { raw, dict, codec })
+    }
+
+    /// Write blocks taken by [`SegState::take_blocks`], compressed (in
+    /// order, one result per block), to the text data.
+    ///
+    /// # Errors
+    /// Compression and I/O errors.
+    pub(crate) fn write_blocks(
+        &mut self,
+        blocks: &Blocks,
+        compressed: Vec<std::io::Result<Vec<u8>>>,
+        w: &mut SegmentWriter,
+    ) -> Result<(), IndexError> {
+        debug_assert_eq!(blocks.raw.len(), compressed.len());
+        for (raw, c) in blocks.raw.iter().zip(compressed) {
             let c = c.map_err(|e| IndexError::Compress {
-                codec: codec.name(),
+                codec: blocks.codec.name(),
                 source: e,
             })?;
             BlockRecord {

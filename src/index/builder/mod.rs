@@ -3,28 +3,41 @@
 //!
 //! ```text
 //! walk (sorted)                       build/walk.rs     sequential, cheap
-//! -> read + extract, per file         build/read.rs     parallel (rayon)
-//! -> analyze, per part                build/analyze.rs  parallel, same task
-//!    (a file over the text limit:      build/stream.rs   alone, in batches
-//!     mbox messages, text windows)                       of pieces, parallel)
-//! -> assemble, in input order         build/assemble.rs sequential, light,
-//!      text blocks -> compress        index/text.rs     while the next batch
-//!      (key, position) -> partitions  build/postings.rs is read (spills past
-//!                                                        --memory)
-//! -> sort partitions, write           build/postings.rs parallel by partition
-//!                                                        (text data written
-//!                                                        back meanwhile)
+//! -> read + extract, per file         build/read.rs     parallel (rayon),
+//! -> analyze, per part                build/analyze.rs  up to 3 batches
+//!    (a file over the text limit:      build/stream.rs   ahead; alone, in
+//!     mbox messages, text windows)                       batches of pieces)
+//! -> assemble, in input order         build/assemble.rs sequential, on the
+//!      text blocks -> compress        index/text.rs     calling thread;
+//!      (key, position) -> partitions  build/postings.rs compression and
+//!                                                        spills (past
+//!                                                        --memory) are pool
+//!                                                        jobs
+//! -> sort partitions, write           build/postings.rs parallel by
+//!                                                        partition, written
+//!                                                        while the next are
+//!                                                        sorted
 //! -> segment sections, publish        build/write.rs    sequential I/O
 //! -> index state and manifest         index/state.rs, index/manifest.rs
 //! ```
 //!
 //! Files go through the read and analyze stages in batches (16 MiB or 256
-//! files at the default budget); a batch is assembled while the next one
-//! is read, so that the sequential stage overlaps the parallel ones.
+//! files at the default budget). The calling thread assembles the batches
+//! in input order while the pool reads up to two more; the text
+//! blocks a batch fills are compressed by pool jobs and written back in
+//! order, and a spill of the key buffers is written by pool jobs too. No
+//! stage waits for another to end, only for the results it needs next, so
+//! a pool thread done with its share of a batch takes the next batch's
+//! files or a compression job: the end of a batch (one large file on one
+//! thread) leaves no core idle. With one thread there is no read-ahead:
+//! the stages take turns (the calling thread writes compressed blocks
+//! while the pool thread reads, 1.1 CPU seconds per second of wall time
+//! on the 1 GB scale corpus).
 //!
 //! The per-stage costs (callgrind instruction counts of a one-thread
 //! build, and the wall-time timeline at 1 and 2 threads) are in
-//! BENCHMARKS.md, "Indexing per stage, and the pipeline".
+//! BENCHMARKS.md, "Indexing per stage, and the pipeline" and "Indexing
+//! without barriers".
 //!
 //! Determinism: files are taken in walk order and their results consumed
 //! in that order whatever the thread count; partitions are sorted by a
@@ -50,10 +63,10 @@ mod write;
 
 pub use pieces::{piece_keys_name, piece_segment_name, plan_pieces};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -69,7 +82,7 @@ use crate::error::ConfigError;
 use crate::extract::ExtractLimits;
 use crate::normalize;
 use analyze::Fp;
-use assemble::{NoPrior, Prior, SegState, SegmentParams};
+use assemble::{Blocks, NoPrior, Prior, SegState, SegmentParams};
 use postings::{KeyTotals, ShardFilter};
 use read::{FileResult, PartResult, ReadConfig, Source};
 use walk::Entry;
@@ -93,6 +106,14 @@ pub const DEFAULT_COMMON_FRACTION: f64 = 0.005;
 pub const DEFAULT_COMMON_MIN_DOCS: u32 = 32;
 /// Most normalized bytes one segment holds (positions are u32).
 pub const MAX_SEGMENT_NORM: u64 = u32::MAX as u64 - (1 << 20);
+/// Batches the pool reads ahead of the assembly (beside the one it waits
+/// for). Each holds up to `--memory / 64` of files and what they give.
+const READ_AHEAD: usize = 2;
+/// Batches whose text blocks may wait compressed, or being compressed, for
+/// their turn to be written.
+const COMPRESS_AHEAD: usize = 2;
+/// Jobs a spill of the key buffers is cut into, to be written by the pool.
+const SPILL_JOBS: usize = 16;
 /// Most files in one batch of the parallel stages.
 const BATCH_FILES: usize = 256;
 
@@ -855,11 +876,10 @@ impl Indexer {
         progress: &dyn Progress,
         summary: &mut BuildSummary,
     ) -> Result<(assemble::Finished, u64, u64), IndexError> {
-        // Two batches are in memory at a time (one read while the one
-        // before is assembled). Small batches keep short the assembly of
-        // the last one, which nothing overlaps: on the 100 MB scale corpus
-        // at 2 threads, 0.12 s with batches of up to 64 MiB or 1,024 files,
-        // 0.03 s with 16 MiB or 256.
+        // Small batches keep short the assembly of the last one, which
+        // nothing overlaps: on the 100 MB scale corpus at 2 threads, 0.12 s
+        // with batches of up to 64 MiB or 1,024 files, 0.03 s with 16 MiB
+        // or 256.
         let batch_bytes = (self.cfg.memory / 64).max(4 << 20);
         // A streamed file may go on in the next segment, except in a build
         // in pieces, whose piece is one segment.
@@ -867,92 +887,155 @@ impl Indexer {
         let mut st = SegState::new(dir, self.cfg.memory / 2, self.cfg.block);
         st.keys.set_shard(shard);
         let cfg = self.read_config(params);
+        let codec = self.cfg.codec;
         w.begin(super::wire::SectionKind::TextData);
-        // Files read and analyzed, in input order, waiting for the
-        // assembly: it runs on this thread while the pool reads the next
-        // batch, so that its sequential work (stage 4) overlaps the
-        // parallel stages.
-        let mut ready: Vec<FileResult> = Vec::new();
-        loop {
-            if self.cancelled() {
-                return Err(IndexError::Interrupted);
-            }
-            let next = next_batch(sources, self.cfg.max_file, batch_bytes);
-            let mut ctx = Ctx {
-                st: &mut st,
-                w,
-                earlier,
-                seen,
-                dead,
-                summary,
-                spans,
-            };
-            match next {
-                Next::Batch(batch) => {
-                    let earlier_results = std::mem::take(&mut ready);
-                    // The batch is read in the pool while this thread
-                    // assembles the one before. The assembly stays on this
-                    // one thread: run on whichever pool thread was free
-                    // (`rayon::join`), a 10 GB build held 1.87 GB of
-                    // anonymous memory against its 1 GiB budget (the key
-                    // buffers reallocated by two threads in turn, in two
-                    // malloc arenas, is the likely cause); on this thread
-                    // 1.05 GB, as before the overlap.
-                    let mut results = Vec::new();
-                    let mut left = Ok(Vec::new());
-                    self.pool.in_place_scope(|scope| {
-                        let results = &mut results;
+        // The pipeline. The pool reads up to READ_AHEAD batches ahead of
+        // this thread, which assembles them in input order (stage 4, on
+        // one thread: run on whichever pool thread was free, a 10 GB build
+        // held 1.87 GB of anonymous memory against its 1 GiB budget; on
+        // this thread 1.05 GB), hands the text blocks they fill to the pool
+        // to compress and writes them back in order; a spill of the key
+        // buffers is written by the pool too. No stage waits for another
+        // to end: a pool thread done with its share of a batch takes the
+        // next batch's files or a compression job, so that the end of a
+        // batch (one large file on one thread) leaves no thread idle, and
+        // this thread waits only for the batch it assembles next. With
+        // one thread there is no read-ahead: reading, assembling and
+        // compressing take turns, and the build uses one core.
+        let read_ahead = if self.pool.current_num_threads() > 1 {
+            READ_AHEAD
+        } else {
+            0
+        };
+        let mut reading: VecDeque<crossbeam_channel::Receiver<Vec<FileResult>>> = VecDeque::new();
+        let mut compressing: VecDeque<Arc<Compression>> = VecDeque::new();
+        let pool = &self.pool;
+        let outcome: Result<(), IndexError> = pool.in_place_scope(|scope| {
+            // A large file or the end, met by the read-ahead: taken once
+            // every batch before it is assembled.
+            let mut after: Option<Next> = None;
+            loop {
+                if self.cancelled() {
+                    return Err(IndexError::Interrupted);
+                }
+                while after.is_none() && reading.len() <= read_ahead {
+                    match next_batch(sources, self.cfg.max_file, batch_bytes) {
+                        Next::Batch(batch) => {
+                            let (tx, rx) = crossbeam_channel::bounded(1);
+                            scope.spawn(move |_| {
+                                let results = batch
+                                    .into_par_iter()
+                                    .map_init(analyze::Scratch::default, |s, src| {
+                                        let r = read::process(src, cfg, s);
+                                        progress.file_done(r.size);
+                                        r
+                                    })
+                                    .collect::<Vec<FileResult>>();
+                                let _ = tx.send(results);
+                            });
+                            reading.push_back(rx);
+                        }
+                        other => after = Some(other),
+                    }
+                }
+                // Blocks compressed meanwhile, written in order.
+                while compressing.front().is_some_and(|c| c.is_done()) {
+                    if let Some(c) = compressing.pop_front() {
+                        c.write(&mut st, w)?;
+                    }
+                }
+                let mut ctx = Ctx {
+                    st: &mut st,
+                    w,
+                    earlier,
+                    seen,
+                    dead,
+                    summary,
+                    spans,
+                };
+                if let Some(rx) = reading.pop_front() {
+                    // (A read that panicked sends nothing; the scope
+                    // raises its panic again.)
+                    let Ok(results) = rx.recv() else {
+                        return Ok(());
+                    };
+                    ctx.st.keys.defer_spills(true);
+                    let left = ctx.add_files(results, self);
+                    ctx.st.keys.defer_spills(false);
+                    for job in ctx.st.keys.take_spill(SPILL_JOBS) {
                         scope.spawn(move |_| {
-                            *results = batch
-                                .into_par_iter()
-                                .map_init(analyze::Scratch::default, |s, src| {
-                                    let r = read::process(src, cfg, s);
-                                    progress.file_done(r.size);
-                                    r
-                                })
-                                .collect::<Vec<FileResult>>();
+                            // (Its error goes to the sink.)
+                            let _ = job.write();
                         });
-                        left = ctx.add(earlier_results, self);
-                    });
+                    }
                     let left = left?;
                     if !left.is_empty() {
-                        // The segment is full: these results and the batch
-                        // just read start the next one.
-                        sources.push_front(stored(results));
-                        sources.push_front(stored(left));
-                        break;
+                        // The segment is full: these results, the batches
+                        // read ahead and what came after them start the
+                        // next one.
+                        let mut back = vec![stored(left)];
+                        for rx in reading.drain(..) {
+                            let Ok(results) = rx.recv() else {
+                                return Ok(());
+                            };
+                            back.push(stored(results));
+                        }
+                        if let Some(Next::Large(source)) = after.take() {
+                            back.push(vec![source]);
+                        }
+                        for b in back.into_iter().rev() {
+                            sources.push_front(b);
+                        }
+                        return Ok(());
                     }
-                    ready = results;
+                    if let Some(blocks) = ctx.st.take_blocks(codec) {
+                        let c = Compression::new(blocks);
+                        for job in 0..c.jobs() {
+                            let c = c.clone();
+                            scope.spawn(move |_| c.run(job));
+                        }
+                        compressing.push_back(c);
+                    }
+                    // At most COMPRESS_AHEAD batches' blocks in memory.
+                    while compressing.len() > COMPRESS_AHEAD {
+                        if let Some(c) = compressing.pop_front() {
+                            c.wait();
+                            c.write(&mut st, w)?;
+                        }
+                    }
+                    continue;
                 }
-                next @ (Next::Large(_) | Next::End) => {
-                    let left = ctx.add(std::mem::take(&mut ready), self)?;
-                    let Next::Large(source) = next else {
-                        sources.push_front(stored(left));
-                        break;
-                    };
-                    if !left.is_empty() {
-                        sources.push_front(vec![source]);
-                        sources.push_front(stored(left));
-                        break;
+                // Every batch before `after` is assembled; its blocks are
+                // written before any of a large file's.
+                for c in compressing.drain(..) {
+                    c.wait();
+                    c.write(ctx.st, ctx.w)?;
+                }
+                ctx.st.keys.wait_spills()?;
+                let Some(Next::Large(source)) = after.take() else {
+                    return Ok(());
+                };
+                let full = match source {
+                    Source::Disk { path, name } => {
+                        self.add_large(path, name, cfg, sources, &mut ctx, progress)?
                     }
-                    let full = match source {
-                        Source::Disk { path, name } => {
-                            self.add_large(path, name, cfg, sources, &mut ctx, progress)?
-                        }
-                        Source::Resume(s) => {
-                            self.stream_file(*s, cfg, sources, &mut ctx, progress)?
-                        }
-                        other => {
-                            sources.push_front(vec![other]);
-                            false
-                        }
-                    };
-                    st.flush_blocks(&self.pool, self.cfg.codec, w)?;
-                    if full {
-                        break;
+                    Source::Resume(s) => self.stream_file(*s, cfg, sources, &mut ctx, progress)?,
+                    other => {
+                        sources.push_front(vec![other]);
+                        false
                     }
+                };
+                st.flush_blocks(pool, codec, w)?;
+                if full {
+                    return Ok(());
                 }
             }
+        });
+        // Every job of the scope has ended: their blocks and spills are in.
+        outcome?;
+        st.keys.wait_spills()?;
+        for c in compressing.drain(..) {
+            c.write(&mut st, w)?;
         }
         st.arena.finish();
         st.flush_blocks(&self.pool, self.cfg.codec, w)?;
@@ -1053,12 +1136,12 @@ fn stored(results: Vec<FileResult>) -> Vec<Source> {
 }
 
 impl Ctx<'_, '_> {
-    /// Stage 4 for one batch of processed files (what the segment loop
-    /// does while the next batch is read): add `results` in order, then
-    /// compress the full text blocks. Returns the results that did not fit
-    /// (the segment is full) from the first one that would take the
-    /// segment past its limit; none when all fit.
-    fn add(
+    /// Stage 4 for one batch of processed files: add `results` in order.
+    /// The full text blocks they fill wait in the arena for the caller to
+    /// compress ([`SegState::take_blocks`]). Returns the results that did
+    /// not fit (the segment is full) from the first one that would take
+    /// the segment past its limit; none when all fit.
+    fn add_files(
         &mut self,
         results: Vec<FileResult>,
         ix: &Indexer,
@@ -1079,7 +1162,6 @@ impl Ctx<'_, '_> {
             self.st.add_file(r, self.earlier, self.summary)?;
         }
         self.st.rebudget()?;
-        self.st.flush_blocks(&ix.pool, ix.cfg.codec, self.w)?;
         Ok(left)
     }
 }
@@ -1330,6 +1412,97 @@ enum KeyCounting<'a> {
     /// As a piece of a build in pieces: every key with its count in this
     /// segment goes to the key-count file.
     Every(&'a mut KeyCountWriter),
+}
+
+/// The compressed blocks of one job, in order.
+type Compressed = Vec<std::io::Result<Vec<u8>>>;
+
+/// Text blocks being compressed by pool jobs of [`Compression::JOB_BLOCKS`]
+/// blocks each, written in order once every job is done.
+struct Compression {
+    blocks: Blocks,
+    /// One slot per job, filled by the job.
+    done: Mutex<Vec<Option<Compressed>>>,
+    /// Jobs not ended yet.
+    left: Mutex<usize>,
+    ended: Condvar,
+}
+
+impl Compression {
+    /// Blocks per job: 512 KiB of text at the default block size, about
+    /// 3 ms of LZ4, so that the jobs fill the gaps at the end of a batch's
+    /// read without a job's own end leaving a thread idle for long.
+    const JOB_BLOCKS: usize = 64;
+
+    fn new(blocks: Blocks) -> Arc<Compression> {
+        let jobs = blocks.raw.len().div_ceil(Self::JOB_BLOCKS);
+        Arc::new(Compression {
+            blocks,
+            done: Mutex::new((0..jobs).map(|_| None).collect()),
+            left: Mutex::new(jobs),
+            ended: Condvar::new(),
+        })
+    }
+
+    fn jobs(&self) -> usize {
+        self.blocks.raw.len().div_ceil(Self::JOB_BLOCKS)
+    }
+
+    /// Compress the blocks of job `job`.
+    fn run(&self, job: usize) {
+        /// Counts the job out when it ends, however it ends.
+        struct Ended<'a>(&'a Compression);
+        impl Drop for Ended<'_> {
+            fn drop(&mut self) {
+                *self.0.left.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
+                self.0.ended.notify_all();
+            }
+        }
+        let _ended = Ended(self);
+        let from = job * Self::JOB_BLOCKS;
+        let to = (from + Self::JOB_BLOCKS).min(self.blocks.raw.len());
+        let out = self.blocks.compress(from..to);
+        self.done.lock().unwrap_or_else(PoisonError::into_inner)[job] = Some(out);
+    }
+
+    /// Whether every job has ended.
+    fn is_done(&self) -> bool {
+        *self.left.lock().unwrap_or_else(PoisonError::into_inner) == 0
+    }
+
+    /// Wait until every job has ended.
+    fn wait(&self) {
+        let mut left = self.left.lock().unwrap_or_else(PoisonError::into_inner);
+        while *left > 0 {
+            left = self
+                .ended
+                .wait(left)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Write the compressed blocks, in order, once every job has ended.
+    ///
+    /// # Errors
+    /// Compression and I/O errors; a job that panicked (its panic is
+    /// raised again by the scope that ran it).
+    fn write(&self, st: &mut SegState, w: &mut SegmentWriter) -> Result<(), IndexError> {
+        self.wait();
+        let done = std::mem::take(&mut *self.done.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut compressed = Vec::with_capacity(self.blocks.raw.len());
+        for job in done {
+            match job {
+                Some(out) => compressed.extend(out),
+                None => {
+                    return Err(IndexError::Compress {
+                        codec: "text",
+                        source: std::io::Error::other("a compression job did not end"),
+                    })
+                }
+            }
+        }
+        st.write_blocks(&self.blocks, compressed, w)
+    }
 }
 
 fn header_of(p: Params) -> Header {

@@ -28,6 +28,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
@@ -42,6 +43,9 @@ pub(crate) const MIN_DIR_BITS: u32 = PARTITION_BITS;
 /// Postings per bucket the directory is sized for: 8 postings are 64 bytes,
 /// one cache line, and the directory costs half a byte per posting.
 pub(crate) const POSTINGS_PER_BUCKET: u64 = 8;
+/// Partitions built at a time per thread in the final phase (two waves
+/// are in memory: one written while the next is built).
+const WAVE_PER_THREAD: usize = 4;
 /// Bytes a buffered pair takes.
 pub(crate) const PAIR_BYTES: usize = 14;
 
@@ -79,6 +83,46 @@ pub(crate) struct KeySink {
     pub(crate) total: u64,
     /// The shard kept, when the segment is a shard's.
     shard: Option<ShardFilter>,
+    /// Whether a spill only sets the buffered pairs aside (in `held`) for
+    /// the caller to write on other threads ([`KeySink::take_spill`]).
+    defer: bool,
+    /// Pairs set aside by a deferred spill, not yet written.
+    held: Option<Vec<Vec<Pair>>>,
+    /// The spill jobs of [`KeySink::take_spill`] being written elsewhere.
+    writing: Option<Arc<Writing>>,
+}
+
+/// Spill jobs being written on other threads: how many are left, and the
+/// first error.
+#[derive(Default)]
+struct Writing {
+    left: Mutex<usize>,
+    ended: Condvar,
+    error: Mutex<Option<IndexError>>,
+}
+
+impl Writing {
+    /// Wait until every job has ended (written, failed or panicked); the
+    /// first error.
+    fn wait(&self) -> Result<(), IndexError> {
+        let mut left = self.left.lock().unwrap_or_else(PoisonError::into_inner);
+        while *left > 0 {
+            left = self
+                .ended
+                .wait(left)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        drop(left);
+        match self
+            .error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
 }
 
 impl KeySink {
@@ -93,6 +137,68 @@ impl KeySink {
             cap: (budget as usize / PAIR_BYTES).max(1 << 16),
             total: 0,
             shard: None,
+            defer: false,
+            held: None,
+            writing: None,
+        }
+    }
+
+    /// Let spills set the buffered pairs aside for [`KeySink::take_spill`]
+    /// instead of writing them (`true`), or write them as they happen
+    /// (`false`, the default). One spill at most is held: a second one
+    /// writes the first before it sets its own pairs aside, so the pairs
+    /// in memory stay under twice the budget, and under the budget plus
+    /// what is pushed between a spill and its writing.
+    pub(crate) fn defer_spills(&mut self, defer: bool) {
+        self.defer = defer;
+    }
+
+    /// The pairs of the spill held back, as at most `n` jobs of whole
+    /// partitions that append them to the partitions' spill files (named
+    /// now, so the names do not depend on when the jobs run), to be run on
+    /// other threads. The sink waits for them before its next spill and in
+    /// [`KeySink::finish`] ([`KeySink::wait_spills`]).
+    pub(crate) fn take_spill(&mut self, n: usize) -> Vec<SpillJob> {
+        let Some(parts) = self.held.take() else {
+            return Vec::new();
+        };
+        let jobs = self.spill_job(parts).split(n);
+        let writing = Arc::new(Writing::default());
+        *writing.left.lock().unwrap_or_else(PoisonError::into_inner) = jobs.len();
+        self.writing = Some(writing.clone());
+        jobs.into_iter()
+            .map(|mut j| {
+                j.writing = Some(writing.clone());
+                j
+            })
+            .collect()
+    }
+
+    /// Wait for the spill jobs of [`KeySink::take_spill`] to end.
+    ///
+    /// # Errors
+    /// The first I/O error of those jobs.
+    pub(crate) fn wait_spills(&mut self) -> Result<(), IndexError> {
+        match self.writing.take() {
+            Some(w) => w.wait(),
+            None => Ok(()),
+        }
+    }
+
+    fn spill_job(&mut self, parts: Vec<Vec<Pair>>) -> SpillJob {
+        let mut files = Vec::new();
+        for (p, buf) in parts.into_iter().enumerate() {
+            if buf.is_empty() {
+                continue;
+            }
+            let path = self.spilled[p]
+                .get_or_insert_with(|| super::temp_name(&self.dir, &format!("keys-{p}")))
+                .clone();
+            files.push((path, buf));
+        }
+        SpillJob {
+            files,
+            writing: None,
         }
     }
 
@@ -140,39 +246,22 @@ impl KeySink {
         Ok(())
     }
 
-    /// Append every partition's buffered pairs to its spill file.
+    /// Append every partition's buffered pairs to its spill file (or set
+    /// them aside, see [`KeySink::defer_spills`]).
     fn spill(&mut self) -> Result<(), IndexError> {
-        for (p, buf) in self.parts.iter_mut().enumerate() {
-            if buf.is_empty() {
-                continue;
-            }
-            let path = match &self.spilled[p] {
-                Some(path) => path.clone(),
-                None => {
-                    let path = super::temp_name(&self.dir, &format!("keys-{p}"));
-                    self.spilled[p] = Some(path.clone());
-                    path
-                }
-            };
-            let f = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|e| IndexError::io(&path, e))?;
-            let mut w = BufWriter::with_capacity(1 << 16, f);
-            for pair in buf.iter() {
-                let (k, pos, ctx) = (pair.key, pair.pos, pair.ctx);
-                w.write_all(&k.to_le_bytes())
-                    .and_then(|()| w.write_all(&pos.to_le_bytes()))
-                    .and_then(|()| w.write_all(&ctx.to_le_bytes()))
-                    .map_err(|e| IndexError::io(&path, e))?;
-            }
-            w.flush().map_err(|e| IndexError::io(&path, e))?;
-            buf.clear();
-            buf.shrink_to_fit();
+        self.wait_spills()?;
+        if let Some(held) = self.held.take() {
+            self.spill_job(held).write()?;
         }
+        let fresh = (0..PARTITIONS).map(|_| Vec::new()).collect();
+        let parts = std::mem::replace(&mut self.parts, fresh);
         self.buffered = 0;
-        Ok(())
+        if self.defer {
+            self.held = Some(parts);
+            Ok(())
+        } else {
+            self.spill_job(parts).write()
+        }
     }
 
     /// The directory size for the pairs pushed: that of the unsharded
@@ -220,6 +309,10 @@ impl KeySink {
         totals: KeyTotals<'_>,
         out: &mut dyn FnMut(Written<'_>) -> Result<(), IndexError>,
     ) -> Result<u64, IndexError> {
+        self.wait_spills()?;
+        if let Some(held) = self.held.take() {
+            self.spill_job(held).write()?;
+        }
         let dir_bits = self.dir_bits()?;
         let wide_parts = part_count > 1 << PART_BITS;
         let shard = self.shard;
@@ -227,44 +320,155 @@ impl KeySink {
         let spilled = std::mem::take(&mut self.spilled);
         let mut jobs: Vec<(Vec<Pair>, Option<PathBuf>)> = parts.into_iter().zip(spilled).collect();
         let buckets_per_part = 1usize << (dir_bits - PARTITION_BITS);
-        // Waves of partitions processed in parallel, written in order.
-        let wave = pool.current_num_threads().max(1) * 2;
-        let mut done = 0usize;
+        // Waves of partitions built in parallel and written in order: this
+        // thread writes one wave while the pool builds the next, so that
+        // the writing (a copy into the page cache, about a third of this
+        // phase's time on one thread) overlaps the building.
+        let wave = pool.current_num_threads().max(1) * WAVE_PER_THREAD;
+        let build = |first: usize, batch: Vec<(Vec<Pair>, Option<PathBuf>)>| {
+            batch
+                .into_par_iter()
+                .enumerate()
+                .map(|(i, (mem, spill))| {
+                    let geometry = Geometry {
+                        index: first + i,
+                        dir_bits,
+                        buckets: buckets_per_part,
+                        shard,
+                        wide_parts,
+                    };
+                    build_partition(geometry, mem, spill, min_docs, part_of, totals)
+                })
+                .collect::<Vec<Result<Partition, IndexError>>>()
+        };
+        let mut take = |from: usize| -> Vec<(Vec<Pair>, Option<PathBuf>)> {
+            let end = (from + wave).min(jobs.len());
+            jobs[from..end].iter_mut().map(std::mem::take).collect()
+        };
         let mut posting_count = 0u64;
-        while done < jobs.len() {
-            let end = (done + wave).min(jobs.len());
-            let batch: Vec<(Vec<Pair>, Option<PathBuf>)> =
-                jobs[done..end].iter_mut().map(std::mem::take).collect();
-            let results: Vec<Result<Partition, IndexError>> = pool.install(|| {
-                batch
-                    .into_par_iter()
-                    .enumerate()
-                    .map(|(i, (mem, spill))| {
-                        let geometry = Geometry {
-                            index: done + i,
-                            dir_bits,
-                            buckets: buckets_per_part,
-                            shard,
-                            wide_parts,
-                        };
-                        build_partition(geometry, mem, spill, min_docs, part_of, totals)
-                    })
-                    .collect()
+        let mut built = pool.install(|| build(0, take(0)));
+        let mut done = built.len();
+        loop {
+            let next_batch = take(done);
+            let first = done;
+            done += next_batch.len();
+            let mut next = Vec::new();
+            let mut wrote: Result<(), IndexError> = Ok(());
+            pool.in_place_scope(|scope| {
+                if !next_batch.is_empty() {
+                    let next = &mut next;
+                    scope.spawn(move |_| *next = build(first, next_batch));
+                }
+                wrote = (|| {
+                    for r in built.drain(..) {
+                        let p = r?;
+                        out(Written {
+                            dir: &p.dir,
+                            postings: &p.postings,
+                            base: posting_count,
+                            frequent: &p.frequent,
+                            global: &p.global,
+                        })?;
+                        posting_count += (p.postings.len() / Posting::LEN) as u64;
+                    }
+                    Ok(())
+                })();
             });
-            for r in results {
-                let p = r?;
-                out(Written {
-                    dir: &p.dir,
-                    postings: &p.postings,
-                    base: posting_count,
-                    frequent: &p.frequent,
-                    global: &p.global,
-                })?;
-                posting_count += (p.postings.len() / Posting::LEN) as u64;
+            wrote?;
+            if next.is_empty() {
+                break;
             }
-            done = end;
+            built = next;
         }
         Ok(posting_count)
+    }
+}
+
+/// Buffered pairs to append to their partitions' spill files
+/// ([`KeySink::take_spill`]).
+pub(crate) struct SpillJob {
+    files: Vec<(PathBuf, Vec<Pair>)>,
+    /// The sink's count of jobs in flight, when run elsewhere.
+    writing: Option<Arc<Writing>>,
+}
+
+impl SpillJob {
+    /// This job cut into at most `n` jobs of whole partitions (about the
+    /// same number of pairs each), to be written in parallel.
+    pub(crate) fn split(self, n: usize) -> Vec<SpillJob> {
+        let total: usize = self.files.iter().map(|(_, b)| b.len()).sum();
+        let per = total.div_ceil(n.max(1)).max(1);
+        let mut jobs = Vec::new();
+        let empty = || SpillJob {
+            files: Vec::new(),
+            writing: None,
+        };
+        let mut cur = empty();
+        let mut held = 0;
+        for f in self.files {
+            held += f.1.len();
+            cur.files.push(f);
+            if held >= per {
+                jobs.push(std::mem::replace(&mut cur, empty()));
+                held = 0;
+            }
+        }
+        if !cur.files.is_empty() {
+            jobs.push(cur);
+        }
+        jobs
+    }
+
+    /// Append the pairs to the files, freeing each partition's buffer once
+    /// it is written. A job of [`KeySink::take_spill`] reports its end to
+    /// the sink, also when it panics, and its error too (then it returns
+    /// `Ok`: the sink's [`KeySink::wait_spills`] returns the error).
+    ///
+    /// # Errors
+    /// I/O errors of a job run by the sink itself.
+    pub(crate) fn write(mut self) -> Result<(), IndexError> {
+        /// Counts the job out when it ends, however it ends.
+        struct Ended(Option<Arc<Writing>>);
+        impl Drop for Ended {
+            fn drop(&mut self) {
+                if let Some(w) = &self.0 {
+                    let mut left = w.left.lock().unwrap_or_else(PoisonError::into_inner);
+                    *left -= 1;
+                    w.ended.notify_all();
+                }
+            }
+        }
+        let ended = Ended(self.writing.take());
+        match (Self::append(self.files), &ended.0) {
+            (Err(e), Some(w)) => {
+                w.error
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get_or_insert(e);
+                Ok(())
+            }
+            (r, _) => r,
+        }
+    }
+
+    fn append(files: Vec<(PathBuf, Vec<Pair>)>) -> Result<(), IndexError> {
+        for (path, buf) in files {
+            let f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| IndexError::io(&path, e))?;
+            let mut w = BufWriter::with_capacity(1 << 16, f);
+            for pair in &buf {
+                let (k, pos, ctx) = (pair.key, pair.pos, pair.ctx);
+                w.write_all(&k.to_le_bytes())
+                    .and_then(|()| w.write_all(&pos.to_le_bytes()))
+                    .and_then(|()| w.write_all(&ctx.to_le_bytes()))
+                    .map_err(|e| IndexError::io(&path, e))?;
+            }
+            w.flush().map_err(|e| IndexError::io(&path, e))?;
+        }
+        Ok(())
     }
 }
 
@@ -595,10 +799,120 @@ impl<'a> PartWalk<'a> {
 #[cfg(test)]
 mod tests {
     use super::{
-        build_partition, sort_words, Geometry, KeyTotals, Pair, PartWalk, SortWord, MIN_DIR_BITS,
-        PARTITION_BITS,
+        build_partition, sort_words, Geometry, KeySink, KeyTotals, Pair, PartWalk, SortWord,
+        MIN_DIR_BITS, PAIR_BYTES, PARTITION_BITS,
     };
     use proptest::prelude::*;
+
+    /// Everything `KeySink::finish` writes, and the pairs it counted.
+    fn finish(sink: KeySink, threads: usize) -> (Vec<u8>, Vec<u32>, usize, u64) {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let (mut postings, mut dir, mut frequent) = (Vec::new(), Vec::new(), 0);
+        let part_of = |pos: u32| (pos >> 12, ((pos >> 12) + 1) << 12);
+        let n = sink
+            .finish(&pool, 2, &part_of, 1 << 20, KeyTotals::Segment, &mut |w| {
+                postings.extend_from_slice(w.postings);
+                dir.extend(w.dir.iter().map(|&d| d + w.base as u32));
+                frequent += w.frequent.len();
+                Ok(())
+            })
+            .unwrap();
+        (postings, dir, frequent, n)
+    }
+
+    /// Push `parts` into a sink of the smallest budget; with `deferred`,
+    /// every spill is set aside and its jobs written on other threads,
+    /// as the builder's pipeline does.
+    fn fill(dir: &std::path::Path, parts: &[Vec<(u64, u32, u16)>], deferred: bool) -> KeySink {
+        let mut sink = KeySink::new(dir, 0);
+        let mut base = 0u32;
+        for fps in parts {
+            sink.defer_spills(deferred);
+            sink.push_part(fps, base).unwrap();
+            sink.defer_spills(false);
+            let jobs = sink.take_spill(3);
+            std::thread::scope(|s| {
+                for job in jobs {
+                    s.spawn(move || job.write().unwrap());
+                }
+            });
+            base += 1 << 12;
+        }
+        sink
+    }
+
+    /// Parts of pairs enough to spill the smallest key buffer several
+    /// times: keys from a small set (so that identities repeat and some
+    /// are frequent), positions ascending within each part.
+    fn parts(seed: u64, count: usize) -> Vec<Vec<(u64, u32, u16)>> {
+        let mut x = seed | 1;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        (0..count)
+            .map(|_| {
+                (0..40_000u32)
+                    .map(|i| {
+                        let key = (next() % 5_000).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                        (key, i / 16, next() as u16)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Spills set aside and written on other threads (the builder's
+    /// pipeline) give the segment that spills written at once give, at
+    /// any thread count of the final phase.
+    #[test]
+    fn deferred_spills_write_what_spills_in_place_write() {
+        let parts = parts(7, 6);
+        let total: usize = parts.iter().map(Vec::len).sum();
+        // The smallest buffer holds 1 << 16 pairs: the parts spill it.
+        assert!(total > 3 << 16, "{total} pairs at {PAIR_BYTES} bytes");
+        let d = tempfile::tempdir().unwrap();
+        let (da, db) = (d.path().join("a"), d.path().join("b"));
+        std::fs::create_dir_all(&da).unwrap();
+        std::fs::create_dir_all(&db).unwrap();
+        let in_place = finish(fill(&da, &parts, false), 1);
+        let deferred = fill(&db, &parts, true);
+        let spilled = deferred.spilled.iter().flatten().count();
+        assert!(spilled > 0, "nothing spilled");
+        let deferred = finish(deferred, 3);
+        assert_eq!(in_place.3, total as u64);
+        assert!(in_place.2 > 0, "no frequent key");
+        assert_eq!(in_place, deferred);
+        // The spill files are gone.
+        assert_eq!(std::fs::read_dir(&db).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(&da).unwrap().count(), 0);
+    }
+
+    /// A deferred spill that cannot be written fails the next spill (or
+    /// the end), not silently.
+    #[test]
+    fn a_deferred_spill_that_fails_fails_the_build() {
+        let d = tempfile::tempdir().unwrap();
+        let gone = d.path().join("gone");
+        let mut sink = KeySink::new(&gone, 0);
+        let parts = parts(11, 2);
+        sink.defer_spills(true);
+        sink.push_part(&parts[0], 0).unwrap();
+        sink.push_part(&parts[1], 1 << 12).unwrap();
+        let jobs = sink.take_spill(2);
+        assert!(!jobs.is_empty());
+        for job in jobs {
+            // A job run elsewhere reports its error to the sink.
+            job.write().unwrap();
+        }
+        let err = sink.wait_spills().unwrap_err();
+        assert!(err.to_string().contains("keys-"), "{err}");
+    }
 
     /// Parts told apart only by the ordinal bits a sort word drops: in a
     /// segment with that many parts, the part counts look the parts up.
