@@ -93,6 +93,29 @@ pub fn compress(
     }
 }
 
+/// Compress one block (LZ4 blocks against `dict`) and append it to `out`,
+/// with a compression context and an LZ4 hash table kept across calls:
+/// the bytes of [`compress`], without its allocations. Returns the
+/// compressed length.
+///
+/// # Errors
+/// Only when zstd cannot allocate a context.
+pub fn compress_append(
+    codec: Codec,
+    raw: &[u8],
+    dict: &super::lz4::Lz4Dict,
+    zstd: &mut Option<zstd::bulk::Compressor<'static>>,
+    table: &mut Vec<u32>,
+    out: &mut Vec<u8>,
+) -> std::io::Result<usize> {
+    let before = out.len();
+    match codec {
+        Codec::Lz4 => super::lz4::compress_with(raw, dict, out, table),
+        Codec::Zstd => out.extend_from_slice(&compress(codec, raw, dict, zstd)?),
+    }
+    Ok(out.len() - before)
+}
+
 /// The text arena being written: full blocks wait in `pending` for the
 /// builder to compress them.
 #[derive(Debug)]

@@ -21,7 +21,7 @@
 //! -> index state and manifest         index/state.rs, index/manifest.rs
 //! ```
 //!
-//! Files go through the read and analyze stages in batches (16 MiB or 256
+//! Files go through the read and analyze stages in batches (8 MiB or 256
 //! files at the default budget). The calling thread assembles the batches
 //! in input order while the pool reads up to two more; the text
 //! blocks a batch fills are compressed by pool jobs and written back in
@@ -82,7 +82,7 @@ use crate::error::ConfigError;
 use crate::extract::ExtractLimits;
 use crate::normalize;
 use analyze::Fp;
-use assemble::{Blocks, NoPrior, Prior, SegState, SegmentParams};
+use assemble::{Blocks, NoPrior, Packed, Prior, SegState, SegmentParams};
 use postings::{KeyTotals, ShardFilter};
 use read::{FileResult, PartResult, ReadConfig, Source};
 use walk::Entry;
@@ -877,10 +877,14 @@ impl Indexer {
         summary: &mut BuildSummary,
     ) -> Result<(assemble::Finished, u64, u64), IndexError> {
         // Small batches keep short the assembly of the last one, which
-        // nothing overlaps: on the 100 MB scale corpus at 2 threads, 0.12 s
+        // nothing overlaps (on the 100 MB scale corpus at 2 threads, 0.12 s
         // with batches of up to 64 MiB or 1,024 files, 0.03 s with 16 MiB
-        // or 256.
-        let batch_bytes = (self.cfg.memory / 64).max(4 << 20);
+        // or 256), and the memory of the batches read ahead: with 1/64 of
+        // the budget a batch, a 2 GB build at `--memory 512MiB` peaked at
+        // 466-607 MiB of RSS over five runs (the budget plus 64 MiB is
+        // 576), with 1/128 at 448-457 MiB over four, and no slower (BENCHMARKS.md "Indexing without
+        // barriers").
+        let batch_bytes = (self.cfg.memory / 128).max(4 << 20);
         // A streamed file may go on in the next segment, except in a build
         // in pieces, whose piece is one segment.
         let spans = matches!(counting, KeyCounting::Index { .. });
@@ -1414,28 +1418,20 @@ enum KeyCounting<'a> {
     Every(&'a mut KeyCountWriter),
 }
 
-/// The compressed blocks of one job, in order.
-type Compressed = Vec<std::io::Result<Vec<u8>>>;
-
-/// Text blocks being compressed by pool jobs of [`Compression::JOB_BLOCKS`]
-/// blocks each, written in order once every job is done.
+/// Text blocks being compressed by pool jobs ([`Blocks::compress`]),
+/// written in order once every job is done.
 struct Compression {
     blocks: Blocks,
     /// One slot per job, filled by the job.
-    done: Mutex<Vec<Option<Compressed>>>,
+    done: Mutex<Vec<Option<std::io::Result<Packed>>>>,
     /// Jobs not ended yet.
     left: Mutex<usize>,
     ended: Condvar,
 }
 
 impl Compression {
-    /// Blocks per job: 512 KiB of text at the default block size, about
-    /// 3 ms of LZ4, so that the jobs fill the gaps at the end of a batch's
-    /// read without a job's own end leaving a thread idle for long.
-    const JOB_BLOCKS: usize = 64;
-
     fn new(blocks: Blocks) -> Arc<Compression> {
-        let jobs = blocks.raw.len().div_ceil(Self::JOB_BLOCKS);
+        let jobs = blocks.jobs();
         Arc::new(Compression {
             blocks,
             done: Mutex::new((0..jobs).map(|_| None).collect()),
@@ -1445,7 +1441,7 @@ impl Compression {
     }
 
     fn jobs(&self) -> usize {
-        self.blocks.raw.len().div_ceil(Self::JOB_BLOCKS)
+        self.blocks.jobs()
     }
 
     /// Compress the blocks of job `job`.
@@ -1459,9 +1455,7 @@ impl Compression {
             }
         }
         let _ended = Ended(self);
-        let from = job * Self::JOB_BLOCKS;
-        let to = (from + Self::JOB_BLOCKS).min(self.blocks.raw.len());
-        let out = self.blocks.compress(from..to);
+        let out = self.blocks.compress(job);
         self.done.lock().unwrap_or_else(PoisonError::into_inner)[job] = Some(out);
     }
 
@@ -1489,10 +1483,10 @@ impl Compression {
     fn write(&self, st: &mut SegState, w: &mut SegmentWriter) -> Result<(), IndexError> {
         self.wait();
         let done = std::mem::take(&mut *self.done.lock().unwrap_or_else(PoisonError::into_inner));
-        let mut compressed = Vec::with_capacity(self.blocks.raw.len());
+        let mut compressed = Vec::with_capacity(done.len());
         for job in done {
             match job {
-                Some(out) => compressed.extend(out),
+                Some(out) => compressed.push(out),
                 None => {
                     return Err(IndexError::Compress {
                         codec: "text",
