@@ -1434,6 +1434,55 @@ enum KeyCounting<'a> {
     Every(&'a mut KeyCountWriter),
 }
 
+/// Jobs running on other threads, counted out as they end, so that their
+/// results can be waited for.
+pub(crate) struct Countdown {
+    left: Mutex<usize>,
+    ended: Condvar,
+}
+
+/// Counts one job out of a [`Countdown`] when dropped.
+pub(crate) struct EndOnDrop<'a>(&'a Countdown);
+
+impl Drop for EndOnDrop<'_> {
+    fn drop(&mut self) {
+        *self.0.left.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
+        self.0.ended.notify_all();
+    }
+}
+
+impl Countdown {
+    pub(crate) fn new(jobs: usize) -> Countdown {
+        Countdown {
+            left: Mutex::new(jobs),
+            ended: Condvar::new(),
+        }
+    }
+
+    /// To be held by a job while it runs: it counts the job out however
+    /// the job ends, a panic included (so that no waiter waits forever;
+    /// the scope that ran the job raises the panic again).
+    pub(crate) fn end_on_drop(&self) -> EndOnDrop<'_> {
+        EndOnDrop(self)
+    }
+
+    /// Whether every job has ended.
+    pub(crate) fn is_done(&self) -> bool {
+        *self.left.lock().unwrap_or_else(PoisonError::into_inner) == 0
+    }
+
+    /// Wait until every job has ended.
+    pub(crate) fn wait(&self) {
+        let mut left = self.left.lock().unwrap_or_else(PoisonError::into_inner);
+        while *left > 0 {
+            left = self
+                .ended
+                .wait(left)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
 /// Text blocks being compressed by pool jobs ([`Blocks::compress`]),
 /// written in order once every job is done.
 struct Compression {
@@ -1441,8 +1490,7 @@ struct Compression {
     /// One slot per job, filled by the job.
     done: Mutex<Vec<Option<std::io::Result<Packed>>>>,
     /// Jobs not ended yet.
-    left: Mutex<usize>,
-    ended: Condvar,
+    left: Countdown,
 }
 
 impl Compression {
@@ -1451,8 +1499,7 @@ impl Compression {
         Arc::new(Compression {
             blocks,
             done: Mutex::new((0..jobs).map(|_| None).collect()),
-            left: Mutex::new(jobs),
-            ended: Condvar::new(),
+            left: Countdown::new(jobs),
         })
     }
 
@@ -1462,33 +1509,19 @@ impl Compression {
 
     /// Compress the blocks of job `job`.
     fn run(&self, job: usize) {
-        /// Counts the job out when it ends, however it ends.
-        struct Ended<'a>(&'a Compression);
-        impl Drop for Ended<'_> {
-            fn drop(&mut self) {
-                *self.0.left.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
-                self.0.ended.notify_all();
-            }
-        }
-        let _ended = Ended(self);
+        let _ended = self.left.end_on_drop();
         let out = self.blocks.compress(job);
         self.done.lock().unwrap_or_else(PoisonError::into_inner)[job] = Some(out);
     }
 
     /// Whether every job has ended.
     fn is_done(&self) -> bool {
-        *self.left.lock().unwrap_or_else(PoisonError::into_inner) == 0
+        self.left.is_done()
     }
 
     /// Wait until every job has ended.
     fn wait(&self) {
-        let mut left = self.left.lock().unwrap_or_else(PoisonError::into_inner);
-        while *left > 0 {
-            left = self
-                .ended
-                .wait(left)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
+        self.left.wait();
     }
 
     /// Write the compressed blocks, in order, once every job has ended.

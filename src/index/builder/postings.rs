@@ -28,7 +28,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
@@ -94,10 +94,8 @@ pub(crate) struct KeySink {
 
 /// Spill jobs being written on other threads: how many are left, and the
 /// first error.
-#[derive(Default)]
 struct Writing {
-    left: Mutex<usize>,
-    ended: Condvar,
+    jobs: super::Countdown,
     error: Mutex<Option<IndexError>>,
 }
 
@@ -105,14 +103,7 @@ impl Writing {
     /// Wait until every job has ended (written, failed or panicked); the
     /// first error.
     fn wait(&self) -> Result<(), IndexError> {
-        let mut left = self.left.lock().unwrap_or_else(PoisonError::into_inner);
-        while *left > 0 {
-            left = self
-                .ended
-                .wait(left)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        drop(left);
+        self.jobs.wait();
         match self
             .error
             .lock()
@@ -163,8 +154,10 @@ impl KeySink {
             return Vec::new();
         };
         let jobs = self.spill_job(parts).split(n);
-        let writing = Arc::new(Writing::default());
-        *writing.left.lock().unwrap_or_else(PoisonError::into_inner) = jobs.len();
+        let writing = Arc::new(Writing {
+            jobs: super::Countdown::new(jobs.len()),
+            error: Mutex::new(None),
+        });
         self.writing = Some(writing.clone());
         jobs.into_iter()
             .map(|mut j| {
@@ -427,19 +420,10 @@ impl SpillJob {
     /// # Errors
     /// I/O errors of a job run by the sink itself.
     pub(crate) fn write(mut self) -> Result<(), IndexError> {
-        /// Counts the job out when it ends, however it ends.
-        struct Ended(Option<Arc<Writing>>);
-        impl Drop for Ended {
-            fn drop(&mut self) {
-                if let Some(w) = &self.0 {
-                    let mut left = w.left.lock().unwrap_or_else(PoisonError::into_inner);
-                    *left -= 1;
-                    w.ended.notify_all();
-                }
-            }
-        }
-        let ended = Ended(self.writing.take());
-        match (Self::append(self.files), &ended.0) {
+        let writing = self.writing.take();
+        // Counted out after its error is in (locals drop in reverse order).
+        let _ended = writing.as_ref().map(|w| w.jobs.end_on_drop());
+        match (Self::append(self.files), &writing) {
             (Err(e), Some(w)) => {
                 w.error
                     .lock()
