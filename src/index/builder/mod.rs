@@ -4,7 +4,7 @@
 //! ```text
 //! walk (sorted)                       build/walk.rs     sequential, cheap
 //! -> read + extract, per file         build/read.rs     parallel (rayon),
-//! -> analyze, per part                build/analyze.rs  up to 3 batches
+//! -> analyze, per part                build/analyze.rs  up to 2 batches
 //!    (a file over the text limit:      build/stream.rs   ahead; alone, in
 //!     mbox messages, text windows)                       batches of pieces)
 //! -> assemble, in input order         build/assemble.rs sequential, on the
@@ -85,7 +85,7 @@ use crate::extract::ExtractLimits;
 use crate::normalize;
 use analyze::Fp;
 use assemble::{Blocks, NoPrior, Packed, Prior, SegState, SegmentParams};
-use postings::{KeyTotals, ShardFilter};
+use postings::{KeyTotals, ShardFilter, SpillJob};
 use read::{FileResult, PartResult, ReadConfig, Source};
 use walk::Entry;
 use write::SegmentWriter;
@@ -109,7 +109,7 @@ pub const DEFAULT_COMMON_MIN_DOCS: u32 = 32;
 /// Most normalized bytes one segment holds (positions are u32).
 pub const MAX_SEGMENT_NORM: u64 = u32::MAX as u64 - (1 << 20);
 /// Batches the pool reads ahead of the assembly (beside the one it waits
-/// for). Each holds up to `--memory / 64` of files and what they give.
+/// for). Each holds up to `--memory / 128` of files and what they give.
 const READ_AHEAD: usize = 2;
 /// Batches whose text blocks may wait compressed, or being compressed, for
 /// their turn to be written.
@@ -884,8 +884,8 @@ impl Indexer {
         // or 256), and the memory of the batches read ahead: with 1/64 of
         // the budget a batch, a 2 GB build at `--memory 512MiB` peaked at
         // 466-607 MiB of RSS over five runs (the budget plus 64 MiB is
-        // 576), with 1/128 at 448-457 MiB over four, and no slower (BENCHMARKS.md "Indexing without
-        // barriers").
+        // 576), with 1/128 at 448-457 MiB over four, and no slower
+        // (BENCHMARKS.md "Indexing without barriers").
         let batch_bytes = (self.cfg.memory / 128).max(4 << 20);
         // A streamed file may go on in the next segment, except in a build
         // in pieces, whose piece is one segment.
@@ -907,7 +907,7 @@ impl Indexer {
         // batch (one large file on one thread) leaves no thread idle, and
         // this thread waits only for the batch it assembles next. With
         // one thread there is no read-ahead: reading, assembling and
-        // compressing take turns, and the build uses one core.
+        // compressing take turns (about one core).
         let read_ahead = if self.pool.current_num_threads() > 1 {
             READ_AHEAD
         } else {
@@ -945,7 +945,7 @@ impl Indexer {
                     }
                 }
                 // Blocks compressed meanwhile, written in order.
-                while compressing.front().is_some_and(|c| c.is_done()) {
+                while compressing.front().is_some_and(|c| c.left.is_done()) {
                     if let Some(c) = compressing.pop_front() {
                         c.write(&mut st, w)?;
                     }
@@ -974,19 +974,14 @@ impl Indexer {
                     // the batches read ahead while this thread went on
                     // filling new buffers: 1,105 MiB of anonymous memory
                     // at the default 1 GiB budget on the 10 GB scale
-                    // corpus, against 989 MiB with the spill in place.)
+                    // corpus; 1,051 MiB so; 989 MiB with the spill written
+                    // by this thread alone.)
                     ctx.st.keys.defer_spills(true);
                     let left = ctx.add_files(results, self);
                     ctx.st.keys.defer_spills(false);
                     let jobs = ctx.st.keys.take_spill(SPILL_JOBS);
                     if !jobs.is_empty() {
-                        pool.install(|| {
-                            jobs.into_par_iter().for_each(|job| {
-                                // (Its error goes to the sink.)
-                                let _ = job.write();
-                            });
-                        });
-                        ctx.st.keys.wait_spills()?;
+                        pool.install(|| jobs.into_par_iter().try_for_each(SpillJob::write))?;
                     }
                     let left = left?;
                     if !left.is_empty() {
@@ -1010,7 +1005,7 @@ impl Indexer {
                     }
                     if let Some(blocks) = ctx.st.take_blocks(codec) {
                         let c = Compression::new(blocks);
-                        for job in 0..c.jobs() {
+                        for job in 0..c.blocks.jobs() {
                             let c = c.clone();
                             scope.spawn(move |_| c.run(job));
                         }
@@ -1019,7 +1014,6 @@ impl Indexer {
                     // At most COMPRESS_AHEAD batches' blocks in memory.
                     while compressing.len() > COMPRESS_AHEAD {
                         if let Some(c) = compressing.pop_front() {
-                            c.wait();
                             c.write(&mut st, w)?;
                         }
                     }
@@ -1028,10 +1022,8 @@ impl Indexer {
                 // Every batch before `after` is assembled; its blocks are
                 // written before any of a large file's.
                 for c in compressing.drain(..) {
-                    c.wait();
                     c.write(ctx.st, ctx.w)?;
                 }
-                ctx.st.keys.wait_spills()?;
                 let Some(Next::Large(source)) = after.take() else {
                     return Ok(());
                 };
@@ -1051,9 +1043,8 @@ impl Indexer {
                 }
             }
         });
-        // Every job of the scope has ended: their blocks and spills are in.
+        // Every job of the scope has ended: their blocks are in.
         outcome?;
-        st.keys.wait_spills()?;
         for c in compressing.drain(..) {
             c.write(&mut st, w)?;
         }
@@ -1436,13 +1427,13 @@ enum KeyCounting<'a> {
 
 /// Jobs running on other threads, counted out as they end, so that their
 /// results can be waited for.
-pub(crate) struct Countdown {
+struct Countdown {
     left: Mutex<usize>,
     ended: Condvar,
 }
 
 /// Counts one job out of a [`Countdown`] when dropped.
-pub(crate) struct EndOnDrop<'a>(&'a Countdown);
+struct EndOnDrop<'a>(&'a Countdown);
 
 impl Drop for EndOnDrop<'_> {
     fn drop(&mut self) {
@@ -1452,7 +1443,7 @@ impl Drop for EndOnDrop<'_> {
 }
 
 impl Countdown {
-    pub(crate) fn new(jobs: usize) -> Countdown {
+    fn new(jobs: usize) -> Countdown {
         Countdown {
             left: Mutex::new(jobs),
             ended: Condvar::new(),
@@ -1462,17 +1453,17 @@ impl Countdown {
     /// To be held by a job while it runs: it counts the job out however
     /// the job ends, a panic included (so that no waiter waits forever;
     /// the scope that ran the job raises the panic again).
-    pub(crate) fn end_on_drop(&self) -> EndOnDrop<'_> {
+    fn end_on_drop(&self) -> EndOnDrop<'_> {
         EndOnDrop(self)
     }
 
     /// Whether every job has ended.
-    pub(crate) fn is_done(&self) -> bool {
+    fn is_done(&self) -> bool {
         *self.left.lock().unwrap_or_else(PoisonError::into_inner) == 0
     }
 
     /// Wait until every job has ended.
-    pub(crate) fn wait(&self) {
+    fn wait(&self) {
         let mut left = self.left.lock().unwrap_or_else(PoisonError::into_inner);
         while *left > 0 {
             left = self
@@ -1503,25 +1494,11 @@ impl Compression {
         })
     }
 
-    fn jobs(&self) -> usize {
-        self.blocks.jobs()
-    }
-
     /// Compress the blocks of job `job`.
     fn run(&self, job: usize) {
         let _ended = self.left.end_on_drop();
         let out = self.blocks.compress(job);
         self.done.lock().unwrap_or_else(PoisonError::into_inner)[job] = Some(out);
-    }
-
-    /// Whether every job has ended.
-    fn is_done(&self) -> bool {
-        self.left.is_done()
-    }
-
-    /// Wait until every job has ended.
-    fn wait(&self) {
-        self.left.wait();
     }
 
     /// Write the compressed blocks, in order, once every job has ended.
@@ -1530,7 +1507,7 @@ impl Compression {
     /// Compression and I/O errors; a job that panicked (its panic is
     /// raised again by the scope that ran it).
     fn write(&self, st: &mut SegState, w: &mut SegmentWriter) -> Result<(), IndexError> {
-        self.wait();
+        self.left.wait();
         let done = std::mem::take(&mut *self.done.lock().unwrap_or_else(PoisonError::into_inner));
         let mut compressed = Vec::with_capacity(done.len());
         for job in done {

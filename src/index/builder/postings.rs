@@ -28,7 +28,6 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
@@ -88,32 +87,6 @@ pub(crate) struct KeySink {
     defer: bool,
     /// Pairs set aside by a deferred spill, not yet written.
     held: Option<Vec<Vec<Pair>>>,
-    /// The spill jobs of [`KeySink::take_spill`] being written elsewhere.
-    writing: Option<Arc<Writing>>,
-}
-
-/// Spill jobs being written on other threads: how many are left, and the
-/// first error.
-struct Writing {
-    jobs: super::Countdown,
-    error: Mutex<Option<IndexError>>,
-}
-
-impl Writing {
-    /// Wait until every job has ended (written, failed or panicked); the
-    /// first error.
-    fn wait(&self) -> Result<(), IndexError> {
-        self.jobs.wait();
-        match self
-            .error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
 }
 
 impl KeySink {
@@ -130,7 +103,6 @@ impl KeySink {
             shard: None,
             defer: false,
             held: None,
-            writing: None,
         }
     }
 
@@ -146,35 +118,13 @@ impl KeySink {
 
     /// The pairs of the spill held back, as at most `n` jobs of whole
     /// partitions that append them to the partitions' spill files (named
-    /// now, so the names do not depend on when the jobs run), to be run on
-    /// other threads. The sink waits for them before its next spill and in
-    /// [`KeySink::finish`] ([`KeySink::wait_spills`]).
+    /// now, so the names do not depend on when the jobs run), to be written
+    /// on other threads. Every job must be written before the sink spills
+    /// again or finishes (the builder writes them at once).
     pub(crate) fn take_spill(&mut self, n: usize) -> Vec<SpillJob> {
-        let Some(parts) = self.held.take() else {
-            return Vec::new();
-        };
-        let jobs = self.spill_job(parts).split(n);
-        let writing = Arc::new(Writing {
-            jobs: super::Countdown::new(jobs.len()),
-            error: Mutex::new(None),
-        });
-        self.writing = Some(writing.clone());
-        jobs.into_iter()
-            .map(|mut j| {
-                j.writing = Some(writing.clone());
-                j
-            })
-            .collect()
-    }
-
-    /// Wait for the spill jobs of [`KeySink::take_spill`] to end.
-    ///
-    /// # Errors
-    /// The first I/O error of those jobs.
-    pub(crate) fn wait_spills(&mut self) -> Result<(), IndexError> {
-        match self.writing.take() {
-            Some(w) => w.wait(),
-            None => Ok(()),
+        match self.held.take() {
+            Some(parts) => self.spill_job(parts).split(n),
+            None => Vec::new(),
         }
     }
 
@@ -189,10 +139,7 @@ impl KeySink {
                 .clone();
             files.push((path, buf));
         }
-        SpillJob {
-            files,
-            writing: None,
-        }
+        SpillJob { files }
     }
 
     /// Keep only the postings of one shard (set before any pair is pushed).
@@ -242,7 +189,6 @@ impl KeySink {
     /// Append every partition's buffered pairs to its spill file (or set
     /// them aside, see [`KeySink::defer_spills`]).
     fn spill(&mut self) -> Result<(), IndexError> {
-        self.wait_spills()?;
         if let Some(held) = self.held.take() {
             self.spill_job(held).write()?;
         }
@@ -302,7 +248,6 @@ impl KeySink {
         totals: KeyTotals<'_>,
         out: &mut dyn FnMut(Written<'_>) -> Result<(), IndexError>,
     ) -> Result<u64, IndexError> {
-        self.wait_spills()?;
         if let Some(held) = self.held.take() {
             self.spill_job(held).write()?;
         }
@@ -381,8 +326,6 @@ impl KeySink {
 /// ([`KeySink::take_spill`]).
 pub(crate) struct SpillJob {
     files: Vec<(PathBuf, Vec<Pair>)>,
-    /// The sink's count of jobs in flight, when run elsewhere.
-    writing: Option<Arc<Writing>>,
 }
 
 impl SpillJob {
@@ -392,10 +335,7 @@ impl SpillJob {
         let total: usize = self.files.iter().map(|(_, b)| b.len()).sum();
         let per = total.div_ceil(n.max(1)).max(1);
         let mut jobs = Vec::new();
-        let empty = || SpillJob {
-            files: Vec::new(),
-            writing: None,
-        };
+        let empty = || SpillJob { files: Vec::new() };
         let mut cur = empty();
         let mut held = 0;
         for f in self.files {
@@ -413,30 +353,12 @@ impl SpillJob {
     }
 
     /// Append the pairs to the files, freeing each partition's buffer once
-    /// it is written. A job of [`KeySink::take_spill`] reports its end to
-    /// the sink, also when it panics, and its error too (then it returns
-    /// `Ok`: the sink's [`KeySink::wait_spills`] returns the error).
+    /// it is written.
     ///
     /// # Errors
-    /// I/O errors of a job run by the sink itself.
-    pub(crate) fn write(mut self) -> Result<(), IndexError> {
-        let writing = self.writing.take();
-        // Counted out after its error is in (locals drop in reverse order).
-        let _ended = writing.as_ref().map(|w| w.jobs.end_on_drop());
-        match (Self::append(self.files), &writing) {
-            (Err(e), Some(w)) => {
-                w.error
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .get_or_insert(e);
-                Ok(())
-            }
-            (r, _) => r,
-        }
-    }
-
-    fn append(files: Vec<(PathBuf, Vec<Pair>)>) -> Result<(), IndexError> {
-        for (path, buf) in files {
+    /// I/O errors.
+    pub(crate) fn write(self) -> Result<(), IndexError> {
+        for (path, buf) in self.files {
             let f = OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -877,8 +799,8 @@ mod tests {
         assert_eq!(std::fs::read_dir(&da).unwrap().count(), 0);
     }
 
-    /// A deferred spill that cannot be written fails the next spill (or
-    /// the end), not silently.
+    /// A deferred spill that cannot be written, written on another thread,
+    /// returns its error there (the builder fails the build with it).
     #[test]
     fn a_deferred_spill_that_fails_fails_the_build() {
         let d = tempfile::tempdir().unwrap();
@@ -890,11 +812,21 @@ mod tests {
         sink.push_part(&parts[1], 1 << 12).unwrap();
         let jobs = sink.take_spill(2);
         assert!(!jobs.is_empty());
-        for job in jobs {
-            // A job run elsewhere reports its error to the sink.
-            job.write().unwrap();
-        }
-        let err = sink.wait_spills().unwrap_err();
+        // Written on another thread, as the builder does.
+        let errors: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = jobs
+                .into_iter()
+                .map(|j| s.spawn(move || j.write()))
+                .collect();
+            handles
+                .into_iter()
+                .filter_map(|h| h.join().unwrap().err())
+                .collect()
+        });
+        let err = errors
+            .into_iter()
+            .next()
+            .expect("a spill into a missing folder fails");
         assert!(err.to_string().contains("keys-"), "{err}");
     }
 
