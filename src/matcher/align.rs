@@ -305,6 +305,9 @@ struct BoundScratch {
     masks: Vec<u64>,
     /// The chaining values `f(k)`, per query position.
     best: Vec<i64>,
+    /// The chaining values with one skip, `g(k)` (see
+    /// [`Aligner::score_bound_bridged_from`]).
+    skipped: Vec<i64>,
 }
 
 /// [`BoundScratch::slot`] of a symbol that is not in the query.
@@ -637,6 +640,32 @@ impl Aligner {
         d_hi: isize,
         floor: i64,
     ) -> Option<i64> {
+        self.score_bound_bridged_from(query, source, d_lo, d_hi, floor, 0)
+    }
+
+    /// [`Aligner::score_bound_from`] that also bounds two local
+    /// alignments in the band, query-disjoint with at most `skip` query
+    /// positions between them, scored as the sum of their scores less two
+    /// matches (one edit: the bridge of `matcher::find`).
+    ///
+    /// The second alignment's first run, whose two matches the bound
+    /// grants once per stretch, pays the two, so such a pair is bounded
+    /// by the bound of the two stretches with the positions between them
+    /// weighing 0 instead of -1/2: `g(k)`, the largest weight of a
+    /// stretch ending before `k` that skips at most `skip` consecutive
+    /// positions once, found in the same pass as `f` (a skip from any of
+    /// the `skip + 1` values of `f` before `k`). It is computed only when
+    /// the plain bound is below `floor` and within `skip / 2` matches of
+    /// it, the most a skip can add.
+    pub fn score_bound_bridged_from<S: Symbol>(
+        &mut self,
+        query: &[S],
+        source: &[S],
+        d_lo: isize,
+        d_hi: isize,
+        floor: i64,
+        skip: usize,
+    ) -> Option<i64> {
         let sc = self.scoring;
         let cheapest_edit = sc.mismatch.max(sc.gap);
         if -cheapest_edit < 2 * sc.matched {
@@ -744,43 +773,87 @@ impl Aligner {
         // positions of a 3-gram weigh 0), so a piece of a run is best
         // started where the run starts: a run of 3-grams starting at `a`
         // offers f[a] - 2 * a - 4 + 2 * k to every k it reaches.
-        let f = &mut b.best;
-        f.clear();
-        f.resize(n + 1, 0);
-        let mut top = 0i64;
-        let mut key = [0i64; 64];
-        let mut prev = 0u64;
-        for i in 0..=n {
-            if i > 0 {
-                // two[i] is the 2-gram at i - 1 (the shift of one above).
-                let near = two[i - 1] | two[i] | two[i + 1];
-                let loose = if near != 0 { 0 } else { -1 };
-                f[i] = f[i].max(f[i - 1] + loose).max(0);
-            }
-            top = top.max(f[i]);
-            // Diagonals with a 3-gram at i (none within 3 of the end: the
-            // words after the last position are zero), and those where a
-            // run starts.
-            let t = masks[i] & masks[i + 1] & masks[i + 2];
-            if t | prev == 0 {
-                continue;
-            }
-            let mut new = t & !prev;
-            while new != 0 {
-                key[new.trailing_zeros() as usize] = f[i] - 2 * i as i64 - 4;
-                new &= new - 1;
-            }
-            let mut on = t;
-            while on != 0 {
-                let v = key[on.trailing_zeros() as usize] + 2 * (i as i64 + 3);
-                f[i + 3] = f[i + 3].max(v);
-                on &= on - 1;
-            }
-            prev = t;
+        let mut top = chain(masks, two, n, &mut b.best, None);
+        let plain = i64::from(sc.matched) * ((top + 4 + 1) / 2);
+        if skip > 0
+            && plain < floor
+            && plain + i64::from(sc.matched) * skip.div_ceil(2) as i64 >= floor
+        {
+            top = chain(masks, two, n, &mut b.best, Some((&mut b.skipped, skip)));
         }
         // The first run's 2 matches, then half matches rounded up.
         Some(i64::from(sc.matched) * ((top + 4 + 1) / 2))
     }
+}
+
+/// The chaining pass of [`Aligner::score_bound_from`] over the diagonal
+/// masks of `n` query positions: the largest `f(k)` (and with `skip`,
+/// `g(k)`, see [`Aligner::score_bound_bridged_from`]), in half matches.
+fn chain(
+    masks: &[u64],
+    two: &[u64],
+    n: usize,
+    f: &mut Vec<i64>,
+    mut skip: Option<(&mut Vec<i64>, usize)>,
+) -> i64 {
+    f.clear();
+    f.resize(n + 1, 0);
+    if let Some((g, _)) = skip.as_mut() {
+        g.clear();
+        g.resize(n + 1, 0);
+    }
+    let mut top = 0i64;
+    let mut key = [0i64; 64];
+    let mut key_g = [0i64; 64];
+    let mut prev = 0u64;
+    for i in 0..=n {
+        if i > 0 {
+            // two[i] is the 2-gram at i - 1 (the shift of one above).
+            let near = two[i - 1] | two[i] | two[i + 1];
+            let loose = if near != 0 { 0 } else { -1 };
+            f[i] = f[i].max(f[i - 1] + loose).max(0);
+            if let Some((g, _)) = skip.as_mut() {
+                g[i] = g[i].max(g[i - 1] + loose).max(0);
+            }
+        }
+        top = top.max(f[i]);
+        if let Some((g, w)) = skip.as_mut() {
+            // Skip the positions j..i, at most w of them.
+            let from = i.saturating_sub(*w);
+            let skipped = f[from..=i].iter().copied().max().unwrap_or(0);
+            g[i] = g[i].max(skipped);
+            top = top.max(g[i]);
+        }
+        // Diagonals with a 3-gram at i (none within 3 of the end: the
+        // words after the last position are zero), and those where a
+        // run starts.
+        let t = masks[i] & masks[i + 1] & masks[i + 2];
+        if t | prev == 0 {
+            continue;
+        }
+        let mut new = t & !prev;
+        while new != 0 {
+            let d = new.trailing_zeros() as usize;
+            key[d] = f[i] - 2 * i as i64 - 4;
+            if let Some((g, _)) = skip.as_ref() {
+                key_g[d] = g[i] - 2 * i as i64 - 4;
+            }
+            new &= new - 1;
+        }
+        let mut on = t;
+        while on != 0 {
+            let d = on.trailing_zeros() as usize;
+            let v = key[d] + 2 * (i as i64 + 3);
+            f[i + 3] = f[i + 3].max(v);
+            if let Some((g, _)) = skip.as_mut() {
+                let v = key_g[d] + 2 * (i as i64 + 3);
+                g[i + 3] = g[i + 3].max(v);
+            }
+            on &= on - 1;
+        }
+        prev = t;
+    }
+    top
 }
 
 /// Fill the band anti-diagonal by anti-diagonal (see [`Aligner`]), find the
