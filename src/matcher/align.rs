@@ -310,6 +310,18 @@ struct BoundScratch {
     skipped: Vec<i64>,
 }
 
+/// Which local alignments a score bound covers (see
+/// [`Aligner::score_bound_anchored_from`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// All of them.
+    Anywhere,
+    /// Those that start at this query position or before.
+    StartBy(usize),
+    /// Those that end at this query position or after.
+    EndFrom(usize),
+}
+
 /// [`BoundScratch::slot`] of a symbol that is not in the query.
 const NO_SLOT: u8 = u8::MAX;
 
@@ -666,6 +678,36 @@ impl Aligner {
         floor: i64,
         skip: usize,
     ) -> Option<i64> {
+        self.bound(query, source, (d_lo, d_hi), floor, (skip, Anchor::Anywhere))
+    }
+
+    /// [`Aligner::score_bound_from`] for the local alignments that start at
+    /// query position `start_by` or before ([`Anchor::StartBy`]), or end at
+    /// `end_from` or after ([`Anchor::EndFrom`]): the stretches of `F` are
+    /// held to the same rule (a stretch starts where its value may be
+    /// reset to 0, and ends where `top` is read), which is all the proof
+    /// of the bound needs, since the best such alignment covers such a
+    /// stretch.
+    pub fn score_bound_anchored_from<S: Symbol>(
+        &mut self,
+        query: &[S],
+        source: &[S],
+        d_lo: isize,
+        d_hi: isize,
+        floor: i64,
+        anchor: Anchor,
+    ) -> Option<i64> {
+        self.bound(query, source, (d_lo, d_hi), floor, (0, anchor))
+    }
+
+    fn bound<S: Symbol>(
+        &mut self,
+        query: &[S],
+        source: &[S],
+        (d_lo, d_hi): (isize, isize),
+        floor: i64,
+        (skip, anchor): (usize, Anchor),
+    ) -> Option<i64> {
         let sc = self.scoring;
         let cheapest_edit = sc.mismatch.max(sc.gap);
         if -cheapest_edit < 2 * sc.matched {
@@ -773,13 +815,19 @@ impl Aligner {
         // positions of a 3-gram weigh 0), so a piece of a run is best
         // started where the run starts: a run of 3-grams starting at `a`
         // offers f[a] - 2 * a - 4 + 2 * k to every k it reaches.
-        let mut top = chain(masks, two, n, &mut b.best, None);
+        let mut top = chain::<false>(masks, two, n, &mut b.best, (None, anchor));
         let plain = i64::from(sc.matched) * ((top + 4 + 1) / 2);
         if skip > 0
             && plain < floor
             && plain + i64::from(sc.matched) * skip.div_ceil(2) as i64 >= floor
         {
-            top = chain(masks, two, n, &mut b.best, Some((&mut b.skipped, skip)));
+            top = chain::<true>(
+                masks,
+                two,
+                n,
+                &mut b.best,
+                (Some((&mut b.skipped, skip)), anchor),
+            );
         }
         // The first run's 2 matches, then half matches rounded up.
         Some(i64::from(sc.matched) * ((top + 4 + 1) / 2))
@@ -789,18 +837,32 @@ impl Aligner {
 /// The chaining pass of [`Aligner::score_bound_from`] over the diagonal
 /// masks of `n` query positions: the largest `f(k)` (and with `skip`,
 /// `g(k)`, see [`Aligner::score_bound_bridged_from`]), in half matches.
-fn chain(
+///
+/// `SKIP` says whether `skip` is given: the plain pass, run on every
+/// bound, is compiled without the second state.
+#[inline]
+fn chain<const SKIP: bool>(
     masks: &[u64],
     two: &[u64],
     n: usize,
     f: &mut Vec<i64>,
-    mut skip: Option<(&mut Vec<i64>, usize)>,
+    (mut skip, anchor): (Option<(&mut Vec<i64>, usize)>, Anchor),
 ) -> i64 {
+    // Where a stretch may start (its value reset to 0) and end (`top`).
+    let (start_by, end_from) = match anchor {
+        Anchor::Anywhere => (n, 0),
+        Anchor::StartBy(p) => (p.min(n), 0),
+        Anchor::EndFrom(p) => (n, p.min(n)),
+    };
+    // No stretch reaches a position: far below any value, far from overflow.
+    const NONE: i64 = i64::MIN / 4;
     f.clear();
     f.resize(n + 1, 0);
-    if let Some((g, _)) = skip.as_mut() {
+    f[start_by + 1..].fill(NONE);
+    if let Some((g, _)) = skip.as_mut().filter(|_| SKIP) {
         g.clear();
         g.resize(n + 1, 0);
+        g[start_by + 1..].fill(NONE);
     }
     let mut top = 0i64;
     let mut key = [0i64; 64];
@@ -811,18 +873,23 @@ fn chain(
             // two[i] is the 2-gram at i - 1 (the shift of one above).
             let near = two[i - 1] | two[i] | two[i + 1];
             let loose = if near != 0 { 0 } else { -1 };
-            f[i] = f[i].max(f[i - 1] + loose).max(0);
-            if let Some((g, _)) = skip.as_mut() {
-                g[i] = g[i].max(g[i - 1] + loose).max(0);
+            let reset = if i <= start_by { 0 } else { NONE };
+            f[i] = f[i].max(f[i - 1] + loose).max(reset);
+            if let Some((g, _)) = skip.as_mut().filter(|_| SKIP) {
+                g[i] = g[i].max(g[i - 1] + loose).max(reset);
             }
         }
-        top = top.max(f[i]);
-        if let Some((g, w)) = skip.as_mut() {
+        if i >= end_from {
+            top = top.max(f[i]);
+        }
+        if let Some((g, w)) = skip.as_mut().filter(|_| SKIP) {
             // Skip the positions j..i, at most w of them.
             let from = i.saturating_sub(*w);
-            let skipped = f[from..=i].iter().copied().max().unwrap_or(0);
+            let skipped = f[from..=i].iter().copied().max().unwrap_or(NONE);
             g[i] = g[i].max(skipped);
-            top = top.max(g[i]);
+            if i >= end_from {
+                top = top.max(g[i]);
+            }
         }
         // Diagonals with a 3-gram at i (none within 3 of the end: the
         // words after the last position are zero), and those where a
@@ -835,7 +902,7 @@ fn chain(
         while new != 0 {
             let d = new.trailing_zeros() as usize;
             key[d] = f[i] - 2 * i as i64 - 4;
-            if let Some((g, _)) = skip.as_ref() {
+            if let Some((g, _)) = skip.as_ref().filter(|_| SKIP) {
                 key_g[d] = g[i] - 2 * i as i64 - 4;
             }
             new &= new - 1;
@@ -845,7 +912,7 @@ fn chain(
             let d = on.trailing_zeros() as usize;
             let v = key[d] + 2 * (i as i64 + 3);
             f[i + 3] = f[i + 3].max(v);
-            if let Some((g, _)) = skip.as_mut() {
+            if let Some((g, _)) = skip.as_mut().filter(|_| SKIP) {
                 let v = key_g[d] + 2 * (i as i64 + 3);
                 g[i + 3] = g[i + 3].max(v);
             }

@@ -1660,36 +1660,37 @@ fn run_of_three<S: align::Symbol>(
             let own = if back == 0 { p < edge } else { p + 3 > edge };
             (dl..=dh).any(|d| {
                 let j = p as isize + d;
-                !(own && d == d_a)
-                    && j >= 0
-                    && j as usize + 3 <= s.len()
-                    && q[p..p + 3] == s[j as usize..j as usize + 3]
+                !(own && d == d_a) && j >= 0 && j as usize + 3 <= s.len() && {
+                    let j = j as usize;
+                    q[p] == s[j] && q[p + 1] == s[j + 1] && q[p + 2] == s[j + 2]
+                }
             })
         })
 }
 
 /// Whether the best local alignment of `q[qf..qt]` against `s[sf..st]`
-/// on the diagonals `[dl, dh]` of the whole sides may score `need`, by
-/// [`Aligner::score_bound`] (true when it cannot tell).
+/// on the diagonals `[dl, dh]` of the whole sides that starts or ends as
+/// `anchor` says (in the region's positions) may score `need`, by
+/// [`Aligner::score_bound_anchored_from`] (true when it cannot tell).
 fn may_reach<S: align::Symbol>(
     aligner: &mut Aligner,
     sides: &Sides<'_, S>,
-    (qf, qt): (usize, usize),
-    (sf, st): (usize, usize),
+    ((qf, qt), (sf, st)): ((usize, usize), (usize, usize)),
     (dl, dh): (isize, isize),
-    need: i64,
+    (need, anchor): (i64, align::Anchor),
 ) -> bool {
     if qf >= qt || sf >= st || dl > dh {
         return false;
     }
     let shift = sf as isize - qf as isize;
     aligner
-        .score_bound_from(
+        .score_bound_anchored_from(
             &sides.q[qf..qt],
             &sides.s[sf..st],
             dl - shift,
             dh - shift,
             need,
+            anchor,
         )
         .is_none_or(|b| b >= need)
 }
@@ -1738,10 +1739,9 @@ fn bridge_after<S: align::Symbol>(
         || !may_reach(
             aligner,
             sides,
-            (qf, sides.q.len()),
-            (sf, sides.s.len()),
+            ((qf, sides.q.len()), (sf, sides.s.len())),
             band,
-            need,
+            (need, align::Anchor::StartBy(qe + BRIDGE_MAX - qf)),
         )
     {
         return None;
@@ -1815,8 +1815,13 @@ fn bridge_before<S: align::Symbol>(
         qs.saturating_sub(BRIDGE_MAX)..qt + 1,
         band,
         (3, (qs, d)),
-    ) || !may_reach(aligner, sides, (0, qt), (0, st), band, need)
-    {
+    ) || !may_reach(
+        aligner,
+        sides,
+        ((0, qt), (0, st)),
+        band,
+        (need, align::Anchor::EndFrom(qs.saturating_sub(BRIDGE_MAX))),
+    ) {
         return None;
     }
     let mut best: Option<Alignment> = None;

@@ -473,3 +473,52 @@ proptest! {
         check_bound(&q, &s, (lo, hi), sc, &s)?;
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// An anchored bound is never below the score of an alignment that
+    /// starts (ends) where its anchor allows: the naive oracle's best
+    /// alignments of the whole query, of its prefixes and of its suffixes
+    /// (each also an alignment of the whole query), checked against
+    /// `StartBy` and `EndFrom` at every position they allow, and the
+    /// bridged bound (with a skip) never below the plain one.
+    #[test]
+    fn anchored_bounds_bound_the_alignments_they_allow(
+        (q, s, lo, hi) in bound_case(),
+        cuts in proptest::collection::vec(0usize..160, 1..4),
+    ) {
+        let sc = Scoring::new(1, -2, -2).unwrap();
+        let mut al = Aligner::new(sc);
+        let n = q.len();
+        let mut found: Vec<Alignment> = Vec::new();
+        found.extend(best_local_naive(&q, &s, lo, hi, sc));
+        for &c in &cuts {
+            let c = c.min(n);
+            found.extend(best_local_naive(&q[..c], &s, lo, hi, sc));
+            if let Some(mut a) = best_local_naive(&q[c..], &s, lo + c as isize, hi + c as isize, sc) {
+                a.query = a.query.start + c..a.query.end + c;
+                found.push(a);
+            }
+        }
+        for a in &found {
+            let score = i64::from(a.score);
+            for anchor in [
+                Anchor::StartBy(a.query.start),
+                Anchor::StartBy(n),
+                Anchor::EndFrom(a.query.end),
+                Anchor::EndFrom(0),
+            ] {
+                // (A floor of i64::MIN runs the exact pass.)
+                if let Some(b) = al.score_bound_anchored_from(&q, &s, lo, hi, i64::MIN, anchor) {
+                    prop_assert!(b >= score, "{anchor:?}: bound {b} < {a:?}");
+                }
+            }
+        }
+        // A floor just above the plain bound runs the pass with a skip.
+        if let Some(plain) = al.score_bound(&q, &s, lo, hi) {
+            let bridged = al.score_bound_bridged_from(&q, &s, lo, hi, plain + 1, 10);
+            prop_assert!(bridged.is_some_and(|b| b >= plain));
+        }
+    }
+}
