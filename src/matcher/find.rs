@@ -1644,9 +1644,9 @@ fn join(first: &Alignment, second: &Alignment) -> Alignment {
 /// crosses (a split at two adjacent mismatches would gain two matches;
 /// such joins are not looked for). Most posts of the domain that share a
 /// stock phrase with a document, whose alignment fails, end here: on the
-/// first pass over the mixed stream the bridges cost 12% of the speed
-/// without this test and 6% with it (BENCHMARKS.md "A bridge across one
-/// word").
+/// first pass over the mixed stream the bridges cost 9-10% of the speed
+/// without this test and the anchored bound, 6-8% with them (BENCHMARKS.md
+/// "A bridge across one word").
 fn run_of_three<S: align::Symbol>(
     sides: &Sides<'_, S>,
     at: Range<usize>,
@@ -2499,7 +2499,7 @@ mod bridge_tests {
         /// bound is tight there, and a replaced word raises the bridged
         /// score over the bound itself) or 3 (chance runs everywhere).
         #[test]
-        fn the_bound_with_its_slack_bounds_a_bridged_score(
+        fn the_bridged_bound_bounds_a_bridged_score(
             letters in prop_oneof![Just(26u8), Just(3u8)],
             q in proptest::collection::vec(any::<u8>(), 20..120),
             edits in proptest::collection::vec(
