@@ -1581,36 +1581,43 @@ fn bridge<S: align::Symbol>(
     if piece_need > i64::from(a.score) {
         return a;
     }
-    let mut best = a.clone();
-    for joined in [
-        bridge_after(aligner, sides, band, &a, piece_need),
-        bridge_before(aligner, sides, band, &a, piece_need),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if joined.score > best.score {
-            best = joined;
-        }
-    }
-    best
+    let after = bridge_after(aligner, sides, band, &a, piece_need);
+    let before = bridge_before(aligner, sides, band, &a, piece_need);
+    [after, before]
+        .into_iter()
+        .flatten()
+        .fold(a, |best, joined| {
+            if joined.score > best.score {
+                joined
+            } else {
+                best
+            }
+        })
 }
 
-/// Whether a piece reached by a bridge nets enough and the bridge skips
-/// at most a word on either side.
-fn bridge_holds<S>(
+/// `first` and `second` joined into `best` when the join scores more
+/// than `best` and holds: `piece` (one of the two, the one the bridge
+/// reached) nets [`BRIDGE_MIN_PIECE`] letters, and the bridge skips at
+/// most a word on either side.
+fn keep_join<S>(
     sides: &Sides<'_, S>,
+    best: &mut Option<Alignment>,
+    (first, second): (&Alignment, &Alignment),
     piece: &Alignment,
-    q_gap: Range<usize>,
-    s_gap: Range<usize>,
-) -> bool {
+) {
     let unit = i64::from(normalize::WEIGHT_UNIT);
     let max = BRIDGE_MAX as u64 * unit as u64;
     let net = i64::from(piece.score) * (sides.q_weight)(piece.query.clone()) as i64
         / piece.query.len().max(1) as i64;
-    net >= BRIDGE_MIN_PIECE * unit
-        && (sides.q_weight)(q_gap) <= max
-        && (sides.s_weight)(s_gap) <= max
+    if net >= BRIDGE_MIN_PIECE * unit
+        && (sides.q_weight)(first.query.end..second.query.start) <= max
+        && (sides.s_weight)(first.source.end..second.source.start) <= max
+    {
+        let joined = join(first, second);
+        if best.as_ref().is_none_or(|b| joined.score > b.score) {
+            *best = Some(joined);
+        }
+    }
 }
 
 /// `first` and `second` joined by a bridge over what lies between them.
@@ -1779,17 +1786,7 @@ fn bridge_after<S: align::Symbol>(
         } else {
             a.clone()
         };
-        if bridge_holds(
-            sides,
-            &piece,
-            first.query.end..piece.query.start,
-            first.source.end..piece.source.start,
-        ) {
-            let joined = join(&first, &piece);
-            if best.as_ref().is_none_or(|b| joined.score > b.score) {
-                best = Some(joined);
-            }
-        }
+        keep_join(sides, &mut best, (&first, &piece), &piece);
     }
     best
 }
@@ -1851,17 +1848,7 @@ fn bridge_before<S: align::Symbol>(
         } else {
             a.clone()
         };
-        if bridge_holds(
-            sides,
-            &piece,
-            piece.query.end..second.query.start,
-            piece.source.end..second.source.start,
-        ) {
-            let joined = join(&piece, &second);
-            if best.as_ref().is_none_or(|b| joined.score > b.score) {
-                best = Some(joined);
-            }
-        }
+        keep_join(sides, &mut best, (&piece, &second), &piece);
     }
     best
 }
