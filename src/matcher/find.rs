@@ -1531,6 +1531,15 @@ struct Sides<'a, S> {
     s_weight: &'a dyn Fn(Range<usize>) -> u64,
 }
 
+impl<S> Sides<'_, S> {
+    /// The net score of an alignment of these sides in content units:
+    /// its score times the mean weight of its query side's symbols (as
+    /// `verify_pass` weighs it against `min_len`).
+    fn net(&self, x: &Alignment) -> i64 {
+        i64::from(x.score) * (self.q_weight)(x.query.clone()) as i64 / x.query.len().max(1) as i64
+    }
+}
+
 /// The best local alignment `a` of `sides` in the band `[lo, hi]`, when
 /// its net score is below `min_units`, continued across one word: joined
 /// for [`BRIDGE_COST`] to the best local alignment of what follows it (or
@@ -1567,10 +1576,7 @@ fn bridge<S: align::Symbol>(
     a: Alignment,
     (min_units, need): (i64, i64),
 ) -> Alignment {
-    let net = |x: &Alignment| {
-        i64::from(x.score) * (sides.q_weight)(x.query.clone()) as i64 / x.query.len().max(1) as i64
-    };
-    if net(&a) >= min_units {
+    if sides.net(&a) >= min_units {
         return a;
     }
     let piece_need = need
@@ -1607,9 +1613,7 @@ fn keep_join<S>(
 ) {
     let unit = i64::from(normalize::WEIGHT_UNIT);
     let max = BRIDGE_MAX as u64 * unit as u64;
-    let net = i64::from(piece.score) * (sides.q_weight)(piece.query.clone()) as i64
-        / piece.query.len().max(1) as i64;
-    if net >= BRIDGE_MIN_PIECE * unit
+    if sides.net(piece) >= BRIDGE_MIN_PIECE * unit
         && (sides.q_weight)(first.query.end..second.query.start) <= max
         && (sides.s_weight)(first.source.end..second.source.start) <= max
     {
@@ -1650,10 +1654,9 @@ fn join(first: &Alignment, second: &Alignment) -> Alignment {
 /// inside it would split `a` at one of its own edits, which `a` already
 /// crosses (a split at two adjacent mismatches would gain two matches;
 /// such joins are not looked for). Most posts of the domain that share a
-/// stock phrase with a document, whose alignment fails, end here: on the
-/// first pass over the mixed stream the bridges cost 9-10% of the speed
-/// without this test and the anchored bound, 6-8% with them (BENCHMARKS.md
-/// "A bridge across one word").
+/// stock phrase with a document, whose alignment fails, end here
+/// (BENCHMARKS.md "A bridge across one word" measures what the piece
+/// searches cost with and without this test and the anchored bound).
 fn run_of_three<S: align::Symbol>(
     sides: &Sides<'_, S>,
     at: Range<usize>,
