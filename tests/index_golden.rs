@@ -1,12 +1,14 @@
 //! The index format, pinned: a segment built from a fixed set of documents
-//! is committed as `tests/data/index-v5/golden.lps` (format 5, LZ4 text),
+//! is committed as `tests/data/index-v6/golden.lps` (format 6, LZ4 text),
 //! with `golden-zstd.lps` (the same documents, zstd text blocks) and
 //! `golden-dict.lps` (generated documents with enough text, 160 KiB, for
 //! the segment to train an LZ4 dictionary: the trainer and the
 //! dictionary compressor are pinned too).
-//! `tests/data/index-v4/` holds the same files as format 4 wrote them
-//! (a context byte of 4 bits a side in each posting, where format 5 keeps
-//! two bytes), `tests/data/index-v3/` the same documents as format 3 wrote
+//! `tests/data/index-v5/` holds the same files as format 5 wrote them
+//! (contexts over 4 bytes a side, where format 6's reach 7),
+//! `tests/data/index-v4/` as format 4 did (a context byte of 4 bits a side
+//! in each posting, where format 5 keeps two bytes), `tests/data/index-v3/`
+//! the same documents as format 3 wrote
 //! them (no dictionary section, 8 KiB text blocks), `tests/data/index-v2/`
 //! as format 2 did (postings without context bytes): all still read and
 //! matched.
@@ -29,7 +31,7 @@
 //! Regenerate after a deliberate change:
 //! `LEAKPRINT_BLESS=1 cargo test --test index_golden`.
 
-use leakprint::fingerprint::narrow_context;
+use leakprint::fingerprint::{context, context_v5, narrow_context};
 use leakprint::index::wire::{
     decode_layout, Codec, ContextWidth, Posting, Record, SectionKind, POSTING_V2_LEN,
     POSTING_V3_LEN,
@@ -59,18 +61,19 @@ fn data(rel: &str) -> std::path::PathBuf {
 }
 
 const GOLDENS: &[(&str, Codec)] = &[
-    ("index-v5/golden.lps", Codec::Lz4),
-    ("index-v5/golden-zstd.lps", Codec::Zstd),
+    ("index-v6/golden.lps", Codec::Lz4),
+    ("index-v6/golden-zstd.lps", Codec::Zstd),
 ];
 
 /// The segment with a text dictionary.
-const GOLDEN_DICT: &str = "index-v5/golden-dict.lps";
+const GOLDEN_DICT: &str = "index-v6/golden-dict.lps";
 
 /// The same documents in the older formats this build still reads.
+const V5: [&str; 2] = ["index-v5/golden.lps", "index-v5/golden-zstd.lps"];
 const V4: [&str; 2] = ["index-v4/golden.lps", "index-v4/golden-zstd.lps"];
 const V3: [&str; 2] = ["index-v3/golden.lps", "index-v3/golden-zstd.lps"];
 const V2: [&str; 2] = ["index-v2/golden.lps", "index-v2/golden-zstd.lps"];
-const OLDER: [[&str; 2]; 3] = [V4, V3, V2];
+const OLDER: [[&str; 2]; 4] = [V5, V4, V3, V2];
 
 fn build(codec: Codec, docs: &[(String, String)]) -> Vec<u8> {
     IndexBuilder::new()
@@ -241,15 +244,95 @@ fn the_dictionary_segment_trains_one_and_reads_through_it() {
         && f.source_span.end + 8 >= 2200));
 }
 
+/// Every posting's context, checked against the one computed from the
+/// segment's own text at the posting's position: `f` over the part's
+/// normalized text (an oracle that knows nothing of how the builder
+/// computes it).
+fn contexts_are_the_texts(bytes: &[u8], f: fn(&[u8], usize, usize) -> u16) -> usize {
+    let index = Index::from_bytes(bytes.to_vec()).unwrap();
+    let seg = &index.segments()[0];
+    let k = index.params().k as usize;
+    let posts = section(bytes, SectionKind::FpPostings);
+    let mut checked = 0;
+    for rec in posts.chunks_exact(Posting::LEN) {
+        let p = Posting::decode(rec).unwrap();
+        let (part, local) = seg.locate(p.pos).unwrap();
+        let norm = leakprint::normalize::normalize(&seg.part_text(part).unwrap()).text;
+        assert_eq!(
+            p.ctx,
+            f(norm.as_bytes(), local as usize, k),
+            "posting {p:?}"
+        );
+        checked += 1;
+    }
+    checked
+}
+
+#[test]
+fn format_5_and_6_differ_only_in_the_postings_contexts() {
+    // The same documents, dictionary segment included: format 6 hashes 7
+    // bytes a side where format 5 hashed 4; every other section is the
+    // same, and each format's contexts are those of the text.
+    let pairs = GOLDENS
+        .iter()
+        .map(|g| g.0)
+        .chain([GOLDEN_DICT])
+        .zip(V5.into_iter().chain(["index-v5/golden-dict.lps"]));
+    for (new, old) in pairs {
+        let (ba, bb) = (
+            std::fs::read(data(new)).unwrap(),
+            std::fs::read(data(old)).unwrap(),
+        );
+        let (la, lb) = (decode_layout(&ba).unwrap(), decode_layout(&bb).unwrap());
+        assert_eq!((la.header.version, lb.header.version), (6, 5), "{new}");
+        for e in la.sections.iter().flatten() {
+            if e.kind == SectionKind::FpPostings {
+                continue;
+            }
+            assert_eq!(
+                section(&ba, e.kind),
+                section(&bb, e.kind),
+                "{new}: {:?}",
+                e.kind
+            );
+        }
+        let (pa, pb) = (
+            section(&ba, SectionKind::FpPostings),
+            section(&bb, SectionKind::FpPostings),
+        );
+        assert_eq!(pa.len(), pb.len(), "{new}");
+        let mut differ = 0;
+        for (a, b) in pa
+            .chunks_exact(Posting::LEN)
+            .zip(pb.chunks_exact(Posting::LEN))
+        {
+            let (a, b) = (
+                Posting::decode_in(6, a).unwrap(),
+                Posting::decode_in(5, b).unwrap(),
+            );
+            assert_eq!((a.frag, a.pos), (b.frag, b.pos), "{new}");
+            differ += usize::from(a.ctx != b.ctx);
+        }
+        let n = contexts_are_the_texts(&ba, context);
+        assert_eq!(n, contexts_are_the_texts(&bb, context_v5), "{new}");
+        // (Near the ends of a text both reach its end, and the hashes of
+        // the same bytes are the same.)
+        assert!(n > 0 && differ * 2 > n, "{new}: {differ} of {n} differ");
+        let a = Index::from_bytes(ba).unwrap();
+        let b = Index::from_bytes(bb).unwrap();
+        assert_eq!(a.segments()[0].context_width(), ContextWidth::Long);
+        assert_eq!(b.segments()[0].context_width(), ContextWidth::Wide);
+    }
+}
+
 #[test]
 fn format_4_and_5_differ_only_in_the_postings_contexts() {
     // The same documents, dictionary segment included: format 5 widens
     // each posting's context to 8 bits a side, whose top 4 bits are
     // format 4's byte; every other section is the same.
-    let pairs = GOLDENS
-        .iter()
-        .map(|g| g.0)
-        .chain([GOLDEN_DICT])
+    let pairs = V5
+        .into_iter()
+        .chain(["index-v5/golden-dict.lps"])
         .zip(V4.into_iter().chain(["index-v4/golden-dict.lps"]));
     for (new, old) in pairs {
         let (ba, bb) = (

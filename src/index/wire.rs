@@ -1,4 +1,4 @@
-//! The segment file format, version 5: the one owner of every byte layout.
+//! The segment file format, version 6: the one owner of every byte layout.
 //!
 //! Every fixed-size structure of a segment is a type here with a paired
 //! `encode` / `decode` written field by field in the same order through the
@@ -33,9 +33,10 @@
 //! bytes: fragment and position; still read, and matched without the
 //! context check); 3 (every posting also keeps its k-gram's context
 //! byte, `fingerprint::narrow_context`, 7 bytes); 4 (LZ4 text blocks of
-//! 1 KiB and a text dictionary); 5 (this one: postings of 8 bytes, whose
-//! context keeps 8 bits a side, `fingerprint::context`). 2 to 4 are still
-//! read.
+//! 1 KiB and a text dictionary); 5 (postings of 8 bytes, whose context
+//! keeps 8 bits a side, `fingerprint::context_v5`, over 4 bytes); 6 (this
+//! one: the same postings, whose context reaches 7 bytes a side,
+//! `fingerprint::context`). 2 to 5 are still read.
 
 use super::IndexError;
 
@@ -50,7 +51,8 @@ pub const FOOTER_MAGIC: &[u8; 8] = b"LPRNTEND";
 /// - 4: a text dictionary section ([`SectionKind::TextDictionary`]), which
 ///   the LZ4 text blocks may reach back into.
 /// - 5: postings of 8 bytes, whose context keeps 8 bits a side (4 before).
-pub const FORMAT_VERSION: u32 = 5;
+/// - 6: the context hashes 7 bytes a side (4 before): the same layout.
+pub const FORMAT_VERSION: u32 = 6;
 /// The oldest version this library reads.
 pub const OLDEST_READ_VERSION: u32 = 2;
 /// Written little-endian; a reader on another byte order sees it swapped.
@@ -1074,8 +1076,9 @@ pub struct Posting {
     /// Global normalized position in the segment.
     pub pos: u32,
     /// `fingerprint::context` of the k-gram at `pos`; in a segment of
-    /// format 3 or 4, its `fingerprint::narrow_context` (the low byte), and
-    /// 0 in one of format 2, which has none (see [`Posting::decode_in`]).
+    /// format 5 its `fingerprint::context_v5`, in one of format 3 or 4
+    /// the `fingerprint::narrow_context` of that (the low byte), and 0 in
+    /// one of format 2, which has none (see [`Posting::decode_in`]).
     pub ctx: u16,
 }
 
@@ -1105,10 +1108,26 @@ pub const POSTING_V3_LEN: usize = 7;
 pub enum ContextWidth {
     /// None (format 2).
     None,
-    /// `fingerprint::narrow_context`, 4 bits a side (formats 3 and 4).
+    /// `fingerprint::narrow_context`, 4 bits a side over 4 bytes (formats
+    /// 3 and 4).
     Narrow,
-    /// `fingerprint::context`, 8 bits a side (format 5 on).
+    /// `fingerprint::context_v5`, 8 bits a side over 4 bytes (format 5).
     Wide,
+    /// `fingerprint::context`, 8 bits a side over 7 bytes (format 6 on).
+    Long,
+}
+
+impl ContextWidth {
+    /// Normalized bytes the context summarizes on each side of a k-gram
+    /// (0 without one): a shared run of `k + 2 * reach - 1` bytes or more
+    /// agrees on one side at least wherever the k-gram falls in it.
+    pub fn reach(self) -> usize {
+        match self {
+            ContextWidth::None => 0,
+            ContextWidth::Narrow | ContextWidth::Wide => crate::fingerprint::CONTEXT_BYTES_V5,
+            ContextWidth::Long => crate::fingerprint::CONTEXT_BYTES,
+        }
+    }
 }
 
 impl Posting {
@@ -1117,7 +1136,7 @@ impl Posting {
         match Posting::context_in(version) {
             ContextWidth::None => POSTING_V2_LEN,
             ContextWidth::Narrow => POSTING_V3_LEN,
-            ContextWidth::Wide => Posting::LEN,
+            ContextWidth::Wide | ContextWidth::Long => Posting::LEN,
         }
     }
 
@@ -1126,7 +1145,8 @@ impl Posting {
         match version {
             ..=2 => ContextWidth::None,
             3 | 4 => ContextWidth::Narrow,
-            _ => ContextWidth::Wide,
+            5 => ContextWidth::Wide,
+            _ => ContextWidth::Long,
         }
     }
 
@@ -1134,7 +1154,7 @@ impl Posting {
     /// [`Posting::len_in`] bytes); format 2's have context 0.
     pub fn decode_in(version: u32, b: &[u8]) -> Option<Posting> {
         let width = Posting::context_in(version);
-        if width == ContextWidth::Wide {
+        if matches!(width, ContextWidth::Wide | ContextWidth::Long) {
             return Posting::decode(b);
         }
         let mut d = Dec::new(b);

@@ -218,6 +218,9 @@ pub(crate) struct Scratch {
     hashes: Vec<u64>,
     hits: Vec<Hit>,
     cands: Vec<Candidate>,
+    /// Lone hits on window minima that their context ruled out: verified
+    /// only as second pieces of a part the query matched.
+    unverified: Vec<Candidate>,
     /// Remixed keys of the query's k-grams looked up, and their positions.
     keys: Vec<u64>,
     kpos: Vec<u32>,
@@ -256,6 +259,7 @@ impl Scratch {
             hashes: Vec::new(),
             hits: Vec::new(),
             cands: Vec::new(),
+            unverified: Vec::new(),
             keys: Vec::new(),
             kpos: Vec::new(),
             buckets: Vec::new(),
@@ -367,7 +371,9 @@ fn find_with(
         let mark = s.found.len();
         let mut common = index.is_common(key);
         let edited = ki >= n_exact;
-        let mut qctx: Option<u16> = None;
+        // The query k-gram's context, as format 6 on and as format 5 (and,
+        // narrowed, 3 and 4) compute it.
+        let (mut qctx, mut qctx_v5): (Option<u16>, Option<u16>) = (None, None);
         'segs: for si in 0..segs.len() {
             if common {
                 break;
@@ -376,17 +382,32 @@ fn find_with(
             // The segment the postings come from (a shard's, when the
             // index is sharded) says what they keep of the context.
             let width = seg.context_width();
+            // Whether a context that disagrees rules a lone hit out (see
+            // the rule below): only when every exact match of `min_len`
+            // through the hit agrees on one side.
+            let by_context =
+                width != ContextWidth::None && cfg.min_len >= k + 2 * width.reach() - 1;
             let mut postings = seg.postings_of(s.buckets[si * n + ki]);
             while let Some((pos, ctx)) = postings.next_with_context() {
-                let qctx = *qctx.get_or_insert_with(|| fingerprint::context(qn, qpos, k));
-                let agrees = match width {
-                    ContextWidth::Wide => fingerprint::context_agrees(qctx, ctx),
-                    ContextWidth::Narrow => fingerprint::narrow_context_agrees(
-                        fingerprint::narrow_context(qctx),
-                        ctx as u8,
-                    ),
-                    ContextWidth::None => true,
-                };
+                let agrees = !by_context
+                    || match width {
+                        ContextWidth::Long => fingerprint::context_agrees(
+                            *qctx.get_or_insert_with(|| fingerprint::context(qn, qpos, k)),
+                            ctx,
+                        ),
+                        ContextWidth::Wide => fingerprint::context_agrees(
+                            *qctx_v5.get_or_insert_with(|| fingerprint::context_v5(qn, qpos, k)),
+                            ctx,
+                        ),
+                        ContextWidth::Narrow => fingerprint::narrow_context_agrees(
+                            fingerprint::narrow_context(
+                                *qctx_v5
+                                    .get_or_insert_with(|| fingerprint::context_v5(qn, qpos, k)),
+                            ),
+                            ctx as u8,
+                        ),
+                        ContextWidth::None => true,
+                    };
                 s.found.push((si as u32, qpos as u32, pos, agrees));
                 if s.found.len() - mark > cfg.max_postings {
                     common = true;
@@ -474,30 +495,40 @@ fn find_with(
     // that no longer run surrounds, the bulk of the candidates of an
     // unrelated post.
     // Nor is a lone hit whose k-gram's context disagrees with the
-    // posting's on both sides (`fingerprint::context`, format 3 on): the
-    // two texts then share at most k + 6 bytes there (each side's 8-bit
-    // hash agrees by chance once in 256, so about one such hit in 128
-    // still passes; format 3 and 4's 4-bit hashes let one in eight
-    // through, and those verifications were a fifth of the time of
-    // unrelated posts: BENCHMARKS.md "Contexts of 8 bits a side"), while
-    // a shared run of k + 7 bytes or more agrees on one
-    // side at least, wherever the k-gram falls in it. So no exact match of
-    // `min_len` is lost when `min_len` is at least k + 7 (a char weighs at
-    // most its bytes; the default is 44, second pieces 24), and the rule
-    // is off below that; for edited matches, which may break both sides,
-    // its safety is measured, not proven: on the tuning halves it lost no
-    // query and dropped only stray spans. It decides without decoding the
-    // source what verification would have found of 86% of the candidates
-    // unrelated posts verified (before the chance agreements; BENCHMARKS.md
-    // "Lone hits decided by their context").
+    // posting's on both sides (`fingerprint::context`, 7 bytes a side from
+    // format 6 on, 4 bytes in formats 3 to 5): the two texts then share at
+    // most k + 12 bytes there (each side's 8-bit hash agrees by chance
+    // once in 256, so about one such hit in 128 still passes), while a
+    // shared run of k + 13 bytes or more agrees on one side at least,
+    // wherever the k-gram falls in it. So no exact match of `min_len` is
+    // lost when `min_len` is at least k + 13 (k + 7 with 4 bytes; a char
+    // weighs at most its bytes; the default is 44), and the rule is off
+    // below that (per segment, `by_context` above). Second pieces, which
+    // may be shorter, are looked for among the lone hits this drops as
+    // well. For edited matches, which may break both sides, its safety is
+    // measured, not proven: on the tuning halves 7 bytes lost no query
+    // and 8 lost one (BENCHMARKS.md "Contexts of seven bytes").
+    // It decides without decoding the source what verification would have
+    // found of most lone hits: over 4 bytes it ruled out 86% of those of
+    // unrelated posts (BENCHMARKS.md "Lone hits decided by their
+    // context"); over 7 bytes it also rules out 42% of those left in a
+    // mixed stream, most of them stock phrases of 20 to 30 bytes shared
+    // with a few documents.
     // With tolerant seeds a lone hit is kept too: at 15% character errors
     // a quote's only surviving seed may be one (the cap on candidates,
     // most hits first, bounds the cost).
     let minima = &s.minima;
-    let by_context = cfg.min_len >= k + 2 * fingerprint::CONTEXT_BYTES - 1;
+    s.unverified.clear();
     if !tolerant {
-        s.cands
-            .retain(|c| c.hits > 1 || (minima[c.q_lo as usize] && (c.ctx_agrees || !by_context)));
+        let unverified = &mut s.unverified;
+        s.cands.retain(|c| {
+            let lone_minimum = c.hits == 1 && minima[c.q_lo as usize];
+            let keep = c.hits > 1 || (lone_minimum && c.ctx_agrees);
+            if lone_minimum && !keep {
+                unverified.push(*c);
+            }
+            keep
+        });
     }
     // Best first: most hits, then by the text's hash and the diagonal, so
     // that which candidates the cap keeps (a stock passage in more texts
@@ -514,6 +545,7 @@ fn find_with(
         cfg.max_candidates
     };
     keep_best(&mut s.cands, cap);
+    s.unverified.truncate(cap);
     // A post whose hits all fail the rules above (most unrelated posts
     // with hits) is settled here, before the cover below: it checks every
     // k-gram of the query against the common set, which took a long post
@@ -609,7 +641,10 @@ fn find_with(
             min_similarity: cfg.min_similarity.max(SECONDARY_MIN_SIMILARITY),
             ..cfg.clone()
         };
-        for c in &cands {
+        // (With the lone hits of those parts that their context ruled out:
+        // a second piece may be too short for the context's guarantee.)
+        let unverified = std::mem::take(&mut s.unverified);
+        for c in cands.iter().chain(&unverified) {
             if !s.sources.contains(&(c.seg, c.part)) {
                 continue;
             }
@@ -624,6 +659,7 @@ fn find_with(
                 push_new(&mut out, m);
             }
         }
+        s.unverified = unverified;
     }
     s.sources.clear();
     s.cands = cands;
@@ -1877,22 +1913,34 @@ mod tests {
     use crate::normalize;
     use crate::{fingerprint, Index, IndexBuilder, MatchConfig, Matcher};
 
-    /// Posts of 24 bytes (nine k-grams, so one window: its minimum is
-    /// looked up) holding one k-gram the index selected in `text`:
-    /// - `disagree`: its 4 bytes on both sides differ from the text's, and
-    ///   so do their 4-bit hashes (the context of formats 3 and 4);
+    /// Posts of `2 * reach + k` bytes (at most w k-grams, so one window: its
+    /// minimum is looked up) holding one k-gram the index selected in
+    /// `text`, with `reach` bytes on either side, `reach` being how far the
+    /// index's context looks (4 bytes with format 5 and older, 7 from
+    /// format 6):
+    /// - `disagree`: its sides differ from the text's, and so do their
+    ///   hashes, 8-bit and the 4-bit ones of formats 3 and 4;
     /// - `agree`: its left side is the text's own;
     /// - `by_chance`: its sides differ from the text's, but their 4-bit
-    ///   hashes agree on one side (the 8-bit ones of format 5 on neither).
+    ///   hashes agree on one side (the 8-bit ones on neither);
+    /// - `near`: the 4 bytes next to the k-gram on both sides are the
+    ///   text's own, the rest of each side not (the same as `agree` when
+    ///   `reach` is 4).
     struct LonePosts {
         disagree: String,
         agree: String,
         by_chance: String,
+        near: String,
     }
 
     fn lone_hit_posts(index: &Index, text: &str) -> LonePosts {
         let p = index.params();
         let (k, seed) = (p.k as usize, p.seed);
+        type ContextFn = fn(&[u8], usize, usize) -> u16;
+        let (reach, context): (usize, ContextFn) = match index.segments()[0].context_width() {
+            ContextWidth::Long => (fingerprint::CONTEXT_BYTES, fingerprint::context),
+            _ => (fingerprint::CONTEXT_BYTES_V5, fingerprint::context_v5),
+        };
         let norm = crate::normalize::normalize(text).text;
         let nb = norm.as_bytes();
         let mut fps = Vec::new();
@@ -1906,30 +1954,31 @@ mod tests {
                 })
                 .collect()
         };
-        let is_min_at_4 = |q: &[u8]| {
+        let is_min_at = |q: &[u8]| {
             let mut h = Vec::new();
             fingerprint::kgram_hashes(q, k, seed, &mut h);
-            h.iter().enumerate().min_by_key(|&(_, v)| *v).map(|m| m.0) == Some(4)
+            h.iter().enumerate().min_by_key(|&(_, v)| *v).map(|m| m.0) == Some(reach)
         };
-        let (mut disagree, mut agree, mut by_chance) = (None, None, None);
+        let (mut disagree, mut agree, mut by_chance, mut near) = (None, None, None, None);
         for &(_, pos) in &fps {
             let pos = pos as usize;
-            if pos < 4 || pos + k + 4 > nb.len() {
+            if pos < reach || pos + k + reach > nb.len() {
                 continue;
             }
             let kgram = &nb[pos..pos + k];
-            let doc_ctx = fingerprint::context(nb, pos, k);
+            let (left, right) = (&nb[pos - reach..pos], &nb[pos + k..pos + k + reach]);
+            let doc_ctx = context(nb, pos, k);
             for _ in 0..2000 {
-                let (l, r) = (letters(4), letters(4));
+                let (l, r) = (letters(reach), letters(reach));
                 let q: Vec<u8> = [&l[..], kgram, &r].concat();
-                let ctx = fingerprint::context(&q, 4, k);
+                let ctx = context(&q, reach, k);
                 let narrow = fingerprint::narrow_context_agrees(
                     fingerprint::narrow_context(ctx),
                     fingerprint::narrow_context(doc_ctx),
                 );
                 let wide = fingerprint::context_agrees(ctx, doc_ctx);
-                let differ = l != nb[pos - 4..pos] && r != nb[pos + k..pos + k + 4];
-                if is_min_at_4(&q) && differ {
+                let differ = l[reach - 4..] != left[reach - 4..] && r[..4] != right[..4];
+                if is_min_at(&q) && differ {
                     if disagree.is_none() && !narrow {
                         disagree = Some(q.clone());
                     }
@@ -1937,21 +1986,35 @@ mod tests {
                         by_chance = Some(q);
                     }
                 }
-                let q: Vec<u8> = [&nb[pos - 4..pos], kgram, &r].concat();
-                if agree.is_none() && is_min_at_4(&q) {
+                let q: Vec<u8> = [left, kgram, &r].concat();
+                if agree.is_none() && is_min_at(&q) {
                     agree = Some(q);
                 }
+                let q: Vec<u8> = [
+                    &l[..reach - 4],
+                    &left[reach - 4..],
+                    kgram,
+                    &right[..4],
+                    &r[4..],
+                ]
+                .concat();
+                let far_differ = l[..reach - 4] != left[..reach - 4] && r[4..] != right[4..];
+                let agrees = fingerprint::context_agrees(context(&q, reach, k), doc_ctx);
+                if near.is_none() && is_min_at(&q) && (reach == 4 || (far_differ && !agrees)) {
+                    near = Some(q);
+                }
             }
-            if let (Some(d), Some(a), Some(c)) = (&disagree, &agree, &by_chance) {
+            if let (Some(d), Some(a), Some(c), Some(n)) = (&disagree, &agree, &by_chance, &near) {
                 let s = |b: &Vec<u8>| String::from_utf8(b.clone()).unwrap();
                 return LonePosts {
                     disagree: s(d),
                     agree: s(a),
                     by_chance: s(c),
+                    near: s(n),
                 };
             }
         }
-        panic!("no k-gram of the text gave the three posts");
+        panic!("no k-gram of the text gave the four posts");
     }
 
     fn verified(m: &Matcher<'_>, post: &str) -> usize {
@@ -2004,18 +2067,25 @@ mod tests {
             .segment_from_texts(&[("doc.txt", doc.as_str())])
             .unwrap();
         let index = Index::from_bytes(bytes).unwrap();
-        assert_eq!(index.segments()[0].context_width(), ContextWidth::Wide);
+        assert_eq!(index.segments()[0].context_width(), ContextWidth::Long);
         let posts = lone_hit_posts(&index, &doc);
         let m = Matcher::new(&index, MatchConfig::default());
         assert_eq!(verified(&m, &posts.disagree), 0, "{}", posts.disagree);
         assert_eq!(verified(&m, &posts.agree), 1, "{}", posts.agree);
-        // 4-bit hashes that agree by chance no longer let it through.
+        // 4-bit hashes that agree by chance do not let it through.
         assert_eq!(verified(&m, &posts.by_chance), 0, "{}", posts.by_chance);
-        // Below k + 7 bytes of `min_len` the rule could lose an exact
+        // Nor do 4 bytes the text shares on both sides (format 5's
+        // context would have agreed): 24 bytes shared, a stock phrase.
+        assert_eq!(verified(&m, &posts.near), 0, "{}", posts.near);
+        // Below k + 13 bytes of `min_len` the rule could lose an exact
         // match: it is off.
-        let short = MatchConfig::builder().min_len(20).build().unwrap();
-        let m = Matcher::new(&index, short);
-        assert_eq!(verified(&m, &posts.disagree), 1, "{}", posts.disagree);
+        for (min_len, expect) in [(20, 1), (28, 1), (29, 0)] {
+            let m = Matcher::new(
+                &index,
+                MatchConfig::builder().min_len(min_len).build().unwrap(),
+            );
+            assert_eq!(verified(&m, &posts.disagree), expect, "min_len {min_len}");
+        }
     }
 
     /// Lone hits verified at their short margin find what the whole margin
@@ -2032,14 +2102,15 @@ mod tests {
         let letters = |next: &mut dyn FnMut(u64) -> u64, n: u64| -> Vec<u8> {
             (0..n).map(|_| b'a' + next(26) as u8).collect()
         };
-        // Stock phrases of 20-24 bytes, several copies in every document:
+        // Stock phrases of 30-38 bytes, several copies in every document:
         // a quote holding one has lone hits, whose context agrees, on the
-        // other copies. (Not in the posts' unrelated text: there a copy
+        // other copies (with 20-24 bytes, as before format 6, most of
+        // them disagree over 7 bytes). (Not in the posts' unrelated text: there a copy
         // beside the quote's own diagonal was matched by chance at the
         // whole margin only, see `lone_margin`.)
         let phrases: Vec<Vec<u8>> = (0..8)
             .map(|_| {
-                let n = 20 + next(5);
+                let n = 30 + next(9);
                 letters(&mut next, n)
             })
             .collect();
@@ -2107,8 +2178,10 @@ mod tests {
         let (lone, widened) = LONE_PASSES.with(std::cell::Cell::get);
         // The test reaches both outcomes of the short margin, and matches
         // it alone could not hold.
-        // (3,099 lone hits, 35 tried again, 545 posts matched, 406 matches
-        // longer than a lone hit's stretch when written.)
+        // (2,848 lone hits, 32 tried again, 528 posts matched, 409 matches
+        // longer than a lone hit's stretch with format 6's contexts; 3,099,
+        // 35, 545 and 406 with format 5's and stock phrases of 20-24
+        // bytes, when written.)
         assert!(
             lone > 1000 && widened > 10 && widened < lone,
             "{lone} {widened}"
@@ -2117,15 +2190,17 @@ mod tests {
     }
 
     /// Committed segments of older formats are matched with the context
-    /// they keep: 4 bits a side (formats 3 and 4; a chance agreement of
-    /// those is verified) or none (format 2: every lone hit is verified).
+    /// they keep: 8 bits a side over 4 bytes (format 5), 4 bits a side
+    /// (formats 3 and 4; a chance agreement of those is verified) or none
+    /// (format 2: every lone hit is verified).
     #[test]
     fn older_segments_check_the_context_they_keep() {
         // (segment, its context, lone hits verified of the disagreeing,
         // agreeing and by-chance posts)
         let cases = [
-            ("index-v4/golden.lps", ContextWidth::Narrow, [0, 1, 1]),
-            ("index-v2/golden.lps", ContextWidth::None, [1, 1, 1]),
+            ("index-v5/golden.lps", ContextWidth::Wide, [0, 1, 0, 1]),
+            ("index-v4/golden.lps", ContextWidth::Narrow, [0, 1, 1, 1]),
+            ("index-v2/golden.lps", ContextWidth::None, [1, 1, 1, 1]),
         ];
         for (rel, width, expect) in cases {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -2136,7 +2211,8 @@ mod tests {
             let text = index.segments()[0].part_text(0).unwrap();
             let posts = lone_hit_posts(&index, &text);
             let m = Matcher::new(&index, MatchConfig::default());
-            let got = [&posts.disagree, &posts.agree, &posts.by_chance].map(|p| verified(&m, p));
+            let got = [&posts.disagree, &posts.agree, &posts.by_chance, &posts.near]
+                .map(|p| verified(&m, p));
             assert_eq!(got, expect, "{rel}");
         }
     }
