@@ -2088,6 +2088,78 @@ mod tests {
         }
     }
 
+    /// A second piece whose one hit the context rules out (it shares 26
+    /// bytes with the part, 5 past its k-gram on each side: under format
+    /// 6's 7) is still found once the first passage has made the part a
+    /// source; on its own it is not verified.
+    #[test]
+    fn a_second_piece_the_context_rules_out_is_found_beside_a_match() {
+        let doc = random_letters(3000);
+        let bytes = IndexBuilder::new()
+            .threads(1)
+            .build()
+            .unwrap()
+            .segment_from_texts(&[("doc.txt", doc.as_str())])
+            .unwrap();
+        let index = Index::from_bytes(bytes).unwrap();
+        let p = index.params();
+        let (k, w, seed) = (p.k as usize, p.w as usize, p.seed);
+        // (Random letters normalize char for char: positions agree.)
+        let norm = crate::normalize::normalize(&doc).text;
+        assert_eq!(norm.len(), doc.len());
+        let mut fps = Vec::new();
+        crate::winnow::fingerprints(norm.as_bytes(), k, w, seed, &mut fps);
+        let first = &doc[100..190];
+        let filler = |n: usize| "xq".repeat(n / 2 + 1)[..n].to_string();
+        let m = Matcher::new(&index, MatchConfig::default());
+        let mut tried = 0;
+        for &(_, pos) in &fps {
+            let pos = pos as usize;
+            if !(1000..2900).contains(&pos) {
+                continue;
+            }
+            let piece = &doc[pos - 5..pos + k + 5];
+            let query = format!("{first}{}{piece}{}", filler(30), filler(30));
+            // The piece's k-gram must be a minimum of the query's windows.
+            let q = crate::normalize::normalize(&query).text;
+            let mut h = Vec::new();
+            fingerprint::kgram_hashes(q.as_bytes(), k, seed, &mut h);
+            let (mut scratch, mut minima) = (Vec::new(), Vec::new());
+            crate::winnow::window_minima(&h, w, &mut scratch, &mut minima);
+            let at = first.len() + 30 + 5;
+            let alone = format!("{}{piece}{}", filler(60), filler(30));
+            let an = crate::normalize::normalize(&alone).text;
+            let ctx = |t: &[u8], i: usize| fingerprint::context(t, i, k);
+            let doc_ctx = ctx(norm.as_bytes(), pos);
+            // (Skipped: a piece holding a second k-gram the index
+            // selected, and a side that agrees by chance, one in 128.)
+            let selected = fps
+                .iter()
+                .filter(|f| (pos - 5..=pos + 5).contains(&(f.1 as usize)))
+                .count();
+            if selected != 1
+                || !minima[at]
+                || fingerprint::context_agrees(ctx(q.as_bytes(), at), doc_ctx)
+                || fingerprint::context_agrees(ctx(an.as_bytes(), 65), doc_ctx)
+            {
+                continue;
+            }
+            tried += 1;
+            let found = m.try_find(&query).unwrap();
+            let covers = |f: &crate::Match| f.query_norm.start <= at && f.query_norm.end >= at + k;
+            assert!(found.iter().any(covers), "{query}: {found:?}");
+            // Alone (with unrelated text before it), nothing is verified,
+            // though its hit is there (with the rule off, it is).
+            assert_eq!(verified(&m, &alone), 0, "{alone}");
+            let off = MatchConfig::builder().min_len(28).build().unwrap();
+            assert_eq!(verified(&Matcher::new(&index, off), &alone), 1, "{alone}");
+            if tried == 5 {
+                return;
+            }
+        }
+        panic!("only {tried} pieces tried");
+    }
+
     /// Lone hits verified at their short margin find what the whole margin
     /// finds (the oracle), on quotes edited every 6-40 bytes in unrelated
     /// text, so that most candidates are one hit and many alignments run
