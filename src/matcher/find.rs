@@ -2057,8 +2057,8 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn lone_hits_whose_context_disagrees_are_not_verified() {
+    /// 3,000 random letters, and an index of them as `doc.txt`.
+    fn random_doc_index() -> (String, Index) {
         let doc = random_letters(3000);
         let bytes = IndexBuilder::new()
             .threads(1)
@@ -2066,7 +2066,12 @@ mod tests {
             .unwrap()
             .segment_from_texts(&[("doc.txt", doc.as_str())])
             .unwrap();
-        let index = Index::from_bytes(bytes).unwrap();
+        (doc, Index::from_bytes(bytes).unwrap())
+    }
+
+    #[test]
+    fn lone_hits_whose_context_disagrees_are_not_verified() {
+        let (doc, index) = random_doc_index();
         assert_eq!(index.segments()[0].context_width(), ContextWidth::Long);
         let posts = lone_hit_posts(&index, &doc);
         let m = Matcher::new(&index, MatchConfig::default());
@@ -2094,14 +2099,7 @@ mod tests {
     /// source; on its own it is not verified.
     #[test]
     fn a_second_piece_the_context_rules_out_is_found_beside_a_match() {
-        let doc = random_letters(3000);
-        let bytes = IndexBuilder::new()
-            .threads(1)
-            .build()
-            .unwrap()
-            .segment_from_texts(&[("doc.txt", doc.as_str())])
-            .unwrap();
-        let index = Index::from_bytes(bytes).unwrap();
+        let (doc, index) = random_doc_index();
         let p = index.params();
         let (k, w, seed) = (p.k as usize, p.w as usize, p.seed);
         // (Random letters normalize char for char: positions agree.)
