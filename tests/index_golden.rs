@@ -466,7 +466,7 @@ fn check_committed(golden: Vec<u8>) {
 
 #[test]
 fn sections_are_checked_against_the_format_version() {
-    // A format-5 segment relabelled as format 3 declares a section that
+    // A format-6 segment relabelled as format 3 declares a section that
     // format 3 does not have; it is refused, naming the section.
     let mut bytes = std::fs::read(data(GOLDENS[0].0)).unwrap();
     bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
@@ -475,7 +475,7 @@ fn sections_are_checked_against_the_format_version() {
         err.contains("text dictionary") && err.contains("not part of format 3"),
         "{err}"
     );
-    // A format-5 segment relabelled as format 4 has postings of the
+    // A format-6 segment relabelled as format 4 has postings of the
     // wrong size.
     let mut bytes = std::fs::read(data(GOLDENS[0].0)).unwrap();
     bytes[8..12].copy_from_slice(&4u32.to_le_bytes());

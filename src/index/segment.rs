@@ -1148,9 +1148,10 @@ pub struct Postings<'a> {
 }
 
 impl Postings<'_> {
-    /// The next posting's position and context (`fingerprint::context`,
-    /// or in a segment of format 3 or 4 `fingerprint::narrow_context`; 0
-    /// in a segment without them: see [`Segment::context_width`]).
+    /// The next posting's position and context (`fingerprint::context`;
+    /// in a segment of format 5 `fingerprint::context_v5`, of format 3 or
+    /// 4 its `fingerprint::narrow_context`; 0 in a segment without them:
+    /// see [`Segment::context_width`]).
     #[inline]
     pub fn next_with_context(&mut self) -> Option<(u32, u16)> {
         // One loop per record length, each over fixed-size records: with
