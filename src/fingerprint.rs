@@ -124,10 +124,10 @@ const _: () = assert!(CONTEXT_BYTES <= 7 && CONTEXT_BYTES_V5 <= 7);
 /// disagrees on both sides still passes. See `matcher::find`.
 ///
 /// Seven bytes, not four: a lone hit of a post on a stock phrase (a run
-/// of 20 to 30 bytes the post shares with a few documents) often agreed
-/// on one side over four bytes and was verified; such verifications were
-/// 60% of those of a mixed stream, for 1.7% of its matches. Over seven
-/// bytes 42% of them disagree on both sides. Seven is the longest reach
+/// of 20 to 28 bytes the post shares with a few documents) often agreed
+/// on one side over four bytes and was verified; lone hits were 60% of
+/// the verifications of a mixed stream, and 1.7% of them matched. Over
+/// seven bytes 42% of them disagree on both sides. Seven is the longest reach
 /// that lost no query of the tuning halves: at eight, a quote with a
 /// word changed whose only hit shares seven bytes on one side was lost
 /// (BENCHMARKS.md "Contexts of seven bytes").
@@ -617,8 +617,8 @@ mod tests {
                 changed += usize::from(context(&u, CONTEXT_BYTES, k) != base);
             }
             // 14 positions; with an 8-bit hash a side, two agreeing by
-            // chance is already rare (a hash that dropped the farthest
-            // bytes, as a shift past 64 bits would, misses 4 of them).
+            // chance is already rare (a hash that kept only the last 4 of
+            // a side's 7 bytes misses 6 of them).
             prop_assert!(changed >= 12, "only {} of 14 changes seen", changed);
         }
     }

@@ -1128,6 +1128,19 @@ impl ContextWidth {
             ContextWidth::Long => crate::fingerprint::CONTEXT_BYTES,
         }
     }
+
+    /// Whether a query k-gram's context `query` (`fingerprint::context`
+    /// for [`ContextWidth::Long`], `fingerprint::context_v5` otherwise)
+    /// agrees on one side at least with a posting's `posting` as this
+    /// width keeps it; always without a context.
+    pub fn agrees(self, query: u16, posting: u16) -> bool {
+        use crate::fingerprint::{context_agrees, narrow_context, narrow_context_agrees};
+        match self {
+            ContextWidth::None => true,
+            ContextWidth::Narrow => narrow_context_agrees(narrow_context(query), posting as u8),
+            ContextWidth::Wide | ContextWidth::Long => context_agrees(query, posting),
+        }
+    }
 }
 
 impl Posting {

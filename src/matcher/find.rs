@@ -390,25 +390,14 @@ fn find_with(
                 width != ContextWidth::None && cfg.min_len >= k + 2 * width.reach() - 1;
             let mut postings = seg.postings_of(s.buckets[si * n + ki]);
             while let Some((pos, ctx)) = postings.next_with_context() {
-                let agrees = !by_context
-                    || match width {
-                        ContextWidth::Long => fingerprint::context_agrees(
-                            *qctx.get_or_insert_with(|| fingerprint::context(qn, qpos, k)),
-                            ctx,
-                        ),
-                        ContextWidth::Wide => fingerprint::context_agrees(
-                            *qctx_v5.get_or_insert_with(|| fingerprint::context_v5(qn, qpos, k)),
-                            ctx,
-                        ),
-                        ContextWidth::Narrow => fingerprint::narrow_context_agrees(
-                            fingerprint::narrow_context(
-                                *qctx_v5
-                                    .get_or_insert_with(|| fingerprint::context_v5(qn, qpos, k)),
-                            ),
-                            ctx as u8,
-                        ),
-                        ContextWidth::None => true,
+                let agrees = !by_context || {
+                    let q = if width == ContextWidth::Long {
+                        *qctx.get_or_insert_with(|| fingerprint::context(qn, qpos, k))
+                    } else {
+                        *qctx_v5.get_or_insert_with(|| fingerprint::context_v5(qn, qpos, k))
                     };
+                    width.agrees(q, ctx)
+                };
                 s.found.push((si as u32, qpos as u32, pos, agrees));
                 if s.found.len() - mark > cfg.max_postings {
                     common = true;
@@ -513,7 +502,7 @@ fn find_with(
     // found of most lone hits: over 4 bytes it ruled out 86% of those of
     // unrelated posts (BENCHMARKS.md "Lone hits decided by their
     // context"); over 7 bytes it also rules out 42% of those left in a
-    // mixed stream, most of them stock phrases of 20 to 30 bytes shared
+    // mixed stream, most of them stock phrases of 20 to 28 bytes shared
     // with a few documents.
     // With tolerant seeds a lone hit is kept too: at 15% character errors
     // a quote's only surviving seed may be one (the cap on candidates,
