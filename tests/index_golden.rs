@@ -268,18 +268,41 @@ fn contexts_are_the_texts(bytes: &[u8], f: fn(&[u8], usize, usize) -> u16) -> us
     checked
 }
 
-/// Every section of segment `a` but its postings is byte for byte `b`'s.
+/// Segments `a` and `b` have the same sections, and every one but the
+/// postings is byte for byte the same.
 fn same_sections_but_postings(name: &str, a: &[u8], b: &[u8]) {
-    for e in decode_layout(a).unwrap().sections.iter().flatten() {
-        if e.kind != SectionKind::FpPostings {
-            assert_eq!(
-                section(a, e.kind),
-                section(b, e.kind),
-                "{name}: {:?}",
-                e.kind
-            );
+    let (la, lb) = (decode_layout(a).unwrap(), decode_layout(b).unwrap());
+    let kinds = |l: &leakprint::index::wire::Layout| {
+        l.sections
+            .iter()
+            .flatten()
+            .map(|e| e.kind)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(kinds(&la), kinds(&lb), "{name}");
+    for kind in kinds(&la) {
+        if kind != SectionKind::FpPostings {
+            assert_eq!(section(a, kind), section(b, kind), "{name}: {kind:?}");
         }
     }
+}
+
+/// The postings of segments `a` and `b`, each decoded as its format says,
+/// paired in order: as many, and the same key fragments and positions.
+fn paired_postings(name: &str, a: &[u8], b: &[u8]) -> Vec<(Posting, Posting)> {
+    let decode = |bytes: &[u8]| -> Vec<Posting> {
+        let version = decode_layout(bytes).unwrap().header.version;
+        section(bytes, SectionKind::FpPostings)
+            .chunks_exact(Posting::len_in(version))
+            .map(|r| Posting::decode_in(version, r).unwrap())
+            .collect()
+    };
+    let (pa, pb) = (decode(a), decode(b));
+    assert!(!pa.is_empty() && pa.len() == pb.len(), "{name}");
+    for (x, y) in pa.iter().zip(&pb) {
+        assert_eq!((x.frag, x.pos), (y.frag, y.pos), "{name}");
+    }
+    pa.into_iter().zip(pb).collect()
 }
 
 #[test]
@@ -300,23 +323,10 @@ fn format_5_and_6_differ_only_in_the_postings_contexts() {
         let (la, lb) = (decode_layout(&ba).unwrap(), decode_layout(&bb).unwrap());
         assert_eq!((la.header.version, lb.header.version), (6, 5), "{new}");
         same_sections_but_postings(new, &ba, &bb);
-        let (pa, pb) = (
-            section(&ba, SectionKind::FpPostings),
-            section(&bb, SectionKind::FpPostings),
-        );
-        assert_eq!(pa.len(), pb.len(), "{new}");
-        let mut differ = 0;
-        for (a, b) in pa
-            .chunks_exact(Posting::LEN)
-            .zip(pb.chunks_exact(Posting::LEN))
-        {
-            let (a, b) = (
-                Posting::decode_in(6, a).unwrap(),
-                Posting::decode_in(5, b).unwrap(),
-            );
-            assert_eq!((a.frag, a.pos), (b.frag, b.pos), "{new}");
-            differ += usize::from(a.ctx != b.ctx);
-        }
+        let differ = paired_postings(new, &ba, &bb)
+            .iter()
+            .filter(|(a, b)| a.ctx != b.ctx)
+            .count();
         let n = contexts_are_the_texts(&ba, context);
         assert_eq!(n, contexts_are_the_texts(&bb, context_v5), "{new}");
         // (Near the ends of a text both reach its end, and the hashes of
@@ -343,25 +353,8 @@ fn format_4_and_5_differ_only_in_the_postings_contexts() {
             std::fs::read(data(new)).unwrap(),
             std::fs::read(data(old)).unwrap(),
         );
-        let (la, lb) = (decode_layout(&ba).unwrap(), decode_layout(&bb).unwrap());
         same_sections_but_postings(new, &ba, &bb);
-        assert_eq!(
-            la.sections.iter().flatten().count(),
-            lb.sections.iter().flatten().count()
-        );
-        let pa = section(&ba, SectionKind::FpPostings);
-        let pb = section(&bb, SectionKind::FpPostings);
-        assert_eq!(pa.len() / Posting::LEN, pb.len() / POSTING_V3_LEN, "{new}");
-        assert!(!pb.is_empty());
-        for (a, b) in pa
-            .chunks_exact(Posting::LEN)
-            .zip(pb.chunks_exact(POSTING_V3_LEN))
-        {
-            let (a, b) = (
-                Posting::decode_in(5, a).unwrap(),
-                Posting::decode_in(4, b).unwrap(),
-            );
-            assert_eq!((a.frag, a.pos), (b.frag, b.pos), "{new}");
+        for (a, b) in paired_postings(new, &ba, &bb) {
             assert_eq!(u16::from(narrow_context(a.ctx)), b.ctx, "{new}");
         }
         let a = Index::from_bytes(ba).unwrap();
