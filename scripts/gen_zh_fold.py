@@ -44,7 +44,7 @@ out = [
     "//! Traditional -> Simplified Chinese, one character at a time: generated",
     "//! by `scripts/gen_zh_fold.py` from OpenCC's `TSCharacters.txt`",
     "//! (Copyright (c) Carbo Kuo and contributors, Apache License 2.0,",
-    "//! https://github.com/BYVoid/OpenCC). Do not edit by hand.",
+    "//! <https://github.com/BYVoid/OpenCC>). Do not edit by hand.",
     "//!",
     f"//! {len(rows)} entries; every target is a fixed point of the map.",
     "",

@@ -26,10 +26,10 @@
 //!    whose capital has a Latin capital as prototype takes that one in both
 //!    cases (`Ε ε` -> `e`), unless the small letter's own prototype is
 //!    another Latin letter (`Ν` -> `n` but `ν` -> `v`, see
-//!    [`own_latin_letter`]);
+//!    `own_latin_letter`);
 //!    Chinese, Japanese and Korean chars take no UTS #39 prototype (see
-//!    [`prototype`]); Traditional Chinese characters take their Simplified
-//!    form instead (OpenCC's character table, see [`simplified`]);
+//!    `prototype`); Traditional Chinese characters take their Simplified
+//!    form instead (OpenCC's character table, see `simplified`);
 //! 5. keep only chars with `char::is_alphanumeric()`;
 //! 6. repeat 1-5 on the result until it no longer changes (prototype chains
 //!    such as `δ` -> `ẟ` are short), so every output char is a fixed point.

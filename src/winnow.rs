@@ -222,7 +222,7 @@ pub fn winnow_naive(hashes: &[u64], w: usize) -> Vec<(u64, u32)> {
 /// of `leakprint match` over unrelated posts went to it (perf, fortunes
 /// against the 1 GB scale index); these passes are plain loops of `min`
 /// and `max` (BENCHMARKS.md "Lone hits decided by their context"), both
-/// directions at once (see [`block_scan`]).
+/// directions at once (see `block_scan`).
 pub fn window_minima(hashes: &[u64], w: usize, scratch: &mut Vec<u64>, out: &mut Vec<bool>) {
     let hashes = &hashes[..hashes.len().min(MAX_HASHES)];
     let n = hashes.len();

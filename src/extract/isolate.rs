@@ -17,7 +17,7 @@
 //! recorded as binary with the reason, and indexing goes on.
 //!
 //! Scanned PDF pages are read by OCR in the worker too
-//! ([`super::scan`]): tesseract, its child, inherits the address-space
+//! (`super::scan`): tesseract, its child, inherits the address-space
 //! cap, and the worker stops starting pages a tenth of the deadline (at
 //! least a second) before the parent would kill it, so that the text of
 //! the pages already read is kept and the rest are listed with the reason.

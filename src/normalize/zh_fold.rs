@@ -1,7 +1,7 @@
 //! Traditional -> Simplified Chinese, one character at a time: generated
 //! by `scripts/gen_zh_fold.py` from OpenCC's `TSCharacters.txt`
 //! (Copyright (c) Carbo Kuo and contributors, Apache License 2.0,
-//! https://github.com/BYVoid/OpenCC). Do not edit by hand.
+//! <https://github.com/BYVoid/OpenCC>). Do not edit by hand.
 //!
 //! 4105 entries; every target is a fixed point of the map.
 

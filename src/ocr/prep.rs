@@ -511,7 +511,7 @@ fn fit_line(pts: &[(f64, f64)]) -> Option<(f64, f64)> {
 /// photographed screen: the largest bright region (over a threshold
 /// halfway between the dark surround and Otsu's level, so that a screen's
 /// darker corners stay in), when it lies wholly inside the image, covers
-/// at least [`MIN_SCREEN_SHARE`] of it, fills its quadrilateral and has
+/// at least `MIN_SCREEN_SHARE` of it, fills its quadrilateral and has
 /// nearly right angles. Each side is a line fitted to the region's outline
 /// between the extreme points along the diagonals; the corners are where
 /// the sides meet. `None` for a screenshot (the page reaches the border)
