@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use super::text::{BlockCache, MAX_BLOCK};
+use super::text::{prefetch, BlockCache, MAX_BLOCK};
 use super::wire::*;
 use super::IndexError;
 use crate::extract::Format;
@@ -91,6 +91,26 @@ pub struct PartInfo<'a> {
     pub fingerprints: u32,
     /// First 16 bytes of the blake3 of its text.
     pub text_hash: [u8; 16],
+}
+
+/// What a window read needs of a part's record ([`Segment::text_layout`]).
+struct TextLayout {
+    text_offset: u64,
+    text_len: u64,
+    norm_len: u32,
+    checkpoints: Range<u32>,
+}
+
+/// Where the text of a window lies: the checkpoint at or before its start,
+/// the text offset of the one at or after its end (or the part's end), and
+/// the window's normalized range clamped to the part.
+struct WindowPlan {
+    /// The part's text in the segment's arena.
+    text_offset: u64,
+    start: Checkpoint,
+    end_text: u64,
+    norm_start: usize,
+    norm_end: usize,
 }
 
 /// A window of a part's text, with its normalization.
@@ -496,6 +516,25 @@ impl Segment {
     /// # Errors
     /// When `i` is out of range or the record is corrupt.
     pub fn part(&self, i: u32) -> Result<PartInfo<'_>, IndexError> {
+        let (rec, format, checkpoints) = self.part_checked(i)?;
+        Ok(PartInfo {
+            name: self.text_string(rec.name, "parts")?,
+            file: rec.file,
+            format,
+            text_offset: rec.text_offset,
+            text_len: rec.text_len,
+            norm_base: rec.norm_base,
+            norm_len: rec.norm_len,
+            checkpoints,
+            duplicate: rec.duplicate,
+            fingerprints: rec.fingerprints,
+            text_hash: rec.text_hash,
+        })
+    }
+
+    /// Part record `i`, checked as [`Segment::part`] checks it but for its
+    /// name (not read), with its format and its checkpoints.
+    fn part_checked(&self, i: u32) -> Result<(PartRecord, Format, Range<u32>), IndexError> {
         let rec: PartRecord = self.record(&self.r.parts, i, "parts")?;
         let format = decode_format(rec.format)
             .ok_or_else(|| corrupt("parts", format!("part {i}: unknown format {}", rec.format)))?;
@@ -539,18 +578,29 @@ impl Segment {
                 ));
             }
         }
-        Ok(PartInfo {
-            name: self.text_string(rec.name, "parts")?,
-            file: rec.file,
-            format,
+        Ok((rec, format, rec.first_checkpoint..ck_end))
+    }
+
+    /// Where the text of part `part` lies: that of the part itself, or of
+    /// the earlier part of this segment it duplicates ([`Segment::text_owner`]),
+    /// read from the records alone (a window read needs no name).
+    fn text_layout(&self, part: u32) -> Result<TextLayout, IndexError> {
+        let (mut rec, _, mut checkpoints) = self.part_checked(part)?;
+        match rec.duplicate {
+            Duplicate::None => {}
+            Duplicate::Local(d) => (rec, _, checkpoints) = self.part_checked(d)?,
+            Duplicate::External => {
+                return Err(corrupt(
+                    "parts",
+                    format!("part {part}: its text is in another segment"),
+                ))
+            }
+        }
+        Ok(TextLayout {
             text_offset: rec.text_offset,
             text_len: rec.text_len,
-            norm_base: rec.norm_base,
             norm_len: rec.norm_len,
-            checkpoints: rec.first_checkpoint..ck_end,
-            duplicate: rec.duplicate,
-            fingerprints: rec.fingerprints,
-            text_hash: rec.text_hash,
+            checkpoints,
         })
     }
 
@@ -852,55 +902,17 @@ impl Segment {
         cache: &mut BlockCache,
         out: &mut TextWindow,
     ) -> Result<(), IndexError> {
-        let part = self.part(self.text_owner(part)?)?;
-        let norm_end = norm.end.min(part.norm_len as usize);
-        let norm_start = norm.start.min(norm_end);
-        // Checkpoints: (normalized position, text offset), increasing; the
-        // first is (0, 0). Find the last at or before norm_start and the
-        // first at or after norm_end.
-        let cks = part.checkpoints.clone();
-        // Checkpoints are about evenly spaced (every CHECKPOINT_EVERY bytes
-        // of text), so the search starts where norm_start falls in
-        // proportion and gallops from there: one or two reads instead of a
-        // binary search's dozen over a long part.
-        let count = u64::from(cks.end - cks.start);
-        let guess = cks.start
-            + (norm_start as u64 * count / u64::from(part.norm_len.max(1)))
-                .min(count.saturating_sub(1)) as u32;
-        let lo = gallop(cks.clone(), guess, |i| {
-            Ok(self.checkpoint(i)?.norm as usize <= norm_start)
-        })?;
-        let start = if lo > cks.start {
-            self.checkpoint(lo - 1)?
-        } else {
-            Checkpoint { norm: 0, text: 0 }
-        };
-        let mut end_text = part.text_len;
-        let mut j = lo;
-        while j < cks.end {
-            let c = self.checkpoint(j)?;
-            if c.norm as usize >= norm_end {
-                end_text = u64::from(c.text);
-                break;
-            }
-            j += 1;
-        }
-        if u64::from(start.text) > end_text
-            || end_text > part.text_len
-            || start.norm as usize > norm_start
-        {
-            return Err(corrupt(
-                "checkpoints",
-                format!(
-                    "checkpoints of a part at text {} are not increasing",
-                    part.text_offset
-                ),
-            ));
-        }
+        let WindowPlan {
+            text_offset,
+            start,
+            end_text,
+            norm_start,
+            norm_end,
+        } = self.window_plan(part, norm)?;
         // The raw bytes go through the cache's scratch buffer.
         let mut raw = std::mem::take(&mut cache.raw);
         self.arena_into(
-            part.text_offset + u64::from(start.text)..part.text_offset + end_text,
+            text_offset + u64::from(start.text)..text_offset + end_text,
             cache,
             &mut raw,
         )?;
@@ -953,6 +965,132 @@ impl Segment {
         out.text_start = start.text as usize;
         out.norm_start = start.norm as usize + a;
         Ok(())
+    }
+
+    /// Where the text of a window lies (see [`Segment::window_into`]): the
+    /// checkpoints around the normalized range `norm` of `part`.
+    fn window_plan(&self, part: u32, norm: Range<usize>) -> Result<WindowPlan, IndexError> {
+        let part = self.text_layout(part)?;
+        let norm_end = norm.end.min(part.norm_len as usize);
+        let norm_start = norm.start.min(norm_end);
+        // Checkpoints: (normalized position, text offset), increasing; the
+        // first is (0, 0). Find the last at or before norm_start and the
+        // first at or after norm_end.
+        let cks = part.checkpoints.clone();
+        // Checkpoints are about evenly spaced (every CHECKPOINT_EVERY bytes
+        // of text), so the search starts where norm_start falls in
+        // proportion and gallops from there: one or two reads instead of a
+        // binary search's dozen over a long part.
+        let count = u64::from(cks.end - cks.start);
+        let guess = cks.start
+            + (norm_start as u64 * count / u64::from(part.norm_len.max(1)))
+                .min(count.saturating_sub(1)) as u32;
+        let lo = gallop(cks.clone(), guess, |i| {
+            Ok(self.checkpoint(i)?.norm as usize <= norm_start)
+        })?;
+        let start = if lo > cks.start {
+            self.checkpoint(lo - 1)?
+        } else {
+            Checkpoint { norm: 0, text: 0 }
+        };
+        let mut end_text = part.text_len;
+        let mut j = lo;
+        while j < cks.end {
+            let c = self.checkpoint(j)?;
+            if c.norm as usize >= norm_end {
+                end_text = u64::from(c.text);
+                break;
+            }
+            j += 1;
+        }
+        if u64::from(start.text) > end_text
+            || end_text > part.text_len
+            || start.norm as usize > norm_start
+        {
+            return Err(corrupt(
+                "checkpoints",
+                format!(
+                    "checkpoints of a part at text {} are not increasing",
+                    part.text_offset
+                ),
+            ));
+        }
+        Ok(WindowPlan {
+            text_offset: part.text_offset,
+            start,
+            end_text,
+            norm_start,
+            norm_end,
+        })
+    }
+
+    /// The first of two hints before a window of `part` around `norm` is
+    /// read (by [`Segment::window_into`]): the processor is asked for the
+    /// checkpoint and block records the read will need, as far as they can
+    /// be told from the part's record alone. A matcher gives this hint for
+    /// every candidate of a query, then [`Segment::prefetch_window_text`]
+    /// for every one, then reads them: the cache misses of all its
+    /// candidates overlap instead of coming one after another. (A window
+    /// read of the mixed scale stream took 3.1 us cold, 1.7 us with its
+    /// bytes in the caches; BENCHMARKS.md "Windows asked for ahead".) Never
+    /// an error, and the read's result is the same: a corrupt record is
+    /// found by the read.
+    pub(crate) fn prefetch_window_records(&self, part: u32, norm: Range<usize>) {
+        let Ok(p) = self.text_layout(part) else {
+            return;
+        };
+        let norm_start = norm.start.min(p.norm_len as usize) as u64;
+        let cks = p.checkpoints;
+        let count = u64::from(cks.end - cks.start);
+        if count > 0 {
+            // The checkpoint the search starts from, and its neighbours.
+            let guess = u64::from(cks.start)
+                + (norm_start * count / u64::from(p.norm_len.max(1))).min(count - 1);
+            let from = (guess.saturating_sub(1) as usize) * Checkpoint::LEN;
+            let to = ((guess + 2).min(u64::from(cks.end)) as usize) * Checkpoint::LEN;
+            prefetch(self.section(&self.r.ckpts).get(from..to).unwrap_or(&[]));
+        }
+        // The block record of the text where `norm_start` falls in
+        // proportion, and of the blocks beside it.
+        let bs = u64::from(self.meta.block_size.max(1));
+        let at = p.text_offset
+            + (u128::from(norm_start) * u128::from(p.text_len) / u128::from(p.norm_len.max(1)))
+                as u64;
+        let blk = at / bs;
+        let from = (blk.saturating_sub(1) as usize).saturating_mul(BlockRecord::LEN);
+        let to = ((blk + 2) as usize).saturating_mul(BlockRecord::LEN);
+        let blocks = self.section(&self.r.blocks);
+        prefetch(blocks.get(from..to.min(blocks.len())).unwrap_or(&[]));
+    }
+
+    /// The second hint (see [`Segment::prefetch_window_records`]): the
+    /// compressed bytes the read of the window will decode, found through
+    /// the records the first hint asked for.
+    pub(crate) fn prefetch_window_text(&self, part: u32, norm: Range<usize>) {
+        let Ok(plan) = self.window_plan(part, norm) else {
+            return;
+        };
+        let range = plan.text_offset + u64::from(plan.start.text)..plan.text_offset + plan.end_text;
+        if range.is_empty() || range.end > self.meta.text_bytes {
+            return;
+        }
+        let bs = u64::from(self.meta.block_size.max(1));
+        let text = self.section(&self.r.text);
+        for blk in range.start / bs..=(range.end - 1) / bs {
+            let Ok(rec) = self.record::<BlockRecord>(&self.r.blocks, blk as u32, "text blocks")
+            else {
+                return;
+            };
+            // As far into the block as the read decodes, in proportion.
+            let need = (range.end - blk * bs).min(u64::from(rec.raw));
+            let bytes = (need * u64::from(rec.clen) / u64::from(rec.raw.max(1)) + 64)
+                .min(u64::from(rec.clen));
+            let from = rec.offset as usize;
+            prefetch(
+                text.get(from..from.saturating_add(bytes as usize))
+                    .unwrap_or(&[]),
+            );
+        }
     }
 
     /// Every chunk record.
