@@ -93,6 +93,10 @@ pub struct PartInfo<'a> {
     pub text_hash: [u8; 16],
 }
 
+/// Text blocks of one window at most that [`Segment::prefetch_window_text`]
+/// asks for (a window of a post of a few hundred bytes spans one or two).
+const PREFETCH_BLOCKS: u64 = 8;
+
 /// What a window read needs of a part's record ([`Segment::text_layout`]).
 struct TextLayout {
     text_offset: u64,
@@ -1076,7 +1080,11 @@ impl Segment {
         }
         let bs = u64::from(self.meta.block_size.max(1));
         let text = self.section(&self.r.text);
-        for blk in range.start / bs..=(range.end - 1) / bs {
+        // A window of a long query (a whole file) may span many blocks: only
+        // the first few are asked for, so that the hints of a post's
+        // candidates stay within the second-level cache.
+        let last = ((range.end - 1) / bs).min(range.start / bs + PREFETCH_BLOCKS - 1);
+        for blk in range.start / bs..=last {
             let Ok(rec) = self.record::<BlockRecord>(&self.r.blocks, blk as u32, "text blocks")
             else {
                 return;
@@ -1407,6 +1415,55 @@ fn gallop(
     }
     // Both ends are u32, and so is every index between them.
     try_partition_point(lo as usize..hi as usize, |i| le(i as u32)).map(|i| i as u32)
+}
+
+#[cfg(test)]
+mod prefetch_tests {
+    use crate::index::{Index, IndexBuilder};
+    use proptest::prelude::*;
+
+    /// Three parts: a long one (many text blocks and checkpoints), a short
+    /// one, and a copy of the short one (its text stored with it).
+    fn index() -> &'static Index {
+        static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
+        INDEX.get_or_init(|| {
+            let long: String = (0..4000u32)
+                .map(|i| format!("word{} ", i.wrapping_mul(2_654_435_761) % 997))
+                .collect();
+            let short = "a short text of a few words, stored once";
+            let bytes = IndexBuilder::new()
+                .threads(1)
+                .build()
+                .unwrap()
+                .segment_from_texts(&[("long.txt", &long), ("a.txt", short), ("b.txt", short)])
+                .unwrap();
+            Index::from_bytes(bytes).unwrap()
+        })
+    }
+
+    proptest! {
+        /// The hints take any part and any range, the parts and the ranges
+        /// no read would ask for too, without a panic (an overflow is one
+        /// in the test build), and the window read after them is the read
+        /// without them.
+        #[test]
+        fn hints_take_any_window_and_change_no_read(
+            part in 0u32..5,
+            start in prop_oneof![0usize..40_000, Just(usize::MAX / 2), Just(usize::MAX)],
+            len in prop_oneof![0usize..3_000, Just(usize::MAX)],
+        ) {
+            let seg = &index().segments()[0];
+            let norm = start..start.saturating_add(len);
+            let plain = seg.window(part, norm.clone()).map(|w| (w.text, w.text_start, w.norm_start));
+            seg.prefetch_window_records(part, norm.clone());
+            seg.prefetch_window_text(part, norm.clone());
+            let hinted = seg.window(part, norm).map(|w| (w.text, w.text_start, w.norm_start));
+            prop_assert_eq!(plain.is_ok(), hinted.is_ok());
+            if let (Ok(a), Ok(b)) = (plain, hinted) {
+                prop_assert_eq!(a, b);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
