@@ -318,7 +318,8 @@ impl BlockCache {
                 let upto = if need == raw {
                     compressed.len()
                 } else {
-                    (need * compressed.len() / raw.max(1) + 64).min(compressed.len())
+                    ((need as u64 * compressed.len() as u64 / raw.max(1) as u64) as usize + 64)
+                        .min(compressed.len())
                 };
                 prefetch(compressed.get(from..upto).unwrap_or(&[]));
                 lz4_decode_until(
@@ -503,14 +504,15 @@ pub(crate) fn prefetch(bytes: &[u8]) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let mut at = 0;
-        while at < bytes.len() {
+        // A line every 64 bytes from the first, and the last byte's (the
+        // slice need not start at a line).
+        let last = bytes.len().checked_sub(1);
+        for at in (0..bytes.len()).step_by(64).chain(last) {
             // SAFETY: a prefetch is a hint: it reads nothing the program
             // sees and never faults, whatever the address; this one is
-            // inside `bytes`. SSE, which the intrinsic needs, is part of
-            // every x86_64 processor.
+            // inside `bytes` (`at < bytes.len()`). SSE, which the
+            // intrinsic needs, is part of every x86_64 processor.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(bytes.as_ptr().add(at).cast()) };
-            at += 64;
         }
     }
     #[cfg(not(target_arch = "x86_64"))]

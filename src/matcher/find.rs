@@ -605,11 +605,7 @@ fn find_with(
     // four candidates ahead of the one verified instead, the stream ran
     // 2% slower; BENCHMARKS.md "Windows asked for ahead".)
     let window_of = |c: &Candidate| {
-        let margin = if c.hits == 1 {
-            q.lone_margin
-        } else {
-            QUERY_MARGIN
-        };
+        let margin = first_margin(&q, c, k);
         let q_from = (c.q_lo as usize).saturating_sub(margin) as i64;
         let q_to = (c.q_hi as usize + k + margin).min(qn.len()) as i64;
         let band = cfg.band as i64;
@@ -984,18 +980,11 @@ fn verify(
     // it seeds (see `lone_margin`); a common one nearby may hide a longer
     // shared run (text repeated in many documents).
     let k = index.params().k as usize;
-    let seeds_around = || {
-        let from = (c.q_lo as usize).saturating_sub(QUERY_MARGIN);
-        let at = q.seedless.partition_point(|&p| (p as usize) < from);
-        q.seedless
-            .get(at)
-            .is_none_or(|&p| p as usize > c.q_hi as usize + k + QUERY_MARGIN)
-    };
     #[cfg(test)]
     let whole = WHOLE_MARGIN.with(std::cell::Cell::get);
     #[cfg(not(test))]
     let whole = false;
-    if c.hits == 1 && q.lone_margin < QUERY_MARGIN && !whole && seeds_around() {
+    if !whole && first_margin(q, c, k) < QUERY_MARGIN {
         #[cfg(test)]
         LONE_PASSES.with(|n| n.set((n.get().0 + 1, n.get().1)));
         match verify_pass(index, cfg, q, c, scratch, (low, q.lone_margin), w)? {
@@ -1011,6 +1000,27 @@ fn verify(
     match verify_pass(index, cfg, q, c, scratch, (low, QUERY_MARGIN), w)? {
         Pass::Found(m) => Ok(Some(m)),
         Pass::Nothing | Pass::Wider => Ok(None),
+    }
+}
+
+/// The query margin of a candidate's first verification: a lone hit's
+/// shorter one where every window minimum around it seeds (see
+/// [`lone_margin`]; a common one nearby may hide a longer shared run, text
+/// repeated in many documents), else [`QUERY_MARGIN`].
+fn first_margin(q: &QueryView<'_>, c: &Candidate, k: usize) -> usize {
+    if c.hits != 1 || q.lone_margin >= QUERY_MARGIN {
+        return QUERY_MARGIN;
+    }
+    let from = (c.q_lo as usize).saturating_sub(QUERY_MARGIN);
+    let at = q.seedless.partition_point(|&p| (p as usize) < from);
+    let seeds_around = q
+        .seedless
+        .get(at)
+        .is_none_or(|&p| p as usize > c.q_hi as usize + k + QUERY_MARGIN);
+    if seeds_around {
+        q.lone_margin
+    } else {
+        QUERY_MARGIN
     }
 }
 
