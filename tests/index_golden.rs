@@ -305,6 +305,20 @@ fn paired_postings(name: &str, a: &[u8], b: &[u8]) -> Vec<(Posting, Posting)> {
     pa.into_iter().zip(pb).collect()
 }
 
+/// The bytes of two golden segments.
+fn read_pair(new: &str, old: &str) -> (Vec<u8>, Vec<u8>) {
+    (
+        std::fs::read(data(new)).unwrap(),
+        std::fs::read(data(old)).unwrap(),
+    )
+}
+
+/// What each of two segments keeps of a posting's context, opened.
+fn context_widths(a: Vec<u8>, b: Vec<u8>) -> (ContextWidth, ContextWidth) {
+    let width = |bytes| Index::from_bytes(bytes).unwrap().segments()[0].context_width();
+    (width(a), width(b))
+}
+
 #[test]
 fn format_5_and_6_differ_only_in_the_postings_contexts() {
     // The same documents, dictionary segment included: format 6 hashes 7
@@ -316,10 +330,7 @@ fn format_5_and_6_differ_only_in_the_postings_contexts() {
         .chain([GOLDEN_DICT])
         .zip(V5.into_iter().chain(["index-v5/golden-dict.lps"]));
     for (new, old) in pairs {
-        let (ba, bb) = (
-            std::fs::read(data(new)).unwrap(),
-            std::fs::read(data(old)).unwrap(),
-        );
+        let (ba, bb) = read_pair(new, old);
         let (la, lb) = (decode_layout(&ba).unwrap(), decode_layout(&bb).unwrap());
         assert_eq!((la.header.version, lb.header.version), (6, 5), "{new}");
         same_sections_but_postings(new, &ba, &bb);
@@ -332,10 +343,10 @@ fn format_5_and_6_differ_only_in_the_postings_contexts() {
         // (Near the ends of a text both reach its end, and the hashes of
         // the same bytes are the same.)
         assert!(n > 0 && differ * 2 > n, "{new}: {differ} of {n} differ");
-        let a = Index::from_bytes(ba).unwrap();
-        let b = Index::from_bytes(bb).unwrap();
-        assert_eq!(a.segments()[0].context_width(), ContextWidth::Long);
-        assert_eq!(b.segments()[0].context_width(), ContextWidth::Wide);
+        assert_eq!(
+            context_widths(ba, bb),
+            (ContextWidth::Long, ContextWidth::Wide)
+        );
     }
 }
 
@@ -349,18 +360,15 @@ fn format_4_and_5_differ_only_in_the_postings_contexts() {
         .chain(["index-v5/golden-dict.lps"])
         .zip(V4.into_iter().chain(["index-v4/golden-dict.lps"]));
     for (new, old) in pairs {
-        let (ba, bb) = (
-            std::fs::read(data(new)).unwrap(),
-            std::fs::read(data(old)).unwrap(),
-        );
+        let (ba, bb) = read_pair(new, old);
         same_sections_but_postings(new, &ba, &bb);
         for (a, b) in paired_postings(new, &ba, &bb) {
             assert_eq!(u16::from(narrow_context(a.ctx)), b.ctx, "{new}");
         }
-        let a = Index::from_bytes(ba).unwrap();
-        let b = Index::from_bytes(bb).unwrap();
-        assert_eq!(a.segments()[0].context_width(), ContextWidth::Wide);
-        assert_eq!(b.segments()[0].context_width(), ContextWidth::Narrow);
+        assert_eq!(
+            context_widths(ba, bb),
+            (ContextWidth::Wide, ContextWidth::Narrow)
+        );
     }
 }
 
@@ -369,10 +377,7 @@ fn format_3_and_4_hold_the_same_postings_and_text() {
     // The same documents: format 4 adds the dictionary section (empty for
     // text this short) and cuts the text into 1 KiB blocks.
     for (new, old) in V4.iter().zip(&V3) {
-        let (ba, bb) = (
-            std::fs::read(data(new)).unwrap(),
-            std::fs::read(data(old)).unwrap(),
-        );
+        let (ba, bb) = read_pair(new, old);
         for k in [SectionKind::FpDirectory, SectionKind::FpPostings] {
             assert_eq!(section(&ba, k), section(&bb, k), "{new}");
         }
@@ -393,10 +398,7 @@ fn format_2_and_3_hold_the_same_postings() {
     // The same documents: format 3 adds a context byte to each posting
     // and changes nothing else the matcher reads.
     for (new, old) in V3.iter().zip(&V2) {
-        let (ba, bb) = (
-            std::fs::read(data(new)).unwrap(),
-            std::fs::read(data(old)).unwrap(),
-        );
+        let (ba, bb) = read_pair(new, old);
         assert_eq!(
             section(&ba, SectionKind::FpDirectory),
             section(&bb, SectionKind::FpDirectory),

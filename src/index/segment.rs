@@ -94,7 +94,7 @@ pub struct PartInfo<'a> {
 }
 
 /// Text blocks of one window at most that [`Segment::prefetch_window_text`]
-/// asks for (a window of a post of a few hundred bytes spans one to three).
+/// asks for (a window of a post of a few hundred bytes spans a few).
 const PREFETCH_BLOCKS: u64 = 8;
 
 /// What a window read needs of a part's record ([`Segment::text_layout`]).
