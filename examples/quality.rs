@@ -55,6 +55,9 @@ struct Args {
     /// tolerant (the default), all or minima.
     #[arg(long, default_value = "tolerant")]
     ocr_seeds: String,
+    /// Verify every candidate text (`MatchConfig::every_source`).
+    #[arg(long)]
+    every_source: bool,
     /// Write the report as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -128,19 +131,21 @@ fn main() -> anyhow::Result<()> {
             "tolerant" => Seeds::Tolerant,
             o => anyhow::bail!("--ocr-seeds: unknown '{o}' (tolerant, all, minima)"),
         })
+        .every_source(a.every_source)
         .build()?;
     let prefix = format!("{}/", a.dump.to_string_lossy().trim_end_matches('/'));
     let t = Instant::now();
     let reports = eval::evaluate(&index, &cfg, &prefix, &queries)?;
     let secs = t.elapsed().as_secs_f64();
     println!(
-        "k={} w={} min_len={} min_similarity={} seeds={} ocr_seeds={}; split {}: {} queries in {:.2}s",
+        "k={} w={} min_len={} min_similarity={} seeds={} ocr_seeds={}{}; split {}: {} queries in {:.2}s",
         index.params().k,
         index.params().w,
         a.min_len,
         a.min_similarity,
         if a.seed_all { "all" } else { "minima" },
         a.ocr_seeds,
+        if a.every_source { " every_source" } else { "" },
         a.split,
         queries.len(),
         secs

@@ -59,6 +59,9 @@ struct Args {
     /// nanoseconds, tab-separated (to look at the slowest posts).
     #[arg(long)]
     per_post: Option<PathBuf>,
+    /// Verify every candidate text (`MatchConfigBuilder::every_source`).
+    #[arg(long)]
+    every_source: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -138,7 +141,10 @@ fn main() -> anyhow::Result<()> {
     );
     // No untimed warm-up pass: it would make its posts second passes (the
     // matching threads' scratch buffers are their own anyway).
-    let matcher = Matcher::new(&index, MatchConfig::default());
+    let cfg = MatchConfig::builder()
+        .every_source(a.every_source)
+        .build()?;
+    let matcher = Matcher::new(&index, cfg);
     let total = posts.len() * a.repeat;
     let next = AtomicUsize::new(0);
 

@@ -620,3 +620,95 @@ fn ocr_tsv_is_matched_with_tolerant_seeds() {
     let out = run(&["--format", "text", text.to_str().unwrap()]);
     assert_eq!(code(&out), 1, "{words}: {}", stderr(&out));
 }
+
+/// `--every-source` through the binary: a quote of a whole mail passage is
+/// reported in that mail only by default, and also in the replies that
+/// repeat one of its sentences with the flag (`MatchConfigBuilder::
+/// every_source`; the library test `texts_sharing_one_sentence_...` says
+/// why).
+#[test]
+fn every_source_also_reports_texts_sharing_a_sentence() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dump = tmp.path().join("dump");
+    std::fs::create_dir_all(&dump).unwrap();
+    let middle = "The insurance carrier refused to cover the stunt sequence unless the second unit is replaced.";
+    let passage = format!(
+        "Before the board meets on Thursday we need the revised budget for the Lisbon shoot in writing. \
+         {middle} Nobody outside this thread should see the numbers until the studio chief signs them."
+    );
+    let mut rng = common::Rng(5);
+    std::fs::write(
+        dump.join("original.txt"),
+        format!(
+            "{}\n{passage}\n{}",
+            common::prose(&mut rng, 900),
+            common::prose(&mut rng, 900)
+        ),
+    )
+    .unwrap();
+    for i in 0..4 {
+        std::fs::write(
+            dump.join(format!("reply-{i}.txt")),
+            format!(
+                "{}\n> {middle}\n{}",
+                common::prose(&mut rng, 700),
+                common::prose(&mut rng, 700)
+            ),
+        )
+        .unwrap();
+    }
+    for i in 0..10 {
+        std::fs::write(
+            dump.join(format!("filler-{i}.txt")),
+            common::prose(&mut rng, 2000),
+        )
+        .unwrap();
+    }
+    let out = bin()
+        .current_dir(tmp.path())
+        .args(["index", "dump", "-o", "idx", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let post = format!("{{\"id\": 1, \"text\": \"leaked: {passage}\"}}\n");
+    let sources = |extra: &[&str]| {
+        let mut args = vec!["--format", "jsonl"];
+        args.extend_from_slice(extra);
+        let out = common::match_stdin(&tmp.path().join("idx"), &args, post.as_bytes());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut v: Vec<String> = common::json_lines(&out)
+            .iter()
+            .map(|m| {
+                m["source"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(sources(&[]), ["original.txt"]);
+    assert_eq!(
+        sources(&["--every-source"]),
+        [
+            "original.txt",
+            "reply-0.txt",
+            "reply-1.txt",
+            "reply-2.txt",
+            "reply-3.txt"
+        ]
+    );
+}

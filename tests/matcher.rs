@@ -137,6 +137,74 @@ fn a_passage_in_many_documents_is_found_in_each() {
     assert_eq!(sources, copies, "{got:#?}");
 }
 
+/// A quote of three sentences from one mail, whose middle sentence other
+/// mails repeat (a reply quoting one line of it): by default the mail and
+/// its copy are reported and the texts that share only the sentence are
+/// not even verified (their hits lie inside the stretch the mail's match
+/// explains, with a fraction of its hits); with `every_source` they are
+/// reported too. Quoted alone, the sentence is found in all of them.
+#[test]
+fn texts_sharing_one_sentence_of_a_quote_found_whole_are_skipped_unless_asked() {
+    let mut rng = common::Rng(4242);
+    let first = "Before the board meets on Thursday we need the revised budget for the Lisbon shoot in writing.";
+    let middle = "The insurance carrier refused to cover the stunt sequence unless the second unit is replaced.";
+    let last = "Nobody outside this thread should see the numbers until the studio chief has signed them off.";
+    let passage = format!("{first} {middle} {last}");
+    let mut docs = vec![
+        (
+            "m/original.eml".to_string(),
+            format!(
+                "{}\n{passage}\n{}",
+                common::prose(&mut rng, 800),
+                common::prose(&mut rng, 800)
+            ),
+        ),
+        (
+            "m/forwarded.eml".to_string(),
+            format!(
+                "{}\n> {passage}\n{}",
+                common::prose(&mut rng, 600),
+                common::prose(&mut rng, 900)
+            ),
+        ),
+    ];
+    let sharing: Vec<String> = (0..6).map(|i| format!("m/reply-{i}.eml")).collect();
+    for name in &sharing {
+        let body = format!(
+            "{}\n> {middle}\n{}",
+            common::prose(&mut rng, 700),
+            common::prose(&mut rng, 700)
+        );
+        docs.push((name.clone(), body));
+    }
+    docs.extend(common::prose_docs(&mut rng, "f/", 20, 2000));
+    let idx = index_of(&docs);
+    let sources_of = |m: &Matcher, q: &str| {
+        let mut v: Vec<String> = m.find(q).into_iter().map(|g| g.source).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let default = Matcher::new(&idx, MatchConfig::default());
+    let every = Matcher::new(
+        &idx,
+        MatchConfig::builder().every_source(true).build().unwrap(),
+    );
+    let quote = format!("this is what they wrote: \"{passage}\"");
+    assert_eq!(
+        sources_of(&default, &quote),
+        ["m/forwarded.eml", "m/original.eml"]
+    );
+    let mut all = vec!["m/forwarded.eml".to_string(), "m/original.eml".to_string()];
+    all.extend(sharing.iter().cloned());
+    all.sort_unstable();
+    assert_eq!(sources_of(&every, &quote), all);
+    // The sentence alone: no text explains it better than the others.
+    for m in [&default, &every] {
+        assert_eq!(sources_of(m, &format!("wow: {middle}")), all);
+    }
+}
+
 /// A stock phrase a little shorter than the minimum length sits in many
 /// files, each going on differently; a post quotes it with the few words
 /// that follow it in one of them. Every copy shares the post's hits (the
@@ -457,4 +525,63 @@ fn ocr_text_is_not_also_reported_for_a_text_that_shares_only_its_formula() {
     let mut sources: Vec<&str> = got.iter().map(|g| g.source.as_str()).collect();
     sources.sort_unstable();
     assert_eq!(sources, ["a.txt", "b.txt"], "{got:#?}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Over documents made of sentences drawn from one small pool (so that
+    /// sentences recur in many of them), a quote of a few consecutive
+    /// sentences of one document is reported by the default matcher in a
+    /// subset of the texts `every_source` reports it in, and in at least
+    /// one whenever `every_source` finds any: skipping texts explained by
+    /// another never adds a source, and never loses the query's last one.
+    #[test]
+    fn the_default_sources_are_some_of_every_source(
+        seed in 0u64..1_000_000,
+        docs_n in 4usize..14,
+        pool_n in 4usize..12,
+        pick in proptest::prelude::any::<proptest::sample::Index>(),
+        from in 0usize..4,
+        len in 1usize..4,
+    ) {
+        let mut rng = common::Rng(seed);
+        let pool: Vec<String> = (0..pool_n).map(|_| common::prose(&mut rng, 60)).collect();
+        // Each document: prose, 3 to 6 pool sentences, prose.
+        let bodies: Vec<Vec<usize>> = (0..docs_n)
+            .map(|_| (0..3 + rng.below(4)).map(|_| rng.below(pool_n as u64) as usize).collect())
+            .collect();
+        let docs: Vec<(String, String)> = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, body)| {
+                let middle: Vec<&str> = body.iter().map(|&p| pool[p].as_str()).collect();
+                let text = format!(
+                    "{}\n{}\n{}",
+                    common::prose(&mut rng, 300),
+                    middle.join(" "),
+                    common::prose(&mut rng, 300)
+                );
+                (format!("d/{i}.txt"), text)
+            })
+            .collect();
+        let idx = index_of(&docs);
+        // One to three consecutive pool sentences of one document.
+        let body = &bodies[pick.index(docs_n)];
+        let a = from.min(body.len() - 1);
+        let b = (a + len).min(body.len());
+        let quoted: Vec<&str> = body[a..b].iter().map(|&p| pool[p].as_str()).collect();
+        let quote = format!("look: {} #leak", quoted.join(" "));
+        let every = Matcher::new(&idx, MatchConfig::builder().every_source(true).build().unwrap());
+        let default = Matcher::new(&idx, MatchConfig::default());
+        let sources = |m: &Matcher| {
+            let mut v: Vec<String> = m.find(&quote).into_iter().map(|g| g.source).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let (all, some) = (sources(&every), sources(&default));
+        proptest::prop_assert!(some.iter().all(|s| all.contains(s)), "{some:?} not in {all:?}");
+        proptest::prop_assert_eq!(some.is_empty(), all.is_empty());
+    }
 }

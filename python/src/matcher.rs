@@ -67,7 +67,9 @@ fn pool(threads: usize) -> PyResult<Arc<rayon::ThreadPool>> {
 ///   `"all"` or `"tolerant"`; default `"minima"`), `ocr_seeds` (the same
 ///   choice for the OCR text of `find_image`; default `"tolerant"`: also
 ///   k-grams one OCR error away), `max_query_bytes` (default 1 MiB; longer
-///   texts are matched on their head), `max_candidates`, `band`,
+///   texts are matched on their head), `every_source` (default `False`:
+///   a text that only shares a piece of a stretch another text's match
+///   explains is not verified), `max_candidates`, `band`,
 ///   `max_postings`, `snippet_chars`;
 /// - `threads`: threads of `find_many` (default: one per core);
 /// - files (`find_file`): `max_file_size` (default 256 MiB),
@@ -114,6 +116,7 @@ fn settings(py: Python<'_>, config: Option<&Bound<'_, PyDict>>) -> PyResult<Sett
                 "max_postings" => m = m.max_postings(v.extract()?),
                 "max_query_bytes" => m = m.max_query_bytes(v.extract()?),
                 "snippet_chars" => m = m.snippet_chars(v.extract()?),
+                "every_source" => m = m.every_source(v.extract()?),
                 "seeds" | "ocr_seeds" => {
                     let s: String = v.extract()?;
                     let seeds = match s.as_str() {

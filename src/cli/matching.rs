@@ -139,6 +139,13 @@ pub struct MatchConfigArgs {
     /// Longest query text matched, in bytes; the rest is ignored, with a note.
     #[arg(long, value_parser = parse_size, default_value = "1MiB")]
     max_query: u64,
+    /// Verify every candidate text, also texts that only share a piece
+    /// (a sentence) of a stretch another text's match already explains
+    /// with twice their seeds: more sources for passages that recur in
+    /// many files, at about twice the cost of a mixed stream. Copies of a
+    /// matched passage are reported either way.
+    #[arg(long)]
+    every_source: bool,
 }
 
 impl MatchConfigArgs {
@@ -154,7 +161,8 @@ impl MatchConfigArgs {
         builder = builder.max_query_bytes(usize::try_from(self.max_query).unwrap_or(usize::MAX));
         builder = builder
             .seeds(self.seeds.into())
-            .ocr_seeds(self.ocr_seeds.into());
+            .ocr_seeds(self.ocr_seeds.into())
+            .every_source(self.every_source);
         builder.build().context("bad option")
     }
 }

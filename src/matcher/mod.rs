@@ -69,6 +69,7 @@ pub struct MatchConfig {
     pub(crate) snippet_chars: usize,
     pub(crate) seeds: Seeds,
     pub(crate) ocr_seeds: Seeds,
+    pub(crate) every_source: bool,
 }
 
 /// Which k-grams of a query are looked up in the index.
@@ -122,6 +123,7 @@ impl Default for MatchConfig {
             snippet_chars: 160,
             seeds: Seeds::Minima,
             ocr_seeds: Seeds::Tolerant,
+            every_source: false,
         }
     }
 }
@@ -193,6 +195,19 @@ impl MatchConfigBuilder {
     /// (images, tesseract TSV, hOCR; default [`Seeds::Tolerant`]).
     pub fn ocr_seeds(mut self, seeds: Seeds) -> Self {
         self.cfg.ocr_seeds = seeds;
+        self
+    }
+    /// Verify every candidate text (up to `max_candidates`), also a text
+    /// whose hits all lie inside a query stretch that another text's match
+    /// already explains with at least twice as many hits (a text sharing
+    /// a sentence of a quote found whole elsewhere). Off by default: such
+    /// texts are skipped, which about halves the cost of a mixed stream
+    /// on a dump where sentences recur in many files (BENCHMARKS.md
+    /// "Texts that repeat a piece of a match"). Copies of the matched
+    /// passage are reported either way. OCR text always verifies every
+    /// candidate.
+    pub fn every_source(mut self, on: bool) -> Self {
+        self.cfg.every_source = on;
         self
     }
     /// Check the settings.
