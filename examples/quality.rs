@@ -55,7 +55,7 @@ struct Args {
     /// tolerant (the default), all or minima.
     #[arg(long, default_value = "tolerant")]
     ocr_seeds: String,
-    /// Verify every candidate text (`MatchConfig::every_source`).
+    /// Verify every candidate text (`MatchConfigBuilder::every_source`).
     #[arg(long)]
     every_source: bool,
     /// Write the report as JSON here.

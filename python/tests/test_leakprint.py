@@ -217,6 +217,13 @@ def test_errors_are_typed_with_the_library_messages(index_path, tmp_path):
         leakprint.Matcher(index, seeds="some")
     with pytest.raises(TypeError, match="unexpected keyword argument 'min_lenght'"):
         leakprint.Matcher(index, min_lenght=50)
+    with pytest.raises(TypeError):
+        leakprint.Matcher(index, every_source="yes")
+    # Every candidate verified: a quote of one document finds it the same way.
+    q = quote(DOCS[5])
+    every = leakprint.Matcher(index, every_source=True).find(q)
+    assert [m.source for m in every] == [m.source for m in leakprint.Matcher(index).find(q)]
+    assert every
     small = leakprint.Matcher(index, max_file_size=10, seeds="all", min_similarity=0.9)
     with pytest.raises(leakprint.FileAccessError, match="larger than the file size limit"):
         small.find_file(DOCS[0])

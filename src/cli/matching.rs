@@ -139,11 +139,11 @@ pub struct MatchConfigArgs {
     /// Longest query text matched, in bytes; the rest is ignored, with a note.
     #[arg(long, value_parser = parse_size, default_value = "1MiB")]
     max_query: u64,
-    /// Verify every candidate text, also texts that only share a piece
-    /// (a sentence) of a stretch another text's match already explains
-    /// with twice their seeds: more sources for passages that recur in
-    /// many files, at about twice the cost of a mixed stream. Copies of a
-    /// matched passage are reported either way.
+    /// Verify every candidate text, also texts whose seed hits all lie
+    /// inside a stretch that another text's match already explains with at
+    /// least twice their hits (and 4): texts that share a sentence of a
+    /// quote found whole elsewhere. More sources for passages that recur
+    /// in many files, at about half the speed of a mixed stream.
     #[arg(long)]
     every_source: bool,
 }

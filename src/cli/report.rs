@@ -53,6 +53,11 @@ pub struct ReportArgs {
     extract: super::ExtractLimitArgs,
     #[command(flatten)]
     ocr: super::OcrArgs,
+    /// Report every source text, also texts that only share a piece of a
+    /// stretch another text's match already explains (as `match
+    /// --every-source`; images are matched that way always).
+    #[arg(long)]
+    every_source: bool,
     /// Images, text files or folders to report on.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
@@ -87,7 +92,11 @@ del{background:#fdd;text-decoration:line-through}ins{background:#cfc;text-decora
 pub fn run(a: ReportArgs) -> anyhow::Result<ExitCode> {
     let index = Index::open(&a.index)
         .with_context(|| format!("cannot open the index {}", a.index.display()))?;
-    let matcher = Matcher::new(&index, MatchConfig::default());
+    let config = MatchConfig::builder()
+        .every_source(a.every_source)
+        .build()
+        .context("bad option")?;
+    let matcher = Matcher::new(&index, config);
     let ocr_cfg = a.ocr.config(&a.extract)?;
     let limits = a.extract.limits(a.ocr.lang())?;
     let threads = if a.threads == 0 {

@@ -21,7 +21,7 @@
 //!    decoding of the stored text that verification needs is most of the
 //!    cost of a query; every other candidate is, up to `max_candidates`
 //!    (twice that for OCR text, whose tolerant seeds bring many candidates
-//!    of one hit).
+//!    of one hit), unless a match explains it (step 3).
 //! 3. **Verification.** Each candidate, best first, is aligned against the
 //!    part's normalized text around it (local alignment in a diagonal band),
 //!    which yields the exact spans and a similarity; spans map back to byte
@@ -31,10 +31,10 @@
 //!    k-grams do not count toward the minimum length, so boilerplate never
 //!    makes a match on its own, even where a few of its k-grams escaped the
 //!    common mark. A candidate of another text whose hits all lie inside a
-//!    query stretch a match already explains, with at most half the hits
-//!    of the candidate that made it, is not verified (a text that shares a
-//!    sentence of the quote: [`Explained`]), unless `every_source` is set.
-//!    OCR text that fails is aligned a second time for a
+//!    query stretch a match already explains, with at most half that
+//!    match's hits there (and it at least 4), is not verified (a text that
+//!    shares a sentence of the quote: [`Explained`]), unless `every_source`
+//!    is set or the seeds are tolerant. OCR text that fails is aligned a second time for a
 //!    low-identity match (tiny text read with an error every few chars);
 //!    then a match whose stretch another text matches clearly more
 //!    similarly is dropped ([`EXPLAINED_GAP`]).
@@ -208,6 +208,8 @@ struct Candidate {
     d_lo: i64,
     d_hi: i64,
     hits: u32,
+    /// Where its hits start in the query's sorted hits (`hits` of them).
+    first_hit: u32,
     q_lo: u32,
     q_hi: u32,
     /// Some hit's context agrees (see [`Hit`]).
@@ -457,7 +459,7 @@ fn find_with(
     s.cands.clear();
     let band = cfg.band as i64;
     let mut cur: Option<Candidate> = None;
-    for h in &s.hits {
+    for (i, h) in s.hits.iter().enumerate() {
         match &mut cur {
             Some(c) if c.seg == h.seg && c.part == h.part && h.diag - c.d_hi <= band => {
                 c.d_hi = h.diag;
@@ -476,6 +478,7 @@ fn find_with(
                     d_lo: h.diag,
                     d_hi: h.diag,
                     hits: 1,
+                    first_hit: i as u32,
                     q_lo: h.qpos,
                     q_hi: h.qpos,
                     ctx_agrees: h.ctx_agrees,
@@ -597,16 +600,19 @@ fn find_with(
         },
         seedless: &s.seedless,
     };
-    // Every candidate kept is verified. (Until December 2026 candidates
+    // Every candidate kept is verified, but for those a match explains
+    // (`Explained`, below). (Until December 2026 candidates
     // with the evidence of two that had failed, the same query stretch, hit
     // count and diagonal spread, were skipped as copies of one stock phrase;
     // but a copy that goes on where the others stop has that same evidence,
     // and the skip lost it: a Ukrainian cp(1) quote whose middle is in 12
     // other manual pages, and about one quoting post in a hundred of the
     // scale stream. See BENCHMARKS.md "Copies of a stock phrase".)
-    // The source windows of all the candidates are asked of the processor
+    // The source windows of the candidates are asked of the processor
     // before the first is read, in two rounds: the records, then the
-    // compressed text they point to (`Segment::prefetch_window_records`).
+    // compressed text they point to (`Segment::prefetch_window_records`);
+    // for candidates a match may explain, only once those that can explain
+    // them are verified (below).
     // Their cache misses then overlap: a window read took 1.7 us instead
     // of 3.1 us, the two rounds 0.84 us a candidate. (Asked for two and
     // four candidates ahead of the one verified instead, the stream ran
@@ -654,18 +660,27 @@ fn find_with(
                 found = verify(index, cfg, &q, c, &mut s.verify, true, &mut s.window)?;
             }
             if let Some(m) = found {
-                if explaining && c.hits >= EXPLAINING_MIN_HITS {
-                    s.explained.push(Explained {
-                        seg: c.seg,
-                        part: c.part,
-                        query_norm: m.query_norm.clone(),
-                        hits: c.hits,
-                    });
-                }
+                // The hits inside the match's own stretch are its evidence
+                // (a candidate's hits may reach past what aligned).
+                let e = &m.query_norm;
+                let inside = s.hits[c.first_hit as usize..][..c.hits as usize]
+                    .iter()
+                    .filter(|h| e.start <= h.qpos as usize && h.qpos as usize + k <= e.end)
+                    .count() as u32;
+                let stretch = (explaining && inside >= EXPLAINING_MIN_HITS).then(|| Explained {
+                    seg: c.seg,
+                    part: c.part,
+                    query_norm: e.clone(),
+                    hits: inside,
+                });
                 if !s.sources.contains(&(c.seg, c.part)) {
                     s.sources.push((c.seg, c.part));
                 }
-                push_new(&mut out, m);
+                // (A match that repeats one of its own text's explains
+                // nothing that one does not.)
+                if push_new(&mut out, m) {
+                    s.explained.extend(stretch);
+                }
             }
         }
     }
@@ -720,25 +735,40 @@ fn find_with(
 }
 
 /// A query stretch a verified match explains, with the evidence of the
-/// candidate that made it.
+/// candidate that made it: its hits inside the stretch.
 ///
 /// A candidate of another text whose hits all lie inside such a stretch,
-/// with at most 1 / [`EXPLAINING_HITS_FACTOR`] of that candidate's hits, is
-/// not verified: it is a text that shares a piece of the quoted passage
-/// (a sentence of it, a stock phrase), and its match, if any, would only
+/// with at most 1 / [`EXPLAINING_HITS_FACTOR`] of those hits, is not
+/// verified: it is a text that shares a piece of the quoted passage (a
+/// sentence of it, a stock phrase), and its match, if any, would only
 /// report that piece again, in another text. Most of a mixed stream's
 /// verifications were such texts, and most of them failed (stock phrases
 /// of 29-43 bytes in many documents); the others reported a sentence of a
-/// quote already found whole elsewhere. A copy of the passage has the
-/// same hits as the text that explains it and is still verified, as is
-/// any candidate reaching outside the stretch (a second passage, a text
-/// that goes on where the first stops). [`MatchConfig`]'s `every_source`
+/// quote already found whole elsewhere. Copies of the passage with about
+/// as many hits as the text that explains it are still verified, as is
+/// any candidate with a hit outside the stretch (a second passage, a text
+/// that goes on where the first stops).
+///
+/// What it can lose, besides those sources: a skipped text whose exact
+/// run with the query goes on past the stretch by less than w bytes (too
+/// little to hold a hit of its own), or past it through edits, covers
+/// query bytes no reported match covers. On the stream's first 20,000
+/// posts, 33 of 5,442 matching posts reported 174 fewer query bytes, all
+/// of the cases looked at a letter or a few that the other text matched
+/// by chance past the quote's end (the `h` of a hashtag). Holding the
+/// hits w - 1 bytes away from the stretch's ends kept all but 13 of those
+/// bytes, but ran the stream 26% slower (BENCHMARKS.md "Texts that repeat
+/// a piece of a match"). The rule weighs evidence, not similarity: a text
+/// that matches the whole quote with edits explains a sentence of it that
+/// another text holds exactly. [`MatchConfigBuilder::every_source`]
 /// verifies them all (up to `max_candidates`), as before.
 ///
-/// Chosen on the tuning halves and the scale stream (BENCHMARKS.md
-/// "Texts that repeat a piece of a match"): no recall changed on either
-/// tuning half, 68% of the match lines of the stream's first 20,000 posts (all secondary sources)
-/// went, and the stream ran about twice as fast.
+/// Chosen on the tuning halves and the scale stream (same section): no
+/// recall changed on either tuning half, about two thirds of the match
+/// lines of the stream's first 20,000 posts (texts holding a sentence of
+/// the quote) went, and the stream ran more than twice as fast.
+///
+/// [`MatchConfigBuilder::every_source`]: super::MatchConfigBuilder::every_source
 #[derive(Debug, Clone)]
 pub(crate) struct Explained {
     seg: u32,
@@ -912,8 +942,9 @@ fn edit_alphabet(q: &str, out: &mut Vec<([u8; 4], u8)>) {
 }
 
 /// Adds `m` unless it repeats a match already in `out` (same part, and
-/// more than half of its query and source stretches already reported).
-fn push_new(out: &mut Vec<Match>, m: Match) {
+/// more than half of its query and source stretches already reported);
+/// whether it did.
+fn push_new(out: &mut Vec<Match>, m: Match) -> bool {
     let dup = out.iter().any(|o| {
         o.segment == m.segment
             && o.part == m.part
@@ -923,6 +954,7 @@ fn push_new(out: &mut Vec<Match>, m: Match) {
     if !dup {
         out.push(m);
     }
+    !dup
 }
 
 /// How much more similar another text's match over the same query
@@ -2427,6 +2459,7 @@ mod tests {
                     d_lo: d,
                     d_hi: d,
                     hits,
+                    first_hit: 0,
                     q_lo: 0,
                     q_hi: 0,
                     ctx_agrees: true,

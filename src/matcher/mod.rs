@@ -199,13 +199,14 @@ impl MatchConfigBuilder {
     }
     /// Verify every candidate text (up to `max_candidates`), also a text
     /// whose hits all lie inside a query stretch that another text's match
-    /// already explains with at least twice as many hits (a text sharing
-    /// a sentence of a quote found whole elsewhere). Off by default: such
-    /// texts are skipped, which about halves the cost of a mixed stream
-    /// on a dump where sentences recur in many files (BENCHMARKS.md
-    /// "Texts that repeat a piece of a match"). Copies of the matched
-    /// passage are reported either way. OCR text always verifies every
-    /// candidate.
+    /// already explains with at least twice as many hits there, and at
+    /// least 4 (a text sharing a sentence of a quote found whole
+    /// elsewhere). Off by default: such texts are skipped, which more than
+    /// halves the cost of a mixed stream on a dump where sentences recur
+    /// in many files (BENCHMARKS.md "Texts that repeat a piece of a
+    /// match"). Copies of the matched passage with about as many hits are
+    /// reported either way. Text matched with [`Seeds::Tolerant`] (OCR
+    /// text, by default) always verifies every candidate.
     pub fn every_source(mut self, on: bool) -> Self {
         self.cfg.every_source = on;
         self
