@@ -637,25 +637,15 @@ fn every_source_also_reports_texts_sharing_a_sentence() {
          {middle} Nobody outside this thread should see the numbers until the studio chief signs them."
     );
     let mut rng = common::Rng(5);
-    std::fs::write(
-        dump.join("original.txt"),
-        format!(
-            "{}\n{passage}\n{}",
-            common::prose(&mut rng, 900),
-            common::prose(&mut rng, 900)
-        ),
-    )
-    .unwrap();
-    for i in 0..4 {
-        std::fs::write(
-            dump.join(format!("reply-{i}.txt")),
-            format!(
-                "{}\n> {middle}\n{}",
-                common::prose(&mut rng, 700),
-                common::prose(&mut rng, 700)
-            ),
-        )
-        .unwrap();
+    // The mail, four replies that repeat its middle sentence, filler.
+    let mut files = vec![("original.txt".to_string(), passage.clone(), 900)];
+    files.extend((0..4).map(|i| (format!("reply-{i}.txt"), format!("> {middle}"), 700)));
+    for (name, inner, around) in files {
+        let (before, after) = (
+            common::prose(&mut rng, around),
+            common::prose(&mut rng, around),
+        );
+        std::fs::write(dump.join(name), format!("{before}\n{inner}\n{after}")).unwrap();
     }
     for i in 0..10 {
         std::fs::write(
@@ -669,11 +659,7 @@ fn every_source_also_reports_texts_sharing_a_sentence() {
         .args(["index", "dump", "-o", "idx", "-q"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", stderr(&out));
     let post = format!("{{\"id\": 1, \"text\": \"leaked: {passage}\"}}\n");
     let sources = |extra: &[&str]| {
         let mut args = vec!["--format", "jsonl"];
