@@ -34,8 +34,8 @@
 //!    query stretch a match already explains, with at most half that
 //!    match's hits there (and it at least 4), is not verified (a text that
 //!    shares a sentence of the quote: [`Explained`]), unless `every_source`
-//!    is set or the seeds are tolerant. OCR text that fails is aligned a second time for a
-//!    low-identity match (tiny text read with an error every few chars);
+//!    is set or the seeds are tolerant. OCR text that fails is aligned a
+//!    second time for a low-identity match (tiny text read with an error every few chars);
 //!    then a match whose stretch another text matches clearly more
 //!    similarly is dropped ([`EXPLAINED_GAP`]).
 //! 4. **Second pieces.** Once a part is established by a match of full
@@ -625,8 +625,9 @@ fn find_with(
         (c.d_lo - band + q_from).max(0) as usize..(c.d_hi + q_to + band).max(0) as usize
     };
     // Texts that only repeat a piece of a stretch another text's match
-    // already explains are not verified (see `Explained`); OCR text keeps
-    // every candidate (`drop_explained` decides there, after alignment).
+    // already explains are not verified (see `Explained`); text with
+    // tolerant seeds (OCR) keeps every candidate (`drop_explained` decides
+    // there, after alignment).
     let explaining = !tolerant && !cfg.every_source;
     s.explained.clear();
     // Candidates are in rank order, most hits first: those with more than
@@ -753,9 +754,9 @@ fn find_with(
 /// run with the query goes on past the stretch by less than w bytes (too
 /// little to hold a hit of its own), or past it through edits, covers
 /// query bytes no reported match covers. On the stream's first 20,000
-/// posts, 33 of 5,442 matching posts reported 174 fewer query bytes, all
-/// of the cases looked at a letter or a few that the other text matched
-/// by chance past the quote's end (the `h` of a hashtag). Holding the
+/// posts, 33 of 5,442 matching posts reported 174 fewer query bytes; the
+/// five cases looked at were a letter or a few that the other text
+/// matched by chance past the quote's end (the `h` of a hashtag). Holding the
 /// hits w - 1 bytes away from the stretch's ends kept all but 13 of those
 /// bytes, but ran the stream 26% slower (BENCHMARKS.md "Texts that repeat
 /// a piece of a match"). The rule weighs evidence, not similarity: a text
@@ -791,7 +792,8 @@ impl Explained {
 }
 
 /// A match explains the candidates inside its stretch with at most this
-/// share (its inverse) of its candidate's hits (see [`Explained`]).
+/// share (its inverse) of the hits its candidate has there (see
+/// [`Explained`]).
 const EXPLAINING_HITS_FACTOR: u32 = 2;
 
 /// Fewest hits of a candidate whose match explains others: with fewer, a
