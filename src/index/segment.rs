@@ -699,9 +699,20 @@ impl Segment {
             .filter_map(Frequent::decode)
     }
 
-    /// The part holding global normalized position `pos`, and the offset in it.
-    pub fn locate(&self, pos: u32) -> Option<(u32, u32)> {
-        let bases = self.bases.get_or_init(|| {
+    /// The normalized positions of part `i` (`norm_base..norm_base +
+    /// norm_len`; empty for a part with no text of its own).
+    pub fn part_span(&self, i: u32) -> Option<Range<u32>> {
+        let start = (i as usize).checked_mul(PartRecord::LEN)?;
+        let b = self
+            .section(&self.r.parts)
+            .get(start..start.checked_add(PartRecord::LEN)?)?;
+        let r = PartRecord::decode(b)?;
+        Some(r.norm_base..r.norm_base.saturating_add(r.norm_len))
+    }
+
+    /// The table [`Segment::locate_part`] searches, built on first use.
+    fn part_bases(&self) -> &PartBases {
+        self.bases.get_or_init(|| {
             let parts = self.section(&self.r.parts);
             PartBases::new(
                 parts
@@ -713,7 +724,41 @@ impl Segment {
                     })
                     .collect(),
             )
-        });
+        })
+    }
+
+    /// Reads what [`Segment::locate_part`] will read for `pos`, in two
+    /// rounds (0: the stretch table, 1: the part bases it points to), and
+    /// returns a value of it: a caller about to locate many positions runs
+    /// a round over all of them, then the next, so that their cache misses
+    /// overlap rather than follow one another (the binary search's
+    /// branches otherwise keep the processor from running ahead).
+    pub fn touch_locate(&self, pos: u32, round: usize) -> u32 {
+        let bases = self.part_bases();
+        let j = (u64::from(pos) >> bases.shift) as usize;
+        match round {
+            0 => bases.starts.get(j).copied().unwrap_or(0),
+            _ => {
+                let at = |i: Option<&u32>| {
+                    i.and_then(|&i| bases.bases.get(i as usize))
+                        .map_or(0, |b| b.0)
+                };
+                at(bases.starts.get(j)) ^ at(bases.starts.get(j + 1))
+            }
+        }
+    }
+
+    /// The part holding global normalized position `pos`, and the offset in it.
+    pub fn locate(&self, pos: u32) -> Option<(u32, u32)> {
+        self.locate_part(pos)
+            .map(|(part, base, _)| (part, pos - base))
+    }
+
+    /// The part holding global normalized position `pos` and the range of
+    /// positions it holds (`base..end`): what [`Segment::locate`] reads,
+    /// so that positions of the same part need not be located again.
+    pub fn locate_part(&self, pos: u32) -> Option<(u32, u32, u64)> {
+        let bases = self.part_bases();
         // Last part starting at or before pos.
         let i = bases.count_at_or_before(pos).checked_sub(1)?;
         let bases = &bases.bases;
@@ -723,8 +768,8 @@ impl Segment {
         let end = bases
             .get(i + 1)
             .map_or(self.meta.norm_bytes, |&(b, _)| u64::from(b));
-        let off = pos.checked_sub(base)?;
-        (u64::from(pos) < end).then_some((part, off))
+        pos.checked_sub(base)?;
+        (u64::from(pos) < end).then_some((part, base, end))
     }
 
     /// Decompress bytes `range` of the text arena.

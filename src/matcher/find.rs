@@ -52,7 +52,8 @@ use std::ops::Range;
 use super::align::{self, Aligner, Alignment, Scoring};
 use super::{Match, MatchConfig, Seeds};
 use crate::fingerprint;
-use crate::index::segment::{Bucket, TextWindow};
+use crate::index::live::Liveness;
+use crate::index::segment::{Bucket, Segment, TextWindow};
 use crate::index::text::BlockCache;
 use crate::index::wire::ContextWidth;
 use crate::index::{Index, IndexError};
@@ -188,6 +189,86 @@ const NOVEL_SHARE: i64 = 66;
 const SECONDARY_MIN_LEN: usize = 24;
 const SECONDARY_MIN_SIMILARITY: f64 = 0.9;
 
+/// A posting found for a query k-gram, packed into one integer whose order
+/// is (segment, global diagonal, query position, context agreement): the
+/// global diagonal is the posting's position in the segment's normalized
+/// text less the query position, biased by 2^32 to stay positive (33 bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Found(u128);
+
+impl Found {
+    const BIAS: i64 = 1 << 32;
+
+    fn new(seg: u32, qpos: u32, pos: u32, agrees: bool) -> Found {
+        let diag = (i64::from(pos) - i64::from(qpos) + Found::BIAS) as u128;
+        Found(u128::from(seg) << 96 | diag << 33 | u128::from(qpos) << 1 | u128::from(agrees))
+    }
+
+    /// Whether `other` is of the same segment with its global diagonal at
+    /// most `band` from this one's.
+    fn near(self, other: Found, band: i64) -> bool {
+        let seg_diag = |f: Found| ((f.0 >> 96) as u32, (f.0 >> 33) as u64 & ((1 << 34) - 1));
+        let ((s0, d0), (s1, d1)) = (seg_diag(self), seg_diag(other));
+        s0 == s1 && d0.abs_diff(d1) <= band as u64
+    }
+
+    /// (segment, query position, global position, context agreement).
+    fn unpack(self) -> (u32, u32, u32, bool) {
+        let seg = (self.0 >> 96) as u32;
+        let qpos = (self.0 >> 1) as u32;
+        let diag = ((self.0 >> 33) as u64 & ((1 << 34) - 1)) as i64 - Found::BIAS;
+        (seg, qpos, (diag + i64::from(qpos)) as u32, self.0 & 1 == 1)
+    }
+}
+
+/// Reads what locating each of `found` will read, all of one level before
+/// the next (see [`Segment::touch_locate`]).
+fn touch_locate<'a>(segs: &[Segment], found: impl Iterator<Item = &'a Found> + Clone) {
+    let mut touched = 0u32;
+    for round in 0..2 {
+        for f in found.clone() {
+            let (si, _, pos, _) = f.unpack();
+            touched ^= segs[si as usize].touch_locate(pos, round);
+        }
+    }
+    std::hint::black_box(touched);
+}
+
+/// The part a posting was last located in, to locate the next posting of
+/// the same part without a lookup.
+#[derive(Default)]
+struct PartAt {
+    /// Segment, part, the part's positions, whether a live file holds it.
+    last: Option<(u32, u32, u32, u64, bool)>,
+}
+
+impl PartAt {
+    /// The hit of posting `f`; none when it is in no part, or in a text no
+    /// live file references any more (superseded, removed).
+    fn hit(&mut self, segs: &[Segment], live: &Liveness, f: Found, tolerant: bool) -> Option<Hit> {
+        let (si, qpos, pos, agrees) = f.unpack();
+        let (part, base, live_text) = match self.last {
+            Some((s0, part, base, end, l)) if s0 == si && base <= pos && u64::from(pos) < end => {
+                (part, base, l)
+            }
+            _ => {
+                let (part, base, end) = segs[si as usize].locate_part(pos)?;
+                let l = live.text_live(si as usize, part);
+                self.last = Some((si, part, base, end, l));
+                (part, base, l)
+            }
+        };
+        live_text.then_some(Hit {
+            seg: si,
+            part,
+            diag: i64::from(pos - base) - i64::from(qpos),
+            qpos,
+            // (OCR text's lone hits are all verified: see `find_with`.)
+            ctx_agrees: tolerant || agrees,
+        })
+    }
+}
+
 /// One fingerprint hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Hit {
@@ -219,15 +300,51 @@ struct Candidate {
     text_hash: [u8; 16],
 }
 
-/// Buffers reused across queries on one thread.
-pub(crate) struct Scratch {
-    norm: Normalized,
-    hashes: Vec<u64>,
+impl Candidate {
+    /// The candidate of hit `h`, the `i`-th of the query's hits, alone.
+    fn of(h: &Hit, i: usize) -> Candidate {
+        Candidate {
+            seg: h.seg,
+            part: h.part,
+            d_lo: h.diag,
+            d_hi: h.diag,
+            hits: 1,
+            first_hit: i as u32,
+            q_lo: h.qpos,
+            q_hi: h.qpos,
+            ctx_agrees: h.ctx_agrees,
+            text_hash: [0; 16],
+        }
+    }
+
+    /// The order of the sorted hits, by each candidate's first.
+    fn hit_order(&self) -> (u32, u32, i64, u32) {
+        (self.seg, self.part, self.d_lo, self.q_lo)
+    }
+}
+
+/// The postings a query finds, and the hits and candidates made of them
+/// ([`Pool::candidates`]).
+#[derive(Default)]
+struct Pool {
+    /// Postings found, packed by [`Found`] so that they sort by segment
+    /// and global diagonal.
+    found: Vec<Found>,
+    /// Those with no other near their diagonal, not located unless needed.
+    lone: Vec<Found>,
     hits: Vec<Hit>,
     cands: Vec<Candidate>,
     /// Lone hits on window minima that their context ruled out: verified
     /// only as second pieces of a part the query matched.
     unverified: Vec<Candidate>,
+}
+
+/// Buffers reused across queries on one thread.
+pub(crate) struct Scratch {
+    norm: Normalized,
+    hashes: Vec<u64>,
+    /// The postings found, their hits and candidates.
+    pool: Pool,
     /// Stretches explained by the query's matches so far ([`Explained`]).
     explained: Vec<Explained>,
     /// Remixed keys of the query's k-grams looked up, and their positions.
@@ -235,10 +352,6 @@ pub(crate) struct Scratch {
     kpos: Vec<u32>,
     /// Their buckets, segment by segment (`segment * keys + k-gram`).
     buckets: Vec<Bucket>,
-    /// Postings found: (segment, query position, global position, whether
-    /// the posting's context agrees with the query's k-gram's on a side or
-    /// the segment keeps none).
-    found: Vec<(u32, u32, u32, bool)>,
     /// Per normalized query byte: covered by a common k-gram (as a running
     /// count: `common_cover[i]` = covered bytes before i).
     common_cover: Vec<u32>,
@@ -266,14 +379,11 @@ impl Scratch {
         Scratch {
             norm: Normalized::default(),
             hashes: Vec::new(),
-            hits: Vec::new(),
-            cands: Vec::new(),
-            unverified: Vec::new(),
+            pool: Pool::default(),
             explained: Vec::new(),
             keys: Vec::new(),
             kpos: Vec::new(),
             buckets: Vec::new(),
-            found: Vec::new(),
             common_cover: Vec::new(),
             common_at: Vec::new(),
             minima: Vec::new(),
@@ -332,7 +442,7 @@ fn find_with(
     }
     fingerprint::kgram_hashes(qn, k, p.seed, &mut s.hashes);
     // Seeds.
-    s.hits.clear();
+    s.pool.hits.clear();
     let w = p.w as usize;
     let segs = index.segments();
     // Lookups in three passes, each a loop of independent memory reads
@@ -374,11 +484,11 @@ fn find_with(
             seg.buckets(&s.keys, &mut s.buckets);
         }
     }
-    s.found.clear();
+    s.pool.found.clear();
     s.seedless.clear();
     for (ki, (&key, &qpos)) in s.keys.iter().zip(&s.kpos).enumerate() {
         let qpos = qpos as usize;
-        let mark = s.found.len();
+        let mark = s.pool.found.len();
         let mut common = index.is_common(key);
         let edited = ki >= n_exact;
         // The query k-gram's context, as format 6 on and as format 5 (and,
@@ -407,15 +517,17 @@ fn find_with(
                     };
                     width.agrees(q, ctx)
                 };
-                s.found.push((si as u32, qpos as u32, pos, agrees));
-                if s.found.len() - mark > cfg.max_postings {
+                s.pool
+                    .found
+                    .push(Found::new(si as u32, qpos as u32, pos, agrees));
+                if s.pool.found.len() - mark > cfg.max_postings {
                     common = true;
                     break 'segs;
                 }
             }
         }
         if common {
-            s.found.truncate(mark);
+            s.pool.found.truncate(mark);
         }
         if !edited {
             s.common_at[qpos] = if common { 1 } else { 2 };
@@ -424,132 +536,19 @@ fn find_with(
             }
         }
     }
-    let live = index.liveness();
-    for &(si, qpos, pos, agrees) in &s.found {
-        let seg = &segs[si as usize];
-        if let Some((part, local)) = seg.locate(pos) {
-            // Texts no live file references any more (superseded, removed).
-            if !live.text_live(si as usize, part) {
-                continue;
-            }
-            // (OCR text's lone hits are all verified: see below.)
-            let ctx_agrees = tolerant || agrees;
-            s.hits.push(Hit {
-                seg: si,
-                part,
-                diag: local as i64 - qpos as i64,
-                qpos,
-                ctx_agrees,
-            });
-        }
-    }
-    if s.hits.is_empty() {
-        return Ok(Vec::new());
-    }
-    if tolerant {
-        // One source k-gram found from several query positions (the exact
-        // k-gram and edits of its neighbours, or two edits) is one hit.
-        s.hits
-            .sort_unstable_by_key(|h| (h.seg, h.part, h.diag + i64::from(h.qpos), h.qpos));
-        s.hits
-            .dedup_by_key(|h| (h.seg, h.part, h.diag + i64::from(h.qpos)));
-    }
-    // Candidates: chains of hits on neighbouring diagonals.
-    s.hits.sort_unstable();
-    s.cands.clear();
-    let band = cfg.band as i64;
-    let mut cur: Option<Candidate> = None;
-    for (i, h) in s.hits.iter().enumerate() {
-        match &mut cur {
-            Some(c) if c.seg == h.seg && c.part == h.part && h.diag - c.d_hi <= band => {
-                c.d_hi = h.diag;
-                c.hits += 1;
-                c.q_lo = c.q_lo.min(h.qpos);
-                c.q_hi = c.q_hi.max(h.qpos);
-                c.ctx_agrees |= h.ctx_agrees;
-            }
-            _ => {
-                if let Some(c) = cur.take() {
-                    s.cands.push(c);
-                }
-                cur = Some(Candidate {
-                    seg: h.seg,
-                    part: h.part,
-                    d_lo: h.diag,
-                    d_hi: h.diag,
-                    hits: 1,
-                    first_hit: i as u32,
-                    q_lo: h.qpos,
-                    q_hi: h.qpos,
-                    ctx_agrees: h.ctx_agrees,
-                    text_hash: [0; 16],
-                });
-            }
-        }
-    }
-    s.cands.extend(cur);
-    // A candidate of one hit is verified only when that hit is a window
-    // minimum of the query: a shared run of t = w + k - 1 bytes or more
-    // always yields such a hit (see `winnow::window_minima`), so what this
-    // drops are lone 16-byte coincidences (a stock phrase of the domain)
-    // that no longer run surrounds, the bulk of the candidates of an
-    // unrelated post.
-    // Nor is a lone hit whose k-gram's context disagrees with the
-    // posting's on both sides (`fingerprint::context`, 7 bytes a side from
-    // format 6 on, 4 bytes in formats 3 to 5): the two texts then share at
-    // most k + 12 bytes there (each side's 8-bit hash agrees by chance
-    // once in 256, so about one such hit in 128 still passes), while a
-    // shared run of k + 13 bytes or more agrees on one side at least,
-    // wherever the k-gram falls in it. So no exact match of `min_len` is
-    // lost when `min_len` is at least k + 13 (k + 7 with 4 bytes; a char
-    // weighs at most its bytes; the default is 44), and the rule is off
-    // below that (per segment, `by_context` above). Second pieces, which
-    // may be shorter, are looked for among the lone hits this drops as
-    // well. For edited matches, which may break both sides, its safety is
-    // measured, not proven: on the tuning halves 7 bytes lost no query
-    // and 8 lost one (BENCHMARKS.md "Contexts of seven bytes").
-    // It decides without decoding the source what verification would have
-    // found of most lone hits: over 4 bytes it ruled out 86% of those of
-    // unrelated posts (BENCHMARKS.md "Lone hits decided by their
-    // context"); over 7 bytes it also rules out 42% of those left in a
-    // mixed stream, most of them stock phrases of 20 to 28 bytes shared
-    // with a few documents.
-    // With tolerant seeds a lone hit is kept too: at 15% character errors
-    // a quote's only surviving seed may be one (the cap on candidates,
-    // most hits first, bounds the cost).
-    let minima = &s.minima;
-    s.unverified.clear();
-    if !tolerant {
-        let unverified = &mut s.unverified;
-        s.cands.retain(|c| {
-            let lone_minimum = c.hits == 1 && minima[c.q_lo as usize];
-            let keep = c.hits > 1 || (lone_minimum && c.ctx_agrees);
-            if lone_minimum && !keep {
-                unverified.push(*c);
-            }
-            keep
-        });
-    }
-    // Best first: most hits, then by the text's hash and the diagonal, so
-    // that which candidates the cap keeps (a stock passage in more texts
-    // than the cap) does not depend on how the dump was cut into segments;
-    // index order last (identical texts, deterministic).
-    for c in s.cands.iter_mut() {
-        c.text_hash = segs[c.seg as usize]
-            .part_text_hash(c.part)
-            .unwrap_or([0; 16]);
-    }
     let cap = if tolerant {
         cfg.max_candidates.saturating_mul(TOLERANT_CANDIDATE_FACTOR)
     } else {
         cfg.max_candidates
     };
-    keep_best(&mut s.cands, cap);
+    let live = index.liveness();
+    s.pool
+        .candidates(segs, live, &s.minima, cfg.band as i64, cap, tolerant);
     // A post whose hits all fail the rules above (most unrelated posts
     // with hits) is settled here, before the cover below: it checks every
     // k-gram of the query against the common set, which took a long post
     // with no candidate left (fortunes of 1 KiB) 40-56 us.
-    if s.cands.is_empty() {
+    if s.pool.cands.is_empty() {
         return Ok(Vec::new());
     }
     // Boilerplate cover: every k-gram of the query that is common, and the
@@ -567,7 +566,7 @@ fn find_with(
     // Only the query stretches the candidates verify read the cover
     // (`verify`'s q_from..q_to: QUERY_MARGIN around their hits, widened
     // to whole chars): it is computed around them (see `boilerplate_cover`).
-    let (lo, hi) = s.cands.iter().fold((usize::MAX, 0), |(lo, hi), c| {
+    let (lo, hi) = s.pool.cands.iter().fold((usize::MAX, 0), |(lo, hi), c| {
         (lo.min(c.q_lo as usize), hi.max(c.q_hi as usize + k))
     });
     let reach = QUERY_MARGIN + 4;
@@ -585,7 +584,7 @@ fn find_with(
         },
     );
     let mut out: Vec<Match> = Vec::new();
-    let cands = std::mem::take(&mut s.cands);
+    let cands = std::mem::take(&mut s.pool.cands);
     let q = QueryView {
         text,
         qn,
@@ -664,7 +663,7 @@ fn find_with(
                 // The hits inside the match's own stretch are its evidence
                 // (a candidate's hits may reach past what aligned).
                 let e = &m.query_norm;
-                let inside = s.hits[c.first_hit as usize..][..c.hits as usize]
+                let inside = s.pool.hits[c.first_hit as usize..][..c.hits as usize]
                     .iter()
                     .filter(|h| e.start <= h.qpos as usize && h.qpos as usize + k <= e.end)
                     .count() as u32;
@@ -709,7 +708,10 @@ fn find_with(
         // They are not cut to the cap: which parts are sources is known
         // only now, and a cut by index order would keep those of the
         // first parts.)
-        let unverified = std::mem::take(&mut s.unverified);
+        let mut unverified = std::mem::take(&mut s.pool.unverified);
+        // (With the postings set aside for them, of these texts.)
+        s.pool
+            .lone_of_sources(segs, live, &s.minima, &s.sources, &mut unverified);
         for c in cands.iter().chain(&unverified) {
             if !s.sources.contains(&(c.seg, c.part)) {
                 continue;
@@ -725,14 +727,205 @@ fn find_with(
                 push_new(&mut out, m);
             }
         }
-        s.unverified = unverified;
+        s.pool.unverified = unverified;
     }
     s.sources.clear();
-    s.cands = cands;
+    s.pool.cands = cands;
     out.sort_by(|a, b| {
         (a.query_span.start, a.segment, a.part).cmp(&(b.query_span.start, b.segment, b.part))
     });
     Ok(out)
+}
+
+impl Pool {
+    /// The candidates of the postings in `found` (of `segs`, with `live`
+    /// saying which texts count), best first and at most `cap`, in
+    /// `cands`; their hits in `hits`; the lone hits that only second
+    /// pieces may verify in `unverified`, and with them the postings set
+    /// aside in `lone` ([`Scratch::lone_of_sources`]).
+    fn candidates(
+        &mut self,
+        segs: &[Segment],
+        live: &Liveness,
+        minima: &[bool],
+        band: i64,
+        cap: usize,
+        tolerant: bool,
+    ) {
+        // The hits, sorted by segment, part, diagonal and query position. The
+        // postings are sorted by segment and global diagonal (position in the
+        // segment's text less position in the query) instead, a sort of plain
+        // integers: within a part that is the same order, and the hits of one
+        // part on neighbouring diagonals come one after the other, so that the
+        // part is located once for all of them rather than once a posting.
+        // Parts follow one another in that order too, but where a diagonal of
+        // one part passes one of the next (within the query's length of their
+        // border); the hits are sorted again then.
+        self.found.sort_unstable();
+        let mut at = PartAt::default();
+        let mut sorted = true;
+        self.lone.clear();
+        for (i, f) in self.found.iter().enumerate() {
+            // A posting with no other within the band of its diagonal is a
+            // candidate of one hit wherever it lies (two hits of one part on
+            // neighbouring diagonals are neighbours here). Those are set
+            // aside, not located: most are cut by the cap on candidates below
+            // (hundreds a post where a quoted sentence is in many texts).
+            // (OCR text keeps them all, and dedups its hits first.)
+            let near = |j: usize| self.found.get(j).is_some_and(|g| f.near(*g, band));
+            if !tolerant && !near(i.wrapping_sub(1)) && !near(i + 1) {
+                self.lone.push(*f);
+                continue;
+            }
+            if let Some(h) = at.hit(segs, live, *f, tolerant) {
+                sorted &= self.hits.last().is_none_or(|last| *last <= h);
+                self.hits.push(h);
+            }
+        }
+        if tolerant {
+            // One source k-gram found from several query positions (the exact
+            // k-gram and edits of its neighbours, or two edits) is one hit.
+            self.hits
+                .sort_unstable_by_key(|h| (h.seg, h.part, h.diag + i64::from(h.qpos), h.qpos));
+            self.hits
+                .dedup_by_key(|h| (h.seg, h.part, h.diag + i64::from(h.qpos)));
+            self.hits.sort_unstable();
+        } else if !sorted {
+            self.hits.sort_unstable();
+        }
+        // Candidates: chains of hits on neighbouring diagonalself.
+        self.cands.clear();
+        let mut cur: Option<Candidate> = None;
+        for (i, h) in self.hits.iter().enumerate() {
+            match &mut cur {
+                Some(c) if c.seg == h.seg && c.part == h.part && h.diag - c.d_hi <= band => {
+                    c.d_hi = h.diag;
+                    c.hits += 1;
+                    c.q_lo = c.q_lo.min(h.qpos);
+                    c.q_hi = c.q_hi.max(h.qpos);
+                    c.ctx_agrees |= h.ctx_agrees;
+                }
+                _ => {
+                    self.cands.extend(cur.take());
+                    cur = Some(Candidate::of(h, i));
+                }
+            }
+        }
+        self.cands.extend(cur);
+        // Of the postings set aside, those that make candidates of one hit
+        // (window minima whose context agrees: see below) are located only
+        // when such candidates can make the cap (fewer candidates of several
+        // hits than it: the ranking puts those first). The others are located
+        // only if a match establishes their text, for second pieces (below).
+        let several = self.cands.iter().filter(|c| c.hits > 1).count();
+        if several < cap {
+            let lone = std::mem::take(&mut self.lone);
+
+            let candidate = |f: &Found| {
+                let (_, qpos, _, agrees) = f.unpack();
+                agrees && minima[qpos as usize]
+            };
+            touch_locate(segs, lone.iter().filter(|f| candidate(f)));
+            for f in lone.iter().filter(|f| candidate(f)) {
+                if let Some(h) = at.hit(segs, live, *f, tolerant) {
+                    self.cands.push(Candidate::of(&h, self.hits.len()));
+                    self.hits.push(h);
+                }
+            }
+            self.lone = lone;
+        }
+        // A candidate of one hit is verified only when that hit is a window
+        // minimum of the query: a shared run of t = w + k - 1 bytes or more
+        // always yields such a hit (see `winnow::window_minima`), so what this
+        // drops are lone 16-byte coincidences (a stock phrase of the domain)
+        // that no longer run surrounds, the bulk of the candidates of an
+        // unrelated post.
+        // Nor is a lone hit whose k-gram's context disagrees with the
+        // posting's on both sides (`fingerprint::context`, 7 bytes a side from
+        // format 6 on, 4 bytes in formats 3 to 5): the two texts then share at
+        // most k + 12 bytes there (each side's 8-bit hash agrees by chance
+        // once in 256, so about one such hit in 128 still passes), while a
+        // shared run of k + 13 bytes or more agrees on one side at least,
+        // wherever the k-gram falls in it. So no exact match of `min_len` is
+        // lost when `min_len` is at least k + 13 (k + 7 with 4 bytes; a char
+        // weighs at most its bytes; the default is 44), and the rule is off
+        // below that (per segment, `by_context` above). Second pieces, which
+        // may be shorter, are looked for among the lone hits this drops as
+        // well. For edited matches, which may break both sides, its safety is
+        // measured, not proven: on the tuning halves 7 bytes lost no query
+        // and 8 lost one (BENCHMARKS.md "Contexts of seven bytes").
+        // It decides without decoding the source what verification would have
+        // found of most lone hits: over 4 bytes it ruled out 86% of those of
+        // unrelated posts (BENCHMARKS.md "Lone hits decided by their
+        // context"); over 7 bytes it also rules out 42% of those left in a
+        // mixed stream, most of them stock phrases of 20 to 28 bytes shared
+        // with a few documentself.
+        // With tolerant seeds a lone hit is kept too: at 15% character errors
+        // a quote's only surviving seed may be one (the cap on candidates,
+        // most hits first, bounds the cost).
+
+        self.unverified.clear();
+        if !tolerant {
+            let unverified = &mut self.unverified;
+            self.cands.retain(|c| {
+                let lone_minimum = c.hits == 1 && minima[c.q_lo as usize];
+                let keep = c.hits > 1 || (lone_minimum && c.ctx_agrees);
+                if lone_minimum && !keep {
+                    unverified.push(*c);
+                }
+                keep
+            });
+        }
+        // Best first: most hits, then by the text's hash and the diagonal, so
+        // that which candidates the cap keeps (a stock passage in more texts
+        // than the cap) does not depend on how the dump was cut into segments;
+        // index order last (identical texts, deterministic).
+        for c in self.cands.iter_mut() {
+            c.text_hash = segs[c.seg as usize]
+                .part_text_hash(c.part)
+                .unwrap_or([0; 16]);
+        }
+        keep_best(&mut self.cands, cap);
+    }
+
+    /// Appends to `unverified` the candidates of the postings set aside by
+    /// [`Scratch::candidates`] that only second pieces may verify (window
+    /// minima whose context disagrees), of the texts in `sources`, and puts
+    /// `unverified` in the order of the hits (as if formed with the rest).
+    fn lone_of_sources(
+        &mut self,
+        segs: &[Segment],
+        live: &Liveness,
+        minima: &[bool],
+        sources: &[(u32, u32)],
+        unverified: &mut Vec<Candidate>,
+    ) {
+        if self.lone.is_empty() {
+            return;
+        }
+        let mut at = PartAt::default();
+        for f in &self.lone {
+            let (si, qpos, pos, agrees) = f.unpack();
+            let established = || {
+                sources.iter().any(|&(sg, part)| {
+                    sg == si
+                        && segs[si as usize]
+                            .part_span(part)
+                            .is_some_and(|r| r.contains(&pos))
+                })
+            };
+            if agrees || !minima[qpos as usize] || !established() {
+                continue;
+            }
+            if let Some(h) = at.hit(segs, live, *f, false) {
+                if sources.contains(&(h.seg, h.part)) {
+                    unverified.push(Candidate::of(&h, self.hits.len()));
+                    self.hits.push(h);
+                }
+            }
+        }
+        unverified.sort_unstable_by_key(Candidate::hit_order);
+    }
 }
 
 /// A query stretch a verified match explains, with the evidence of the
@@ -2058,7 +2251,8 @@ fn snippet(s: &str, max_chars: usize) -> String {
 mod tests {
     use super::{
         boilerplate_cover, keep_best, numbers_agree, rank, whole_source_chars, within_one_edit,
-        Candidate, ContextWidth, QueryLimits, LONE_PASSES, VERIFIED, WHOLE_MARGIN,
+        Candidate, ContextWidth, Found, Hit, Pool, QueryLimits, LONE_PASSES, VERIFIED,
+        WHOLE_MARGIN,
     };
     use crate::normalize;
     use crate::{fingerprint, Index, IndexBuilder, MatchConfig, Matcher};
@@ -2459,6 +2653,221 @@ mod tests {
                 let m = Matcher::new(&index, cfg);
                 assert_eq!(verified(&m, &posts.disagree), expect, "{rel} {min_len}");
             }
+        }
+    }
+
+    /// Two segments of texts of 20 to 4,000 random letters (short ones, so
+    /// that a query's diagonals cross the borders of parts), as one index.
+    fn two_segment_index() -> &'static Index {
+        static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
+        INDEX.get_or_init(|| {
+            let mut x = 0xC0FFEE_u64;
+            let mut next = move |n: u64| {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (x >> 33) % n
+            };
+            let segs = [14, 6]
+                .into_iter()
+                .map(|docs| {
+                    let texts: Vec<(String, String)> = (0..docs)
+                        .map(|i| {
+                            let len = [20, 90, 300, 4000][next(4) as usize] + next(40) as usize;
+                            let text = (0..len)
+                                .map(|_| (b'a' + next(26) as u8) as char)
+                                .collect::<String>();
+                            (format!("d{i}.txt"), text)
+                        })
+                        .collect();
+                    let named: Vec<(&str, &str)> = texts
+                        .iter()
+                        .map(|(n, t)| (n.as_str(), t.as_str()))
+                        .collect();
+                    let bytes = IndexBuilder::new()
+                        .threads(1)
+                        .build()
+                        .unwrap()
+                        .segment_from_texts(&named)
+                        .unwrap();
+                    crate::index::segment::Segment::from_storage(Box::new(bytes)).unwrap()
+                })
+                .collect();
+            let paths = vec!["a".into(), "b".into()];
+            Index::from_segments_unchecked(segs, paths, None).unwrap()
+        })
+    }
+
+    /// What a candidate is, but where its hits are kept.
+    fn cand_key(c: &Candidate) -> (u32, u32, i64, i64, u32, u32, u32, bool, [u8; 16]) {
+        let Candidate {
+            seg,
+            part,
+            d_lo,
+            d_hi,
+            hits,
+            q_lo,
+            q_hi,
+            ctx_agrees,
+            text_hash,
+            ..
+        } = *c;
+        (
+            seg, part, d_lo, d_hi, hits, q_lo, q_hi, ctx_agrees, text_hash,
+        )
+    }
+
+    /// The oracle of `Pool::candidates`: every posting located, the hits
+    /// sorted and chained, the lone ones ruled in or out, the best kept.
+    /// Returns the candidates, each with its hits, and the lone hits left
+    /// to second pieces.
+    fn naive_candidates(
+        index: &Index,
+        found: &[Found],
+        minima: &[bool],
+        band: i64,
+        cap: usize,
+        tolerant: bool,
+    ) -> (Vec<(Candidate, Vec<Hit>)>, Vec<Candidate>) {
+        let segs = index.segments();
+        let mut hits: Vec<Hit> = found
+            .iter()
+            .filter_map(|f| {
+                let (seg, qpos, pos, agrees) = f.unpack();
+                let (part, local) = segs[seg as usize].locate(pos)?;
+                index
+                    .liveness()
+                    .text_live(seg as usize, part)
+                    .then_some(Hit {
+                        seg,
+                        part,
+                        diag: i64::from(local) - i64::from(qpos),
+                        qpos,
+                        ctx_agrees: tolerant || agrees,
+                    })
+            })
+            .collect();
+        if tolerant {
+            hits.sort_by_key(|h| (h.seg, h.part, h.diag + i64::from(h.qpos), h.qpos));
+            hits.dedup_by_key(|h| (h.seg, h.part, h.diag + i64::from(h.qpos)));
+        }
+        hits.sort();
+        let mut cands: Vec<Candidate> = Vec::new();
+        for (i, h) in hits.iter().enumerate() {
+            match cands.last_mut() {
+                Some(c) if c.seg == h.seg && c.part == h.part && h.diag - c.d_hi <= band => {
+                    c.d_hi = h.diag;
+                    c.hits += 1;
+                    c.q_lo = c.q_lo.min(h.qpos);
+                    c.q_hi = c.q_hi.max(h.qpos);
+                    c.ctx_agrees |= h.ctx_agrees;
+                }
+                _ => cands.push(Candidate::of(h, i)),
+            }
+        }
+        let mut unverified = Vec::new();
+        if !tolerant {
+            cands.retain(|c| {
+                let lone_minimum = c.hits == 1 && minima[c.q_lo as usize];
+                let keep = c.hits > 1 || (lone_minimum && c.ctx_agrees);
+                if lone_minimum && !keep {
+                    unverified.push(*c);
+                }
+                keep
+            });
+        }
+        for c in &mut cands {
+            c.text_hash = segs[c.seg as usize]
+                .part_text_hash(c.part)
+                .unwrap_or([0; 16]);
+        }
+        cands.sort_by(rank);
+        cands.truncate(cap);
+        let with_hits = cands
+            .into_iter()
+            .map(|c| (c, hits[c.first_hit as usize..][..c.hits as usize].to_vec()))
+            .collect();
+        (with_hits, unverified)
+    }
+
+    proptest::proptest! {
+        /// The candidates made of a query's postings, the hits behind each,
+        /// and the lone hits second pieces verify in the texts a match
+        /// establishes, are those of the oracle that locates every posting
+        /// and sorts the hits: postings in clusters along diagonals (some
+        /// across the border of two parts, some outside every part), in
+        /// two segments, lone or not, with contexts that agree or not.
+        #[test]
+        fn candidates_are_those_of_every_posting_located(
+            clusters in proptest::collection::vec(
+                (0u32..2, 0.0f64..1.0, proptest::collection::vec((0i64..12, 0u32..300, proptest::bool::ANY), 1..5)),
+                0..80),
+            minima in proptest::collection::vec(proptest::bool::weighted(0.7), 300),
+            band in 0i64..6,
+            cap in 1usize..40,
+            tolerant in proptest::bool::ANY,
+            established in proptest::collection::vec(proptest::bool::ANY, 64),
+        ) {
+            let index = two_segment_index();
+            let segs = index.segments();
+            let mut found = Vec::new();
+            for (seg, at, posts) in clusters {
+                let len = segs[seg as usize].meta().norm_bytes as f64;
+                // (A diagonal up to 100 positions past either end.)
+                let diag = (at * (len + 200.0)) as i64 - 100;
+                for (off, qpos, agrees) in posts {
+                    let pos = diag + off + i64::from(qpos);
+                    if let Ok(pos) = u32::try_from(pos) {
+                        found.push(Found::new(seg, qpos, pos, agrees));
+                    }
+                }
+            }
+            // (The index gives a query k-gram's positions once each.)
+            found.sort_by_key(|f| {
+                let (seg, qpos, pos, _) = f.unpack();
+                (qpos, seg, pos)
+            });
+            found.dedup_by_key(|f| {
+                let (seg, qpos, pos, _) = f.unpack();
+                (qpos, seg, pos)
+            });
+            let (want, want_unverified) =
+                naive_candidates(index, &found, &minima, band, cap, tolerant);
+            let mut pool = Pool { found: found.clone(), ..Pool::default() };
+            pool.candidates(segs, index.liveness(), &minima, band, cap, tolerant);
+            let got: Vec<_> = pool.cands.iter().map(cand_key).collect();
+            let expect: Vec<_> = want.iter().map(|(c, _)| cand_key(c)).collect();
+            proptest::prop_assert_eq!(got, expect);
+            for (c, (_, hits)) in pool.cands.iter().zip(&want) {
+                let mut mine = pool.hits[c.first_hit as usize..][..c.hits as usize].to_vec();
+                mine.sort();
+                proptest::prop_assert_eq!(&mine, hits);
+            }
+            // Second pieces: the texts a match established, any of those
+            // with a posting.
+            let mut parts: Vec<(u32, u32)> = found
+                .iter()
+                .filter_map(|f| {
+                    let (seg, _, pos, _) = f.unpack();
+                    Some((seg, segs[seg as usize].locate(pos)?.0))
+                })
+                .collect();
+            parts.sort_unstable();
+            parts.dedup();
+            let sources: Vec<(u32, u32)> = parts
+                .into_iter()
+                .zip(established.iter().cycle())
+                .filter_map(|(p, &e)| e.then_some(p))
+                .collect();
+            let mut unverified = std::mem::take(&mut pool.unverified);
+            pool.lone_of_sources(segs, index.liveness(), &minima, &sources, &mut unverified);
+            let of_sources = |u: &[Candidate]| -> Vec<_> {
+                u.iter()
+                    .filter(|c| sources.contains(&(c.seg, c.part)))
+                    .map(cand_key)
+                    .collect()
+            };
+            proptest::prop_assert_eq!(of_sources(&unverified), of_sources(&want_unverified));
         }
     }
 
