@@ -496,7 +496,6 @@ impl SegState {
             })?;
             let mut at = 0;
             for (&len, raw) in job.lens.iter().zip(raw.by_ref()) {
-                let c = &job.bytes[at..at + len as usize];
                 at += len as usize;
                 BlockRecord {
                     offset: self.text_data_len,
@@ -506,8 +505,15 @@ impl SegState {
                 .push_to(&mut self.blocks.buf);
                 self.block_count += 1;
                 self.text_data_len += u64::from(len);
-                w.write(c)?;
             }
+            // The job's blocks lie end to end: written (and hashed for the
+            // section's checksum) at once. Block by block, the hash ran on
+            // a few hundred bytes at a time, one 64-byte block after
+            // another, on this thread: 0.7 s of a 1 GB build.
+            w.write(job.bytes.get(..at).ok_or_else(|| IndexError::Compress {
+                codec: blocks.codec.name(),
+                source: std::io::Error::other("a compression job's blocks overrun its bytes"),
+            })?)?;
         }
         self.blocks.spill_if_full()
     }
