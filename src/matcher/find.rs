@@ -32,7 +32,7 @@
 //!    makes a match on its own, even where a few of its k-grams escaped the
 //!    common mark. A candidate of another text whose hits all lie inside a
 //!    query stretch a match already explains, with at most half that
-//!    match's hits there (and it at least 4), is not verified (a text that
+//!    match's hits there (and it at least 3), is not verified (a text that
 //!    shares a sentence of the quote: [`Explained`]), unless `every_source`
 //!    is set or the seeds are tolerant. OCR text that fails is aligned a
 //!    second time for a low-identity match (tiny text read with an error every few chars);
@@ -989,12 +989,18 @@ impl Explained {
 /// [`Explained`]).
 const EXPLAINING_HITS_FACTOR: u32 = 2;
 
-/// Fewest hits of a candidate whose match explains others: with fewer, a
+/// Fewest hits of a candidate whose match explains others: with 2, a
 /// halving is the noise of winnowing at a shared run's ends, where two
 /// copies of a passage may differ by a hit or two (seen on passages in
 /// hundreds of documents, whose k-grams mostly seed nothing: copies of 1
-/// and 2 hits aligned the same 104 bytes).
-const EXPLAINING_MIN_HITS: u32 = 4;
+/// and 2 hits aligned the same 104 bytes). A match of 3 explains texts of
+/// one hit only. (It was 4 until December 2026: the texts of one hit that
+/// a short quote's match of 3 hits leaves were 42,000 of the 100,000
+/// verifications of the scale stream's one-match posts, nearly all
+/// failing, and 3 loses no copy of 0.8 of a post's longest match or more,
+/// and no recall on any quality set; BENCHMARKS.md "Postings sorted by
+/// diagonal".)
+const EXPLAINING_MIN_HITS: u32 = 3;
 
 /// The ranking of candidates: most hits first, then by the text's hash,
 /// the diagonal and the part (see `find_with`).
@@ -2654,6 +2660,122 @@ mod tests {
                 assert_eq!(verified(&m, &posts.disagree), expect, "{rel} {min_len}");
             }
         }
+    }
+
+    /// A text that shares one k-gram's run with a short quote is explained
+    /// by a match of 3 hits (`EXPLAINING_MIN_HITS`) and not verified, but
+    /// not by one of 2, which is within the noise of winnowing at the ends
+    /// of a shared run: then both texts are verified and reported. (Random
+    /// letters: positions in the normalized text are those of the text.)
+    #[test]
+    fn a_match_of_three_hits_explains_a_text_of_one_and_two_do_not() {
+        let mut x = 0xE7_u64;
+        let mut letters = |n: usize| -> String {
+            (0..n)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    (b'a' + ((x >> 33) % 26) as u8) as char
+                })
+                .collect()
+        };
+        let a = letters(3000);
+        let (before, after) = (letters(300), letters(300));
+        let (k, w, seed) = {
+            let p = IndexBuilder::new().build().unwrap().params();
+            (p.k as usize, p.w as usize, p.seed)
+        };
+        // (Normalization folds some letters, f to t, m to n: one byte
+        // for one, so positions are kept.)
+        let selected = |t: &str| -> std::collections::HashSet<usize> {
+            let t = normalize::normalize(t).text;
+            assert_eq!(t.len(), t.chars().count());
+            let mut fps = Vec::new();
+            crate::winnow::fingerprints(t.as_bytes(), k, w, seed, &mut fps);
+            fps.iter().map(|f| f.1 as usize).collect()
+        };
+        let in_a = selected(&a);
+        let filler = "xq".repeat(20);
+        let mut seen = [false; 2];
+        for start in (100..2500).step_by(37) {
+            for len in [60, 70, 80, 90, 100] {
+                let quote = &a[start..start + len];
+                let query = format!("{filler}{quote}{filler}");
+                let qn = normalize::normalize(&query).text;
+                assert_eq!(qn.len(), query.len());
+                let mut h = Vec::new();
+                fingerprint::kgram_hashes(qn.as_bytes(), k, seed, &mut h);
+                let (mut scratch, mut minima) = (Vec::new(), Vec::new());
+                crate::winnow::window_minima(&h, w, &mut scratch, &mut minima);
+                // Query positions of the quote's k-grams, and A's for each.
+                let off = filler.len();
+                let looked: Vec<usize> = (off..=off + len - k).filter(|&p| minima[p]).collect();
+                let hits_a = looked
+                    .iter()
+                    .filter(|&&p| in_a.contains(&(p - off + start)))
+                    .count();
+                if !(2..=3).contains(&hits_a) || seen[hits_a - 2] {
+                    continue;
+                }
+                // B holds 50 bytes of the quote around one looked-up
+                // k-gram that B's index selects too, and only that one.
+                for &p in &looked {
+                    let from = (p - off).saturating_sub(17).min(len - 50);
+                    let shared = &quote[from..from + 50];
+                    let b = format!("{before}{shared}{after}");
+                    let in_b = selected(&b);
+                    let at_b = |q: usize| {
+                        q >= off + from
+                            && q + k <= off + from + 50
+                            && in_b.contains(&(q - off - from + before.len()))
+                    };
+                    let hits_b: Vec<usize> = looked.iter().copied().filter(|&q| at_b(q)).collect();
+                    if hits_b != [p] {
+                        continue;
+                    }
+                    let bytes = IndexBuilder::new()
+                        .threads(1)
+                        .build()
+                        .unwrap()
+                        .segment_from_texts(&[("a.txt", a.as_str()), ("b.txt", b.as_str())])
+                        .unwrap();
+                    let index = Index::from_bytes(bytes).unwrap();
+                    let sources = |cfg: MatchConfig| {
+                        VERIFIED.with(|v| v.set(0));
+                        let m = Matcher::new(&index, cfg);
+                        let mut found: Vec<String> = m
+                            .try_find(&query)
+                            .unwrap()
+                            .into_iter()
+                            .map(|f| f.source)
+                            .collect();
+                        found.sort();
+                        found.dedup();
+                        (found, VERIFIED.with(std::cell::Cell::get))
+                    };
+                    let every = sources(MatchConfig::builder().every_source(true).build().unwrap());
+                    if every.0 != ["a.txt", "b.txt"] {
+                        continue;
+                    }
+                    let default = sources(MatchConfig::default());
+                    if hits_a == 3 {
+                        assert_eq!(default, (vec!["a.txt".to_string()], 1), "{query}");
+                    } else {
+                        assert_eq!(default, every, "{query}");
+                    }
+                    seen[hits_a - 2] = true;
+                    break;
+                }
+                if seen == [true, true] {
+                    return;
+                }
+            }
+        }
+        panic!(
+            "found a quote of 2 hits: {}, of 3 hits: {}",
+            seen[0], seen[1]
+        );
     }
 
     /// Two segments of texts of 20 to 4,000 random letters (short ones, so
