@@ -297,7 +297,7 @@ struct Candidate {
     ctx_agrees: bool,
     /// The first bytes of the blake3 of the part's text (the ranking's
     /// layout-independent tie-break), filled before ranking.
-    text_hash: [u8; 16],
+    text_hash: u128,
 }
 
 impl Candidate {
@@ -313,7 +313,7 @@ impl Candidate {
             q_lo: h.qpos,
             q_hi: h.qpos,
             ctx_agrees: h.ctx_agrees,
-            text_hash: [0; 16],
+            text_hash: 0,
         }
     }
 
@@ -881,9 +881,7 @@ impl Pool {
         // than the cap) does not depend on how the dump was cut into segments;
         // index order last (identical texts, deterministic).
         for c in self.cands.iter_mut() {
-            c.text_hash = segs[c.seg as usize]
-                .part_text_hash(c.part)
-                .unwrap_or([0; 16]);
+            c.text_hash = text_hash_key(segs, c);
         }
         keep_best(&mut self.cands, cap);
     }
@@ -1001,6 +999,15 @@ const EXPLAINING_HITS_FACTOR: u32 = 2;
 /// and no recall on any quality set; BENCHMARKS.md "Postings sorted by
 /// diagonal".)
 const EXPLAINING_MIN_HITS: u32 = 3;
+
+/// A candidate's text hash as an integer of the same order as its bytes
+/// (big-endian), for [`rank`] to compare in one step; 0 for a part with
+/// none.
+fn text_hash_key(segs: &[Segment], c: &Candidate) -> u128 {
+    segs[c.seg as usize]
+        .part_text_hash(c.part)
+        .map_or(0, u128::from_be_bytes)
+}
 
 /// The ranking of candidates: most hits first, then by the text's hash,
 /// the diagonal and the part (see `find_with`).
@@ -2821,7 +2828,7 @@ mod tests {
     }
 
     /// What a candidate is, but where its hits are kept.
-    fn cand_key(c: &Candidate) -> (u32, u32, i64, i64, u32, u32, u32, bool, [u8; 16]) {
+    fn cand_key(c: &Candidate) -> (u32, u32, i64, i64, u32, u32, u32, bool, u128) {
         let Candidate {
             seg,
             part,
@@ -2899,9 +2906,11 @@ mod tests {
             });
         }
         for c in &mut cands {
-            c.text_hash = segs[c.seg as usize]
-                .part_text_hash(c.part)
-                .unwrap_or([0; 16]);
+            c.text_hash = u128::from_be_bytes(
+                segs[c.seg as usize]
+                    .part_text_hash(c.part)
+                    .unwrap_or([0; 16]),
+            );
         }
         cands.sort_by(rank);
         cands.truncate(cap);
@@ -3015,7 +3024,7 @@ mod tests {
                     q_lo: 0,
                     q_hi: 0,
                     ctx_agrees: true,
-                    text_hash: [h; 16],
+                    text_hash: u128::from_be_bytes([h; 16]),
                 })
                 .collect();
             // Candidates of one part differ in their diagonals.
