@@ -198,16 +198,29 @@ struct Found(u128);
 
 impl Found {
     const BIAS: i64 = 1 << 32;
+    /// Bits of the biased diagonal (it lies in 1 .. 2^33).
+    const DIAG_BITS: u32 = 33;
+    const DIAG_MASK: u64 = (1 << Found::DIAG_BITS) - 1;
+    /// Where the diagonal starts: above the query position and the bit.
+    const DIAG_SHIFT: u32 = 33;
 
     fn new(seg: u32, qpos: u32, pos: u32, agrees: bool) -> Found {
         let diag = (i64::from(pos) - i64::from(qpos) + Found::BIAS) as u128;
-        Found(u128::from(seg) << 96 | diag << 33 | u128::from(qpos) << 1 | u128::from(agrees))
+        Found(
+            u128::from(seg) << 96
+                | diag << (Found::DIAG_SHIFT)
+                | u128::from(qpos) << 1
+                | u128::from(agrees),
+        )
     }
 
     /// Whether `other` is of the same segment with its global diagonal at
     /// most `band` from this one's.
     fn near(self, other: Found, band: i64) -> bool {
-        let seg_diag = |f: Found| ((f.0 >> 96) as u32, (f.0 >> 33) as u64 & ((1 << 34) - 1));
+        let seg_diag = |f: Found| {
+            let diag = (f.0 >> Found::DIAG_SHIFT) as u64 & Found::DIAG_MASK;
+            ((f.0 >> 96) as u32, diag)
+        };
         let ((s0, d0), (s1, d1)) = (seg_diag(self), seg_diag(other));
         s0 == s1 && d0.abs_diff(d1) <= band as u64
     }
@@ -216,7 +229,7 @@ impl Found {
     fn unpack(self) -> (u32, u32, u32, bool) {
         let seg = (self.0 >> 96) as u32;
         let qpos = (self.0 >> 1) as u32;
-        let diag = ((self.0 >> 33) as u64 & ((1 << 34) - 1)) as i64 - Found::BIAS;
+        let diag = ((self.0 >> Found::DIAG_SHIFT) as u64 & Found::DIAG_MASK) as i64 - Found::BIAS;
         (seg, qpos, (diag + i64::from(qpos)) as u32, self.0 & 1 == 1)
     }
 }
@@ -263,7 +276,7 @@ impl PartAt {
             part,
             diag: i64::from(pos - base) - i64::from(qpos),
             qpos,
-            // (OCR text's lone hits are all verified: see `find_with`.)
+            // (OCR text's lone hits are all verified: see `Pool::candidates`.)
             ctx_agrees: tolerant || agrees,
         })
     }
@@ -289,14 +302,17 @@ struct Candidate {
     d_lo: i64,
     d_hi: i64,
     hits: u32,
-    /// Where its hits start in the query's sorted hits (`hits` of them).
+    /// Where its hits start in the query's hits (`hits` of them: those of
+    /// a chain are sorted, those of a lone posting located later are
+    /// appended after them).
     first_hit: u32,
     q_lo: u32,
     q_hi: u32,
     /// Some hit's context agrees (see [`Hit`]).
     ctx_agrees: bool,
-    /// The first bytes of the blake3 of the part's text (the ranking's
-    /// layout-independent tie-break), filled before ranking.
+    /// The first 16 bytes of the blake3 of the part's text, as a
+    /// big-endian integer (the ranking's layout-independent tie-break),
+    /// filled before ranking.
     text_hash: u128,
 }
 
@@ -445,9 +461,10 @@ fn find_with(
     s.pool.hits.clear();
     let w = p.w as usize;
     let segs = index.segments();
-    // Lookups in three passes, each a loop of independent memory reads
-    // that the processor overlaps: bucket of every key in every segment,
-    // then the postings, then the part holding each posting.
+    // Lookups in passes, each a loop of independent memory reads that the
+    // processor overlaps: the bucket of every key in every segment, then
+    // the postings; the parts holding them are found in
+    // `Pool::candidates`.
     // Which k-grams are looked up: the window minima of the query (every
     // run of t bytes shared with an indexed text holds one that the index
     // selected too), or all of them.
@@ -742,7 +759,7 @@ impl Pool {
     /// saying which texts count), best first and at most `cap`, in
     /// `cands`; their hits in `hits`; the lone hits that only second
     /// pieces may verify in `unverified`, and with them the postings set
-    /// aside in `lone` ([`Scratch::lone_of_sources`]).
+    /// aside in `lone` ([`Pool::lone_of_sources`]).
     fn candidates(
         &mut self,
         segs: &[Segment],
@@ -762,6 +779,7 @@ impl Pool {
         // one part passes one of the next (within the query's length of their
         // border); the hits are sorted again then.
         self.found.sort_unstable();
+        self.hits.clear();
         let mut at = PartAt::default();
         let mut sorted = true;
         self.lone.clear();
@@ -793,7 +811,7 @@ impl Pool {
         } else if !sorted {
             self.hits.sort_unstable();
         }
-        // Candidates: chains of hits on neighbouring diagonalself.
+        // Candidates: chains of hits on neighbouring diagonals.
         self.cands.clear();
         let mut cur: Option<Candidate> = None;
         for (i, h) in self.hits.iter().enumerate() {
@@ -849,7 +867,7 @@ impl Pool {
         // wherever the k-gram falls in it. So no exact match of `min_len` is
         // lost when `min_len` is at least k + 13 (k + 7 with 4 bytes; a char
         // weighs at most its bytes; the default is 44), and the rule is off
-        // below that (per segment, `by_context` above). Second pieces, which
+        // below that (per segment, `by_context` in `find_with`). Second pieces, which
         // may be shorter, are looked for among the lone hits this drops as
         // well. For edited matches, which may break both sides, its safety is
         // measured, not proven: on the tuning halves 7 bytes lost no query
@@ -859,7 +877,7 @@ impl Pool {
         // unrelated posts (BENCHMARKS.md "Lone hits decided by their
         // context"); over 7 bytes it also rules out 42% of those left in a
         // mixed stream, most of them stock phrases of 20 to 28 bytes shared
-        // with a few documentself.
+        // with a few documents.
         // With tolerant seeds a lone hit is kept too: at 15% character errors
         // a quote's only surviving seed may be one (the cap on candidates,
         // most hits first, bounds the cost).
@@ -887,7 +905,7 @@ impl Pool {
     }
 
     /// Appends to `unverified` the candidates of the postings set aside by
-    /// [`Scratch::candidates`] that only second pieces may verify (window
+    /// [`Pool::candidates`] that only second pieces may verify (window
     /// minima whose context disagrees), of the texts in `sources`, and puts
     /// `unverified` in the order of the hits (as if formed with the rest).
     fn lone_of_sources(
@@ -901,17 +919,14 @@ impl Pool {
         if self.lone.is_empty() {
             return;
         }
+        let spans: Vec<(u32, Range<u32>)> = sources
+            .iter()
+            .filter_map(|&(sg, part)| Some((sg, segs[sg as usize].part_span(part)?)))
+            .collect();
         let mut at = PartAt::default();
         for f in &self.lone {
             let (si, qpos, pos, agrees) = f.unpack();
-            let established = || {
-                sources.iter().any(|&(sg, part)| {
-                    sg == si
-                        && segs[si as usize]
-                            .part_span(part)
-                            .is_some_and(|r| r.contains(&pos))
-                })
-            };
+            let established = || spans.iter().any(|(sg, r)| *sg == si && r.contains(&pos));
             if agrees || !minima[qpos as usize] || !established() {
                 continue;
             }
@@ -992,11 +1007,11 @@ const EXPLAINING_HITS_FACTOR: u32 = 2;
 /// copies of a passage may differ by a hit or two (seen on passages in
 /// hundreds of documents, whose k-grams mostly seed nothing: copies of 1
 /// and 2 hits aligned the same 104 bytes). A match of 3 explains texts of
-/// one hit only. (It was 4 until December 2026: the texts of one hit that
-/// a short quote's match of 3 hits leaves were 42,000 of the 100,000
-/// verifications of the scale stream's one-match posts, nearly all
-/// failing, and 3 loses no copy of 0.8 of a post's longest match or more,
-/// and no recall on any quality set; BENCHMARKS.md "Postings sorted by
+/// one hit only. (It was 4 until December 2026: in the scale stream's
+/// one-match posts, 42,242 of the 99,918 verifications were failures in
+/// the posts whose best match has 3 hits, most of them texts of one hit;
+/// 3 loses no copy of 0.8 of a post's longest match or more, and no
+/// recall on any quality set; BENCHMARKS.md "Postings sorted by
 /// diagonal".)
 const EXPLAINING_MIN_HITS: u32 = 3;
 
@@ -1010,7 +1025,7 @@ fn text_hash_key(segs: &[Segment], c: &Candidate) -> u128 {
 }
 
 /// The ranking of candidates: most hits first, then by the text's hash,
-/// the diagonal and the part (see `find_with`).
+/// the diagonal and the part (see `Pool::candidates`).
 fn rank(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
     b.hits
         .cmp(&a.hits)
@@ -2785,6 +2800,38 @@ mod tests {
         );
     }
 
+    /// A posting packed and unpacked is itself, at the ends of every
+    /// field's range, and packed postings order by segment, then global
+    /// diagonal (position less query position), then query position.
+    #[test]
+    fn found_keeps_its_fields_and_orders_by_diagonal() {
+        let ends = [0, 1, 1 << 31, u32::MAX - 1, u32::MAX];
+        let mut all = Vec::new();
+        for seg in [0, 1, u32::MAX] {
+            for qpos in ends {
+                for pos in ends {
+                    for agrees in [false, true] {
+                        let f = Found::new(seg, qpos, pos, agrees);
+                        assert_eq!(f.unpack(), (seg, qpos, pos, agrees));
+                        all.push(f);
+                    }
+                }
+            }
+        }
+        all.sort_unstable();
+        let key = |f: &Found| {
+            let (seg, qpos, pos, agrees) = f.unpack();
+            (seg, i64::from(pos) - i64::from(qpos), qpos, agrees)
+        };
+        assert!(all.windows(2).all(|p| key(&p[0]) < key(&p[1])));
+        // Neighbours: the same segment, diagonals at most the band apart.
+        let f = Found::new(0, 10, 100, false);
+        assert!(f.near(Found::new(0, 0, 92, true), 2));
+        assert!(!f.near(Found::new(0, 0, 93, true), 2));
+        assert!(!f.near(Found::new(1, 10, 100, false), 2));
+        assert!(!Found::new(0, u32::MAX, 0, false).near(Found::new(0, 0, 1, false), 2));
+    }
+
     /// Two segments of texts of 20 to 4,000 random letters (short ones, so
     /// that a query's diagonals cross the borders of parts), as one index.
     fn two_segment_index() -> &'static Index {
@@ -2859,11 +2906,21 @@ mod tests {
         tolerant: bool,
     ) -> (Vec<(Candidate, Vec<Hit>)>, Vec<Candidate>) {
         let segs = index.segments();
+        // (A part by a scan of every part's record, not the lookup table
+        // the matcher uses.)
+        let locate = |seg: u32, pos: u32| -> Option<(u32, u32)> {
+            let s = &segs[seg as usize];
+            (0..s.part_count()).find_map(|i| {
+                let p = s.part(i).ok()?;
+                let span = p.norm_base..p.norm_base + p.norm_len;
+                span.contains(&pos).then(|| (i, pos - p.norm_base))
+            })
+        };
         let mut hits: Vec<Hit> = found
             .iter()
             .filter_map(|f| {
                 let (seg, qpos, pos, agrees) = f.unpack();
-                let (part, local) = segs[seg as usize].locate(pos)?;
+                let (part, local) = locate(seg, pos)?;
                 index
                     .liveness()
                     .text_live(seg as usize, part)
