@@ -43,6 +43,18 @@ impl Liveness {
         }
     }
 
+    /// Every file live, and the texts flagged in `dead_texts` (per segment,
+    /// per part) dead: for tests of what matching skips.
+    #[cfg(test)]
+    pub(crate) fn with_dead_texts(dead_texts: Vec<Vec<bool>>) -> Liveness {
+        let n = dead_texts.len();
+        Liveness {
+            dead_files: vec![Vec::new(); n],
+            dead_texts,
+            moved: vec![HashMap::new(); n],
+        }
+    }
+
     /// Add a segment in which everything is live.
     pub fn push_segment(&mut self, _files: u32, _parts: u32) {
         self.dead_files.push(Vec::new());

@@ -2899,6 +2899,7 @@ mod tests {
     /// to second pieces.
     fn naive_candidates(
         index: &Index,
+        live: &crate::index::live::Liveness,
         found: &[Found],
         minima: &[bool],
         band: i64,
@@ -2921,16 +2922,13 @@ mod tests {
             .filter_map(|f| {
                 let (seg, qpos, pos, agrees) = f.unpack();
                 let (part, local) = locate(seg, pos)?;
-                index
-                    .liveness()
-                    .text_live(seg as usize, part)
-                    .then_some(Hit {
-                        seg,
-                        part,
-                        diag: i64::from(local) - i64::from(qpos),
-                        qpos,
-                        ctx_agrees: tolerant || agrees,
-                    })
+                live.text_live(seg as usize, part).then_some(Hit {
+                    seg,
+                    part,
+                    diag: i64::from(local) - i64::from(qpos),
+                    qpos,
+                    ctx_agrees: tolerant || agrees,
+                })
             })
             .collect();
         if tolerant {
@@ -2995,9 +2993,17 @@ mod tests {
             cap in 1usize..40,
             tolerant in proptest::bool::ANY,
             established in proptest::collection::vec(proptest::bool::ANY, 64),
+            dead in proptest::collection::vec(proptest::bool::weighted(0.2), 20),
         ) {
             let index = two_segment_index();
             let segs = index.segments();
+            // Texts no live file references any more: a fifth of them.
+            let mut flags = dead.iter().cycle();
+            let dead_texts = segs
+                .iter()
+                .map(|s| (0..s.part_count()).map(|_| *flags.next().unwrap()).collect())
+                .collect();
+            let live = crate::index::live::Liveness::with_dead_texts(dead_texts);
             let mut found = Vec::new();
             for (seg, at, posts) in clusters {
                 let len = segs[seg as usize].meta().norm_bytes as f64;
@@ -3020,9 +3026,9 @@ mod tests {
                 (qpos, seg, pos)
             });
             let (want, want_unverified) =
-                naive_candidates(index, &found, &minima, band, cap, tolerant);
+                naive_candidates(index, &live, &found, &minima, band, cap, tolerant);
             let mut pool = Pool { found: found.clone(), ..Pool::default() };
-            pool.candidates(segs, index.liveness(), &minima, band, cap, tolerant);
+            pool.candidates(segs, &live, &minima, band, cap, tolerant);
             let got: Vec<_> = pool.cands.iter().map(cand_key).collect();
             let expect: Vec<_> = want.iter().map(|(c, _)| cand_key(c)).collect();
             proptest::prop_assert_eq!(got, expect);
@@ -3048,7 +3054,7 @@ mod tests {
                 .filter_map(|(p, &e)| e.then_some(p))
                 .collect();
             let mut unverified = std::mem::take(&mut pool.unverified);
-            pool.lone_of_sources(segs, index.liveness(), &minima, &sources, &mut unverified);
+            pool.lone_of_sources(segs, &live, &minima, &sources, &mut unverified);
             let of_sources = |u: &[Candidate]| -> Vec<_> {
                 u.iter()
                     .filter(|c| sources.contains(&(c.seg, c.part)))
