@@ -2417,16 +2417,29 @@ mod tests {
         assert!(l.heaviest > unit, "{}", l.heaviest);
     }
 
+    /// A linear congruential generator of the tests' random texts.
+    struct Lcg(u64);
+
+    impl Lcg {
+        /// The next value below `n`.
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) % n
+        }
+
+        /// `n` random lowercase ASCII letters.
+        fn letters(&mut self, n: usize) -> String {
+            (0..n)
+                .map(|_| (b'a' + self.below(26) as u8) as char)
+                .collect()
+        }
+    }
+
     fn random_letters(n: usize) -> String {
-        let mut x = 12_345_u64;
-        (0..n)
-            .map(|_| {
-                x = x
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                (b'a' + ((x >> 33) % 26) as u8) as char
-            })
-            .collect()
+        Lcg(12_345).letters(n)
     }
 
     /// 3,000 random letters, and an index of them as `doc.txt`.
@@ -2691,19 +2704,9 @@ mod tests {
     /// letters: positions in the normalized text are those of the text.)
     #[test]
     fn a_match_of_three_hits_explains_a_text_of_one_and_two_do_not() {
-        let mut x = 0xE7_u64;
-        let mut letters = |n: usize| -> String {
-            (0..n)
-                .map(|_| {
-                    x = x
-                        .wrapping_mul(6_364_136_223_846_793_005)
-                        .wrapping_add(1_442_695_040_888_963_407);
-                    (b'a' + ((x >> 33) % 26) as u8) as char
-                })
-                .collect()
-        };
-        let a = letters(3000);
-        let (before, after) = (letters(300), letters(300));
+        let mut rng = Lcg(0xE7);
+        let a = rng.letters(3000);
+        let (before, after) = (rng.letters(300), rng.letters(300));
         let (k, w, seed) = {
             let p = IndexBuilder::new().build().unwrap().params();
             (p.k as usize, p.w as usize, p.seed)
@@ -2837,23 +2840,15 @@ mod tests {
     fn two_segment_index() -> &'static Index {
         static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
         INDEX.get_or_init(|| {
-            let mut x = 0xC0FFEE_u64;
-            let mut next = move |n: u64| {
-                x = x
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                (x >> 33) % n
-            };
+            let mut rng = Lcg(0xC0FFEE);
             let segs = [14, 6]
                 .into_iter()
                 .map(|docs| {
                     let texts: Vec<(String, String)> = (0..docs)
                         .map(|i| {
-                            let len = [20, 90, 300, 4000][next(4) as usize] + next(40) as usize;
-                            let text = (0..len)
-                                .map(|_| (b'a' + next(26) as u8) as char)
-                                .collect::<String>();
-                            (format!("d{i}.txt"), text)
+                            let len =
+                                [20, 90, 300, 4000][rng.below(4) as usize] + rng.below(40) as usize;
+                            (format!("d{i}.txt"), rng.letters(len))
                         })
                         .collect();
                     let named: Vec<(&str, &str)> = texts
