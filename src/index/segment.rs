@@ -727,27 +727,6 @@ impl Segment {
         })
     }
 
-    /// Reads what [`Segment::locate_part`] will read for `pos`, in two
-    /// rounds (0: the stretch table, 1: the part bases it points to), and
-    /// returns a value of it: a caller about to locate many positions runs
-    /// a round over all of them, then the next, so that their cache misses
-    /// overlap rather than follow one another (the binary search's
-    /// branches otherwise keep the processor from running ahead).
-    pub fn touch_locate(&self, pos: u32, round: usize) -> u32 {
-        let bases = self.part_bases();
-        let j = (u64::from(pos) >> bases.shift) as usize;
-        match round {
-            0 => bases.starts.get(j).copied().unwrap_or(0),
-            _ => {
-                let at = |i: Option<&u32>| {
-                    i.and_then(|&i| bases.bases.get(i as usize))
-                        .map_or(0, |b| b.0)
-                };
-                at(bases.starts.get(j)) ^ at(bases.starts.get(j + 1))
-            }
-        }
-    }
-
     /// The part holding global normalized position `pos`, and the offset in it.
     pub fn locate(&self, pos: u32) -> Option<(u32, u32)> {
         self.locate_part(pos)

@@ -234,19 +234,6 @@ impl Found {
     }
 }
 
-/// Reads what locating each of `found` will read, all of one level before
-/// the next (see [`Segment::touch_locate`]).
-fn touch_locate<'a>(segs: &[Segment], found: impl Iterator<Item = &'a Found> + Clone) {
-    let mut touched = 0u32;
-    for round in 0..2 {
-        for f in found.clone() {
-            let (si, _, pos, _) = f.unpack();
-            touched ^= segs[si as usize].touch_locate(pos, round);
-        }
-    }
-    std::hint::black_box(touched);
-}
-
 /// The part a posting was last located in, to locate the next posting of
 /// the same part without a lookup.
 #[derive(Default)]
@@ -331,6 +318,15 @@ impl Candidate {
             ctx_agrees: h.ctx_agrees,
             text_hash: 0,
         }
+    }
+
+    /// Extends the chain with hit `h`, next on its diagonals.
+    fn absorb(&mut self, h: &Hit) {
+        self.d_hi = h.diag;
+        self.hits += 1;
+        self.q_lo = self.q_lo.min(h.qpos);
+        self.q_hi = self.q_hi.max(h.qpos);
+        self.ctx_agrees |= h.ctx_agrees;
     }
 
     /// The order of the sorted hits, by each candidate's first.
@@ -458,7 +454,6 @@ fn find_with(
     }
     fingerprint::kgram_hashes(qn, k, p.seed, &mut s.hashes);
     // Seeds.
-    s.pool.hits.clear();
     let w = p.w as usize;
     let segs = index.segments();
     // Lookups in passes, each a loop of independent memory reads that the
@@ -817,11 +812,7 @@ impl Pool {
         for (i, h) in self.hits.iter().enumerate() {
             match &mut cur {
                 Some(c) if c.seg == h.seg && c.part == h.part && h.diag - c.d_hi <= band => {
-                    c.d_hi = h.diag;
-                    c.hits += 1;
-                    c.q_lo = c.q_lo.min(h.qpos);
-                    c.q_hi = c.q_hi.max(h.qpos);
-                    c.ctx_agrees |= h.ctx_agrees;
+                    c.absorb(h);
                 }
                 _ => {
                     self.cands.extend(cur.take());
@@ -843,7 +834,6 @@ impl Pool {
                 let (_, qpos, _, agrees) = f.unpack();
                 agrees && minima[qpos as usize]
             };
-            touch_locate(segs, lone.iter().filter(|f| candidate(f)));
             for f in lone.iter().filter(|f| candidate(f)) {
                 if let Some(h) = at.hit(segs, live, *f, tolerant) {
                     self.cands.push(Candidate::of(&h, self.hits.len()));
@@ -2935,11 +2925,7 @@ mod tests {
         for (i, h) in hits.iter().enumerate() {
             match cands.last_mut() {
                 Some(c) if c.seg == h.seg && c.part == h.part && h.diag - c.d_hi <= band => {
-                    c.d_hi = h.diag;
-                    c.hits += 1;
-                    c.q_lo = c.q_lo.min(h.qpos);
-                    c.q_hi = c.q_hi.max(h.qpos);
-                    c.ctx_agrees |= h.ctx_agrees;
+                    c.absorb(h);
                 }
                 _ => cands.push(Candidate::of(h, i)),
             }

@@ -509,7 +509,8 @@ impl SegState {
             // The job's blocks lie end to end: written (and hashed for the
             // section's checksum) at once. Block by block, the hash ran on
             // a few hundred bytes at a time, one 64-byte block after
-            // another, on this thread: 0.7 s of a 1 GB build.
+            // another, on this thread (callgrind, an 8.6 MB subset of the
+            // scale dump: blake3 121 M -> 99 M instructions of 2,490 M).
             let bytes = job.bytes.get(..at).ok_or_else(|| IndexError::Compress {
                 codec: blocks.codec.name(),
                 source: std::io::Error::other("a compression job's blocks overrun its bytes"),
