@@ -189,48 +189,47 @@ const NOVEL_SHARE: i64 = 66;
 const SECONDARY_MIN_LEN: usize = 24;
 const SECONDARY_MIN_SIMILARITY: f64 = 0.9;
 
-/// A posting found for a query k-gram, packed into one integer whose order
-/// is (segment, global diagonal, query position, context agreement): the
-/// global diagonal is the posting's position in the segment's normalized
-/// text less the query position, biased by 2^32 to stay positive (33 bits).
+/// A posting found for a query k-gram in one segment, packed into one
+/// integer whose order is (global diagonal, query position, context
+/// agreement): the global diagonal is the posting's position in the
+/// segment's normalized text less the query position, biased by 2^32 to
+/// stay positive (33 bits), above 30 bits of query position and the bit.
+/// A query is seeded over its first [`Found::MAX_QPOS`] + 1 normalized
+/// bytes (a query is cut at `max_query_bytes`, at most 2^30 bytes, but
+/// normalization may lengthen a few chars).
+///
+/// 64 bits, not 128 with the segment: the postings are kept per segment
+/// ([`Pool::found`]), and a post's few hundred sort in about half the time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Found(u128);
+struct Found(u64);
 
 impl Found {
     const BIAS: i64 = 1 << 32;
-    /// Bits of the biased diagonal (it lies in 1 .. 2^33).
-    const DIAG_BITS: u32 = 33;
-    const DIAG_MASK: u64 = (1 << Found::DIAG_BITS) - 1;
+    /// Bits of the query position.
+    const QPOS_BITS: u32 = 30;
+    /// The last query position a posting can be found for.
+    const MAX_QPOS: u32 = (1 << Found::QPOS_BITS) - 1;
     /// Where the diagonal starts: above the query position and the bit.
-    const DIAG_SHIFT: u32 = 33;
+    const DIAG_SHIFT: u32 = Found::QPOS_BITS + 1;
 
-    fn new(seg: u32, qpos: u32, pos: u32, agrees: bool) -> Found {
-        let diag = (i64::from(pos) - i64::from(qpos) + Found::BIAS) as u128;
-        Found(
-            u128::from(seg) << 96
-                | diag << (Found::DIAG_SHIFT)
-                | u128::from(qpos) << 1
-                | u128::from(agrees),
-        )
+    fn new(qpos: u32, pos: u32, agrees: bool) -> Found {
+        debug_assert!(qpos <= Found::MAX_QPOS);
+        // In 2^32 - 2^30 + 1 .. 2^33: 33 bits, above the other 31.
+        let diag = (i64::from(pos) - i64::from(qpos) + Found::BIAS) as u64;
+        Found(diag << Found::DIAG_SHIFT | u64::from(qpos) << 1 | u64::from(agrees))
     }
 
-    /// Whether `other` is of the same segment with its global diagonal at
+    /// Whether `other` (of the same segment) has its global diagonal at
     /// most `band` from this one's.
     fn near(self, other: Found, band: i64) -> bool {
-        let seg_diag = |f: Found| {
-            let diag = (f.0 >> Found::DIAG_SHIFT) as u64 & Found::DIAG_MASK;
-            ((f.0 >> 96) as u32, diag)
-        };
-        let ((s0, d0), (s1, d1)) = (seg_diag(self), seg_diag(other));
-        s0 == s1 && d0.abs_diff(d1) <= band as u64
+        (self.0 >> Found::DIAG_SHIFT).abs_diff(other.0 >> Found::DIAG_SHIFT) <= band as u64
     }
 
-    /// (segment, query position, global position, context agreement).
-    fn unpack(self) -> (u32, u32, u32, bool) {
-        let seg = (self.0 >> 96) as u32;
-        let qpos = (self.0 >> 1) as u32;
-        let diag = ((self.0 >> Found::DIAG_SHIFT) as u64 & Found::DIAG_MASK) as i64 - Found::BIAS;
-        (seg, qpos, (diag + i64::from(qpos)) as u32, self.0 & 1 == 1)
+    /// (query position, global position, context agreement).
+    fn unpack(self) -> (u32, u32, bool) {
+        let qpos = (self.0 >> 1) as u32 & Found::MAX_QPOS;
+        let diag = (self.0 >> Found::DIAG_SHIFT) as i64 - Found::BIAS;
+        (qpos, (diag + i64::from(qpos)) as u32, self.0 & 1 == 1)
     }
 }
 
@@ -243,10 +242,17 @@ struct PartAt {
 }
 
 impl PartAt {
-    /// The hit of posting `f`; none when it is in no part, or in a text no
-    /// live file references any more (superseded, removed).
-    fn hit(&mut self, segs: &[Segment], live: &Liveness, f: Found, tolerant: bool) -> Option<Hit> {
-        let (si, qpos, pos, agrees) = f.unpack();
+    /// The hit of posting `f` of segment `si`; none when it is in no part,
+    /// or in a text no live file references any more (superseded, removed).
+    fn hit(
+        &mut self,
+        segs: &[Segment],
+        live: &Liveness,
+        si: u32,
+        f: Found,
+        tolerant: bool,
+    ) -> Option<Hit> {
+        let (qpos, pos, agrees) = f.unpack();
         let (part, base, live_text) = match self.last {
             Some((s0, part, base, end, l)) if s0 == si && base <= pos && u64::from(pos) < end => {
                 (part, base, l)
@@ -339,11 +345,14 @@ impl Candidate {
 /// ([`Pool::candidates`]).
 #[derive(Default)]
 struct Pool {
-    /// Postings found, packed by [`Found`] so that they sort by segment
-    /// and global diagonal.
-    found: Vec<Found>,
-    /// Those with no other near their diagonal, not located unless needed.
-    lone: Vec<Found>,
+    /// Postings found, segment by segment, packed by [`Found`] so that
+    /// they sort by global diagonal.
+    found: Vec<Vec<Found>>,
+    /// Those with no other near their diagonal, not located unless needed,
+    /// with their segment.
+    lone: Vec<(u32, Found)>,
+    /// How many postings each segment had before the key being looked up.
+    marks: Vec<usize>,
     hits: Vec<Hit>,
     cands: Vec<Candidate>,
     /// Lone hits on window minima that their context ruled out: verified
@@ -496,11 +505,20 @@ fn find_with(
             seg.buckets(&s.keys, &mut s.buckets);
         }
     }
-    s.pool.found.clear();
+    s.pool.clear_found(segs.len());
     s.seedless.clear();
     for (ki, (&key, &qpos)) in s.keys.iter().zip(&s.kpos).enumerate() {
+        if qpos > Found::MAX_QPOS {
+            // Past the first 2^30 normalized bytes: not looked up, a minimum
+            // that seeds nothing (for `first_margin`).
+            if ki < n_exact {
+                s.seedless.push(qpos);
+            }
+            continue;
+        }
         let qpos = qpos as usize;
-        let mark = s.pool.found.len();
+        let mut found_here = 0usize;
+        s.pool.mark();
         let mut common = index.is_common(key);
         let edited = ki >= n_exact;
         // The query k-gram's context, as format 6 on and as format 5 (and,
@@ -520,6 +538,8 @@ fn find_with(
             let by_context =
                 width != ContextWidth::None && cfg.min_len >= k + 2 * width.reach() - 1;
             let mut postings = seg.postings_of(s.buckets[si * n + ki]);
+            let found = &mut s.pool.found[si];
+            let mark = found.len();
             while let Some((pos, ctx)) = postings.next_with_context() {
                 let agrees = !by_context || {
                     let q = if width == ContextWidth::Long {
@@ -529,17 +549,16 @@ fn find_with(
                     };
                     width.agrees(q, ctx)
                 };
-                s.pool
-                    .found
-                    .push(Found::new(si as u32, qpos as u32, pos, agrees));
-                if s.pool.found.len() - mark > cfg.max_postings {
+                found.push(Found::new(qpos as u32, pos, agrees));
+                if found_here + found.len() - mark > cfg.max_postings {
                     common = true;
                     break 'segs;
                 }
             }
+            found_here += found.len() - mark;
         }
         if common {
-            s.pool.found.truncate(mark);
+            s.pool.back_to_mark();
         }
         if !edited {
             s.common_at[qpos] = if common { 1 } else { 2 };
@@ -750,6 +769,26 @@ fn find_with(
 }
 
 impl Pool {
+    /// No postings, for an index of `segments` segments.
+    fn clear_found(&mut self, segments: usize) {
+        self.found.resize_with(segments, Vec::new);
+        self.found.truncate(segments);
+        self.found.iter_mut().for_each(Vec::clear);
+    }
+
+    /// Remember where each segment's postings end ([`Pool::back_to_mark`]).
+    fn mark(&mut self) {
+        self.marks.clear();
+        self.marks.extend(self.found.iter().map(Vec::len));
+    }
+
+    /// Drop the postings found since [`Pool::mark`].
+    fn back_to_mark(&mut self) {
+        for (f, &m) in self.found.iter_mut().zip(&self.marks) {
+            f.truncate(m);
+        }
+    }
+
     /// The candidates of the postings in `found` (of `segs`, with `live`
     /// saying which texts count), best first and at most `cap`, in
     /// `cands`; their hits in `hits`; the lone hits that only second
@@ -765,34 +804,39 @@ impl Pool {
         tolerant: bool,
     ) {
         // The hits, sorted by segment, part, diagonal and query position. The
-        // postings are sorted by segment and global diagonal (position in the
-        // segment's text less position in the query) instead, a sort of plain
-        // integers: within a part that is the same order, and the hits of one
-        // part on neighbouring diagonals come one after the other, so that the
-        // part is located once for all of them rather than once a posting.
-        // Parts follow one another in that order too, but where a diagonal of
-        // one part passes one of the next (within the query's length of their
-        // border); the hits are sorted again then.
-        self.found.sort_unstable();
+        // postings are sorted, segment by segment, by global diagonal
+        // (position in the segment's text less position in the query)
+        // instead, a sort of plain integers: within a part that is the same
+        // order, and the hits of one part on neighbouring diagonals come one
+        // after the other, so that the part is located once for all of them
+        // rather than once a posting. Parts follow one another in that order
+        // too, but where a diagonal of one part passes one of the next
+        // (within the query's length of their border); the hits are sorted
+        // again then.
         self.hits.clear();
         let mut at = PartAt::default();
         let mut sorted = true;
         self.lone.clear();
-        for (i, f) in self.found.iter().enumerate() {
-            // A posting with no other within the band of its diagonal is a
-            // candidate of one hit wherever it lies (two hits of one part on
-            // neighbouring diagonals are neighbours here). Those are set
-            // aside, not located: most are cut by the cap on candidates below
-            // (hundreds a post where a quoted sentence is in many texts).
-            // (OCR text keeps them all, and dedups its hits first.)
-            let near = |j: usize| self.found.get(j).is_some_and(|g| f.near(*g, band));
-            if !tolerant && !near(i.wrapping_sub(1)) && !near(i + 1) {
-                self.lone.push(*f);
-                continue;
-            }
-            if let Some(h) = at.hit(segs, live, *f, tolerant) {
-                sorted &= self.hits.last().is_none_or(|last| *last <= h);
-                self.hits.push(h);
+        for (si, found) in self.found.iter_mut().enumerate() {
+            let si = si as u32;
+            found.sort_unstable();
+            let found = &found[..];
+            for (i, f) in found.iter().enumerate() {
+                // A posting with no other within the band of its diagonal is a
+                // candidate of one hit wherever it lies (two hits of one part on
+                // neighbouring diagonals are neighbours here). Those are set
+                // aside, not located: most are cut by the cap on candidates below
+                // (hundreds a post where a quoted sentence is in many texts).
+                // (OCR text keeps them all, and dedups its hits first.)
+                let near = |j: usize| found.get(j).is_some_and(|g| f.near(*g, band));
+                if !tolerant && !near(i.wrapping_sub(1)) && !near(i + 1) {
+                    self.lone.push((si, *f));
+                    continue;
+                }
+                if let Some(h) = at.hit(segs, live, si, *f, tolerant) {
+                    sorted &= self.hits.last().is_none_or(|last| *last <= h);
+                    self.hits.push(h);
+                }
             }
         }
         if tolerant {
@@ -831,11 +875,11 @@ impl Pool {
             let lone = std::mem::take(&mut self.lone);
 
             let candidate = |f: &Found| {
-                let (_, qpos, _, agrees) = f.unpack();
+                let (qpos, _, agrees) = f.unpack();
                 agrees && minima[qpos as usize]
             };
-            for f in lone.iter().filter(|f| candidate(f)) {
-                if let Some(h) = at.hit(segs, live, *f, tolerant) {
+            for &(si, f) in lone.iter().filter(|(_, f)| candidate(f)) {
+                if let Some(h) = at.hit(segs, live, si, f, tolerant) {
                     self.cands.push(Candidate::of(&h, self.hits.len()));
                     self.hits.push(h);
                 }
@@ -914,13 +958,13 @@ impl Pool {
             .filter_map(|&(sg, part)| Some((sg, segs[sg as usize].part_span(part)?)))
             .collect();
         let mut at = PartAt::default();
-        for f in &self.lone {
-            let (si, qpos, pos, agrees) = f.unpack();
+        for &(si, f) in &self.lone {
+            let (qpos, pos, agrees) = f.unpack();
             let established = || spans.iter().any(|(sg, r)| *sg == si && r.contains(&pos));
             if agrees || !minima[qpos as usize] || !established() {
                 continue;
             }
-            if let Some(h) = at.hit(segs, live, *f, false) {
+            if let Some(h) = at.hit(segs, live, si, f, false) {
                 if sources.contains(&(h.seg, h.part)) {
                     unverified.push(Candidate::of(&h, self.hits.len()));
                     self.hits.push(h);
@@ -2268,10 +2312,11 @@ fn snippet(s: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::{
-        boilerplate_cover, keep_best, numbers_agree, rank, whole_source_chars, within_one_edit,
-        Candidate, ContextWidth, Found, Hit, Pool, QueryLimits, LONE_PASSES, VERIFIED,
-        WHOLE_MARGIN,
+        boilerplate_cover, find, keep_best, numbers_agree, rank, whole_source_chars,
+        within_one_edit, Candidate, ContextWidth, Found, Hit, Pool, QueryLimits, LONE_PASSES,
+        VERIFIED, WHOLE_MARGIN,
     };
+    use crate::matcher::Seeds;
     use crate::normalize;
     use crate::{fingerprint, Index, IndexBuilder, MatchConfig, Matcher};
 
@@ -2794,35 +2839,37 @@ mod tests {
     }
 
     /// A posting packed and unpacked is itself, at the ends of every
-    /// field's range, and packed postings order by segment, then global
-    /// diagonal (position less query position), then query position.
+    /// field's range, and packed postings order by global diagonal
+    /// (position less query position), then query position.
     #[test]
     fn found_keeps_its_fields_and_orders_by_diagonal() {
+        let qends = [0, 1, 1 << 29, Found::MAX_QPOS - 1, Found::MAX_QPOS];
         let ends = [0, 1, 1 << 31, u32::MAX - 1, u32::MAX];
         let mut all = Vec::new();
-        for seg in [0, 1, u32::MAX] {
-            for qpos in ends {
-                for pos in ends {
-                    for agrees in [false, true] {
-                        let f = Found::new(seg, qpos, pos, agrees);
-                        assert_eq!(f.unpack(), (seg, qpos, pos, agrees));
-                        all.push(f);
-                    }
+        for qpos in qends {
+            for pos in ends {
+                for agrees in [false, true] {
+                    let f = Found::new(qpos, pos, agrees);
+                    assert_eq!(f.unpack(), (qpos, pos, agrees));
+                    all.push(f);
                 }
             }
         }
         all.sort_unstable();
         let key = |f: &Found| {
-            let (seg, qpos, pos, agrees) = f.unpack();
-            (seg, i64::from(pos) - i64::from(qpos), qpos, agrees)
+            let (qpos, pos, agrees) = f.unpack();
+            (i64::from(pos) - i64::from(qpos), qpos, agrees)
         };
         assert!(all.windows(2).all(|p| key(&p[0]) < key(&p[1])));
-        // Neighbours: the same segment, diagonals at most the band apart.
-        let f = Found::new(0, 10, 100, false);
-        assert!(f.near(Found::new(0, 0, 92, true), 2));
-        assert!(!f.near(Found::new(0, 0, 93, true), 2));
-        assert!(!f.near(Found::new(1, 10, 100, false), 2));
-        assert!(!Found::new(0, u32::MAX, 0, false).near(Found::new(0, 0, 1, false), 2));
+        // Neighbours: diagonals at most the band apart, whatever the sign
+        // and size of the difference.
+        let f = Found::new(10, 100, false);
+        assert!(f.near(Found::new(0, 92, true), 2));
+        assert!(!f.near(Found::new(0, 93, true), 2));
+        assert!(f.near(Found::new(3, 95, true), 2));
+        let far = Found::new(Found::MAX_QPOS, 0, false);
+        assert!(!far.near(Found::new(0, u32::MAX, false), 2));
+        assert!(far.near(Found::new(Found::MAX_QPOS - 1, 0, true), 1));
     }
 
     /// Two segments of texts of 20 to 4,000 random letters (short ones, so
@@ -2859,6 +2906,68 @@ mod tests {
         })
     }
 
+    /// A key with more postings than `max_postings` over all segments seeds
+    /// in none of them: a passage in three texts of each of two segments
+    /// (six postings a key, three in each) is found at a limit of six, and
+    /// not at five, where every segment's postings of its keys are dropped,
+    /// those found before the limit was passed included: no candidate is
+    /// even verified. (Its keys then count as boilerplate, which alone
+    /// would keep the passage from matching.)
+    #[test]
+    fn a_key_over_max_postings_seeds_in_no_segment() {
+        let mut rng = Lcg(0xBADC0DE);
+        let passage = rng.letters(300);
+        let segs = (0..2)
+            .map(|_| {
+                let texts: Vec<(String, String)> = (0..5)
+                    .map(|i| {
+                        let text = if i < 3 {
+                            format!("{} {passage} {}", rng.letters(200), rng.letters(200))
+                        } else {
+                            rng.letters(500)
+                        };
+                        (format!("d{i}.txt"), text)
+                    })
+                    .collect();
+                let named: Vec<(&str, &str)> = texts
+                    .iter()
+                    .map(|(n, t)| (n.as_str(), t.as_str()))
+                    .collect();
+                let bytes = IndexBuilder::new()
+                    .threads(1)
+                    .build()
+                    .unwrap()
+                    .segment_from_texts(&named)
+                    .unwrap();
+                crate::index::segment::Segment::from_storage(Box::new(bytes)).unwrap()
+            })
+            .collect();
+        let index =
+            Index::from_segments_unchecked(segs, vec!["a".into(), "b".into()], None).unwrap();
+        let found = |max: usize| {
+            let cfg = MatchConfig::builder()
+                .max_postings(max)
+                .every_source(true)
+                .build()
+                .unwrap();
+            let mut texts: Vec<(u32, u32)> = find(&index, &cfg, Seeds::Minima, &passage)
+                .unwrap()
+                .iter()
+                .map(|m| (m.segment, m.part))
+                .collect();
+            texts.sort_unstable();
+            texts.dedup();
+            texts
+        };
+        assert_eq!(found(6).len(), 6);
+        assert_eq!(found(5), vec![]);
+        let m = Matcher::new(
+            &index,
+            MatchConfig::builder().max_postings(5).build().unwrap(),
+        );
+        assert_eq!(verified(&m, &passage), 0);
+    }
+
     /// What a candidate is, but where its hits are kept.
     fn cand_key(c: &Candidate) -> (u32, u32, i64, i64, u32, u32, u32, bool, u128) {
         let Candidate {
@@ -2885,7 +2994,7 @@ mod tests {
     fn naive_candidates(
         index: &Index,
         live: &crate::index::live::Liveness,
-        found: &[Found],
+        found: &[(u32, Found)],
         minima: &[bool],
         band: i64,
         cap: usize,
@@ -2904,8 +3013,8 @@ mod tests {
         };
         let mut hits: Vec<Hit> = found
             .iter()
-            .filter_map(|f| {
-                let (seg, qpos, pos, agrees) = f.unpack();
+            .filter_map(|&(seg, f)| {
+                let (qpos, pos, agrees) = f.unpack();
                 let (part, local) = locate(seg, pos)?;
                 live.text_live(seg as usize, part).then_some(Hit {
                     seg,
@@ -2993,22 +3102,24 @@ mod tests {
                 for (off, qpos, agrees) in posts {
                     let pos = diag + off + i64::from(qpos);
                     if let Ok(pos) = u32::try_from(pos) {
-                        found.push(Found::new(seg, qpos, pos, agrees));
+                        found.push((seg, Found::new(qpos, pos, agrees)));
                     }
                 }
             }
             // (The index gives a query k-gram's positions once each.)
-            found.sort_by_key(|f| {
-                let (seg, qpos, pos, _) = f.unpack();
+            let order = |&(seg, f): &(u32, Found)| {
+                let (qpos, pos, _) = f.unpack();
                 (qpos, seg, pos)
-            });
-            found.dedup_by_key(|f| {
-                let (seg, qpos, pos, _) = f.unpack();
-                (qpos, seg, pos)
-            });
+            };
+            found.sort_by_key(order);
+            found.dedup_by_key(|sf| order(sf));
             let (want, want_unverified) =
                 naive_candidates(index, &live, &found, &minima, band, cap, tolerant);
-            let mut pool = Pool { found: found.clone(), ..Pool::default() };
+            let mut pool = Pool::default();
+            pool.clear_found(segs.len());
+            for &(seg, f) in &found {
+                pool.found[seg as usize].push(f);
+            }
             pool.candidates(segs, &live, &minima, band, cap, tolerant);
             let got: Vec<_> = pool.cands.iter().map(cand_key).collect();
             let expect: Vec<_> = want.iter().map(|(c, _)| cand_key(c)).collect();
@@ -3022,8 +3133,8 @@ mod tests {
             // with a posting.
             let mut parts: Vec<(u32, u32)> = found
                 .iter()
-                .filter_map(|f| {
-                    let (seg, _, pos, _) = f.unpack();
+                .filter_map(|&(seg, f)| {
+                    let (_, pos, _) = f.unpack();
                     Some((seg, segs[seg as usize].locate(pos)?.0))
                 })
                 .collect();

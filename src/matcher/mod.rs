@@ -177,6 +177,8 @@ impl MatchConfigBuilder {
         self
     }
     /// Longest query text considered, in bytes; the rest is ignored (64..=2^30).
+    /// (Seeds are looked up in the first 2^30 bytes of its normalized text,
+    /// which a few chars make longer than they are.)
     pub fn max_query_bytes(mut self, n: usize) -> Self {
         self.cfg.max_query_bytes = n;
         self
