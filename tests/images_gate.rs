@@ -203,6 +203,56 @@ fn screenshot_gate() {
 
 /// Only re-shares whose text ends under `TINY_PX` leave their style's row;
 /// a truth without `text_px` keeps its style.
+/// A monospaced quote whose lines tesseract's layout cuts into two
+/// columns (the left halves first, then the right: no run of the quote
+/// longer than half a line) is found through its second reading by rows
+/// (`ocr::rows`), with the words of all four lines outlined.
+#[test]
+fn a_quote_read_as_two_columns_is_found() {
+    require_tesseract();
+    let tmp = tempfile::tempdir().unwrap();
+    let idx = tmp.path().join("idx");
+    index_dump(&idx);
+    let img = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/images/columns/mono.png");
+    let out = Command::new(env!("CARGO_BIN_EXE_leakprint"))
+        .args(["match", "--index"])
+        .arg(&idx)
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let m = lines
+        .iter()
+        .find(|m| {
+            m["source"]
+                .as_str()
+                .unwrap()
+                .ends_with("docs/1957-Eisenhower-1.txt")
+        })
+        .expect("the quote's source");
+    // The whole quote (200 normalized bytes), not half a line of it.
+    assert!(m["aligned_len"].as_u64().unwrap() >= 180, "{m}");
+    // Words of all four lines (tops about 20 px apart) are outlined.
+    let mut tops: Vec<i64> = m["boxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["top"].as_i64().unwrap() / 10)
+        .collect();
+    tops.sort_unstable();
+    tops.dedup();
+    assert!(tops.len() >= 4, "{tops:?}");
+}
+
 #[test]
 fn only_small_reshares_get_a_row_of_their_own() {
     let shot = |style: &str, px: Option<f64>| images_common::Shot {

@@ -29,7 +29,7 @@
 
 mod jsonl;
 mod lines;
-mod ocr;
+pub(crate) mod ocr;
 mod text;
 
 pub mod hocr;

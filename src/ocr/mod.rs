@@ -7,9 +7,12 @@
 //!       -> small text upscaled -> (binarized) -> deskewed -> PNG
 //!       -> tesseract TSV -> page text + word boxes -> boxes shrunk to their
 //!          ink -> boxes mapped back
+//!          [+ a second reading by rows, where the layout cut the lines
+//!           into columns: `rows`]
 //!       -> [upscaled passes (fitted x-height, then 4x) while the mean
 //!           confidence is low]
-//!       -> Matcher::try_find on each pass's text -> the best pass's matches
+//!       -> Matcher::try_find on each pass's text (and second reading)
+//!       -> the matches of the one that covers the most text
 //! ```
 //!
 //! [`find_in_image`] is the one call: image bytes in, [`ImageMatches`] out,
@@ -30,6 +33,7 @@
 mod child;
 pub mod decode;
 pub mod prep;
+mod rows;
 pub mod tesseract;
 pub mod worker;
 
@@ -306,6 +310,10 @@ pub struct Pass {
     pub page: OcrPage,
     /// Mean word confidence (0-100; 0 without words).
     pub mean_conf: f32,
+    /// A second reading of an OCR pass's words, by rows (for text the
+    /// page layout cut into columns; see `rows`), not a pass of its own.
+    #[serde(default)]
+    pub by_rows: bool,
 }
 
 /// What OCR found in one image.
@@ -317,7 +325,8 @@ pub struct Recognized {
     pub height: u32,
     /// The format found by its magic bytes (`png`, `jpeg`, ...).
     pub format: String,
-    /// The passes, first one first.
+    /// The passes, first one first, then the second readings by rows of
+    /// those that have one ([`Pass::by_rows`]).
     pub passes: Vec<Pass>,
 }
 
@@ -336,7 +345,7 @@ pub struct ImageMatches {
     pub page: OcrPage,
     /// Mean word confidence of that pass.
     pub mean_conf: f32,
-    /// How many OCR passes ran.
+    /// How many OCR passes ran (second readings by rows not counted).
     pub passes: usize,
     /// The matches.
     pub matches: Vec<Match>,
@@ -366,7 +375,7 @@ pub fn find_in_image(
     cfg: &OcrConfig,
 ) -> Result<ImageMatches, ImageError> {
     let rec = recognize(bytes, cfg)?;
-    let n = rec.passes.len();
+    let n = rec.passes.iter().filter(|p| !p.by_rows).count();
     let mut best: Option<(usize, Pass, Vec<Match>)> = None;
     for pass in rec.passes {
         let found = matcher.try_find_ocr(&pass.text)?;
@@ -405,8 +414,15 @@ pub(crate) fn recognize_grey(
     cfg: &OcrConfig,
     deadline: Instant,
 ) -> Result<Recognized, ImageError> {
-    let first = run_pass(grey, cfg.steps, 1, cfg, deadline)?;
+    let (first, rows) = run_pass(grey, cfg.steps, 1, cfg, deadline)?;
     let mut passes = vec![first];
+    let mut by_rows: Vec<Pass> = rows.into_iter().collect();
+    let mut run = |steps, scale, passes: &mut Vec<Pass>| -> Result<(), ImageError> {
+        let (pass, rows) = run_pass(grey, steps, scale, cfg, deadline)?;
+        passes.push(pass);
+        by_rows.extend(rows);
+        Ok(())
+    };
     if cfg.steps.retry && passes[0].mean_conf < cfg.retry_below {
         // The other variant: upscaled (x-height towards
         // prep::TARGET_X_HEIGHT), not binarized; measured on the tuning
@@ -415,14 +431,16 @@ pub(crate) fn recognize_grey(
             upscale: true,
             ..cfg.steps
         };
-        passes.push(run_pass(grey, other, 1, cfg, deadline)?);
+        run(other, 1, &mut passes)?;
         if passes[1].mean_conf < cfg.retry_below {
             // Still unsure (tiny text, timeline thumbnails): the largest
             // enlargement as well; the pass whose matches cover the most
             // text wins (find_in_image).
-            passes.push(run_pass(grey, other, prep::MAX_SCALE, cfg, deadline)?);
+            run(other, prep::MAX_SCALE, &mut passes)?;
         }
     }
+    // Last, so that a tie goes to the OCR passes.
+    passes.extend(by_rows);
     Ok(Recognized {
         width: grey.width(),
         height: grey.height(),
@@ -443,13 +461,14 @@ fn variant_name(steps: Steps, extra_scale: u32) -> String {
     name
 }
 
+/// One OCR pass, and its second reading by rows when it has one.
 fn run_pass(
     grey: &GrayImage,
     steps: Steps,
     extra_scale: u32,
     cfg: &OcrConfig,
     deadline: Instant,
-) -> Result<Pass, ImageError> {
+) -> Result<(Pass, Option<Pass>), ImageError> {
     let prepared = prep::prepare(grey, steps, extra_scale);
     let mut png = Cursor::new(Vec::new());
     prepared
@@ -471,37 +490,49 @@ fn run_pass(
             },
             e => e,
         })?;
-    let query = tsv::read_tsv(
-        tsv_bytes.as_slice(),
-        QueryId::Num(0),
-        &InputLimits::default(),
+    let limits = InputLimits::default();
+    let query = tsv::read_tsv(tsv_bytes.as_slice(), QueryId::Num(0), &limits)?;
+    let page = query.ocr.unwrap_or_default();
+    // (Rows are found where tesseract read them: in the prepared image.)
+    let rows = rows::by_rows(
+        &query.text,
+        &page,
+        (limits.max_words(), limits.max_text_bytes()),
     )?;
-    let mut page = query.ocr.unwrap_or_default();
-    let t = prepared.transform;
-    for w in &mut page.words {
-        let [l, top, width, height] =
-            prep::tighten_to_ink(&prepared.image, w.left, w.top, w.width, w.height);
-        [w.left, w.top, w.width, w.height] = t.to_original(l, top, width, height);
-    }
-    let confs: Vec<f32> = page
-        .words
-        .iter()
-        .map(|w| w.conf)
-        .filter(|c| *c >= 0.0)
-        .collect();
-    let mean_conf = if confs.is_empty() {
-        0.0
-    } else {
-        confs.iter().sum::<f32>() / confs.len() as f32
+    let pass = |text: String, mut page: OcrPage, by_rows: bool| {
+        let t = prepared.transform;
+        for w in &mut page.words {
+            let [l, top, width, height] =
+                prep::tighten_to_ink(&prepared.image, w.left, w.top, w.width, w.height);
+            [w.left, w.top, w.width, w.height] = t.to_original(l, top, width, height);
+        }
+        let confs: Vec<f32> = page
+            .words
+            .iter()
+            .map(|w| w.conf)
+            .filter(|c| *c >= 0.0)
+            .collect();
+        let mean_conf = if confs.is_empty() {
+            0.0
+        } else {
+            confs.iter().sum::<f32>() / confs.len() as f32
+        };
+        let mut variant = variant_name(steps, extra_scale);
+        if by_rows {
+            variant.push_str(",rows");
+        }
+        Pass {
+            variant,
+            scale: prepared.scale,
+            deskew_deg: prepared.deskew_deg,
+            screen: prepared.screen,
+            dark: prepared.dark,
+            text,
+            page,
+            mean_conf,
+            by_rows,
+        }
     };
-    Ok(Pass {
-        variant: variant_name(steps, extra_scale),
-        scale: prepared.scale,
-        deskew_deg: prepared.deskew_deg,
-        screen: prepared.screen,
-        dark: prepared.dark,
-        text: query.text,
-        page,
-        mean_conf,
-    })
+    let second = rows.map(|(text, page)| pass(text, page, true));
+    Ok((pass(query.text, page, false), second))
 }
