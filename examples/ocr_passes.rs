@@ -1,7 +1,8 @@
 //! Show what the OCR preprocessing does to images: per file, one JSON line
 //! with the measured x-height, the screen found by `perspective`, the
 //! scale and deskew of the first pass, and (with `--ocr`) every OCR pass's
-//! variant, confidence and text. With `--save DIR` the first pass's
+//! variant, confidence and text, then the second readings by rows of those
+//! that have one (variant ending `,rows`). With `--save DIR` the first pass's
 //! prepared image is written there as PNG. A debugging and measuring aid
 //! for the screenshot benchmark (`docs/SCREENSHOTS.md`).
 //!

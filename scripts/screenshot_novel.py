@@ -17,14 +17,16 @@ the same quotes (querylib.Picker over the bundled dump, 90-260 chars):
              must be found)
   mono, italic, serif_bold  plain text in fonts the benchmark never uses
   color_bg   white text on a saturated blue card
-  phone_narrow  a narrow column shrunk to 0.75x (text of 10-11 px) and
-             saved as JPEG quality 80
+  phone_narrow  a narrow column shrunk to 0.75x (text of 10-11 px),
+             JPEG-compressed twice at quality 80 (re-saved once)
 
 and, with --negatives N, unrelated fortunes in the same layouts.
 
 Usage:
   python3 scripts/screenshot_novel.py render --out DIR [--per-style 25] [--negatives 0] [--seed 78]
           [--layouts mono,slack]
+(--layouts draws other quotes than the full list does for the same seed:
+ image names are reproducible with the same list only.)
   python3 scripts/screenshot_novel.py score --bin target/release/leakprint --index IDX --dir DIR [--threads 2]
 
 `score` runs `leakprint match` on the folder and prints, per layout, the
@@ -150,6 +152,9 @@ def render(a) -> None:
     pk = Picker(random.Random(a.seed), quotable_docs(files, split), corpus_norm(files))
     truth = []
     layouts = a.layouts.split(",")
+    unknown = [x for x in layouts if x not in LAYOUTS]
+    if unknown:
+        raise SystemExit(f"unknown layouts {unknown}: choose among {LAYOUTS}")
     for layout in layouts:
         for i in range(a.per_style):
             d, s, e = pk.passage(90, 260)
@@ -157,6 +162,8 @@ def render(a) -> None:
             sources, second = [d.rel], None
             if layout == "multi":
                 d2, s2, e2 = pk.passage(90, 200)
+                while d2.rel == d.rel:
+                    d2, s2, e2 = pk.passage(90, 200)
                 second = re.sub(r"\s+", " ", d2.text[s2:e2])
                 sources.append(d2.rel)
             img, ext = draw(layout, random.Random(f"{a.seed}/{layout}/{i}"), quote, second)
@@ -181,7 +188,9 @@ def score(a) -> int:
     for line in open(os.path.join(a.dir, "truth.jsonl")):
         t = json.loads(line)
         truth[t["file"]] = t
-    cmd = [a.bin, "match", "--index", a.index, "--threads", str(a.threads), a.dir]
+    # Only the images of the truth file (a folder may hold older ones).
+    cmd = [a.bin, "match", "--index", a.index, "--threads", str(a.threads)]
+    cmd += [os.path.join(a.dir, name) for name in sorted(truth)]
     t0 = time.time()
     p = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.time() - t0
@@ -192,9 +201,8 @@ def score(a) -> int:
     for line in p.stdout.splitlines():
         m = json.loads(line)
         name = os.path.basename(m["query"])
-        src = m["source"].split("#")[0]
-        rel = os.path.relpath(src, os.path.join(CORPUS, "dump")) if os.path.isabs(src) else \
-            src.split("corpus/dump/")[-1]
+        # The path below the indexed dump folder (named corpus/dump).
+        rel = m["source"].split("#")[0].split("corpus/dump/")[-1]
         got[name].append((rel, m))
     rows = collections.defaultdict(lambda: [0, 0, 0, 0])
     others = []

@@ -155,10 +155,13 @@ impl<'a> PageReader<'a> {
                     return Err(why);
                 }
             };
-            // The pass tesseract was surest of.
+            // The OCR pass tesseract was surest of (a second reading by
+            // rows is no pass of its own: a page really set in columns
+            // would be indexed with its columns interleaved).
             let best = rec
                 .passes
                 .into_iter()
+                .filter(|p| !p.by_rows)
                 .reduce(|a, b| if b.mean_conf > a.mean_conf { b } else { a });
             if let Some(pass) = best {
                 let t = pass.text.trim();

@@ -10,7 +10,9 @@
 //!    k-grams inside shorter shared runs. The lookups of a query are done
 //!    in batched passes whose cache misses overlap. Keys marked common, or
 //!    with more postings than [`MatchConfig`]'s `max_postings` over all
-//!    segments, seed nothing: they can never make a match on their own.
+//!    segments, seed nothing: they can never make a match on their own
+//!    (nor do k-grams past a query's first 2^30 normalized bytes, which
+//!    are not looked up).
 //! 2. **Candidates.** Hits are grouped by part and by diagonal
 //!    (source position - query position); hits whose diagonals differ by at
 //!    most the band are chained into one candidate, so that indels from OCR
@@ -130,7 +132,8 @@ const QUERY_MARGIN: usize = 256;
 /// past its k-gram on either side: a run reaching w bytes past it holds a
 /// whole window of w k-grams without it, whose minimum the index selected
 /// too and the query looked up (a second hit, unless that key seeds
-/// nothing: common, or over `max_postings`; a lone hit with such a key
+/// nothing: common, or over `max_postings`, or past a query's first 2^30
+/// normalized bytes; a lone hit with such a key
 /// within [`QUERY_MARGIN`] keeps the whole margin). Past an edit, the next
 /// run is shorter than t = w + k - 1 bytes, for the same reason. So this
 /// margin holds every alignment through the hit with at most one edit on
@@ -199,7 +202,9 @@ const SECONDARY_MIN_SIMILARITY: f64 = 0.9;
 /// normalization may lengthen a few chars).
 ///
 /// 64 bits, not 128 with the segment: the postings are kept per segment
-/// ([`Pool::found`]), and a post's few hundred sort in about half the time.
+/// ([`Pool::found`]). Sorting a post's few hundred was 12% of the time of
+/// the stream's posts with one match as 128-bit integers; in 64 bits
+/// those posts ran 1.09x as fast (BENCHMARKS.md "Postings in 64 bits").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Found(u64);
 
@@ -384,8 +389,9 @@ pub(crate) struct Scratch {
     queue: Vec<u64>,
     /// Parts (segment, part) with a match of full length in this query.
     sources: Vec<(u32, u32)>,
-    /// Query positions of the looked-up k-grams (exact) that seed nothing:
-    /// common, or with more postings than `max_postings`; increasing.
+    /// Query positions of the exact k-grams to look up that seed nothing:
+    /// common, or with more postings than `max_postings`, or past the
+    /// first 2^30 normalized bytes (not looked up); increasing.
     seedless: Vec<u32>,
     /// [`Seeds::Tolerant`]: the edited k-grams, their hashes, the alphabet.
     edit: EditScratch,
@@ -1276,7 +1282,7 @@ struct QueryView<'a> {
     limits: QueryLimits,
     /// Query bytes aligned beyond a lone hit ([`lone_margin`]).
     lone_margin: usize,
-    /// Query positions of looked-up k-grams that seed nothing
+    /// Query positions of k-grams to look up that seed nothing
     /// (`Scratch::seedless`).
     seedless: &'a [u32],
 }

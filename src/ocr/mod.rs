@@ -326,7 +326,9 @@ pub struct Recognized {
     /// The format found by its magic bytes (`png`, `jpeg`, ...).
     pub format: String,
     /// The passes, first one first, then the second readings by rows of
-    /// those that have one ([`Pass::by_rows`]).
+    /// those that have one ([`Pass::by_rows`]: the same words in another
+    /// order, and the same `mean_conf`; a caller that wants the OCR passes
+    /// only skips them).
     pub passes: Vec<Pass>,
 }
 
@@ -345,6 +347,9 @@ pub struct ImageMatches {
     pub page: OcrPage,
     /// Mean word confidence of that pass.
     pub mean_conf: f32,
+    /// Whether the matches come from a second reading by rows
+    /// ([`Pass::by_rows`]; the words' `line` then numbers rows).
+    pub by_rows: bool,
     /// How many OCR passes ran (second readings by rows not counted).
     pub passes: usize,
     /// The matches.
@@ -394,6 +399,7 @@ pub fn find_in_image(
         text: pass.text,
         page: pass.page,
         mean_conf: pass.mean_conf,
+        by_rows: pass.by_rows,
         passes: n,
         matches,
     })
@@ -499,7 +505,7 @@ fn run_pass(
         &page,
         (limits.max_words(), limits.max_text_bytes()),
     )?;
-    let pass = |text: String, mut page: OcrPage, by_rows: bool| {
+    let pass = |text: String, mut page: OcrPage, by_rows: Option<f32>| {
         let t = prepared.transform;
         for w in &mut page.words {
             let [l, top, width, height] =
@@ -512,13 +518,14 @@ fn run_pass(
             .map(|w| w.conf)
             .filter(|c| *c >= 0.0)
             .collect();
-        let mean_conf = if confs.is_empty() {
+        // (A second reading keeps the first's, not a sum in another order.)
+        let mean_conf = by_rows.unwrap_or(if confs.is_empty() {
             0.0
         } else {
             confs.iter().sum::<f32>() / confs.len() as f32
-        };
+        });
         let mut variant = variant_name(steps, extra_scale);
-        if by_rows {
+        if by_rows.is_some() {
             variant.push_str(",rows");
         }
         Pass {
@@ -530,9 +537,10 @@ fn run_pass(
             text,
             page,
             mean_conf,
-            by_rows,
+            by_rows: by_rows.is_some(),
         }
     };
-    let second = rows.map(|(text, page)| pass(text, page, true));
-    Ok((pass(query.text, page, false), second))
+    let first = pass(query.text, page, None);
+    let second = rows.map(|(text, page)| pass(text, page, Some(first.mean_conf)));
+    Ok((first, second))
 }
