@@ -19,10 +19,9 @@
 mod images_common;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use images_common::{
-    area_iou, file_span, index_dump, require_tesseract, same_passage_elsewhere, shots,
+    area_iou, file_span, index_dump, match_lines, require_tesseract, same_passage_elsewhere, shots,
 };
 use serde_json::Value;
 
@@ -79,17 +78,10 @@ fn screenshot_gate() {
     index_dump(&idx);
     let set = shots();
     let dir = images_common::shots_dir();
-    let out = Command::new(env!("CARGO_BIN_EXE_leakprint"))
-        .args(["match", "--json", "--threads", "2", "--index"])
-        .arg(&idx)
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (lines, stderr) = match_lines(&idx, &dir);
     assert!(!stderr.contains("error:"), "errors: {stderr}");
     let mut by_query: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for l in String::from_utf8(out.stdout).unwrap().lines() {
-        let v: Value = serde_json::from_str(l).unwrap();
+    for v in lines {
         if v["kind"] == "image" {
             by_query
                 .entry(v["query"].as_str().unwrap().to_owned())
@@ -215,21 +207,8 @@ fn a_quote_read_as_two_columns_is_found() {
     index_dump(&idx);
     let img = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/images/columns/mono.png");
-    let out = Command::new(env!("CARGO_BIN_EXE_leakprint"))
-        .args(["match", "--index"])
-        .arg(&idx)
-        .arg(&img)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (lines, stderr) = match_lines(&idx, &img);
+    assert!(!stderr.contains("error:"), "errors: {stderr}");
     let m = lines
         .iter()
         .find(|m| {

@@ -2878,37 +2878,49 @@ mod tests {
         assert!(far.near(Found::new(Found::MAX_QPOS - 1, 0, true), 1));
     }
 
+    /// An index of one segment per list of (name, text), built in memory.
+    fn index_of_segments(segments: Vec<Vec<(String, String)>>) -> Index {
+        let paths = (0..segments.len())
+            .map(|i| format!("seg{i}").into())
+            .collect();
+        let segs = segments
+            .iter()
+            .map(|texts| {
+                let named: Vec<(&str, &str)> = texts
+                    .iter()
+                    .map(|(n, t)| (n.as_str(), t.as_str()))
+                    .collect();
+                let bytes = IndexBuilder::new()
+                    .threads(1)
+                    .build()
+                    .unwrap()
+                    .segment_from_texts(&named)
+                    .unwrap();
+                crate::index::segment::Segment::from_storage(Box::new(bytes)).unwrap()
+            })
+            .collect();
+        Index::from_segments_unchecked(segs, paths, None).unwrap()
+    }
+
     /// Two segments of texts of 20 to 4,000 random letters (short ones, so
     /// that a query's diagonals cross the borders of parts), as one index.
     fn two_segment_index() -> &'static Index {
         static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
         INDEX.get_or_init(|| {
             let mut rng = Lcg(0xC0FFEE);
-            let segs = [14, 6]
+            let segments = [14, 6]
                 .into_iter()
                 .map(|docs| {
-                    let texts: Vec<(String, String)> = (0..docs)
+                    (0..docs)
                         .map(|i| {
                             let len =
                                 [20, 90, 300, 4000][rng.below(4) as usize] + rng.below(40) as usize;
                             (format!("d{i}.txt"), rng.letters(len))
                         })
-                        .collect();
-                    let named: Vec<(&str, &str)> = texts
-                        .iter()
-                        .map(|(n, t)| (n.as_str(), t.as_str()))
-                        .collect();
-                    let bytes = IndexBuilder::new()
-                        .threads(1)
-                        .build()
-                        .unwrap()
-                        .segment_from_texts(&named)
-                        .unwrap();
-                    crate::index::segment::Segment::from_storage(Box::new(bytes)).unwrap()
+                        .collect()
                 })
                 .collect();
-            let paths = vec!["a".into(), "b".into()];
-            Index::from_segments_unchecked(segs, paths, None).unwrap()
+            index_of_segments(segments)
         })
     }
 
@@ -2923,9 +2935,9 @@ mod tests {
     fn a_key_over_max_postings_seeds_in_no_segment() {
         let mut rng = Lcg(0xBADC0DE);
         let passage = rng.letters(300);
-        let segs = (0..2)
+        let segments = (0..2)
             .map(|_| {
-                let texts: Vec<(String, String)> = (0..5)
+                (0..5)
                     .map(|i| {
                         let text = if i < 3 {
                             format!("{} {passage} {}", rng.letters(200), rng.letters(200))
@@ -2934,22 +2946,10 @@ mod tests {
                         };
                         (format!("d{i}.txt"), text)
                     })
-                    .collect();
-                let named: Vec<(&str, &str)> = texts
-                    .iter()
-                    .map(|(n, t)| (n.as_str(), t.as_str()))
-                    .collect();
-                let bytes = IndexBuilder::new()
-                    .threads(1)
-                    .build()
-                    .unwrap()
-                    .segment_from_texts(&named)
-                    .unwrap();
-                crate::index::segment::Segment::from_storage(Box::new(bytes)).unwrap()
+                    .collect()
             })
             .collect();
-        let index =
-            Index::from_segments_unchecked(segs, vec!["a".into(), "b".into()], None).unwrap();
+        let index = index_of_segments(segments);
         let found = |max: usize| {
             let cfg = MatchConfig::builder()
                 .max_postings(max)

@@ -146,6 +146,23 @@ pub fn index_dump(out: &Path) {
     );
 }
 
+/// `leakprint match --json --threads 2 --index idx path` (an image or a
+/// folder of them): its output lines as JSON, and its stderr.
+pub fn match_lines(idx: &Path, path: &Path) -> (Vec<serde_json::Value>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_leakprint"))
+        .args(["match", "--json", "--threads", "2", "--index"])
+        .arg(idx)
+        .arg(path)
+        .output()
+        .unwrap();
+    let lines = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (lines, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 /// Tesseract must be installed for these tests (CI installs it).
 pub fn require_tesseract() {
     let ok = Command::new("tesseract")
