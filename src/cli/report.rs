@@ -281,13 +281,15 @@ impl Ctx<'_> {
         for (i, m) in found.matches.iter().enumerate() {
             h.push_str(&self.match_table(i, &found.text, m));
         }
-        let _ =
-            writeln!(
+        let rows = if found.by_rows {
+            ", words read by rows"
+        } else {
+            ""
+        };
+        let _ = writeln!(
             h,
-            "<p class=\"ctx\">OCR: {} pass(es){}, mean word confidence {:.0}</p></div></section>",
-            found.passes,
-            if found.by_rows { ", words read by rows" } else { "" },
-            found.mean_conf
+            "<p class=\"ctx\">OCR: {} pass(es){rows}, mean word confidence {:.0}</p></div></section>",
+            found.passes, found.mean_conf
         );
         Ok(h)
     }

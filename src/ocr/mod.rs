@@ -505,27 +505,30 @@ fn run_pass(
         &page,
         (limits.max_words(), limits.max_text_bytes()),
     )?;
-    let pass = |text: String, mut page: OcrPage, by_rows: Option<f32>| {
+    // `first_conf`: the first reading's mean confidence, for a second
+    // reading by rows (the same words: not summed again in another order).
+    let pass = |text: String, mut page: OcrPage, first_conf: Option<f32>| {
         let t = prepared.transform;
         for w in &mut page.words {
             let [l, top, width, height] =
                 prep::tighten_to_ink(&prepared.image, w.left, w.top, w.width, w.height);
             [w.left, w.top, w.width, w.height] = t.to_original(l, top, width, height);
         }
-        let confs: Vec<f32> = page
-            .words
-            .iter()
-            .map(|w| w.conf)
-            .filter(|c| *c >= 0.0)
-            .collect();
-        // (A second reading keeps the first's, not a sum in another order.)
-        let mean_conf = by_rows.unwrap_or(if confs.is_empty() {
-            0.0
-        } else {
-            confs.iter().sum::<f32>() / confs.len() as f32
+        let mean_conf = first_conf.unwrap_or_else(|| {
+            let confs: Vec<f32> = page
+                .words
+                .iter()
+                .map(|w| w.conf)
+                .filter(|c| *c >= 0.0)
+                .collect();
+            if confs.is_empty() {
+                0.0
+            } else {
+                confs.iter().sum::<f32>() / confs.len() as f32
+            }
         });
         let mut variant = variant_name(steps, extra_scale);
-        if by_rows.is_some() {
+        if first_conf.is_some() {
             variant.push_str(",rows");
         }
         Pass {
@@ -537,7 +540,7 @@ fn run_pass(
             text,
             page,
             mean_conf,
-            by_rows: by_rows.is_some(),
+            by_rows: first_conf.is_some(),
         }
     };
     let first = pass(query.text, page, None);
