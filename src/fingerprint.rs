@@ -98,45 +98,60 @@ pub fn remix(h: u64) -> u64 {
 }
 
 /// Normalized bytes on each side of a k-gram that its [`context`]
-/// summarizes (format 6 on).
-pub const CONTEXT_BYTES: usize = 7;
+/// summarizes (format 7 on).
+pub const CONTEXT_BYTES: usize = 14;
+
+/// Normalized bytes on each side that the contexts of format 6 summarize
+/// ([`context_v6`]).
+pub const CONTEXT_BYTES_V6: usize = 7;
 
 /// Normalized bytes on each side that the contexts of formats 3 to 5
 /// summarize ([`context_v5`]).
 pub const CONTEXT_BYTES_V5: usize = 4;
 
-// A side's bytes and their count fill one u64 (`context_side`).
-const _: () = assert!(CONTEXT_BYTES <= 7 && CONTEXT_BYTES_V5 <= 7);
+// A side's bytes fill at most two u64s: the first seven and their count,
+// then the rest (`context_side`).
+const _: () = assert!(CONTEXT_BYTES <= 14 && CONTEXT_BYTES_V6 <= 7 && CONTEXT_BYTES_V5 <= 7);
 
 /// The context of the k-gram of `k` bytes at `pos` in `norm`: an 8-bit
 /// hash of the [`CONTEXT_BYTES`] normalized bytes before it (high byte)
 /// and of those after it (low byte), fewer at either end of the text.
 ///
-/// Segments store it with every posting (format 6; format 5 kept
-/// [`context_v5`], over 4 bytes a side, and formats 3 and 4
-/// [`narrow_context`] of that, 4 bits a side), so that the matcher can
-/// tell a lone hit on a stock phrase from the seed of a quote without
-/// decoding the source: when neither side of the query's k-gram agrees
-/// with the source's, the two texts share a run of at most `k + 2 *
-/// CONTEXT_BYTES - 2` bytes there, so a shared run of `k + 2 *
-/// CONTEXT_BYTES - 1` or more always agrees on one side. Each side's
-/// hash agrees by chance once in 256, so about one hit in 128 that
-/// disagrees on both sides still passes. See `matcher::find`.
+/// Segments store it with every posting (format 7; format 6 kept
+/// [`context_v6`], over 7 bytes a side, format 5 [`context_v5`], over 4,
+/// and formats 3 and 4 [`narrow_context`] of that, 4 bits a side), so that
+/// the matcher can tell a lone hit on a stock phrase from the seed of a
+/// quote without decoding the source: when neither side of the query's
+/// k-gram agrees with the source's, the two texts share a run of at most
+/// `k + 2 * CONTEXT_BYTES - 2` bytes there, so a shared run of `k + 2 *
+/// CONTEXT_BYTES - 1` or more always agrees on one side. Each side's hash
+/// agrees by chance once in 256, so about one hit in 128 that disagrees on
+/// both sides still passes. See `matcher::find`.
 ///
-/// Seven bytes, not four: a lone hit of a post on a stock phrase (a run
-/// of 20 to 28 bytes the post shares with a few documents) often agreed
-/// on one side over four bytes and was verified; lone hits were 60% of
-/// the verifications of a mixed stream, and 1.7% of them matched. Over
-/// seven bytes 42% of them disagree on both sides. Seven is the longest reach
-/// that lost no query of the tuning halves: at eight, a quote with a
-/// word changed whose only hit shares seven bytes on one side was lost
-/// (BENCHMARKS.md "Contexts of seven bytes").
+/// Fourteen bytes, the longest reach whose guarantee still covers the
+/// default minimum length (k + 27 = 43 bytes against 44). Over seven
+/// bytes (format 6), three quarters of the lone hits a mixed stream still
+/// verified shared fewer than fourteen bytes on either side: stock phrases
+/// of 23 to 43 bytes, which no match of the minimum length goes through.
+/// The reach is safe for exact quotes; an edited quote whose only hit has
+/// an edit within the reach on both sides loses that hit, and on the
+/// tuning halves that happened to three edited quotes, each seeded by a
+/// k-gram in one text alone. So the matcher applies the rule only to keys
+/// with two postings or more in a segment, where it lost nothing
+/// (BENCHMARKS.md "Contexts of fourteen bytes").
 ///
 /// Defined by this code alone, like the k-gram hash: the index format
 /// pins it (golden segments).
 #[inline]
 pub fn context(norm: &[u8], pos: usize, k: usize) -> u16 {
     context_over(norm, pos, k, CONTEXT_BYTES)
+}
+
+/// The context segments of format 6 store: [`context`] over
+/// [`CONTEXT_BYTES_V6`] bytes a side.
+#[inline]
+pub fn context_v6(norm: &[u8], pos: usize, k: usize) -> u16 {
+    context_over(norm, pos, k, CONTEXT_BYTES_V6)
 }
 
 /// The context segments of format 5 store (and formats 3 and 4 in part,
@@ -163,17 +178,27 @@ pub fn narrow_context(c: u16) -> u8 {
     (((c >> 8) as u8) & 0xF0) | (((c & 0xFF) as u8) >> 4)
 }
 
-/// An 8-bit hash of at most 7 bytes (their count included): the top byte
-/// of their product with an odd constant (every bit of the product's top
-/// byte depends on every byte below it).
+/// An 8-bit hash of at most 14 bytes (their count included): the first
+/// seven and the count packed in one integer, the rest in another, and
+/// the top byte of the sum of their products with two odd constants
+/// (every bit of a product's top byte depends on every byte below it).
+/// Of up to 7 bytes, the second integer is 0: the hash formats 3 to 6
+/// stored, unchanged.
 #[inline]
 fn context_side(b: &[u8]) -> u8 {
-    debug_assert!(b.len() <= 7);
+    debug_assert!(b.len() <= 14);
+    let (near, far) = b.split_at(b.len().min(7));
     let mut x = b.len() as u64;
-    for &c in b {
+    for &c in near {
         x = (x << 8) | u64::from(c);
     }
-    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8
+    let mut y = 0u64;
+    for &c in far {
+        y = (y << 8) | u64::from(c);
+    }
+    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(y.wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
+        >> 56) as u8
 }
 
 /// Whether a query's k-gram context and a posting's agree on at least one
@@ -487,18 +512,42 @@ mod tests {
     #[test]
     fn context_values_are_pinned() {
         // The index format stores these (golden segments pin them too):
-        // format 6 the seven-byte context, format 5 the four-byte one,
-        // formats 3 and 4 its narrow byte; none of them may change.
+        // format 7 the fourteen-byte context, format 6 the seven-byte one,
+        // format 5 the four-byte one, formats 3 and 4 its narrow byte; none
+        // of them may change.
         let t = b"the quarterly numbers for the studio";
         let at = [0, 4, 20];
         let v5 = at.map(|p| context_v5(t, p, 16));
         assert_eq!(v5.map(narrow_context), [0x0e, 0x23, 0xe0]);
         assert_eq!(v5, [0x00e9, 0x283d, 0xe900]);
-        assert_eq!(at.map(|p| context(t, p, 16)), CONTEXT_PINNED);
+        assert_eq!(at.map(|p| context_v6(t, p, 16)), CONTEXT_V6_PINNED);
+        let long = b"the quarterly numbers for the studio look weak this year";
+        let at = [0, 4, 14, 20, 40];
+        assert_eq!(at.map(|p| context(long, p, 16)), CONTEXT_PINNED);
     }
 
-    /// [`context`] of `context_values_are_pinned`'s text.
-    const CONTEXT_PINNED: [u16; 3] = [0x0066, 0x289a, 0x2f00];
+    /// [`context_v6`] of `context_values_are_pinned`'s text.
+    const CONTEXT_V6_PINNED: [u16; 3] = [0x0066, 0x289a, 0x2f00];
+    /// [`context`] of `context_values_are_pinned`'s longer text.
+    const CONTEXT_PINNED: [u16; 5] = [0x001f, 0x28e5, 0x951b, 0xa144, 0xbb00];
+
+    /// A side of up to seven bytes hashes as formats 3 to 6 hashed it, so
+    /// that [`context_v6`] and [`context_v5`] keep their stored values.
+    #[test]
+    fn a_side_of_seven_bytes_or_fewer_is_the_old_hash() {
+        let old = |b: &[u8]| {
+            let x = b
+                .iter()
+                .fold(b.len() as u64, |x, &c| (x << 8) | u64::from(c));
+            (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8
+        };
+        let t = b"0123456789abcdefghijklmnopqrstuvwxyz";
+        for n in 0..=7 {
+            for at in 0..t.len() - n {
+                assert_eq!(context_side(&t[at..at + n]), old(&t[at..at + n]));
+            }
+        }
+    }
 
     /// The bytes a context of `bytes` a side hashes: those before the
     /// k-gram and those after it, at most `bytes` each.
@@ -510,10 +559,13 @@ mod tests {
         (left, right)
     }
 
-    /// Both contexts, each with the bytes it reaches on a side.
+    /// Every context, each with the bytes it reaches on a side.
     type ContextFn = fn(&[u8], usize, usize) -> u16;
-    const CONTEXTS: [(ContextFn, usize); 2] =
-        [(context, CONTEXT_BYTES), (context_v5, CONTEXT_BYTES_V5)];
+    const CONTEXTS: [(ContextFn, usize); 3] = [
+        (context, CONTEXT_BYTES),
+        (context_v6, CONTEXT_BYTES_V6),
+        (context_v5, CONTEXT_BYTES_V5),
+    ];
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
@@ -527,7 +579,7 @@ mod tests {
             a_pre in proptest::collection::vec(any::<u8>(), 0..16),
             b_pre in proptest::collection::vec(any::<u8>(), 0..16),
             extra in 0usize..30,
-            run_bytes in proptest::collection::vec(any::<u8>(), 70),
+            run_bytes in proptest::collection::vec(any::<u8>(), 72),
             a_post in proptest::collection::vec(any::<u8>(), 0..16),
             b_post in proptest::collection::vec(any::<u8>(), 0..16),
             at in any::<prop::sample::Index>(),
@@ -603,12 +655,12 @@ mod tests {
 
     /// Sides that differ in any one of their bytes disagree but by chance
     /// (1 in 256 expected to agree): over 4,096 texts from a fixed seed,
-    /// each of the 14 bytes within reach changed in turn by a nonzero
+    /// each of the 28 bytes within reach changed in turn by a nonzero
     /// value, no position leaves the context unchanged in more than 1 in
     /// 64 texts. A hash that ignored a byte would leave it unchanged in
     /// all of them. Counted over many texts, not asserted per text: three
-    /// chance agreements in one text's 14 changes happen about once in
-    /// 45,000 texts, so a per-text bound fails now and then on a random
+    /// chance agreements in one text's 28 changes happen about once in
+    /// 5,000 texts, so a per-text bound fails now and then on a random
     /// seed (it did in CI).
     #[test]
     fn one_byte_changed_anywhere_in_reach_changes_the_side() {

@@ -1,11 +1,12 @@
 //! The index format, pinned: a segment built from a fixed set of documents
-//! is committed as `tests/data/index-v6/golden.lps` (format 6, LZ4 text),
+//! is committed as `tests/data/index-v7/golden.lps` (format 7, LZ4 text),
 //! with `golden-zstd.lps` (the same documents, zstd text blocks) and
 //! `golden-dict.lps` (generated documents with enough text, 160 KiB, for
 //! the segment to train an LZ4 dictionary: the trainer and the
 //! dictionary compressor are pinned too).
-//! `tests/data/index-v5/` holds the same files as format 5 wrote them
-//! (contexts over 4 bytes a side, where format 6's reach 7),
+//! `tests/data/index-v6/` holds the same files as format 6 wrote them
+//! (contexts over 7 bytes a side, where format 7's reach 14),
+//! `tests/data/index-v5/` as format 5 did (contexts over 4 bytes a side),
 //! `tests/data/index-v4/` as format 4 did (a context byte of 4 bits a side
 //! in each posting, where format 5 keeps two bytes), `tests/data/index-v3/`
 //! the same documents as format 3 wrote
@@ -31,7 +32,7 @@
 //! Regenerate after a deliberate change:
 //! `LEAKPRINT_BLESS=1 cargo test --test index_golden`.
 
-use leakprint::fingerprint::{context, context_v5, narrow_context};
+use leakprint::fingerprint::{context, context_v5, context_v6, narrow_context};
 use leakprint::index::wire::{
     decode_layout, Codec, ContextWidth, Posting, Record, SectionKind, POSTING_V2_LEN,
     POSTING_V3_LEN,
@@ -61,19 +62,20 @@ fn data(rel: &str) -> std::path::PathBuf {
 }
 
 const GOLDENS: &[(&str, Codec)] = &[
-    ("index-v6/golden.lps", Codec::Lz4),
-    ("index-v6/golden-zstd.lps", Codec::Zstd),
+    ("index-v7/golden.lps", Codec::Lz4),
+    ("index-v7/golden-zstd.lps", Codec::Zstd),
 ];
 
 /// The segment with a text dictionary.
-const GOLDEN_DICT: &str = "index-v6/golden-dict.lps";
+const GOLDEN_DICT: &str = "index-v7/golden-dict.lps";
 
 /// The same documents in the older formats this build still reads.
+const V6: [&str; 2] = ["index-v6/golden.lps", "index-v6/golden-zstd.lps"];
 const V5: [&str; 2] = ["index-v5/golden.lps", "index-v5/golden-zstd.lps"];
 const V4: [&str; 2] = ["index-v4/golden.lps", "index-v4/golden-zstd.lps"];
 const V3: [&str; 2] = ["index-v3/golden.lps", "index-v3/golden-zstd.lps"];
 const V2: [&str; 2] = ["index-v2/golden.lps", "index-v2/golden-zstd.lps"];
-const OLDER: [[&str; 2]; 4] = [V5, V4, V3, V2];
+const OLDER: [[&str; 2]; 5] = [V6, V5, V4, V3, V2];
 
 fn build(codec: Codec, docs: &[(String, String)]) -> Vec<u8> {
     IndexBuilder::new()
@@ -320,14 +322,44 @@ fn context_widths(a: Vec<u8>, b: Vec<u8>) -> (ContextWidth, ContextWidth) {
 }
 
 #[test]
-fn format_5_and_6_differ_only_in_the_postings_contexts() {
-    // The same documents, dictionary segment included: format 6 hashes 7
-    // bytes a side where format 5 hashed 4; every other section is the
+fn format_6_and_7_differ_only_in_the_postings_contexts() {
+    // The same documents, dictionary segment included: format 7 hashes 14
+    // bytes a side where format 6 hashed 7; every other section is the
     // same, and each format's contexts are those of the text.
     let pairs = GOLDENS
         .iter()
         .map(|g| g.0)
         .chain([GOLDEN_DICT])
+        .zip(V6.into_iter().chain(["index-v6/golden-dict.lps"]));
+    for (new, old) in pairs {
+        let (ba, bb) = read_pair(new, old);
+        let (la, lb) = (decode_layout(&ba).unwrap(), decode_layout(&bb).unwrap());
+        assert_eq!((la.header.version, lb.header.version), (7, 6), "{new}");
+        same_sections_but_postings(new, &ba, &bb);
+        let differ = paired_postings(new, &ba, &bb)
+            .iter()
+            .filter(|(a, b)| a.ctx != b.ctx)
+            .count();
+        let n = contexts_are_the_texts(&ba, context);
+        assert_eq!(n, contexts_are_the_texts(&bb, context_v6), "{new}");
+        // (Near the ends of a text both reach its end, and the hashes of
+        // the same bytes are the same.)
+        assert!(n > 0 && differ * 2 > n, "{new}: {differ} of {n} differ");
+        assert_eq!(
+            context_widths(ba, bb),
+            (ContextWidth::Longer, ContextWidth::Long)
+        );
+    }
+}
+
+#[test]
+fn format_5_and_6_differ_only_in_the_postings_contexts() {
+    // The same documents, dictionary segment included: format 6 hashes 7
+    // bytes a side where format 5 hashed 4; every other section is the
+    // same, and each format's contexts are those of the text.
+    let pairs = V6
+        .into_iter()
+        .chain(["index-v6/golden-dict.lps"])
         .zip(V5.into_iter().chain(["index-v5/golden-dict.lps"]));
     for (new, old) in pairs {
         let (ba, bb) = read_pair(new, old);
@@ -338,7 +370,7 @@ fn format_5_and_6_differ_only_in_the_postings_contexts() {
             .iter()
             .filter(|(a, b)| a.ctx != b.ctx)
             .count();
-        let n = contexts_are_the_texts(&ba, context);
+        let n = contexts_are_the_texts(&ba, context_v6);
         assert_eq!(n, contexts_are_the_texts(&bb, context_v5), "{new}");
         // (Near the ends of a text both reach its end, and the hashes of
         // the same bytes are the same.)

@@ -495,14 +495,19 @@ impl Index {
         part: u32,
     ) -> Result<(String, Option<String>, Vec<String>), IndexError> {
         let mut paths = self.live_paths_of(seg, part)?;
+        // The reported path: the owner's own when live, else the moved
+        // reference's, else the first. (The reference is the part itself
+        // unless its text moved: then its paths are those just read.)
+        let (rs, rp) = self.live.reference(seg, part);
+        let preferred = if (rs, rp) == (seg, part) {
+            paths.first().cloned()
+        } else {
+            self.live_paths_of(rs, rp)?.into_iter().next()
+        };
         let dups = self.dups.get_or_init(|| self.duplicate_map());
         for &(sj, q) in dups.get(&(seg, part)).map_or(&[][..], |v| v) {
             paths.extend(self.live_paths_of(sj, q)?);
         }
-        // The reported path: the owner's own when live, else the moved
-        // reference's, else the first.
-        let (rs, rp) = self.live.reference(seg, part);
-        let preferred = self.live_paths_of(rs, rp)?.into_iter().next();
         let (first, decoded) = preferred
             .or_else(|| paths.first().cloned())
             .unwrap_or_default();

@@ -443,6 +443,19 @@ impl Segment {
         PartRecord::text_hash_of(b)
     }
 
+    /// Asks the processor for the record of part `i` (whose text hash
+    /// [`Segment::part_text_hash`] reads) ahead of its use; nothing for a
+    /// part out of range.
+    pub(crate) fn prefetch_part_record(&self, i: u32) {
+        let start = (i as usize).saturating_mul(PartRecord::LEN);
+        let parts = self.section(&self.r.parts);
+        prefetch(
+            parts
+                .get(start..start.saturating_add(PartRecord::LEN))
+                .unwrap_or(&[]),
+        );
+    }
+
     /// Number of files.
     pub fn file_count(&self) -> u32 {
         self.meta.files

@@ -1,4 +1,4 @@
-//! The segment file format, version 6: the one owner of every byte layout.
+//! The segment file format, version 7: the one owner of every byte layout.
 //!
 //! Every fixed-size structure of a segment is a type here with a paired
 //! `encode` / `decode` written field by field in the same order through the
@@ -34,9 +34,10 @@
 //! context check); 3 (every posting also keeps its k-gram's context
 //! byte, `fingerprint::narrow_context`, 7 bytes); 4 (LZ4 text blocks of
 //! 1 KiB and a text dictionary); 5 (postings of 8 bytes, whose context
-//! keeps 8 bits a side, `fingerprint::context_v5`, over 4 bytes); 6 (this
-//! one: the same postings, whose context reaches 7 bytes a side,
-//! `fingerprint::context`). 2 to 5 are still read.
+//! keeps 8 bits a side, `fingerprint::context_v5`, over 4 bytes); 6 (the
+//! same postings, whose context reaches 7 bytes a side,
+//! `fingerprint::context_v6`); 7 (this one: the context reaches 14 bytes a
+//! side, `fingerprint::context`). 2 to 6 are still read.
 
 use super::IndexError;
 
@@ -52,7 +53,8 @@ pub const FOOTER_MAGIC: &[u8; 8] = b"LPRNTEND";
 ///   the LZ4 text blocks may reach back into.
 /// - 5: postings of 8 bytes, whose context keeps 8 bits a side (4 before).
 /// - 6: the context hashes 7 bytes a side (4 before): the same layout.
-pub const FORMAT_VERSION: u32 = 6;
+/// - 7: the context hashes 14 bytes a side (7 before): the same layout.
+pub const FORMAT_VERSION: u32 = 7;
 /// The oldest version this library reads.
 pub const OLDEST_READ_VERSION: u32 = 2;
 /// Written little-endian; a reader on another byte order sees it swapped.
@@ -1076,7 +1078,8 @@ pub struct Posting {
     /// Global normalized position in the segment.
     pub pos: u32,
     /// `fingerprint::context` of the k-gram at `pos`; in a segment of
-    /// format 5 its `fingerprint::context_v5`, in one of format 3 or 4
+    /// format 6 its `fingerprint::context_v6`, in one of format 5 its
+    /// `fingerprint::context_v5`, in one of format 3 or 4
     /// the `fingerprint::narrow_context` of that (the low byte), and 0 in
     /// one of format 2, which has none (see [`Posting::decode_in`]).
     pub ctx: u16,
@@ -1113,8 +1116,10 @@ pub enum ContextWidth {
     Narrow,
     /// `fingerprint::context_v5`, 8 bits a side over 4 bytes (format 5).
     Wide,
-    /// `fingerprint::context`, 8 bits a side over 7 bytes (format 6 on).
+    /// `fingerprint::context_v6`, 8 bits a side over 7 bytes (format 6).
     Long,
+    /// `fingerprint::context`, 8 bits a side over 14 bytes (format 7 on).
+    Longer,
 }
 
 impl ContextWidth {
@@ -1125,20 +1130,37 @@ impl ContextWidth {
         match self {
             ContextWidth::None => 0,
             ContextWidth::Narrow | ContextWidth::Wide => crate::fingerprint::CONTEXT_BYTES_V5,
-            ContextWidth::Long => crate::fingerprint::CONTEXT_BYTES,
+            ContextWidth::Long => crate::fingerprint::CONTEXT_BYTES_V6,
+            ContextWidth::Longer => crate::fingerprint::CONTEXT_BYTES,
         }
     }
 
-    /// Whether a query k-gram's context `query` (`fingerprint::context`
-    /// for [`ContextWidth::Long`], `fingerprint::context_v5` otherwise)
-    /// agrees on one side at least with a posting's `posting` as this
-    /// width keeps it; always without a context.
+    /// The context of the query k-gram at `pos` in `norm` that postings of
+    /// this width are compared with ([`ContextWidth::agrees`]):
+    /// `fingerprint::context`, `context_v6` or `context_v5` (of which
+    /// [`ContextWidth::Narrow`] keeps the narrow byte); 0 without one.
+    pub fn of_query(self, norm: &[u8], pos: usize, k: usize) -> u16 {
+        use crate::fingerprint::{context, context_v5, context_v6};
+        match self {
+            ContextWidth::None => 0,
+            ContextWidth::Narrow | ContextWidth::Wide => context_v5(norm, pos, k),
+            ContextWidth::Long => context_v6(norm, pos, k),
+            ContextWidth::Longer => context(norm, pos, k),
+        }
+    }
+
+    /// Whether a query k-gram's context `query` (its
+    /// [`ContextWidth::of_query`]) agrees on one side at least with a
+    /// posting's `posting` as this width keeps it; always without a
+    /// context.
     pub fn agrees(self, query: u16, posting: u16) -> bool {
         use crate::fingerprint::{context_agrees, narrow_context, narrow_context_agrees};
         match self {
             ContextWidth::None => true,
             ContextWidth::Narrow => narrow_context_agrees(narrow_context(query), posting as u8),
-            ContextWidth::Wide | ContextWidth::Long => context_agrees(query, posting),
+            ContextWidth::Wide | ContextWidth::Long | ContextWidth::Longer => {
+                context_agrees(query, posting)
+            }
         }
     }
 }
@@ -1149,7 +1171,7 @@ impl Posting {
         match Posting::context_in(version) {
             ContextWidth::None => POSTING_V2_LEN,
             ContextWidth::Narrow => POSTING_V3_LEN,
-            ContextWidth::Wide | ContextWidth::Long => Posting::LEN,
+            ContextWidth::Wide | ContextWidth::Long | ContextWidth::Longer => Posting::LEN,
         }
     }
 
@@ -1159,7 +1181,8 @@ impl Posting {
             ..=2 => ContextWidth::None,
             3 | 4 => ContextWidth::Narrow,
             5 => ContextWidth::Wide,
-            _ => ContextWidth::Long,
+            6 => ContextWidth::Long,
+            _ => ContextWidth::Longer,
         }
     }
 
@@ -1167,7 +1190,10 @@ impl Posting {
     /// [`Posting::len_in`] bytes); format 2's have context 0.
     pub fn decode_in(version: u32, b: &[u8]) -> Option<Posting> {
         let width = Posting::context_in(version);
-        if matches!(width, ContextWidth::Wide | ContextWidth::Long) {
+        if matches!(
+            width,
+            ContextWidth::Wide | ContextWidth::Long | ContextWidth::Longer
+        ) {
             return Posting::decode(b);
         }
         let mut d = Dec::new(b);

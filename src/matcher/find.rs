@@ -527,9 +527,10 @@ fn find_with(
         s.pool.mark();
         let mut common = index.is_common(key);
         let edited = ki >= n_exact;
-        // The query k-gram's context, as format 6 on and as format 5 (and,
-        // narrowed, 3 and 4) compute it.
-        let (mut qctx, mut qctx_v5): (Option<u16>, Option<u16>) = (None, None);
+        // The query k-gram's context, as the last segment's format
+        // computes it (segments of several formats: an index grown across
+        // versions).
+        let mut qctx: Option<(ContextWidth, u16)> = None;
         'segs: for si in 0..segs.len() {
             if common {
                 break;
@@ -548,10 +549,13 @@ fn find_with(
             let mark = found.len();
             while let Some((pos, ctx)) = postings.next_with_context() {
                 let agrees = !by_context || {
-                    let q = if width == ContextWidth::Long {
-                        *qctx.get_or_insert_with(|| fingerprint::context(qn, qpos, k))
-                    } else {
-                        *qctx_v5.get_or_insert_with(|| fingerprint::context_v5(qn, qpos, k))
+                    let q = match qctx {
+                        Some((w, q)) if w == width => q,
+                        _ => {
+                            let q = width.of_query(qn, qpos, k);
+                            qctx = Some((width, q));
+                            q
+                        }
                     };
                     width.agrees(q, ctx)
                 };
@@ -560,6 +564,15 @@ fn find_with(
                     common = true;
                     break 'segs;
                 }
+            }
+            // Contexts of 14 bytes rule out only the lone hits of keys
+            // with two postings or more in the segment: a key in one
+            // place is the likeliest seed of a quote, and an edit within
+            // 14 bytes of both its sides lost three edited quotes of the
+            // evaluation (see `fingerprint::context`).
+            if by_context && width == ContextWidth::Longer && found.len() - mark == 1 {
+                let (q, p, _) = found[mark].unpack();
+                found[mark] = Found::new(q, p, true);
             }
             found_here += found.len() - mark;
         }
@@ -899,25 +912,30 @@ impl Pool {
         // that no longer run surrounds, the bulk of the candidates of an
         // unrelated post.
         // Nor is a lone hit whose k-gram's context disagrees with the
-        // posting's on both sides (`fingerprint::context`, 7 bytes a side from
-        // format 6 on, 4 bytes in formats 3 to 5): the two texts then share at
-        // most k + 12 bytes there (each side's 8-bit hash agrees by chance
-        // once in 256, so about one such hit in 128 still passes), while a
-        // shared run of k + 13 bytes or more agrees on one side at least,
-        // wherever the k-gram falls in it. So no exact match of `min_len` is
-        // lost when `min_len` is at least k + 13 (k + 7 with 4 bytes; a char
-        // weighs at most its bytes; the default is 44), and the rule is off
-        // below that (per segment, `by_context` in `find_with`). Second pieces, which
-        // may be shorter, are looked for among the lone hits this drops as
-        // well. For edited matches, which may break both sides, its safety is
-        // measured, not proven: on the tuning halves 7 bytes lost no query
-        // and 8 lost one (BENCHMARKS.md "Contexts of seven bytes").
+        // posting's on both sides (`fingerprint::context`, 14 bytes a side
+        // from format 7 on, 7 in format 6, 4 in formats 3 to 5): the two
+        // texts then share at most k + 26 bytes there (each side's 8-bit
+        // hash agrees by chance once in 256, so about one such hit in 128
+        // still passes), while a shared run of k + 27 bytes or more agrees
+        // on one side at least, wherever the k-gram falls in it. So no exact
+        // match of `min_len` is lost when `min_len` is at least k + 27 (k +
+        // 13 with 7 bytes, k + 7 with 4; a char weighs at most its bytes;
+        // the default is 44), and the rule is off below that (per segment,
+        // `by_context` in `find_with`). Second pieces, which may be shorter,
+        // are looked for among the lone hits this drops as well. For edited
+        // matches, which may break both sides, its safety is measured, not
+        // proven: over 14 bytes it lost three edited quotes of the
+        // evaluation, each seeded by a k-gram in one place, so in format 7
+        // the rule leaves out keys with one posting in the segment (see
+        // `find_with`), and then lost none (BENCHMARKS.md "Contexts of
+        // fourteen bytes").
         // It decides without decoding the source what verification would have
         // found of most lone hits: over 4 bytes it ruled out 86% of those of
         // unrelated posts (BENCHMARKS.md "Lone hits decided by their
-        // context"); over 7 bytes it also rules out 42% of those left in a
+        // context"); over 7 bytes it also ruled out 42% of those left in a
         // mixed stream, most of them stock phrases of 20 to 28 bytes shared
-        // with a few documents.
+        // with a few documents; over 14 bytes three quarters of those then
+        // left (phrases of 23 to 43 bytes).
         // With tolerant seeds a lone hit is kept too: at 15% character errors
         // a quote's only surviving seed may be one (the cap on candidates,
         // most hits first, bounds the cost).
@@ -938,6 +956,22 @@ impl Pool {
         // that which candidates the cap keeps (a stock passage in more texts
         // than the cap) does not depend on how the dump was cut into segments;
         // index order last (identical texts, deterministic).
+        // Only the candidates the cap can keep need their text's hash, a
+        // read of a part record each (hundreds a post where a quoted
+        // sentence is in many texts): those with at least the hits of the
+        // cap-th most. The others are outranked by `cap` candidates of more
+        // hits or as many, whatever their hashes. The records are asked
+        // for first, so that their cache misses overlap.
+        if cap > 0 && self.cands.len() > cap {
+            let (_, nth, _) = self
+                .cands
+                .select_nth_unstable_by(cap - 1, |a, b| b.hits.cmp(&a.hits));
+            let least = nth.hits;
+            self.cands.retain(|c| c.hits >= least);
+        }
+        for c in &self.cands {
+            segs[c.seg as usize].prefetch_part_record(c.part);
+        }
         for c in self.cands.iter_mut() {
             c.text_hash = text_hash_key(segs, c);
         }
@@ -2351,7 +2385,8 @@ mod tests {
         let (k, seed) = (p.k as usize, p.seed);
         type ContextFn = fn(&[u8], usize, usize) -> u16;
         let (reach, context): (usize, ContextFn) = match index.segments()[0].context_width() {
-            ContextWidth::Long => (fingerprint::CONTEXT_BYTES, fingerprint::context),
+            ContextWidth::Longer => (fingerprint::CONTEXT_BYTES, fingerprint::context),
+            ContextWidth::Long => (fingerprint::CONTEXT_BYTES_V6, fingerprint::context_v6),
             _ => (fingerprint::CONTEXT_BYTES_V5, fingerprint::context_v5),
         };
         let norm = crate::normalize::normalize(text).text;
@@ -2367,7 +2402,14 @@ mod tests {
                 })
                 .collect()
         };
+        // (Only posts that normalize to themselves: the OCR folds join
+        // some pairs of letters, "rn" into "m", which would move the k-gram.)
         let is_min_at = |q: &[u8]| {
+            let same = std::str::from_utf8(q)
+                .is_ok_and(|t| crate::normalize::normalize(t).text.as_bytes() == q);
+            if !same {
+                return false;
+            }
             let mut h = Vec::new();
             fingerprint::kgram_hashes(q, k, seed, &mut h);
             h.iter().enumerate().min_by_key(|&(_, v)| *v).map(|m| m.0) == Some(reach)
@@ -2483,32 +2525,46 @@ mod tests {
         Lcg(12_345).letters(n)
     }
 
-    /// 3,000 random letters, and an index of them as `doc.txt`.
+    /// 3,000 random letters, and an index of them twice: as `doc.txt`
+    /// and inside `again.txt`, after 100 other letters. Every k-gram of
+    /// the letters then has two postings, as a stock phrase's have: the
+    /// context rules out the lone hits of such keys only (see
+    /// `find_with`).
     fn random_doc_index() -> (String, Index) {
         let doc = random_letters(3000);
+        let again = format!("{}{doc}", Lcg(0xA9A1).letters(100));
+        (
+            doc.clone(),
+            index_of_texts(&[("doc.txt", &doc), ("again.txt", &again)]),
+        )
+    }
+
+    /// A one-segment index of `texts` (path, text).
+    fn index_of_texts(texts: &[(&str, &str)]) -> Index {
         let bytes = IndexBuilder::new()
             .threads(1)
             .build()
             .unwrap()
-            .segment_from_texts(&[("doc.txt", doc.as_str())])
+            .segment_from_texts(texts)
             .unwrap();
-        (doc, Index::from_bytes(bytes).unwrap())
+        Index::from_bytes(bytes).unwrap()
     }
 
     #[test]
     fn lone_hits_whose_context_disagrees_are_not_verified() {
         let (doc, index) = random_doc_index();
-        assert_eq!(index.segments()[0].context_width(), ContextWidth::Long);
+        assert_eq!(index.segments()[0].context_width(), ContextWidth::Longer);
         let posts = lone_hit_posts(&index, &doc);
         let m = Matcher::new(&index, MatchConfig::default());
         assert_eq!(verified(&m, &posts.disagree), 0, "{}", posts.disagree);
-        assert_eq!(verified(&m, &posts.agree), 1, "{}", posts.agree);
-        // Nor do 4 bytes the text shares on both sides (format 5's
-        // context would have agreed): 24 bytes shared, a stock phrase.
+        // (Both texts: a candidate each.)
+        assert_eq!(verified(&m, &posts.agree), 2, "{}", posts.agree);
+        // Nor do 4 bytes the text shares on both sides (the contexts of
+        // format 5 would have agreed): 24 bytes shared, a stock phrase.
         assert_eq!(verified(&m, &posts.near), 0, "{}", posts.near);
-        // Below k + 13 bytes of `min_len` the rule could lose an exact
+        // Below k + 27 bytes of `min_len` the rule could lose an exact
         // match: it is off.
-        for (min_len, expect) in [(20, 1), (28, 1), (29, 0)] {
+        for (min_len, expect) in [(20, 2), (42, 2), (43, 0)] {
             let m = Matcher::new(
                 &index,
                 MatchConfig::builder().min_len(min_len).build().unwrap(),
@@ -2517,10 +2573,27 @@ mod tests {
         }
     }
 
+    /// A lone hit on a key with one posting in the segment is verified
+    /// whatever its context of 14 bytes says; with a second posting of the
+    /// key (the same letters in another text), the context rules it out.
+    /// A quote's likeliest seed is a k-gram in one place, and edits within
+    /// 14 bytes of both its sides lost such quotes (`fingerprint::context`).
+    #[test]
+    fn a_lone_hit_on_a_key_in_one_place_is_verified_whatever_its_context() {
+        let (doc, twice) = random_doc_index();
+        let once = index_of_texts(&[("doc.txt", &doc)]);
+        let posts = lone_hit_posts(&twice, &doc);
+        for (index, expect) in [(&once, 1), (&twice, 0)] {
+            let m = Matcher::new(index, MatchConfig::default());
+            assert_eq!(verified(&m, &posts.disagree), expect, "{}", posts.disagree);
+            assert_eq!(verified(&m, &posts.near), expect, "{}", posts.near);
+        }
+    }
+
     /// A second piece whose one hit the context rules out (it shares 26
-    /// bytes with the part, 5 past its k-gram on each side: under format
-    /// 6's 7) is still found once the first passage has made the part a
-    /// source; on its own it is not verified.
+    /// bytes with the part, 5 past its k-gram on each side: under the 14
+    /// of format 7) is still found once the first passage has made the
+    /// part a source; on its own it is not verified.
     #[test]
     fn a_second_piece_the_context_rules_out_is_found_beside_a_match() {
         let (doc, index) = random_doc_index();
@@ -2573,8 +2646,9 @@ mod tests {
             // Alone (with unrelated text before it), nothing is verified,
             // though its hit is there (with the rule off, it is).
             assert_eq!(verified(&m, &alone), 0, "{alone}");
-            let off = MatchConfig::builder().min_len(28).build().unwrap();
-            assert_eq!(verified(&Matcher::new(&index, off), &alone), 1, "{alone}");
+            // (In both texts.)
+            let off = MatchConfig::builder().min_len(42).build().unwrap();
+            assert_eq!(verified(&Matcher::new(&index, off), &alone), 2, "{alone}");
             if tried == 5 {
                 return;
             }
@@ -2597,9 +2671,10 @@ mod tests {
             (0..n).map(|_| b'a' + next(26) as u8).collect()
         };
         // Stock phrases of 30-38 bytes, several copies in every document:
-        // a quote holding one has lone hits, whose context agrees, on the
-        // other copies (with 20-24 bytes, as before format 6, most of
-        // them disagree over 7 bytes). (Not in the posts' unrelated text: there a copy
+        // a quote holding one has lone hits on the other copies, whose
+        // context agrees where the phrase reaches 14 bytes past the k-gram
+        // (with 20-24 bytes, as before format 6, most of them disagree
+        // over 7 bytes). (Not in the posts' unrelated text: there a copy
         // beside the quote's own diagonal was matched by chance at the
         // whole margin only, see `lone_margin`.)
         let phrases: Vec<Vec<u8>> = (0..8)
@@ -2677,12 +2752,14 @@ mod tests {
         let (lone, widened) = LONE_PASSES.with(std::cell::Cell::get);
         // The test reaches both outcomes of the short margin, and matches
         // it alone could not hold.
-        // (2,848 lone hits, 32 tried again, 528 posts matched, 409 matches
-        // longer than a lone hit's stretch with format 6's contexts; 3,099,
-        // 35, 545 and 406 with format 5's and stock phrases of 20-24
-        // bytes, when written.)
+        // (807 lone hits, 39 tried again, 537 posts matched, 414 matches
+        // longer than a lone hit's stretch with format 7's contexts, which
+        // rule out the lone hits of phrases shorter than 43 bytes that share
+        // less than 14 on both sides; 2,848, 32, 528 and 409 with format
+        // 6's; 3,099, 35, 545 and 406 with format 5's and stock phrases of
+        // 20-24 bytes, when written.)
         assert!(
-            lone > 1000 && widened > 10 && widened < lone,
+            lone > 500 && widened > 10 && widened < lone,
             "{lone} {widened}"
         );
         assert!(found > 300 && cut_longer > 100, "{found} {cut_longer}");
@@ -2696,14 +2773,16 @@ mod tests {
             WHOLE_MARGIN.with(|w| w.set(false));
             assert_eq!(short, whole, "{q}");
         }
-        // (970 lone hits, 32 tried again, when written: the other 1,878
-        // lie inside stretches that other texts' matches explain.)
+        // (201 lone hits, 39 tried again, with format 7's contexts; 970
+        // and 32 with format 6's: the others lie inside stretches that
+        // other texts' matches explain.)
         let (lone, widened) = LONE_PASSES.with(std::cell::Cell::get);
-        assert!(lone > 500 && widened > 10, "{lone} {widened}");
+        assert!(lone > 100 && widened > 10, "{lone} {widened}");
     }
 
     /// Committed segments of older formats are matched with the context
-    /// they keep: 8 bits a side over 4 bytes (format 5), 4 bits a side
+    /// they keep: 8 bits a side over 7 bytes (format 6, keys of one
+    /// posting included) or 4 bytes (format 5), 4 bits a side
     /// (formats 3 and 4; a chance agreement of those is verified) or none
     /// (format 2: every lone hit is verified).
     #[test]
@@ -2711,6 +2790,7 @@ mod tests {
         // (segment, its context, lone hits verified of the disagreeing,
         // agreeing and by-chance posts)
         let cases = [
+            ("index-v6/golden.lps", ContextWidth::Long, [0, 1, 0, 0]),
             ("index-v5/golden.lps", ContextWidth::Wide, [0, 1, 0, 1]),
             ("index-v4/golden.lps", ContextWidth::Narrow, [0, 1, 1, 1]),
             ("index-v2/golden.lps", ContextWidth::None, [1, 1, 1, 1]),
@@ -2728,8 +2808,12 @@ mod tests {
                 .map(|p| verified(&m, p));
             assert_eq!(got, expect, "{rel}");
             // Their 4 bytes a side keep the rule on down to a `min_len` of
-            // k + 7 = 23, where format 6's 7 bytes turn it off below 29.
-            for (min_len, on) in [(22, false), (23, true), (28, true)] {
+            // k + 7 = 23, format 6's 7 bytes down to 29 (format 7's 14
+            // turn it off below 43). Keys of one posting are ruled out as
+            // well: the exception is format 7's.
+            // (Without a context, the `min_len`s of four bytes a side.)
+            let from = (16 + 2 * width.reach() - 1).max(23);
+            for (min_len, on) in [(from - 1, false), (from, true), (from + 5, true)] {
                 let cfg = MatchConfig::builder().min_len(min_len).build().unwrap();
                 let expect = usize::from(!on || width == ContextWidth::None);
                 let m = Matcher::new(&index, cfg);
