@@ -2363,8 +2363,8 @@ mod tests {
     /// Posts of `2 * reach + k` bytes (at most w k-grams, so one window: its
     /// minimum is looked up) holding one k-gram the index selected in
     /// `text`, with `reach` bytes on either side, `reach` being how far the
-    /// index's context looks (4 bytes with format 5 and older, 7 from
-    /// format 6):
+    /// index's context looks (4 bytes with format 5 and older, 7 with
+    /// format 6, 14 from format 7):
     /// - `disagree`: its sides differ from the text's, and so do their
     ///   hashes, 8-bit and the 4-bit ones of formats 3 and 4;
     /// - `agree`: its left side is the text's own;
