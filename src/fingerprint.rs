@@ -132,13 +132,14 @@ const _: () = assert!(CONTEXT_BYTES <= 14 && CONTEXT_BYTES_V6 <= 7 && CONTEXT_BY
 /// default minimum length (k + 27 = 43 bytes against 44). Over seven
 /// bytes (format 6), three quarters of the lone hits a mixed stream still
 /// verified shared fewer than fourteen bytes on either side: stock phrases
-/// of 23 to 43 bytes, which no match of the minimum length goes through.
-/// The reach is safe for exact quotes; an edited quote whose only hit has
-/// an edit within the reach on both sides loses that hit, and on the
-/// tuning halves that happened to three edited quotes, each seeded by a
-/// k-gram in one text alone. So the matcher applies the rule only to keys
-/// with two postings or more in a segment, where it lost nothing
-/// (BENCHMARKS.md "Contexts of fourteen bytes").
+/// of 23 to 42 bytes, through which no exact match of the minimum length
+/// goes. The reach is safe for exact quotes; an edited quote whose only
+/// hit has an edit within the reach on both sides loses that hit, and
+/// that happened to one edited quote of the English tuning half and two
+/// of the scale queries, each seeded by a k-gram found in one place. So
+/// the matcher applies the rule only to keys with two postings or more in
+/// the index, and then lost none (BENCHMARKS.md "Contexts of fourteen
+/// bytes").
 ///
 /// Defined by this code alone, like the k-gram hash: the index format
 /// pins it (golden segments).

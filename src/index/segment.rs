@@ -443,19 +443,6 @@ impl Segment {
         PartRecord::text_hash_of(b)
     }
 
-    /// Asks the processor for the record of part `i` (whose text hash
-    /// [`Segment::part_text_hash`] reads) ahead of its use; nothing for a
-    /// part out of range.
-    pub(crate) fn prefetch_part_record(&self, i: u32) {
-        let start = (i as usize).saturating_mul(PartRecord::LEN);
-        let parts = self.section(&self.r.parts);
-        prefetch(
-            parts
-                .get(start..start.saturating_add(PartRecord::LEN))
-                .unwrap_or(&[]),
-        );
-    }
-
     /// Number of files.
     pub fn file_count(&self) -> u32 {
         self.meta.files
@@ -1332,7 +1319,8 @@ pub struct Postings<'a> {
 
 impl Postings<'_> {
     /// The next posting's position and context (`fingerprint::context`;
-    /// in a segment of format 5 `fingerprint::context_v5`, of format 3 or
+    /// in a segment of format 6 `fingerprint::context_v6`, of format 5
+    /// `fingerprint::context_v5`, of format 3 or
     /// 4 its `fingerprint::narrow_context`; 0 in a segment without them:
     /// see [`Segment::context_width`]).
     #[inline]

@@ -1106,8 +1106,10 @@ pub const POSTING_V2_LEN: usize = 6;
 /// Length of a posting of formats 3 and 4 (a context byte).
 pub const POSTING_V3_LEN: usize = 7;
 
-/// What the postings of a segment keep of their k-gram's context.
+/// What the postings of a segment keep of their k-gram's context (a new
+/// format may add a width).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ContextWidth {
     /// None (format 2).
     None,

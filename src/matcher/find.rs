@@ -21,7 +21,11 @@
 //!    A candidate of one hit on a k-gram that is no window minimum of the
 //!    query (its shared run is shorter than t) is not verified, because the
 //!    decoding of the stored text that verification needs is most of the
-//!    cost of a query; every other candidate is, up to `max_candidates`
+//!    cost of a query, nor is one whose k-gram's context (the bytes on
+//!    each side, hashed into every posting) disagrees with the query's on
+//!    both sides, which no exact run of `min_len` does (in format 7,
+//!    unless the key has one posting in the whole index: see
+//!    [`Pool::candidates`]); every other candidate is, up to `max_candidates`
 //!    (twice that for OCR text, whose tolerant seeds bring many candidates
 //!    of one hit), unless a match explains it (step 3).
 //! 3. **Verification.** Each candidate, best first, is aligned against the
@@ -385,6 +389,10 @@ pub(crate) struct Scratch {
     common_at: Vec<u8>,
     /// Per query k-gram: a minimum of one of its windows of `w`.
     minima: Vec<bool>,
+    /// Per query k-gram: its key has one posting in the whole index, in
+    /// a segment of format 7 or later, whose lone hit the context does not
+    /// rule out (see `find_with`).
+    exempt: Vec<bool>,
     /// Scratch of `winnow::window_minima`.
     queue: Vec<u64>,
     /// Parts (segment, part) with a match of full length in this query.
@@ -414,6 +422,7 @@ impl Scratch {
             common_cover: Vec::new(),
             common_at: Vec::new(),
             minima: Vec::new(),
+            exempt: Vec::new(),
             queue: Vec::new(),
             sources: Vec::new(),
             seedless: Vec::new(),
@@ -494,6 +503,8 @@ fn find_with(
     let n_exact = s.keys.len();
     s.common_at.clear();
     s.common_at.resize(s.hashes.len(), 0);
+    s.exempt.clear();
+    s.exempt.resize(s.hashes.len(), false);
     if tolerant {
         one_edit_keys(qn, k, p.seed, &mut s.edit, &mut s.keys, &mut s.kpos);
     }
@@ -531,6 +542,9 @@ fn find_with(
         // computes it (segments of several formats: an index grown across
         // versions).
         let mut qctx: Option<(ContextWidth, u16)> = None;
+        // Whether the key's one posting so far lies in a segment of format
+        // 7 whose context rule is on (see below).
+        let mut one_in_longer = false;
         'segs: for si in 0..segs.len() {
             if common {
                 break;
@@ -565,19 +579,24 @@ fn find_with(
                     break 'segs;
                 }
             }
-            // Contexts of 14 bytes rule out only the lone hits of keys
-            // with two postings or more in the segment: a key in one
-            // place is the likeliest seed of a quote, and an edit within
-            // 14 bytes of both its sides lost three edited quotes of the
-            // evaluation (see `fingerprint::context`).
-            if by_context && width == ContextWidth::Longer && found.len() - mark == 1 {
-                let (q, p, _) = found[mark].unpack();
-                found[mark] = Found::new(q, p, true);
+            let here = found.len() - mark;
+            if here > 0 {
+                one_in_longer = here == 1 && by_context && width == ContextWidth::Longer;
             }
-            found_here += found.len() - mark;
+            found_here += here;
         }
         if common {
             s.pool.back_to_mark();
+        } else if !edited && found_here == 1 && one_in_longer {
+            // Contexts of 14 bytes rule out only the lone hits of keys with
+            // two postings or more in the index (counted over every segment,
+            // so that how the index was cut into segments changes nothing;
+            // postings of removed texts count until `compact`): a key in one
+            // place is the likeliest seed of a quote, and an edit within 14
+            // bytes of both its sides lost three edited quotes of the
+            // evaluation (see `fingerprint::context`). The posting keeps
+            // what its context says, for second pieces (`lone_of_sources`).
+            s.exempt[qpos] = true;
         }
         if !edited {
             s.common_at[qpos] = if common { 1 } else { 2 };
@@ -592,8 +611,14 @@ fn find_with(
         cfg.max_candidates
     };
     let live = index.liveness();
-    s.pool
-        .candidates(segs, live, &s.minima, cfg.band as i64, cap, tolerant);
+    s.pool.candidates(
+        segs,
+        live,
+        (&s.minima, &s.exempt),
+        cfg.band as i64,
+        cap,
+        tolerant,
+    );
     // A post whose hits all fail the rules above (most unrelated posts
     // with hits) is settled here, before the cover below: it checks every
     // k-gram of the query against the common set, which took a long post
@@ -817,7 +842,7 @@ impl Pool {
         &mut self,
         segs: &[Segment],
         live: &Liveness,
-        minima: &[bool],
+        (minima, exempt): (&[bool], &[bool]),
         band: i64,
         cap: usize,
         tolerant: bool,
@@ -890,12 +915,14 @@ impl Pool {
         // hits than it: the ranking puts those first). The others are located
         // only if a match establishes their text, for second pieces (below).
         let several = self.cands.iter().filter(|c| c.hits > 1).count();
+        // (Candidates past this one come of the postings set aside.)
+        let of_hits = self.cands.len();
         if several < cap {
             let lone = std::mem::take(&mut self.lone);
 
             let candidate = |f: &Found| {
                 let (qpos, _, agrees) = f.unpack();
-                agrees && minima[qpos as usize]
+                (agrees || exempt[qpos as usize]) && minima[qpos as usize]
             };
             for &(si, f) in lone.iter().filter(|(_, f)| candidate(f)) {
                 if let Some(h) = at.hit(segs, live, si, f, tolerant) {
@@ -926,7 +953,7 @@ impl Pool {
         // matches, which may break both sides, its safety is measured, not
         // proven: over 14 bytes it lost three edited quotes of the
         // evaluation, each seeded by a k-gram in one place, so in format 7
-        // the rule leaves out keys with one posting in the segment (see
+        // the rule leaves out keys with one posting in the index (see
         // `find_with`), and then lost none (BENCHMARKS.md "Contexts of
         // fourteen bytes").
         // It decides without decoding the source what verification would have
@@ -934,21 +961,29 @@ impl Pool {
         // unrelated posts (BENCHMARKS.md "Lone hits decided by their
         // context"); over 7 bytes it also ruled out 42% of those left in a
         // mixed stream, most of them stock phrases of 20 to 28 bytes shared
-        // with a few documents; over 14 bytes three quarters of those then
-        // left (phrases of 23 to 43 bytes).
+        // with a few documents; over 14 bytes most of those then left
+        // (phrases of 23 to 42 bytes).
         // With tolerant seeds a lone hit is kept too: at 15% character errors
         // a quote's only surviving seed may be one (the cap on candidates,
         // most hits first, bounds the cost).
 
+        // A lone hit of a key the rule leaves out (`exempt`, format 7:
+        // see `find_with`) is verified whatever its context, and, when that
+        // disagrees, also kept for second pieces as the rule's others are,
+        // where the cap cannot cut it (those of the postings set aside by
+        // `lone_of_sources`).
         self.unverified.clear();
         if !tolerant {
             let unverified = &mut self.unverified;
+            let mut i = 0;
             self.cands.retain(|c| {
                 let lone_minimum = c.hits == 1 && minima[c.q_lo as usize];
-                let keep = c.hits > 1 || (lone_minimum && c.ctx_agrees);
-                if lone_minimum && !keep {
+                let exempt = lone_minimum && exempt[c.q_lo as usize];
+                let keep = c.hits > 1 || (lone_minimum && (c.ctx_agrees || exempt));
+                if lone_minimum && !c.ctx_agrees && (!keep || i < of_hits) {
                     unverified.push(*c);
                 }
+                i += 1;
                 keep
             });
         }
@@ -960,17 +995,17 @@ impl Pool {
         // read of a part record each (hundreds a post where a quoted
         // sentence is in many texts): those with at least the hits of the
         // cap-th most. The others are outranked by `cap` candidates of more
-        // hits or as many, whatever their hashes. The records are asked
-        // for first, so that their cache misses overlap.
-        if cap > 0 && self.cands.len() > cap {
-            let (_, nth, _) = self
-                .cands
-                .select_nth_unstable_by(cap - 1, |a, b| b.hits.cmp(&a.hits));
-            let least = nth.hits;
-            self.cands.retain(|c| c.hits >= least);
-        }
-        for c in &self.cands {
-            segs[c.seg as usize].prefetch_part_record(c.part);
+        // hits or as many, whatever their hashes.
+        if self.cands.len() > cap {
+            if cap == 0 {
+                self.cands.clear();
+            } else {
+                let (_, nth, _) = self
+                    .cands
+                    .select_nth_unstable_by(cap - 1, |a, b| b.hits.cmp(&a.hits));
+                let least = nth.hits;
+                self.cands.retain(|c| c.hits >= least);
+            }
         }
         for c in self.cands.iter_mut() {
             c.text_hash = text_hash_key(segs, c);
@@ -982,6 +1017,9 @@ impl Pool {
     /// [`Pool::candidates`] that only second pieces may verify (window
     /// minima whose context disagrees), of the texts in `sources`, and puts
     /// `unverified` in the order of the hits (as if formed with the rest).
+    /// (Those of keys the context rule leaves out, `exempt` in
+    /// `find_with`, among them: candidates too, they are also kept for
+    /// second pieces here, where the cap cannot cut them.)
     fn lone_of_sources(
         &mut self,
         segs: &[Segment],
@@ -2360,8 +2398,9 @@ mod tests {
     use crate::normalize;
     use crate::{fingerprint, Index, IndexBuilder, MatchConfig, Matcher};
 
-    /// Posts of `2 * reach + k` bytes (at most w k-grams, so one window: its
-    /// minimum is looked up) holding one k-gram the index selected in
+    /// Posts of `2 * reach + k` bytes whose k-gram at `reach` is the
+    /// smallest of all theirs (so a minimum of every window that holds it:
+    /// it is looked up) holding one k-gram the index selected in
     /// `text`, with `reach` bytes on either side, `reach` being how far the
     /// index's context looks (4 bytes with format 5 and older, 7 with
     /// format 6, 14 from format 7):
@@ -2573,21 +2612,102 @@ mod tests {
         }
     }
 
-    /// A lone hit on a key with one posting in the segment is verified
+    /// A lone hit on a key with one posting in the index is verified
     /// whatever its context of 14 bytes says; with a second posting of the
     /// key (the same letters in another text), the context rules it out.
     /// A quote's likeliest seed is a k-gram in one place, and edits within
     /// 14 bytes of both its sides lost such quotes (`fingerprint::context`).
+    /// The postings are counted over the whole index: the letters once in
+    /// each of two segments are two places, as in one segment.
     #[test]
     fn a_lone_hit_on_a_key_in_one_place_is_verified_whatever_its_context() {
         let (doc, twice) = random_doc_index();
         let once = index_of_texts(&[("doc.txt", &doc)]);
+        let again = format!("{}{doc}", Lcg(0xA9A1).letters(100));
+        let two_segments = index_of_segments(vec![
+            vec![("doc.txt".into(), doc.clone())],
+            vec![("again.txt".into(), again)],
+        ]);
         let posts = lone_hit_posts(&twice, &doc);
-        for (index, expect) in [(&once, 1), (&twice, 0)] {
+        for (index, expect) in [(&once, 1), (&twice, 0), (&two_segments, 0)] {
             let m = Matcher::new(index, MatchConfig::default());
             assert_eq!(verified(&m, &posts.disagree), expect, "{}", posts.disagree);
             assert_eq!(verified(&m, &posts.near), expect, "{}", posts.near);
         }
+    }
+
+    /// A second piece whose one hit is on a key in one place, and whose
+    /// context disagrees, is found beside a match even when the candidates
+    /// of several hits fill the cap (a first passage in more texts than
+    /// it), so that the lone hits are never located as candidates: it is
+    /// kept for second pieces as the context rule's other lone hits are.
+    #[test]
+    fn a_second_piece_on_a_key_in_one_place_is_found_past_the_cap() {
+        let doc = random_letters(3000);
+        let mut texts = vec![("doc.txt".to_string(), doc.clone())];
+        // Six texts hold 60 bytes of the first passage (some hits each).
+        for i in 0..6 {
+            let (a, b) = (Lcg(100 + i).letters(200), Lcg(200 + i).letters(200));
+            texts.push((format!("copy{i}.txt"), format!("{a}{}{b}", &doc[100..160])));
+        }
+        let named: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let index = index_of_texts(&named);
+        let p = index.params();
+        let (k, w, seed) = (p.k as usize, p.w as usize, p.seed);
+        // (Random letters normalize char for char: positions agree.)
+        let norm = crate::normalize::normalize(&doc).text;
+        assert_eq!(norm.len(), doc.len());
+        let mut fps = Vec::new();
+        crate::winnow::fingerprints(norm.as_bytes(), k, w, seed, &mut fps);
+        let first = &doc[100..190];
+        let filler = |n: usize| "xq".repeat(n / 2 + 1)[..n].to_string();
+        let cap = 4;
+        let m = Matcher::new(
+            &index,
+            MatchConfig::builder().max_candidates(cap).build().unwrap(),
+        );
+        let mut tried = 0;
+        for &(_, pos) in &fps {
+            let pos = pos as usize;
+            if !(1000..2900).contains(&pos) {
+                continue;
+            }
+            let piece = &doc[pos - 5..pos + k + 5];
+            let query = format!("{first}{}{piece}{}", filler(30), filler(30));
+            let q = crate::normalize::normalize(&query).text;
+            let mut h = Vec::new();
+            fingerprint::kgram_hashes(q.as_bytes(), k, seed, &mut h);
+            let (mut scratch, mut minima) = (Vec::new(), Vec::new());
+            crate::winnow::window_minima(&h, w, &mut scratch, &mut minima);
+            let at = first.len() + 30 + 5;
+            let ctx = |t: &[u8], i: usize| fingerprint::context(t, i, k);
+            let selected = fps
+                .iter()
+                .filter(|f| (pos - 5..=pos + 5).contains(&(f.1 as usize)))
+                .count();
+            if selected != 1
+                || !minima[at]
+                || fingerprint::context_agrees(ctx(q.as_bytes(), at), ctx(norm.as_bytes(), pos))
+            {
+                continue;
+            }
+            // The candidates of several hits fill the cap.
+            let mut s = super::Scratch::new();
+            let cfg = MatchConfig::builder().max_candidates(cap).build().unwrap();
+            super::find_with(&index, &cfg, Seeds::Minima, &query, &mut s).unwrap();
+            assert!(s.pool.cands.len() == cap && s.pool.cands.iter().all(|c| c.hits > 1));
+            tried += 1;
+            let found = m.try_find(&query).unwrap();
+            let covers = |f: &crate::Match| f.query_norm.start <= at && f.query_norm.end >= at + k;
+            assert!(found.iter().any(covers), "{query}: {found:?}");
+            if tried == 5 {
+                return;
+            }
+        }
+        panic!("only {tried} pieces tried");
     }
 
     /// A second piece whose one hit the context rules out (it shares 26
@@ -3085,7 +3205,7 @@ mod tests {
         index: &Index,
         live: &crate::index::live::Liveness,
         found: &[(u32, Found)],
-        minima: &[bool],
+        (minima, exempt): (&[bool], &[bool]),
         band: i64,
         cap: usize,
         tolerant: bool,
@@ -3131,13 +3251,15 @@ mod tests {
         }
         let mut unverified = Vec::new();
         if !tolerant {
+            // Every lone minimum whose context disagrees is kept for second
+            // pieces; those of exempt keys are candidates too.
             cands.retain(|c| {
                 let lone_minimum = c.hits == 1 && minima[c.q_lo as usize];
-                let keep = c.hits > 1 || (lone_minimum && c.ctx_agrees);
-                if lone_minimum && !keep {
+                let exempt = exempt[c.q_lo as usize];
+                if lone_minimum && !c.ctx_agrees {
                     unverified.push(*c);
                 }
-                keep
+                c.hits > 1 || (lone_minimum && (c.ctx_agrees || exempt))
             });
         }
         for c in &mut cands {
@@ -3169,6 +3291,7 @@ mod tests {
                 (0u32..2, 0.0f64..1.0, proptest::collection::vec((0i64..12, 0u32..300, proptest::bool::ANY), 1..5)),
                 0..80),
             minima in proptest::collection::vec(proptest::bool::weighted(0.7), 300),
+            exempt in proptest::collection::vec(proptest::bool::weighted(0.3), 300),
             band in 0i64..6,
             cap in 1usize..40,
             tolerant in proptest::bool::ANY,
@@ -3204,13 +3327,13 @@ mod tests {
             found.sort_by_key(order);
             found.dedup_by_key(|sf| order(sf));
             let (want, want_unverified) =
-                naive_candidates(index, &live, &found, &minima, band, cap, tolerant);
+                naive_candidates(index, &live, &found, (&minima, &exempt), band, cap, tolerant);
             let mut pool = Pool::default();
             pool.clear_found(segs.len());
             for &(seg, f) in &found {
                 pool.found[seg as usize].push(f);
             }
-            pool.candidates(segs, &live, &minima, band, cap, tolerant);
+            pool.candidates(segs, &live, (&minima, &exempt), band, cap, tolerant);
             let got: Vec<_> = pool.cands.iter().map(cand_key).collect();
             let expect: Vec<_> = want.iter().map(|(c, _)| cand_key(c)).collect();
             proptest::prop_assert_eq!(got, expect);

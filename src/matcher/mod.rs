@@ -151,6 +151,9 @@ pub struct MatchConfigBuilder {
 
 impl MatchConfigBuilder {
     /// Shortest alignment reported, in normalized bytes (8..=100000).
+    /// Below k + 2 * reach - 1 (43 with format 7's 14 bytes a side and
+    /// the default k) the context rule of lone hits is off in a segment
+    /// (`fingerprint::context`): nothing is lost, but more is verified.
     pub fn min_len(mut self, n: usize) -> Self {
         self.cfg.min_len = n;
         self
