@@ -321,65 +321,69 @@ fn context_widths(a: Vec<u8>, b: Vec<u8>) -> (ContextWidth, ContextWidth) {
     (width(a), width(b))
 }
 
+/// A context function of `leakprint::fingerprint`.
+type ContextFn = fn(&[u8], usize, usize) -> u16;
+
+/// Pairs of golden segments (newer, older) of the same documents whose
+/// formats differ only in how far the postings' contexts reach: every
+/// other section is the same, most contexts differ, and each format's
+/// contexts are those of the text (`contexts`: the newer's and the
+/// older's context functions; `versions` and `widths` likewise).
+fn differ_only_in_reach(
+    pairs: impl Iterator<Item = (&'static str, &'static str)>,
+    versions: (u32, u32),
+    contexts: (ContextFn, ContextFn),
+    widths: (ContextWidth, ContextWidth),
+) {
+    for (new, old) in pairs {
+        let (ba, bb) = read_pair(new, old);
+        let (la, lb) = (decode_layout(&ba).unwrap(), decode_layout(&bb).unwrap());
+        assert_eq!((la.header.version, lb.header.version), versions, "{new}");
+        same_sections_but_postings(new, &ba, &bb);
+        let differ = paired_postings(new, &ba, &bb)
+            .iter()
+            .filter(|(a, b)| a.ctx != b.ctx)
+            .count();
+        let n = contexts_are_the_texts(&ba, contexts.0);
+        assert_eq!(n, contexts_are_the_texts(&bb, contexts.1), "{new}");
+        // (Near the ends of a text both reach its end, and the hashes of
+        // the same bytes are the same.)
+        assert!(n > 0 && differ * 2 > n, "{new}: {differ} of {n} differ");
+        assert_eq!(context_widths(ba, bb), widths);
+    }
+}
+
 #[test]
 fn format_6_and_7_differ_only_in_the_postings_contexts() {
     // The same documents, dictionary segment included: format 7 hashes 14
-    // bytes a side where format 6 hashed 7; every other section is the
-    // same, and each format's contexts are those of the text.
+    // bytes a side where format 6 hashed 7.
     let pairs = GOLDENS
         .iter()
         .map(|g| g.0)
         .chain([GOLDEN_DICT])
         .zip(V6.into_iter().chain(["index-v6/golden-dict.lps"]));
-    for (new, old) in pairs {
-        let (ba, bb) = read_pair(new, old);
-        let (la, lb) = (decode_layout(&ba).unwrap(), decode_layout(&bb).unwrap());
-        assert_eq!((la.header.version, lb.header.version), (7, 6), "{new}");
-        same_sections_but_postings(new, &ba, &bb);
-        let differ = paired_postings(new, &ba, &bb)
-            .iter()
-            .filter(|(a, b)| a.ctx != b.ctx)
-            .count();
-        let n = contexts_are_the_texts(&ba, context);
-        assert_eq!(n, contexts_are_the_texts(&bb, context_v6), "{new}");
-        // (Near the ends of a text both reach its end, and the hashes of
-        // the same bytes are the same.)
-        assert!(n > 0 && differ * 2 > n, "{new}: {differ} of {n} differ");
-        assert_eq!(
-            context_widths(ba, bb),
-            (ContextWidth::Longer, ContextWidth::Long)
-        );
-    }
+    differ_only_in_reach(
+        pairs,
+        (7, 6),
+        (context, context_v6),
+        (ContextWidth::Longer, ContextWidth::Long),
+    );
 }
 
 #[test]
 fn format_5_and_6_differ_only_in_the_postings_contexts() {
     // The same documents, dictionary segment included: format 6 hashes 7
-    // bytes a side where format 5 hashed 4; every other section is the
-    // same, and each format's contexts are those of the text.
+    // bytes a side where format 5 hashed 4.
     let pairs = V6
         .into_iter()
         .chain(["index-v6/golden-dict.lps"])
         .zip(V5.into_iter().chain(["index-v5/golden-dict.lps"]));
-    for (new, old) in pairs {
-        let (ba, bb) = read_pair(new, old);
-        let (la, lb) = (decode_layout(&ba).unwrap(), decode_layout(&bb).unwrap());
-        assert_eq!((la.header.version, lb.header.version), (6, 5), "{new}");
-        same_sections_but_postings(new, &ba, &bb);
-        let differ = paired_postings(new, &ba, &bb)
-            .iter()
-            .filter(|(a, b)| a.ctx != b.ctx)
-            .count();
-        let n = contexts_are_the_texts(&ba, context_v6);
-        assert_eq!(n, contexts_are_the_texts(&bb, context_v5), "{new}");
-        // (Near the ends of a text both reach its end, and the hashes of
-        // the same bytes are the same.)
-        assert!(n > 0 && differ * 2 > n, "{new}: {differ} of {n} differ");
-        assert_eq!(
-            context_widths(ba, bb),
-            (ContextWidth::Long, ContextWidth::Wide)
-        );
-    }
+    differ_only_in_reach(
+        pairs,
+        (6, 5),
+        (context_v6, context_v5),
+        (ContextWidth::Long, ContextWidth::Wide),
+    );
 }
 
 #[test]

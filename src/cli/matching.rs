@@ -121,7 +121,8 @@ pub struct MatchConfigArgs {
     /// Shortest match reported, in content units of one Latin letter (a Han
     /// ideograph counts 2.5, a kana 2.25; see README, "Scripts and charsets").
     /// Below k + 27 (43 at the default k of 16) an index of format 7 can
-    /// no longer rule lone hits out by their context, and matching slows.
+    /// no longer rule lone hits out by their context: matching slows, and
+    /// more lone hits compete for the candidate cap.
     #[arg(long)]
     min_len: Option<usize>,
     /// Lowest similarity reported (0.5 to 1).

@@ -24,8 +24,9 @@
 //!    cost of a query, nor is one whose k-gram's context (the bytes on
 //!    each side, hashed into every posting) disagrees with the query's on
 //!    both sides, which no exact run of `min_len` does (in format 7,
-//!    unless the key has one posting in the whole index: see
-//!    [`Pool::candidates`]); every other candidate is, up to `max_candidates`
+//!    unless the key has one posting in the whole index: see `find_with`;
+//!    such lone hits are also kept for second pieces); every other
+//!    candidate is, up to `max_candidates`
 //!    (twice that for OCR text, whose tolerant seeds bring many candidates
 //!    of one hit), unless a match explains it (step 3).
 //! 3. **Verification.** Each candidate, best first, is aligned against the
@@ -364,8 +365,9 @@ struct Pool {
     marks: Vec<usize>,
     hits: Vec<Hit>,
     cands: Vec<Candidate>,
-    /// Lone hits on window minima that their context ruled out: verified
-    /// only as second pieces of a part the query matched.
+    /// Lone hits on window minima whose context disagrees: verified as
+    /// second pieces of a part the query matched (those of keys the rule
+    /// leaves out, `exempt` in `find_with`, are candidates as well).
     unverified: Vec<Candidate>,
 }
 
@@ -390,8 +392,8 @@ pub(crate) struct Scratch {
     /// Per query k-gram: a minimum of one of its windows of `w`.
     minima: Vec<bool>,
     /// Per query k-gram: its key has one posting in the whole index, in
-    /// a segment of format 7 or later, whose lone hit the context does not
-    /// rule out (see `find_with`).
+    /// a segment of format 7 (`ContextWidth::Longer`), whose lone hit the
+    /// context does not rule out (see `find_with`).
     exempt: Vec<bool>,
     /// Scratch of `winnow::window_minima`.
     queue: Vec<u64>,
@@ -1014,8 +1016,8 @@ impl Pool {
     }
 
     /// Appends to `unverified` the candidates of the postings set aside by
-    /// [`Pool::candidates`] that only second pieces may verify (window
-    /// minima whose context disagrees), of the texts in `sources`, and puts
+    /// [`Pool::candidates`] that second pieces verify (window minima
+    /// whose context disagrees), of the texts in `sources`, and puts
     /// `unverified` in the order of the hits (as if formed with the rest).
     /// (Those of keys the context rule leaves out, `exempt` in
     /// `find_with`, among them: candidates too, they are also kept for
@@ -2655,59 +2657,22 @@ mod tests {
             .map(|(n, t)| (n.as_str(), t.as_str()))
             .collect();
         let index = index_of_texts(&named);
-        let p = index.params();
-        let (k, w, seed) = (p.k as usize, p.w as usize, p.seed);
-        // (Random letters normalize char for char: positions agree.)
-        let norm = crate::normalize::normalize(&doc).text;
-        assert_eq!(norm.len(), doc.len());
-        let mut fps = Vec::new();
-        crate::winnow::fingerprints(norm.as_bytes(), k, w, seed, &mut fps);
-        let first = &doc[100..190];
-        let filler = |n: usize| "xq".repeat(n / 2 + 1)[..n].to_string();
+        let k = index.params().k as usize;
         let cap = 4;
-        let m = Matcher::new(
-            &index,
-            MatchConfig::builder().max_candidates(cap).build().unwrap(),
-        );
-        let mut tried = 0;
-        for &(_, pos) in &fps {
-            let pos = pos as usize;
-            if !(1000..2900).contains(&pos) {
-                continue;
-            }
-            let piece = &doc[pos - 5..pos + k + 5];
-            let query = format!("{first}{}{piece}{}", filler(30), filler(30));
-            let q = crate::normalize::normalize(&query).text;
-            let mut h = Vec::new();
-            fingerprint::kgram_hashes(q.as_bytes(), k, seed, &mut h);
-            let (mut scratch, mut minima) = (Vec::new(), Vec::new());
-            crate::winnow::window_minima(&h, w, &mut scratch, &mut minima);
-            let at = first.len() + 30 + 5;
-            let ctx = |t: &[u8], i: usize| fingerprint::context(t, i, k);
-            let selected = fps
-                .iter()
-                .filter(|f| (pos - 5..=pos + 5).contains(&(f.1 as usize)))
-                .count();
-            if selected != 1
-                || !minima[at]
-                || fingerprint::context_agrees(ctx(q.as_bytes(), at), ctx(norm.as_bytes(), pos))
-            {
-                continue;
-            }
+        let cfg = MatchConfig::builder().max_candidates(cap).build().unwrap();
+        let m = Matcher::new(&index, cfg.clone());
+        let pieces = second_pieces(&doc, &index);
+        for p in pieces.iter().take(5) {
             // The candidates of several hits fill the cap.
             let mut s = super::Scratch::new();
-            let cfg = MatchConfig::builder().max_candidates(cap).build().unwrap();
-            super::find_with(&index, &cfg, Seeds::Minima, &query, &mut s).unwrap();
+            super::find_with(&index, &cfg, Seeds::Minima, &p.query, &mut s).unwrap();
             assert!(s.pool.cands.len() == cap && s.pool.cands.iter().all(|c| c.hits > 1));
-            tried += 1;
-            let found = m.try_find(&query).unwrap();
-            let covers = |f: &crate::Match| f.query_norm.start <= at && f.query_norm.end >= at + k;
-            assert!(found.iter().any(covers), "{query}: {found:?}");
-            if tried == 5 {
-                return;
-            }
+            let found = m.try_find(&p.query).unwrap();
+            let covers =
+                |f: &crate::Match| f.query_norm.start <= p.at && f.query_norm.end >= p.at + k;
+            assert!(found.iter().any(covers), "{}: {found:?}", p.query);
         }
-        panic!("only {tried} pieces tried");
+        assert_eq!(pieces.len().min(5), 5, "only {} pieces", pieces.len());
     }
 
     /// A second piece whose one hit the context rules out (it shares 26
@@ -2717,52 +2682,22 @@ mod tests {
     #[test]
     fn a_second_piece_the_context_rules_out_is_found_beside_a_match() {
         let (doc, index) = random_doc_index();
-        let p = index.params();
-        let (k, w, seed) = (p.k as usize, p.w as usize, p.seed);
-        // (Random letters normalize char for char: positions agree.)
-        let norm = crate::normalize::normalize(&doc).text;
-        assert_eq!(norm.len(), doc.len());
-        let mut fps = Vec::new();
-        crate::winnow::fingerprints(norm.as_bytes(), k, w, seed, &mut fps);
-        let first = &doc[100..190];
+        let k = index.params().k as usize;
         let filler = |n: usize| "xq".repeat(n / 2 + 1)[..n].to_string();
         let m = Matcher::new(&index, MatchConfig::default());
         let mut tried = 0;
-        for &(_, pos) in &fps {
-            let pos = pos as usize;
-            if !(1000..2900).contains(&pos) {
-                continue;
-            }
-            let piece = &doc[pos - 5..pos + k + 5];
-            let query = format!("{first}{}{piece}{}", filler(30), filler(30));
-            // The piece's k-gram must be a minimum of the query's windows.
-            let q = crate::normalize::normalize(&query).text;
-            let mut h = Vec::new();
-            fingerprint::kgram_hashes(q.as_bytes(), k, seed, &mut h);
-            let (mut scratch, mut minima) = (Vec::new(), Vec::new());
-            crate::winnow::window_minima(&h, w, &mut scratch, &mut minima);
-            let at = first.len() + 30 + 5;
-            let alone = format!("{}{piece}{}", filler(60), filler(30));
+        for p in second_pieces(&doc, &index) {
+            // (Skipped: a side of the piece alone that agrees by chance.)
+            let alone = format!("{}{}{}", filler(60), p.piece, filler(30));
             let an = crate::normalize::normalize(&alone).text;
-            let ctx = |t: &[u8], i: usize| fingerprint::context(t, i, k);
-            let doc_ctx = ctx(norm.as_bytes(), pos);
-            // (Skipped: a piece holding a second k-gram the index
-            // selected, and a side that agrees by chance, one in 128.)
-            let selected = fps
-                .iter()
-                .filter(|f| (pos - 5..=pos + 5).contains(&(f.1 as usize)))
-                .count();
-            if selected != 1
-                || !minima[at]
-                || fingerprint::context_agrees(ctx(q.as_bytes(), at), doc_ctx)
-                || fingerprint::context_agrees(ctx(an.as_bytes(), 65), doc_ctx)
-            {
+            if fingerprint::context_agrees(fingerprint::context(an.as_bytes(), 65, k), p.doc_ctx) {
                 continue;
             }
             tried += 1;
-            let found = m.try_find(&query).unwrap();
-            let covers = |f: &crate::Match| f.query_norm.start <= at && f.query_norm.end >= at + k;
-            assert!(found.iter().any(covers), "{query}: {found:?}");
+            let found = m.try_find(&p.query).unwrap();
+            let covers =
+                |f: &crate::Match| f.query_norm.start <= p.at && f.query_norm.end >= p.at + k;
+            assert!(found.iter().any(covers), "{}: {found:?}", p.query);
             // Alone (with unrelated text before it), nothing is verified,
             // though its hit is there (with the rule off, it is).
             assert_eq!(verified(&m, &alone), 0, "{alone}");
@@ -2774,6 +2709,67 @@ mod tests {
             }
         }
         panic!("only {tried} pieces tried");
+    }
+
+    /// A query of two passages of `doc`: its letters 100..190, then, after
+    /// 30 bytes of filler, a piece of 26 bytes: one k-gram the index
+    /// selected (the only one within 5 bytes of it) and 5 bytes on each
+    /// side, whose context disagrees with the text's there (its hit is
+    /// one the context rule rules out) and which is a minimum of the
+    /// query's windows (looked up).
+    struct SecondPiece {
+        query: String,
+        piece: String,
+        /// The piece's k-gram in the normalized query.
+        at: usize,
+        /// The context of that k-gram in `doc`.
+        doc_ctx: u16,
+    }
+
+    /// Every [`SecondPiece`] of `doc` whose k-gram lies at 1,000..2,900.
+    fn second_pieces(doc: &str, index: &Index) -> Vec<SecondPiece> {
+        let p = index.params();
+        let (k, w, seed) = (p.k as usize, p.w as usize, p.seed);
+        // (Random letters normalize char for char: positions agree.)
+        let norm = crate::normalize::normalize(doc).text;
+        assert_eq!(norm.len(), doc.len());
+        let mut fps = Vec::new();
+        crate::winnow::fingerprints(norm.as_bytes(), k, w, seed, &mut fps);
+        let first = &doc[100..190];
+        let filler = |n: usize| "xq".repeat(n / 2 + 1)[..n].to_string();
+        let ctx = |t: &[u8], i: usize| fingerprint::context(t, i, k);
+        let mut out = Vec::new();
+        for &(_, pos) in &fps {
+            let pos = pos as usize;
+            if !(1000..2900).contains(&pos) {
+                continue;
+            }
+            let piece = &doc[pos - 5..pos + k + 5];
+            let query = format!("{first}{}{piece}{}", filler(30), filler(30));
+            let q = crate::normalize::normalize(&query).text;
+            let mut h = Vec::new();
+            fingerprint::kgram_hashes(q.as_bytes(), k, seed, &mut h);
+            let (mut scratch, mut minima) = (Vec::new(), Vec::new());
+            crate::winnow::window_minima(&h, w, &mut scratch, &mut minima);
+            let at = first.len() + 30 + 5;
+            let doc_ctx = ctx(norm.as_bytes(), pos);
+            let selected = fps
+                .iter()
+                .filter(|f| (pos - 5..=pos + 5).contains(&(f.1 as usize)))
+                .count();
+            if selected == 1
+                && minima[at]
+                && !fingerprint::context_agrees(ctx(q.as_bytes(), at), doc_ctx)
+            {
+                out.push(SecondPiece {
+                    query,
+                    piece: piece.to_string(),
+                    at,
+                    doc_ctx,
+                });
+            }
+        }
+        out
     }
 
     /// Lone hits verified at their short margin find what the whole margin

@@ -153,7 +153,11 @@ impl MatchConfigBuilder {
     /// Shortest alignment reported, in normalized bytes (8..=100000).
     /// Below k + 2 * reach - 1 (43 with format 7's 14 bytes a side and
     /// the default k) the context rule of lone hits is off in a segment
-    /// (`fingerprint::context`): nothing is lost, but more is verified.
+    /// (`fingerprint::context`): no exact match is lost to the rule, but
+    /// more lone hits are verified, and they compete for
+    /// `max_candidates` (the tuning sweep's row k = 14, `min_len` 36 lost
+    /// 0.4 points of exact recall with format 7, where format 6's 7 bytes
+    /// kept the rule on: BENCHMARKS.md "Contexts of fourteen bytes").
     pub fn min_len(mut self, n: usize) -> Self {
         self.cfg.min_len = n;
         self
