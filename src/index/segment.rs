@@ -443,6 +443,20 @@ impl Segment {
         PartRecord::text_hash_of(b)
     }
 
+    /// Asks the processor for part `i`'s record without waiting for it
+    /// (see [`Segment::prefetch_window_records`]): the matcher reads the
+    /// text hashes of a query's candidates, a cache miss each, one after
+    /// the other.
+    pub(crate) fn prefetch_part_record(&self, i: u32) {
+        let start = (i as usize).saturating_mul(PartRecord::LEN);
+        let parts = self.section(&self.r.parts);
+        prefetch(
+            parts
+                .get(start..start.saturating_add(PartRecord::LEN))
+                .unwrap_or(&[]),
+        );
+    }
+
     /// Number of files.
     pub fn file_count(&self) -> u32 {
         self.meta.files

@@ -313,6 +313,10 @@ struct Candidate {
     q_hi: u32,
     /// Some hit's context agrees (see [`Hit`]).
     ctx_agrees: bool,
+    /// Verified only as a second piece: a candidate of several hits in a
+    /// segment of format 7 whose every hit's context disagrees, none of
+    /// them of a key the rule leaves out (see [`Pool::candidates`]).
+    second_only: bool,
     /// The first 16 bytes of the blake3 of the part's text, as a
     /// big-endian integer (the ranking's layout-independent tie-break),
     /// filled before ranking.
@@ -332,6 +336,7 @@ impl Candidate {
             q_lo: h.qpos,
             q_hi: h.qpos,
             ctx_agrees: h.ctx_agrees,
+            second_only: false,
             text_hash: 0,
         }
     }
@@ -677,7 +682,8 @@ fn find_with(
         seedless: &s.seedless,
     };
     // Every candidate kept is verified, but for those a match explains
-    // (`Explained`, below). (Until December 2026 candidates
+    // (`Explained`, below) and those verified only as second pieces
+    // (`Candidate::second_only`). (Until December 2026 candidates
     // with the evidence of two that had failed, the same query stretch, hit
     // count and diagonal spread, were skipped as copies of one stock phrase;
     // but a copy that goes on where the others stop has that same evidence,
@@ -718,7 +724,9 @@ fn find_with(
     };
     let (first, rest) = cands.split_at(sure);
     for round in [first, rest] {
-        let open = |c: &&Candidate| !explaining || !Explained::covers(&s.explained, c, k);
+        let open = |c: &&Candidate| {
+            !c.second_only && (!explaining || !Explained::covers(&s.explained, c, k))
+        };
         for c in round.iter().filter(open) {
             segs[c.seg as usize].prefetch_window_records(c.part, window_of(c));
         }
@@ -727,7 +735,7 @@ fn find_with(
         }
         for c in round {
             // (Checked again: a match of this round may explain it.)
-            if explaining && Explained::covers(&s.explained, c, k) {
+            if c.second_only || explaining && Explained::covers(&s.explained, c, k) {
                 continue;
             }
             let mut found = verify(index, cfg, &q, c, &mut s.verify, false, &mut s.window)?;
@@ -789,6 +797,12 @@ fn find_with(
         // (With the postings set aside for them, of these texts.)
         s.pool
             .lone_of_sources(segs, live, &s.minima, &s.sources, &mut unverified);
+        // (Lone hits of exempt keys are in both when kept by the cap.)
+        unverified.retain(|u| {
+            !cands
+                .iter()
+                .any(|c| c.hits == 1 && c.hit_order() == u.hit_order())
+        });
         for c in cands.iter().chain(&unverified) {
             if !s.sources.contains(&(c.seg, c.part)) {
                 continue;
@@ -988,6 +1002,29 @@ impl Pool {
                 i += 1;
                 keep
             });
+            // Nor is a candidate of several hits verified, but as a second
+            // piece, when every hit's context disagrees and the rule is on
+            // for all of them (a segment of format 7, none of them of a key
+            // the rule leaves out, `exempt`). No exact match of `min_len`
+            // runs through any of its hits, as above, nor anywhere else on
+            // its diagonals: a shared run of t bytes there holds a window
+            // minimum that is a hit of the chain, whose context would agree.
+            // Edited quotes are where it could lose, as with lone hits; over
+            // every query set of the evaluation it lost none, and the
+            // stream's first 20,000 posts verified 7,860 such candidates
+            // (0.4 a post), none a match (BENCHMARKS.md "Chains whose every
+            // context disagrees"). Such chains stay in the ranking and
+            // under the cap as they were: a stock phrase in many texts
+            // keeps the cap's places whether or not it is verified.
+            let hits = &self.hits;
+            for c in self.cands.iter_mut() {
+                c.second_only = c.hits > 1
+                    && !c.ctx_agrees
+                    && segs[c.seg as usize].context_width() == ContextWidth::Longer
+                    && !hits[c.first_hit as usize..][..c.hits as usize]
+                        .iter()
+                        .any(|h| exempt[h.qpos as usize]);
+            }
         }
         // Best first: most hits, then by the text's hash and the diagonal, so
         // that which candidates the cap keeps (a stock passage in more texts
@@ -1008,6 +1045,10 @@ impl Pool {
                 let least = nth.hits;
                 self.cands.retain(|c| c.hits >= least);
             }
+        }
+        // (Their records asked for first, so that the misses overlap.)
+        for c in &self.cands {
+            segs[c.seg as usize].prefetch_part_record(c.part);
         }
         for c in self.cands.iter_mut() {
             c.text_hash = text_hash_key(segs, c);
@@ -2638,6 +2679,50 @@ mod tests {
         }
     }
 
+    /// A chain of several hits whose every context disagrees (a phrase of
+    /// 30 to 41 letters of two texts, quoted between other letters) is not
+    /// verified on its own; it is with the rule off (`min_len` under
+    /// k + 27) and when the phrase is in one text only (its keys exempt).
+    /// Beside a match in the same text it is found, as a second piece.
+    #[test]
+    fn a_chain_whose_every_context_disagrees_is_a_second_piece_only() {
+        let (doc, twice) = random_doc_index();
+        let once = index_of_texts(&[("doc.txt", &doc)]);
+        let k = twice.params().k as usize;
+        let cfg = MatchConfig::default();
+        let m = Matcher::new(&twice, cfg.clone());
+        let off = Matcher::new(&twice, MatchConfig::builder().min_len(42).build().unwrap());
+        let exempt = Matcher::new(&once, cfg.clone());
+        let mut tried = 0;
+        for i in 0..600u64 {
+            let at = (i as usize * 37) % 2500;
+            let phrase = &doc[at..at + 30 + i as usize % 12];
+            let before = Lcg(1000 + i).letters(60);
+            let post = format!("{before}{phrase}{}", Lcg(2000 + i).letters(60));
+            let mut s = super::Scratch::new();
+            super::find_with(&twice, &cfg, Seeds::Minima, &post, &mut s).unwrap();
+            let cands = &s.pool.cands;
+            if cands.is_empty() || !cands.iter().all(|c| c.hits > 1 && c.second_only) {
+                continue;
+            }
+            tried += 1;
+            assert_eq!(verified(&m, &post), 0, "{post}");
+            assert!(verified(&off, &post) > 0, "{post}");
+            assert!(verified(&exempt, &post) > 0, "{post}");
+            // Beside 200 letters of the same text, 1,000 letters on.
+            let far = (at + 1000) % 2700;
+            let query = format!("{post} {}", &doc[far..far + 200]);
+            let found = m.try_find(&query).unwrap();
+            let covers = |f: &crate::Match| {
+                f.query_norm.start <= before.len() + 2
+                    && f.query_norm.end + 2 >= before.len() + phrase.len()
+            };
+            assert!(found.iter().any(covers), "{query}: {found:?}");
+            assert!(k < phrase.len());
+        }
+        assert!(tried >= 5, "only {tried} chains");
+    }
+
     /// A second piece whose one hit is on a key in one place, and whose
     /// context disagrees, is found beside a match even when the candidates
     /// of several hits fill the cap (a first passage in more texts than
@@ -3102,6 +3187,108 @@ mod tests {
         Index::from_segments_unchecked(segs, paths, None).unwrap()
     }
 
+    /// An index grown across versions: a segment of format 6 (contexts
+    /// of 7 bytes a side, the committed golden one) beside one of format 7
+    /// (14 bytes) of the same texts. Each exact quote of 44 bytes or more,
+    /// between unrelated letters, is found in both, with the spans each
+    /// segment alone gives: the query's context is computed for each
+    /// segment's width, and a key's postings are counted over both (each
+    /// key is in both: none is exempt in the mixed index, as all are in
+    /// the new segment alone). Quotes of a stock phrase's length (30 to
+    /// 43 bytes) are found in neither.
+    #[test]
+    fn an_index_of_format_6_and_7_segments_finds_each_quote_in_both() {
+        use crate::index::segment::Segment;
+        let golden = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/index-v6/golden.lps"
+        );
+        let old = || Segment::from_storage(Box::new(std::fs::read(golden).unwrap())).unwrap();
+        let o = old();
+        assert_eq!(o.context_width(), ContextWidth::Long);
+        let texts: Vec<(String, String)> = (0..o.part_count())
+            .filter_map(|p| Some((format!("t{p}.txt"), o.part_text(p).ok()?)))
+            .filter(|(_, t)| t.len() > 100)
+            .collect();
+        assert!(texts.len() >= 2);
+        let new = || {
+            let named: Vec<(&str, &str)> = texts
+                .iter()
+                .map(|(n, t)| (n.as_str(), t.as_str()))
+                .collect();
+            let bytes = IndexBuilder::new()
+                .threads(1)
+                .build()
+                .unwrap()
+                .segment_from_texts(&named)
+                .unwrap();
+            Segment::from_storage(Box::new(bytes)).unwrap()
+        };
+        assert_eq!(new().context_width(), ContextWidth::Longer);
+        let index = |segs: Vec<Segment>| {
+            let paths = (0..segs.len()).map(|i| format!("seg{i}").into()).collect();
+            Index::from_segments_unchecked(segs, paths, None).unwrap()
+        };
+        let (mixed, v6, v7) = (
+            index(vec![old(), new()]),
+            index(vec![old()]),
+            index(vec![new()]),
+        );
+        let cfg = MatchConfig::builder().every_source(true).build().unwrap();
+        let spans = |ix: &Index, q: &str, seg: u32| -> Vec<_> {
+            let mut v: Vec<_> = Matcher::new(ix, cfg.clone())
+                .try_find(q)
+                .unwrap()
+                .into_iter()
+                .map(|m| {
+                    (
+                        m.segment + seg,
+                        m.query_span,
+                        m.source_span,
+                        m.similarity.to_bits(),
+                    )
+                })
+                .collect();
+            v.sort_unstable_by_key(|x| (x.0, x.1.start, x.2.start));
+            v
+        };
+        let mut found = 0;
+        for (i, (_, t)) in texts.iter().enumerate() {
+            let chars: Vec<(usize, char)> = t.char_indices().collect();
+            for (j, len) in (0..chars.len())
+                .step_by(3)
+                .zip([30, 43, 44, 60, 90].iter().cycle())
+            {
+                let Some(&(end, _)) = chars.get(j + len) else {
+                    continue;
+                };
+                let quote = &t[chars[j].0..end];
+                let seed = (i * 1000 + j) as u64;
+                let q = format!(
+                    "{} {quote} {}",
+                    Lcg(seed).letters(40),
+                    Lcg(seed + 7).letters(40)
+                );
+                let mut alone = spans(&v6, &q, 0);
+                alone.extend(spans(&v7, &q, 1));
+                let both = spans(&mixed, &q, 0);
+                assert_eq!(both, alone, "{q}");
+                // (By its normalized bytes, the unit of `min_len`.)
+                let n = normalize::normalize(quote).text.len();
+                if n >= 50 {
+                    assert!(
+                        both.iter().any(|m| m.0 == 0) && both.iter().any(|m| m.0 == 1),
+                        "{q}"
+                    );
+                    found += 1;
+                } else if n < 40 {
+                    assert!(both.is_empty(), "{q}: {both:?}");
+                }
+            }
+        }
+        assert!(found >= 10, "only {found} quotes");
+    }
+
     /// Two segments of texts of 20 to 4,000 random letters (short ones, so
     /// that a query's diagonals cross the borders of parts), as one index.
     fn two_segment_index() -> &'static Index {
@@ -3175,7 +3362,8 @@ mod tests {
     }
 
     /// What a candidate is, but where its hits are kept.
-    fn cand_key(c: &Candidate) -> (u32, u32, i64, i64, u32, u32, u32, bool, u128) {
+    #[allow(clippy::type_complexity)]
+    fn cand_key(c: &Candidate) -> (u32, u32, i64, i64, u32, u32, u32, bool, bool, u128) {
         let Candidate {
             seg,
             part,
@@ -3185,11 +3373,21 @@ mod tests {
             q_lo,
             q_hi,
             ctx_agrees,
+            second_only,
             text_hash,
             ..
         } = *c;
         (
-            seg, part, d_lo, d_hi, hits, q_lo, q_hi, ctx_agrees, text_hash,
+            seg,
+            part,
+            d_lo,
+            d_hi,
+            hits,
+            q_lo,
+            q_hi,
+            ctx_agrees,
+            second_only,
+            text_hash,
         )
     }
 
@@ -3257,6 +3455,15 @@ mod tests {
                 }
                 c.hits > 1 || (lone_minimum && (c.ctx_agrees || exempt))
             });
+            // Chains whose every hit disagrees, in format 7, with no hit of
+            // an exempt key, are second pieces only.
+            for c in &mut cands {
+                let chain = &hits[c.first_hit as usize..][..c.hits as usize];
+                c.second_only = c.hits > 1
+                    && chain.iter().all(|h| !h.ctx_agrees)
+                    && segs[c.seg as usize].context_width() == ContextWidth::Longer
+                    && chain.iter().all(|h| !exempt[h.qpos as usize]);
+            }
         }
         for c in &mut cands {
             c.text_hash = u128::from_be_bytes(
@@ -3388,6 +3595,7 @@ mod tests {
                     q_lo: 0,
                     q_hi: 0,
                     ctx_agrees: true,
+                    second_only: false,
                     text_hash: u128::from_be_bytes([h; 16]),
                 })
                 .collect();
