@@ -370,9 +370,9 @@ struct Pool {
     marks: Vec<usize>,
     hits: Vec<Hit>,
     cands: Vec<Candidate>,
-    /// Lone hits on window minima whose context disagrees: verified as
-    /// second pieces of a part the query matched (those of keys the rule
-    /// leaves out, `exempt` in `find_with`, are candidates as well).
+    /// Lone hits on window minima, whatever their context: verified as
+    /// second pieces of a part the query matched (those that are also
+    /// candidates, and that the cap keeps, are dropped from it there).
     unverified: Vec<Candidate>,
 }
 
@@ -788,16 +788,16 @@ fn find_with(
             min_similarity: cfg.min_similarity.max(SECONDARY_MIN_SIMILARITY),
             ..cfg.clone()
         };
-        // (With the lone hits of those parts that their context ruled out:
-        // a second piece may be too short for the context's guarantee.
-        // They are not cut to the cap: which parts are sources is known
-        // only now, and a cut by index order would keep those of the
-        // first parts.)
+        // (With the lone hits of those parts, whatever their context: a
+        // second piece may be too short for the context's guarantee, and
+        // one whose context agrees may have been cut by the cap. They are
+        // not cut to the cap: which parts are sources is known only now,
+        // and a cut by index order would keep those of the first parts.)
         let mut unverified = std::mem::take(&mut s.pool.unverified);
         // (With the postings set aside for them, of these texts.)
         s.pool
             .lone_of_sources(segs, live, &s.minima, &s.sources, &mut unverified);
-        // (Lone hits of exempt keys are in both when kept by the cap.)
+        // (A lone hit that is a candidate is in both; verified once.)
         unverified.retain(|u| {
             !cands
                 .iter()
@@ -984,10 +984,15 @@ impl Pool {
         // most hits first, bounds the cost).
 
         // A lone hit of a key the rule leaves out (`exempt`, format 7:
-        // see `find_with`) is verified whatever its context, and, when that
-        // disagrees, also kept for second pieces as the rule's others are,
-        // where the cap cannot cut it (those of the postings set aside by
-        // `lone_of_sources`).
+        // see `find_with`) is verified whatever its context.
+        // Every lone hit on a window minimum is also kept for second
+        // pieces, where the cap cannot cut it: those ruled out, and those
+        // that are candidates, which the cap may cut (those of the postings
+        // set aside by `lone_of_sources`). (Until December 2026 only those
+        // whose context disagreed were, so a second piece whose one hit
+        // agreed was lost wherever the cap cut it: one in each of the
+        // stream's two sets, BENCHMARKS.md "Chains whose every context
+        // disagrees".)
         self.unverified.clear();
         if !tolerant {
             let unverified = &mut self.unverified;
@@ -996,7 +1001,7 @@ impl Pool {
                 let lone_minimum = c.hits == 1 && minima[c.q_lo as usize];
                 let exempt = lone_minimum && exempt[c.q_lo as usize];
                 let keep = c.hits > 1 || (lone_minimum && (c.ctx_agrees || exempt));
-                if lone_minimum && !c.ctx_agrees && (!keep || i < of_hits) {
+                if lone_minimum && (!keep || i < of_hits) {
                     unverified.push(*c);
                 }
                 i += 1;
@@ -1057,12 +1062,11 @@ impl Pool {
     }
 
     /// Appends to `unverified` the candidates of the postings set aside by
-    /// [`Pool::candidates`] that second pieces verify (window minima
-    /// whose context disagrees), of the texts in `sources`, and puts
+    /// [`Pool::candidates`] that second pieces verify (window minima,
+    /// whatever their context), of the texts in `sources`, and puts
     /// `unverified` in the order of the hits (as if formed with the rest).
-    /// (Those of keys the context rule leaves out, `exempt` in
-    /// `find_with`, among them: candidates too, they are also kept for
-    /// second pieces here, where the cap cannot cut them.)
+    /// (Those located as candidates too are among them, kept here where
+    /// the cap cannot cut them.)
     fn lone_of_sources(
         &mut self,
         segs: &[Segment],
@@ -1080,9 +1084,9 @@ impl Pool {
             .collect();
         let mut at = PartAt::default();
         for &(si, f) in &self.lone {
-            let (qpos, pos, agrees) = f.unpack();
+            let (qpos, pos, _) = f.unpack();
             let established = || spans.iter().any(|(sg, r)| *sg == si && r.contains(&pos));
-            if agrees || !minima[qpos as usize] || !established() {
+            if !minima[qpos as usize] || !established() {
                 continue;
             }
             if let Some(h) = at.hit(segs, live, si, f, false) {
@@ -2760,6 +2764,68 @@ mod tests {
         assert_eq!(pieces.len().min(5), 5, "only {} pieces", pieces.len());
     }
 
+    /// A second piece whose one hit's context agrees (30 to 41 bytes of
+    /// the text: under `min_len`, a second piece only, with 14 bytes or
+    /// more past its k-gram on one side) is found beside a match when the candidates of several
+    /// hits fill the cap, as those the context rules out are: the lone
+    /// hits the cap cuts are kept for second pieces whatever their context.
+    /// (Until December 2026 only those whose context disagreed were.)
+    #[test]
+    fn a_second_piece_whose_context_agrees_is_found_past_the_cap() {
+        let doc = random_letters(3000);
+        let again = format!("{}{doc}", Lcg(0xA9A1).letters(100));
+        let mut texts = vec![
+            ("doc.txt".to_string(), doc.clone()),
+            ("again.txt".to_string(), again),
+        ];
+        for i in 0..6 {
+            let (a, b) = (Lcg(100 + i).letters(200), Lcg(200 + i).letters(200));
+            texts.push((format!("copy{i}.txt"), format!("{a}{}{b}", &doc[100..160])));
+        }
+        let named: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let index = index_of_texts(&named);
+        let k = index.params().k as usize;
+        let cap = 4;
+        let cfg = MatchConfig::builder().max_candidates(cap).build().unwrap();
+        let m = Matcher::new(&index, cfg.clone());
+        let first = &doc[100..190];
+        let filler = |n: usize| "xq".repeat(n / 2 + 1)[..n].to_string();
+        let mut tried = 0;
+        for (i, pos) in (1000..2900).step_by(7).enumerate() {
+            let len = 30 + i % 12;
+            let piece = &doc[pos..pos + len];
+            let query = format!("{first}{}{piece}{}", filler(30), filler(30));
+            let at = first.len() + 30;
+            let mut s = super::Scratch::new();
+            super::find_with(&index, &cfg, Seeds::Minima, &query, &mut s).unwrap();
+            // The piece's postings: all set aside (lone; the postings of a
+            // chain are not), all agreeing.
+            let of_piece: Vec<(u32, u32, bool)> = s
+                .pool
+                .lone
+                .iter()
+                .map(|(_, f)| f.unpack())
+                .filter(|&(q, _, _)| (at..at + len).contains(&(q as usize)))
+                .collect();
+            if of_piece.is_empty() || !of_piece.iter().all(|f| f.2) {
+                continue;
+            }
+            tried += 1;
+            // The candidates of several hits fill the cap.
+            assert!(s.pool.cands.len() == cap && s.pool.cands.iter().all(|c| c.hits > 1));
+            let found = m.try_find(&query).unwrap();
+            let covers = |f: &crate::Match| f.query_norm.start <= at && f.query_norm.end >= at + k;
+            assert!(found.iter().any(covers), "{query}: {found:?}");
+            if tried == 5 {
+                break;
+            }
+        }
+        assert_eq!(tried, 5);
+    }
+
     /// A second piece whose one hit the context rules out (it shares 26
     /// bytes with the part, 5 past its k-gram on each side: under the 14
     /// of format 7) is still found once the first passage has made the
@@ -3445,12 +3511,12 @@ mod tests {
         }
         let mut unverified = Vec::new();
         if !tolerant {
-            // Every lone minimum whose context disagrees is kept for second
-            // pieces; those of exempt keys are candidates too.
+            // Every lone minimum is kept for second pieces; those whose
+            // context agrees, or of exempt keys, are candidates too.
             cands.retain(|c| {
                 let lone_minimum = c.hits == 1 && minima[c.q_lo as usize];
                 let exempt = exempt[c.q_lo as usize];
-                if lone_minimum && !c.ctx_agrees {
+                if lone_minimum {
                     unverified.push(*c);
                 }
                 c.hits > 1 || (lone_minimum && (c.ctx_agrees || exempt))
