@@ -370,9 +370,10 @@ struct Pool {
     marks: Vec<usize>,
     hits: Vec<Hit>,
     cands: Vec<Candidate>,
-    /// Lone hits on window minima, whatever their context: verified as
-    /// second pieces of a part the query matched (those that are also
-    /// candidates, and that the cap keeps, are dropped from it there).
+    /// Lone hits on window minima, whatever their context, and the chains
+    /// the cap cuts: verified as second pieces of a part the query matched
+    /// (lone hits that are also candidates the cap keeps are dropped from
+    /// it there).
     unverified: Vec<Candidate>,
 }
 
@@ -788,9 +789,9 @@ fn find_with(
             min_similarity: cfg.min_similarity.max(SECONDARY_MIN_SIMILARITY),
             ..cfg.clone()
         };
-        // (With the lone hits of those parts, whatever their context: a
-        // second piece may be too short for the context's guarantee, and
-        // one whose context agrees may have been cut by the cap. They are
+        // (With the lone hits of those parts, whatever their context, and
+        // their chains the cap cut: a second piece may be too short for the
+        // context's guarantee, and may have been cut by the cap. They are
         // not cut to the cap: which parts are sources is known only now,
         // and a cut by index order would keep those of the first parts.)
         let mut unverified = std::mem::take(&mut s.pool.unverified);
@@ -851,9 +852,10 @@ impl Pool {
 
     /// The candidates of the postings in `found` (of `segs`, with `live`
     /// saying which texts count), best first and at most `cap`, in
-    /// `cands`; their hits in `hits`; the lone hits that only second
-    /// pieces may verify in `unverified`, and with them the postings set
-    /// aside in `lone` ([`Pool::lone_of_sources`]).
+    /// `cands`; their hits in `hits`; the lone hits and the chains the cap
+    /// cuts, which only second pieces may verify, in `unverified`, and
+    /// with them the postings set aside in `lone`
+    /// ([`Pool::lone_of_sources`]).
     fn candidates(
         &mut self,
         segs: &[Segment],
@@ -1040,15 +1042,33 @@ impl Pool {
         // sentence is in many texts): those with at least the hits of the
         // cap-th most. The others are outranked by `cap` candidates of more
         // hits or as many, whatever their hashes.
+        // The chains the cap cuts are kept for second pieces, as the lone
+        // hits are (above): a text's second passage, cut by a first one in
+        // more texts than the cap, is still found once the text is a
+        // source. (Until December 2026 it was lost; BENCHMARKS.md "Chains
+        // whose every context disagrees".) OCR text keeps its own.
+        let unverified = &mut self.unverified;
+        let mut cut_off = |c: &Candidate| {
+            if !tolerant && c.hits > 1 {
+                unverified.push(*c);
+            }
+        };
         if self.cands.len() > cap {
             if cap == 0 {
+                self.cands.iter().for_each(&mut cut_off);
                 self.cands.clear();
             } else {
                 let (_, nth, _) = self
                     .cands
                     .select_nth_unstable_by(cap - 1, |a, b| b.hits.cmp(&a.hits));
                 let least = nth.hits;
-                self.cands.retain(|c| c.hits >= least);
+                self.cands.retain(|c| {
+                    let keep = c.hits >= least;
+                    if !keep {
+                        cut_off(c);
+                    }
+                    keep
+                });
             }
         }
         // (Their records asked for first, so that the misses overlap.)
@@ -1058,15 +1078,15 @@ impl Pool {
         for c in self.cands.iter_mut() {
             c.text_hash = text_hash_key(segs, c);
         }
-        keep_best(&mut self.cands, cap);
+        keep_best(&mut self.cands, cap, cut_off);
     }
 
     /// Appends to `unverified` the candidates of the postings set aside by
     /// [`Pool::candidates`] that second pieces verify (window minima,
-    /// whatever their context), of the texts in `sources`, and puts
-    /// `unverified` in the order of the hits (as if formed with the rest).
-    /// (Those located as candidates too are among them, kept here where
-    /// the cap cannot cut them.)
+    /// whatever their context), of the texts in `sources`, keeps only
+    /// those of `sources`, and puts them in the order of the hits (as if
+    /// formed with the rest). (Those located as candidates too are among
+    /// them, kept here where the cap cannot cut them.)
     fn lone_of_sources(
         &mut self,
         segs: &[Segment],
@@ -1075,9 +1095,6 @@ impl Pool {
         sources: &[(u32, u32)],
         unverified: &mut Vec<Candidate>,
     ) {
-        if self.lone.is_empty() {
-            return;
-        }
         let spans: Vec<(u32, Range<u32>)> = sources
             .iter()
             .filter_map(|&(sg, part)| Some((sg, segs[sg as usize].part_span(part)?)))
@@ -1096,6 +1113,8 @@ impl Pool {
                 }
             }
         }
+        // (Those of other texts are never verified: left out before the sort.)
+        unverified.retain(|c| sources.contains(&(c.seg, c.part)));
         unverified.sort_unstable_by_key(Candidate::hit_order);
     }
 }
@@ -1197,11 +1216,13 @@ fn rank(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
 /// total (candidates of one part differ in their diagonals), so the best
 /// are chosen first, in linear time, and only they are sorted: a quote of a
 /// passage in hundreds of texts has that many candidates.
-fn keep_best(cands: &mut Vec<Candidate>, cap: usize) {
+/// `cut` sees each of the others.
+fn keep_best(cands: &mut Vec<Candidate>, cap: usize, cut: impl FnMut(&Candidate)) {
     if cands.len() > cap {
         if cap > 0 {
             cands.select_nth_unstable_by(cap - 1, rank);
         }
+        cands[cap..].iter().for_each(cut);
         cands.truncate(cap);
     }
     cands.sort_unstable_by(rank);
@@ -2826,6 +2847,63 @@ mod tests {
         assert_eq!(tried, 5);
     }
 
+    /// A second passage of a text (44 to 59 bytes, a chain of hits) is
+    /// found beside its first when the candidates of a first passage in
+    /// more texts than the cap, with more hits, cut it: the chains the cap
+    /// cuts are kept for second pieces. (Until December 2026 they were
+    /// lost.)
+    #[test]
+    fn a_second_passage_the_cap_cuts_is_found_beside_the_first() {
+        let doc = random_letters(3000);
+        let again = format!("{}{doc}", Lcg(0xA9A1).letters(100));
+        let mut texts = vec![
+            ("doc.txt".to_string(), doc.clone()),
+            ("again.txt".to_string(), again),
+        ];
+        for i in 0..6 {
+            let (a, b) = (Lcg(100 + i).letters(200), Lcg(200 + i).letters(200));
+            texts.push((format!("copy{i}.txt"), format!("{a}{}{b}", &doc[100..190])));
+        }
+        let named: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let index = index_of_texts(&named);
+        let cap = 4;
+        let cfg = MatchConfig::builder().max_candidates(cap).build().unwrap();
+        let m = Matcher::new(&index, cfg.clone());
+        let first = &doc[100..190];
+        let filler = |n: usize| "xq".repeat(n / 2 + 1)[..n].to_string();
+        let mut tried = 0;
+        for (i, pos) in (1000..2900).step_by(11).enumerate() {
+            let len = 44 + i % 16;
+            let query = format!(
+                "{first}{}{}{}",
+                filler(30),
+                &doc[pos..pos + len],
+                filler(30)
+            );
+            let at = first.len() + 30;
+            let mut s = super::Scratch::new();
+            super::find_with(&index, &cfg, Seeds::Minima, &query, &mut s).unwrap();
+            // The passage's chains, all cut by the cap.
+            let cut = s.pool.cands.iter().all(|c| (c.q_hi as usize) < at);
+            let chains = s.pool.hits.iter().filter(|h| h.qpos as usize >= at).count() >= 2;
+            if !cut || !chains {
+                continue;
+            }
+            tried += 1;
+            let found = m.try_find(&query).unwrap();
+            let covers =
+                |f: &crate::Match| f.query_norm.start <= at + 2 && f.query_norm.end + 2 >= at + len;
+            assert!(found.iter().any(covers), "{query}: {found:?}");
+            if tried == 5 {
+                break;
+            }
+        }
+        assert_eq!(tried, 5);
+    }
+
     /// A second piece whose one hit the context rules out (it shares 26
     /// bytes with the part, 5 past its k-gram on each side: under the 14
     /// of format 7) is still found once the first passage has made the
@@ -3539,6 +3617,11 @@ mod tests {
             );
         }
         cands.sort_by(rank);
+        if !tolerant {
+            // The chains the cap cuts are kept for second pieces too.
+            unverified.extend(cands.iter().skip(cap).filter(|c| c.hits > 1));
+            unverified.sort_by_key(Candidate::hit_order);
+        }
         cands.truncate(cap);
         let with_hits = cands
             .into_iter()
@@ -3629,10 +3712,13 @@ mod tests {
                 .collect();
             let mut unverified = std::mem::take(&mut pool.unverified);
             pool.lone_of_sources(segs, &live, &minima, &sources, &mut unverified);
+            // (Without the text hash, read only for the candidates the cap
+            // may keep.)
             let of_sources = |u: &[Candidate]| -> Vec<_> {
                 u.iter()
                     .filter(|c| sources.contains(&(c.seg, c.part)))
-                    .map(cand_key)
+                    .map(|c| Candidate { text_hash: 0, ..*c })
+                    .map(|c| cand_key(&c))
                     .collect()
             };
             proptest::prop_assert_eq!(of_sources(&unverified), of_sources(&want_unverified));
@@ -3671,7 +3757,7 @@ mod tests {
             let mut naive = cands.clone();
             naive.sort_by(rank);
             naive.truncate(cap);
-            keep_best(&mut cands, cap);
+            keep_best(&mut cands, cap, |_| {});
             let key = |c: &Candidate| (c.seg, c.part, c.d_lo, c.hits, c.text_hash);
             proptest::prop_assert_eq!(
                 cands.iter().map(key).collect::<Vec<_>>(),
