@@ -24,11 +24,12 @@
 //!    cost of a query, nor is one whose k-gram's context (the bytes on
 //!    each side, hashed into every posting) disagrees with the query's on
 //!    both sides, which no exact run of `min_len` does (in format 7,
-//!    unless the key has one posting in the whole index: see `find_with`;
-//!    such lone hits are also kept for second pieces); every other
-//!    candidate is, up to `max_candidates`
-//!    (twice that for OCR text, whose tolerant seeds bring many candidates
-//!    of one hit), unless a match explains it (step 3).
+//!    unless the key has one posting in the whole index: see `find_with`),
+//!    nor, in format 7, a chain of several hits whose every context
+//!    disagrees (`Candidate::second_only`); every other candidate is, up
+//!    to `max_candidates` (twice that for OCR text, whose tolerant seeds
+//!    bring many candidates of one hit), unless a match explains it
+//!    (step 3).
 //! 3. **Verification.** Each candidate, best first, is aligned against the
 //!    part's normalized text around it (local alignment in a diagonal band),
 //!    which yields the exact spans and a similarity; spans map back to byte
@@ -46,9 +47,12 @@
 //!    then a match whose stretch another text matches clearly more
 //!    similarly is dropped ([`EXPLAINED_GAP`]).
 //! 4. **Second pieces.** Once a part is established by a match of full
-//!    length, its other candidates outside the reported query stretches,
-//!    and its lone hits that their context ruled out (step 2), are
-//!    verified again with a minimum length of 24 and a similarity of 0.9:
+//!    length, its other candidates outside the reported query stretches
+//!    (those step 2 verifies only as second pieces among them), its lone
+//!    hits on window minima whatever their context, and its chains the cap
+//!    cut, are verified again with a minimum length of 24 and a similarity
+//!    of 0.9 (not counted in `max_candidates`; the query stretches they
+//!    read get the boilerplate cover too):
 //!    the second passage of a "first ... second" quote is often shorter
 //!    than the minimum length, and next to a confirmed source a short
 //!    exact stretch is evidence, not chance.
@@ -631,7 +635,9 @@ fn find_with(
     // with hits) is settled here, before the cover below: it checks every
     // k-gram of the query against the common set, which took a long post
     // with no candidate left (fortunes of 1 KiB) 40-56 us.
-    if s.pool.cands.is_empty() {
+    // (As is one whose every candidate is a second piece only: no match
+    // of full length can make a text a source.)
+    if s.pool.cands.iter().all(|c| c.second_only) {
         return Ok(Vec::new());
     }
     // Boilerplate cover: every k-gram of the query that is common, and the
@@ -649,26 +655,27 @@ fn find_with(
     // Only the query stretches the candidates verify read the cover
     // (`verify`'s q_from..q_to: QUERY_MARGIN around their hits, widened
     // to whole chars): it is computed around them (see `boilerplate_cover`).
-    let (lo, hi) = s.pool.cands.iter().fold((usize::MAX, 0), |(lo, hi), c| {
-        (lo.min(c.q_lo as usize), hi.max(c.q_hi as usize + k))
-    });
-    let reach = QUERY_MARGIN + 4;
-    s.common_cover.clear();
-    s.common_cover.resize(qn.len() + 1, 0);
-    let (hashes, common_at) = (&s.hashes, &s.common_at);
-    boilerplate_cover(
-        (k, w, hashes.len()),
-        lo.saturating_sub(reach)..(hi + reach).min(qn.len()),
-        &mut s.common_cover,
-        |qpos| match common_at[qpos] {
-            1 => true,
-            2 => false,
-            _ => index.is_common(fingerprint::remix(hashes[qpos])),
-        },
-    );
+    let (lo, hi) = stretch_of(&s.pool.cands, k);
+    let cover = |(lo, hi): (usize, usize), cover: &mut Vec<u32>| {
+        let reach = QUERY_MARGIN + 4;
+        cover.clear();
+        cover.resize(qn.len() + 1, 0);
+        let (hashes, common_at) = (&s.hashes, &s.common_at);
+        boilerplate_cover(
+            (k, w, hashes.len()),
+            lo.saturating_sub(reach)..(hi + reach).min(qn.len()),
+            cover,
+            |qpos| match common_at[qpos] {
+                1 => true,
+                2 => false,
+                _ => index.is_common(fingerprint::remix(hashes[qpos])),
+            },
+        );
+    };
+    cover((lo, hi), &mut s.common_cover);
     let mut out: Vec<Match> = Vec::new();
     let cands = std::mem::take(&mut s.pool.cands);
-    let q = QueryView {
+    let mut q = QueryView {
         text,
         qn,
         qnorm: &s.norm,
@@ -799,11 +806,37 @@ fn find_with(
         s.pool
             .lone_of_sources(segs, live, &s.minima, &s.sources, &mut unverified);
         // (A lone hit that is a candidate is in both; verified once.)
-        unverified.retain(|u| {
-            !cands
+        if cands.iter().any(|c| c.hits == 1) {
+            let mut lone: Vec<_> = cands
                 .iter()
-                .any(|c| c.hits == 1 && c.hit_order() == u.hit_order())
-        });
+                .filter(|c| c.hits == 1)
+                .map(Candidate::hit_order)
+                .collect();
+            lone.sort_unstable();
+            unverified.retain(|u| lone.binary_search(&u.hit_order()).is_err());
+        }
+        // The boilerplate cover reaches the query stretches these read
+        // (those of lone hits and cut chains may lie past the candidates').
+        let sources = &s.sources;
+        let of_sources = cands
+            .iter()
+            .chain(&unverified)
+            .filter(|c| sources.contains(&(c.seg, c.part)));
+        let (slo, shi) = stretch_of(of_sources, k);
+        if slo < lo || shi > hi {
+            let (content, limits, lone_margin) = (q.content, q.limits, q.lone_margin);
+            cover((lo.min(slo), hi.max(shi)), &mut s.common_cover);
+            q = QueryView {
+                text,
+                qn,
+                qnorm: &s.norm,
+                common_cover: &s.common_cover,
+                content,
+                limits,
+                lone_margin,
+                seedless: &s.seedless,
+            };
+        }
         for c in cands.iter().chain(&unverified) {
             if !s.sources.contains(&(c.seg, c.part)) {
                 continue;
@@ -1003,7 +1036,9 @@ impl Pool {
                 let lone_minimum = c.hits == 1 && minima[c.q_lo as usize];
                 let exempt = lone_minimum && exempt[c.q_lo as usize];
                 let keep = c.hits > 1 || (lone_minimum && (c.ctx_agrees || exempt));
-                if lone_minimum && (!keep || i < of_hits) {
+                // (Those located from the postings set aside, past
+                // `of_hits`, are kept, and `lone_of_sources` adds them.)
+                if lone_minimum && i < of_hits {
                     unverified.push(*c);
                 }
                 i += 1;
@@ -1015,7 +1050,10 @@ impl Pool {
             // the rule leaves out, `exempt`). No exact match of `min_len`
             // runs through any of its hits, as above, nor anywhere else on
             // its diagonals: a shared run of t bytes there holds a window
-            // minimum that is a hit of the chain, whose context would agree.
+            // minimum that is a hit of the chain, whose context would agree
+            // (unless that minimum's key seeds nothing: common, which the
+            // boilerplate cover keeps from matching anyway, or over
+            // `max_postings`, a rare loss the rule accepts).
             // Edited quotes are where it could lose, as with lone hits; over
             // every query set of the evaluation it lost none, and the
             // stream's first 20,000 posts verified 7,860 such candidates
@@ -1117,6 +1155,14 @@ impl Pool {
         unverified.retain(|c| sources.contains(&(c.seg, c.part)));
         unverified.sort_unstable_by_key(Candidate::hit_order);
     }
+}
+
+/// The query stretch from the first hit of `cands` to the end of the
+/// last's k-gram, (usize::MAX, 0) when there are none.
+fn stretch_of<'a>(cands: impl IntoIterator<Item = &'a Candidate>, k: usize) -> (usize, usize) {
+    cands.into_iter().fold((usize::MAX, 0), |(lo, hi), c| {
+        (lo.min(c.q_lo as usize), hi.max(c.q_hi as usize + k))
+    })
 }
 
 /// A query stretch a verified match explains, with the evidence of the
@@ -2886,10 +2932,21 @@ mod tests {
             let at = first.len() + 30;
             let mut s = super::Scratch::new();
             super::find_with(&index, &cfg, Seeds::Minima, &query, &mut s).unwrap();
-            // The passage's chains, all cut by the cap.
+            // The passage's chains (two hits or more of one text on one
+            // diagonal), all cut by the cap, which kept a candidate of
+            // `doc.txt` or `again.txt` (parts 0 and 1) for the source.
             let cut = s.pool.cands.iter().all(|c| (c.q_hi as usize) < at);
-            let chains = s.pool.hits.iter().filter(|h| h.qpos as usize >= at).count() >= 2;
-            if !cut || !chains {
+            let source = s.pool.cands.iter().any(|c| c.part < 2);
+            let mut of_passage: Vec<(u32, i64)> = s
+                .pool
+                .hits
+                .iter()
+                .filter(|h| h.qpos as usize >= at)
+                .map(|h| (h.part, h.diag))
+                .collect();
+            of_passage.sort_unstable();
+            let chains = of_passage.windows(2).any(|p| p[0] == p[1]);
+            if !cut || !source || !chains {
                 continue;
             }
             tried += 1;
@@ -2902,6 +2959,78 @@ mod tests {
             }
         }
         assert_eq!(tried, 5);
+    }
+
+    /// A second piece made of a text's last letters and the start of a
+    /// footer in twelve texts (common) gets the same verdict far from the
+    /// candidates (past the stretch their boilerplate cover was computed
+    /// for) as near them: the cover is extended to the stretches second
+    /// pieces read, so the footer's bytes do not count toward the piece's
+    /// length there either, and most such pieces are not reported.
+    #[test]
+    fn a_second_piece_in_boilerplate_gets_the_same_verdict_far_from_the_candidates() {
+        let footer = Lcg(0xF00).letters(100);
+        let texts: Vec<(String, String)> = (0..12)
+            .map(|i| {
+                let body = Lcg(500 + i).letters(300);
+                (
+                    format!("doc{i}.txt"),
+                    format!("{body}{footer}{}", Lcg(900 + i).letters(100)),
+                )
+            })
+            .collect();
+        let named: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let bytes = IndexBuilder::new()
+            .threads(1)
+            .common_min_docs(5)
+            .build()
+            .unwrap()
+            .segment_from_texts(&named)
+            .unwrap();
+        let index = Index::from_bytes(bytes).unwrap();
+        assert!(index.common_count() > 0);
+        let cfg = MatchConfig::builder().max_candidates(1).build().unwrap();
+        let m = Matcher::new(&index, cfg.clone());
+        let filler = |n: usize| "xq".repeat(n / 2 + 1)[..n].to_string();
+        let (mut tried, mut rejected) = (0, 0);
+        for (i, (_, doc)) in texts.iter().enumerate() {
+            for edge in [2, 4, 6, 8, 10, 12, 14] {
+                let piece = &doc[300 - edge..340];
+                // The piece 100 bytes after the first passage (inside the
+                // stretch the candidates' cover reaches) or 400.
+                let (mut near, mut far) = (Vec::new(), Vec::new());
+                for (gap, out) in [(100, &mut near), (400, &mut far)] {
+                    let query = format!("{}{}{piece}{}", &doc[..120], filler(gap), filler(30));
+                    let at = 120 + gap;
+                    let mut s = super::Scratch::new();
+                    super::find_with(&index, &cfg, Seeds::Minima, &query, &mut s).unwrap();
+                    // The first passage is the one candidate the cap keeps;
+                    // the piece's hit, a second piece only.
+                    let first = s.pool.cands.iter().all(|c| (c.q_hi as usize) < 120);
+                    let piece_hit = s.pool.unverified.iter().any(|c| c.q_lo as usize >= at);
+                    if !first || !piece_hit {
+                        break;
+                    }
+                    out.extend(m.try_find(&query).unwrap().into_iter().filter_map(|f| {
+                        (f.query_norm.start >= 120).then(|| (f.query_norm.len(), f.source_norm))
+                    }));
+                    out.push((usize::MAX, 0..0));
+                }
+                if far.is_empty() || near.is_empty() {
+                    continue;
+                }
+                tried += 1;
+                rejected += usize::from(near.len() == 1);
+                assert_eq!(near, far, "text {i}, {edge} letters before the footer");
+            }
+        }
+        assert!(
+            tried >= 5 && rejected >= 3,
+            "{tried} pieces, {rejected} rejected"
+        );
     }
 
     /// A second piece whose one hit the context rules out (it shares 26
@@ -3714,14 +3843,15 @@ mod tests {
             pool.lone_of_sources(segs, &live, &minima, &sources, &mut unverified);
             // (Without the text hash, read only for the candidates the cap
             // may keep.)
-            let of_sources = |u: &[Candidate]| -> Vec<_> {
-                u.iter()
-                    .filter(|c| sources.contains(&(c.seg, c.part)))
-                    .map(|c| Candidate { text_hash: 0, ..*c })
+            let keys = |u: &mut dyn Iterator<Item = &Candidate>| -> Vec<_> {
+                u.map(|c| Candidate { text_hash: 0, ..*c })
                     .map(|c| cand_key(&c))
                     .collect()
             };
-            proptest::prop_assert_eq!(of_sources(&unverified), of_sources(&want_unverified));
+            // (`lone_of_sources` keeps only those of the sources.)
+            let want: Vec<_> =
+                keys(&mut want_unverified.iter().filter(|c| sources.contains(&(c.seg, c.part))));
+            proptest::prop_assert_eq!(keys(&mut unverified.iter()), want);
         }
     }
 

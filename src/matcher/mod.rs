@@ -168,7 +168,11 @@ impl MatchConfigBuilder {
         self
     }
     /// Most candidates verified per query (1..=10000); OCR text with
-    /// [`Seeds::Tolerant`] verifies twice as many.
+    /// [`Seeds::Tolerant`] verifies twice as many. Second pieces (shorter
+    /// stretches of a text a match established, looked for among every
+    /// candidate of that text, those the cap cut included) are not
+    /// counted: a query verifies at most as many of them as it has
+    /// candidates in the texts it matched.
     pub fn max_candidates(mut self, n: usize) -> Self {
         self.cfg.max_candidates = n;
         self
@@ -206,11 +210,12 @@ impl MatchConfigBuilder {
         self.cfg.ocr_seeds = seeds;
         self
     }
-    /// Verify every candidate text (up to `max_candidates`), also a text
-    /// whose hits all lie inside a query stretch that another text's match
-    /// already explains with at least twice as many hits there, and at
-    /// least 4 (a text sharing a sentence of a quote found whole
-    /// elsewhere). Off by default: such texts are skipped, which more than
+    /// Verify every candidate text (up to `max_candidates`; in format 7
+    /// not a chain whose every hit's context disagrees, which is verified
+    /// only as a second piece), also a text whose hits all lie inside a
+    /// query stretch that another text's match already explains with at
+    /// least twice as many hits there, and at least 3 (a text sharing a
+    /// sentence of a quote found whole elsewhere). Off by default: such texts are skipped, which more than
     /// halves the cost of a mixed stream on a dump where sentences recur
     /// in many files (BENCHMARKS.md "Texts that repeat a piece of a
     /// match"). Copies of the matched passage with about as many hits are
