@@ -2831,14 +2831,11 @@ mod tests {
         assert_eq!(pieces.len().min(5), 5, "only {} pieces", pieces.len());
     }
 
-    /// A second piece whose one hit's context agrees (30 to 41 bytes of
-    /// the text: under `min_len`, a second piece only, with 14 bytes or
-    /// more past its k-gram on one side) is found beside a match when the candidates of several
-    /// hits fill the cap, as those the context rules out are: the lone
-    /// hits the cap cuts are kept for second pieces whatever their context.
-    /// (Until December 2026 only those whose context disagreed were.)
-    #[test]
-    fn a_second_piece_whose_context_agrees_is_found_past_the_cap() {
+    /// 3,000 random letters as `doc.txt` and inside `again.txt` (as in
+    /// [`random_doc_index`]), and `copied` of them in six other texts:
+    /// a first passage there has more candidates of several hits than a
+    /// cap of 4.
+    fn doc_twice_and_copies(copied: std::ops::Range<usize>) -> (String, Index) {
         let doc = random_letters(3000);
         let again = format!("{}{doc}", Lcg(0xA9A1).letters(100));
         let mut texts = vec![
@@ -2847,13 +2844,25 @@ mod tests {
         ];
         for i in 0..6 {
             let (a, b) = (Lcg(100 + i).letters(200), Lcg(200 + i).letters(200));
-            texts.push((format!("copy{i}.txt"), format!("{a}{}{b}", &doc[100..160])));
+            let copy = format!("{a}{}{b}", &doc[copied.clone()]);
+            texts.push((format!("copy{i}.txt"), copy));
         }
         let named: Vec<(&str, &str)> = texts
             .iter()
             .map(|(n, t)| (n.as_str(), t.as_str()))
             .collect();
-        let index = index_of_texts(&named);
+        (doc, index_of_texts(&named))
+    }
+
+    /// A second piece whose one hit's context agrees (30 to 41 bytes of
+    /// the text: under `min_len`, a second piece only, with 14 bytes or
+    /// more past its k-gram on one side) is found beside a match when the candidates of several
+    /// hits fill the cap, as those the context rules out are: the lone
+    /// hits the cap cuts are kept for second pieces whatever their context.
+    /// (Until December 2026 only those whose context disagreed were.)
+    #[test]
+    fn a_second_piece_whose_context_agrees_is_found_past_the_cap() {
+        let (doc, index) = doc_twice_and_copies(100..160);
         let k = index.params().k as usize;
         let cap = 4;
         let cfg = MatchConfig::builder().max_candidates(cap).build().unwrap();
@@ -2900,21 +2909,7 @@ mod tests {
     /// lost.)
     #[test]
     fn a_second_passage_the_cap_cuts_is_found_beside_the_first() {
-        let doc = random_letters(3000);
-        let again = format!("{}{doc}", Lcg(0xA9A1).letters(100));
-        let mut texts = vec![
-            ("doc.txt".to_string(), doc.clone()),
-            ("again.txt".to_string(), again),
-        ];
-        for i in 0..6 {
-            let (a, b) = (Lcg(100 + i).letters(200), Lcg(200 + i).letters(200));
-            texts.push((format!("copy{i}.txt"), format!("{a}{}{b}", &doc[100..190])));
-        }
-        let named: Vec<(&str, &str)> = texts
-            .iter()
-            .map(|(n, t)| (n.as_str(), t.as_str()))
-            .collect();
-        let index = index_of_texts(&named);
+        let (doc, index) = doc_twice_and_copies(100..190);
         let cap = 4;
         let cfg = MatchConfig::builder().max_candidates(cap).build().unwrap();
         let m = Matcher::new(&index, cfg.clone());
