@@ -409,6 +409,9 @@ pub(crate) struct Scratch {
     queue: Vec<u64>,
     /// Parts (segment, part) with a match of full length in this query.
     sources: Vec<(u32, u32)>,
+    /// [`Candidate::hit_order`] of the lone hits among the candidates
+    /// kept, sorted (second pieces verify them once).
+    kept_lone: Vec<(u32, u32, i64, u32)>,
     /// Query positions of the exact k-grams to look up that seed nothing:
     /// common, or with more postings than `max_postings`, or past the
     /// first 2^30 normalized bytes (not looked up); increasing.
@@ -437,6 +440,7 @@ impl Scratch {
             exempt: Vec::new(),
             queue: Vec::new(),
             sources: Vec::new(),
+            kept_lone: Vec::new(),
             seedless: Vec::new(),
             edit: EditScratch::default(),
             verify: VerifyScratch {
@@ -806,12 +810,15 @@ fn find_with(
         s.pool
             .lone_of_sources(segs, live, &s.minima, &s.sources, &mut unverified);
         // (A lone hit that is a candidate is in both; verified once.)
-        if cands.iter().any(|c| c.hits == 1) {
-            let mut lone: Vec<_> = cands
+        let lone = &mut s.kept_lone;
+        lone.clear();
+        lone.extend(
+            cands
                 .iter()
                 .filter(|c| c.hits == 1)
-                .map(Candidate::hit_order)
-                .collect();
+                .map(Candidate::hit_order),
+        );
+        if !lone.is_empty() {
             lone.sort_unstable();
             unverified.retain(|u| lone.binary_search(&u.hit_order()).is_err());
         }
@@ -2864,19 +2871,8 @@ mod tests {
     fn a_second_piece_whose_context_agrees_is_found_past_the_cap() {
         let (doc, index) = doc_twice_and_copies(100..160);
         let k = index.params().k as usize;
-        let cap = 4;
-        let cfg = MatchConfig::builder().max_candidates(cap).build().unwrap();
-        let m = Matcher::new(&index, cfg.clone());
-        let first = &doc[100..190];
-        let filler = |n: usize| "xq".repeat(n / 2 + 1)[..n].to_string();
-        let mut tried = 0;
-        for (i, pos) in (1000..2900).step_by(7).enumerate() {
-            let len = 30 + i % 12;
-            let piece = &doc[pos..pos + len];
-            let query = format!("{first}{}{piece}{}", filler(30), filler(30));
-            let at = first.len() + 30;
-            let mut s = super::Scratch::new();
-            super::find_with(&index, &cfg, Seeds::Minima, &query, &mut s).unwrap();
+        let piece_len = |i: usize| 30 + i % 12;
+        five_found_beside_the_first(&doc, &index, (7, &piece_len), |s, at, len| {
             // The piece's postings: all set aside (lone; the postings of a
             // chain are not), all agreeing.
             let of_piece: Vec<(u32, u32, bool)> = s
@@ -2887,19 +2883,12 @@ mod tests {
                 .filter(|&(q, _, _)| (at..at + len).contains(&(q as usize)))
                 .collect();
             if of_piece.is_empty() || !of_piece.iter().all(|f| f.2) {
-                continue;
+                return None;
             }
-            tried += 1;
             // The candidates of several hits fill the cap.
-            assert!(s.pool.cands.len() == cap && s.pool.cands.iter().all(|c| c.hits > 1));
-            let found = m.try_find(&query).unwrap();
-            let covers = |f: &crate::Match| f.query_norm.start <= at && f.query_norm.end >= at + k;
-            assert!(found.iter().any(covers), "{query}: {found:?}");
-            if tried == 5 {
-                break;
-            }
-        }
-        assert_eq!(tried, 5);
+            assert!(s.pool.cands.len() == 4 && s.pool.cands.iter().all(|c| c.hits > 1));
+            Some(at..at + k)
+        });
     }
 
     /// A second passage of a text (44 to 59 bytes, a chain of hits) is
@@ -2910,23 +2899,8 @@ mod tests {
     #[test]
     fn a_second_passage_the_cap_cuts_is_found_beside_the_first() {
         let (doc, index) = doc_twice_and_copies(100..190);
-        let cap = 4;
-        let cfg = MatchConfig::builder().max_candidates(cap).build().unwrap();
-        let m = Matcher::new(&index, cfg.clone());
-        let first = &doc[100..190];
-        let filler = |n: usize| "xq".repeat(n / 2 + 1)[..n].to_string();
-        let mut tried = 0;
-        for (i, pos) in (1000..2900).step_by(11).enumerate() {
-            let len = 44 + i % 16;
-            let query = format!(
-                "{first}{}{}{}",
-                filler(30),
-                &doc[pos..pos + len],
-                filler(30)
-            );
-            let at = first.len() + 30;
-            let mut s = super::Scratch::new();
-            super::find_with(&index, &cfg, Seeds::Minima, &query, &mut s).unwrap();
+        let passage_len = |i: usize| 44 + i % 16;
+        five_found_beside_the_first(&doc, &index, (11, &passage_len), |s, at, len| {
             // The passage's chains (two hits or more of one text on one
             // diagonal), all cut by the cap, which kept a candidate of
             // `doc.txt` or `again.txt` (parts 0 and 1) for the source.
@@ -2941,19 +2915,47 @@ mod tests {
                 .collect();
             of_passage.sort_unstable();
             let chains = of_passage.windows(2).any(|p| p[0] == p[1]);
-            if !cut || !source || !chains {
+            (cut && source && chains).then(|| at + 2..at + len - 2)
+        });
+    }
+
+    /// Queries of `doc[100..190]`, 30 filler letters, a piece of `doc`
+    /// (at every `step`-th position of 1,000..2,900, the i-th `len(i)`
+    /// bytes long) and 30 more, matched against `index` with a cap of 4
+    /// candidates. For the first five whose state after `find_with`
+    /// passes `select` (given the piece's position and length, it returns
+    /// the query stretch a match must cover), a match covers it.
+    fn five_found_beside_the_first(
+        doc: &str,
+        index: &Index,
+        (step, len): (usize, &dyn Fn(usize) -> usize),
+        select: impl Fn(&super::Scratch, usize, usize) -> Option<std::ops::Range<usize>>,
+    ) {
+        let cfg = MatchConfig::builder().max_candidates(4).build().unwrap();
+        let m = Matcher::new(index, cfg.clone());
+        let first = &doc[100..190];
+        let filler = |n: usize| "xq".repeat(n / 2 + 1)[..n].to_string();
+        let at = first.len() + 30;
+        let mut tried = 0;
+        for (i, pos) in (1000..2900).step_by(step).enumerate() {
+            let len = len(i);
+            let piece = &doc[pos..pos + len];
+            let query = format!("{first}{}{piece}{}", filler(30), filler(30));
+            let mut s = super::Scratch::new();
+            super::find_with(index, &cfg, Seeds::Minima, &query, &mut s).unwrap();
+            let Some(want) = select(&s, at, len) else {
                 continue;
-            }
-            tried += 1;
+            };
             let found = m.try_find(&query).unwrap();
             let covers =
-                |f: &crate::Match| f.query_norm.start <= at + 2 && f.query_norm.end + 2 >= at + len;
+                |f: &crate::Match| f.query_norm.start <= want.start && f.query_norm.end >= want.end;
             assert!(found.iter().any(covers), "{query}: {found:?}");
+            tried += 1;
             if tried == 5 {
-                break;
+                return;
             }
         }
-        assert_eq!(tried, 5);
+        panic!("only {tried} pieces");
     }
 
     /// A second piece made of a text's last letters and the start of a
@@ -3433,25 +3435,27 @@ mod tests {
 
     /// An index of one segment per list of (name, text), built in memory.
     fn index_of_segments(segments: Vec<Vec<(String, String)>>) -> Index {
-        let paths = (0..segments.len())
-            .map(|i| format!("seg{i}").into())
-            .collect();
-        let segs = segments
+        index_of(segments.iter().map(|t| segment_of(t)).collect())
+    }
+
+    /// A segment of `texts` (name, text), built in memory.
+    fn segment_of(texts: &[(String, String)]) -> crate::index::segment::Segment {
+        let named: Vec<(&str, &str)> = texts
             .iter()
-            .map(|texts| {
-                let named: Vec<(&str, &str)> = texts
-                    .iter()
-                    .map(|(n, t)| (n.as_str(), t.as_str()))
-                    .collect();
-                let bytes = IndexBuilder::new()
-                    .threads(1)
-                    .build()
-                    .unwrap()
-                    .segment_from_texts(&named)
-                    .unwrap();
-                crate::index::segment::Segment::from_storage(Box::new(bytes)).unwrap()
-            })
+            .map(|(n, t)| (n.as_str(), t.as_str()))
             .collect();
+        let bytes = IndexBuilder::new()
+            .threads(1)
+            .build()
+            .unwrap()
+            .segment_from_texts(&named)
+            .unwrap();
+        crate::index::segment::Segment::from_storage(Box::new(bytes)).unwrap()
+    }
+
+    /// An index of `segs`, in that order.
+    fn index_of(segs: Vec<crate::index::segment::Segment>) -> Index {
+        let paths = (0..segs.len()).map(|i| format!("seg{i}").into()).collect();
         Index::from_segments_unchecked(segs, paths, None).unwrap()
     }
 
@@ -3479,24 +3483,9 @@ mod tests {
             .filter(|(_, t)| t.len() > 100)
             .collect();
         assert!(texts.len() >= 2);
-        let new = || {
-            let named: Vec<(&str, &str)> = texts
-                .iter()
-                .map(|(n, t)| (n.as_str(), t.as_str()))
-                .collect();
-            let bytes = IndexBuilder::new()
-                .threads(1)
-                .build()
-                .unwrap()
-                .segment_from_texts(&named)
-                .unwrap();
-            Segment::from_storage(Box::new(bytes)).unwrap()
-        };
+        let new = || segment_of(&texts);
         assert_eq!(new().context_width(), ContextWidth::Longer);
-        let index = |segs: Vec<Segment>| {
-            let paths = (0..segs.len()).map(|i| format!("seg{i}").into()).collect();
-            Index::from_segments_unchecked(segs, paths, None).unwrap()
-        };
+        let index = index_of;
         let (mixed, v6, v7) = (
             index(vec![old(), new()]),
             index(vec![old()]),
@@ -3632,30 +3621,17 @@ mod tests {
     /// What a candidate is, but where its hits are kept.
     #[allow(clippy::type_complexity)]
     fn cand_key(c: &Candidate) -> (u32, u32, i64, i64, u32, u32, u32, bool, bool, u128) {
-        let Candidate {
-            seg,
-            part,
-            d_lo,
-            d_hi,
-            hits,
-            q_lo,
-            q_hi,
-            ctx_agrees,
-            second_only,
-            text_hash,
-            ..
-        } = *c;
         (
-            seg,
-            part,
-            d_lo,
-            d_hi,
-            hits,
-            q_lo,
-            q_hi,
-            ctx_agrees,
-            second_only,
-            text_hash,
+            c.seg,
+            c.part,
+            c.d_lo,
+            c.d_hi,
+            c.hits,
+            c.q_lo,
+            c.q_hi,
+            c.ctx_agrees,
+            c.second_only,
+            c.text_hash,
         )
     }
 

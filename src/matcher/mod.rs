@@ -215,8 +215,8 @@ impl MatchConfigBuilder {
     /// only as a second piece), also a text whose hits all lie inside a
     /// query stretch that another text's match already explains with at
     /// least twice as many hits there, and at least 3 (a text sharing a
-    /// sentence of a quote found whole elsewhere). Off by default: such texts are skipped, which more than
-    /// halves the cost of a mixed stream on a dump where sentences recur
+    /// sentence of a quote found whole elsewhere). Off by default: such
+    /// texts are skipped, which more than halves the cost of a mixed stream on a dump where sentences recur
     /// in many files (BENCHMARKS.md "Texts that repeat a piece of a
     /// match"). Copies of the matched passage with about as many hits are
     /// reported either way. Text matched with [`Seeds::Tolerant`] (OCR
