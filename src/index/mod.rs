@@ -288,6 +288,9 @@ pub struct Index {
     common: keyset::KeySet,
     /// Owner part -> the parts duplicating its text, built on first use.
     dups: std::sync::OnceLock<DupMap>,
+    /// The blake3 of every file recorded as a copy of another, built on
+    /// first use (see `live_paths_of`).
+    copied: std::sync::OnceLock<std::collections::HashSet<[u8; 32]>>,
     /// The other shards' postings, for an index cut into shards.
     shards: Option<shards::Shards>,
 }
@@ -423,6 +426,7 @@ impl Index {
             live,
             common,
             dups: std::sync::OnceLock::new(),
+            copied: std::sync::OnceLock::new(),
             shards: None,
         })
     }
@@ -542,6 +546,20 @@ impl Index {
         let mut out = Vec::new();
         if self.live.file_live(seg, p.file) {
             out.push(named(&f));
+        }
+        // Most files have no copy: a set of the copies' hashes spares each
+        // match a search of every segment's file hashes (a binary search
+        // through the file records, a cache miss a step).
+        let copied = self.copied.get_or_init(|| {
+            self.segments
+                .iter()
+                .flat_map(|s| (0..s.file_count()).filter_map(move |g| s.file(g).ok()))
+                .filter(|g| g.status == FileStatus::Copy)
+                .map(|g| g.blake3)
+                .collect()
+        });
+        if !copied.contains(&f.blake3) {
+            return Ok(out);
         }
         for (sj, other) in self.segments.iter().enumerate() {
             for g in other.find_file(&f.blake3) {

@@ -2498,20 +2498,44 @@ fn bridge_before<S: align::Symbol>(
 
 /// The matched source text on one line, cut in the middle if long.
 fn snippet(s: &str, max_chars: usize) -> String {
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let n = flat.chars().count();
-    if n <= max_chars {
+    // One pass, no intermediate words: built once per match, it took half
+    // as long as the match's alignment with a split, a join and two
+    // passes over chars (about 2 us a match of 200-300 bytes).
+    let mut flat = String::with_capacity(s.len());
+    let mut chars = 0usize;
+    for word in s.split_whitespace() {
+        if !flat.is_empty() {
+            flat.push(' ');
+            chars += 1;
+        }
+        flat.push_str(word);
+        chars += if word.is_ascii() {
+            word.len()
+        } else {
+            word.chars().count()
+        };
+    }
+    if chars <= max_chars {
         return flat;
     }
-    let head: String = flat.chars().take(max_chars / 2).collect();
-    let tail: String = flat.chars().skip(n - max_chars / 2).collect();
-    format!("{head} … {tail}")
+    let half = max_chars / 2;
+    // Byte offsets of the head's end and the tail's start.
+    let head_end = flat.char_indices().nth(half).map_or(flat.len(), |(i, _)| i);
+    let tail_start = flat
+        .char_indices()
+        .nth(chars - half)
+        .map_or(flat.len(), |(i, _)| i);
+    let mut out = String::with_capacity(head_end + flat.len() - tail_start + 5);
+    out.push_str(&flat[..head_end]);
+    out.push_str(" … ");
+    out.push_str(&flat[tail_start..]);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::{
-        boilerplate_cover, find, keep_best, numbers_agree, rank, whole_source_chars,
+        boilerplate_cover, find, keep_best, numbers_agree, rank, snippet, whole_source_chars,
         within_one_edit, Candidate, ContextWidth, Found, Hit, Pool, QueryLimits, LONE_PASSES,
         VERIFIED, WHOLE_MARGIN,
     };
@@ -3937,6 +3961,28 @@ mod tests {
         // A digit run touching a letter in the source is still a figure
         // there (the source is the leaked text as written).
         assert!(numbers_agree("model 320 and 747", "model A320 and B747"));
+    }
+
+    /// The snippet as it was built before it was made one pass.
+    fn naive_snippet(s: &str, max_chars: usize) -> String {
+        let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let n = flat.chars().count();
+        if n <= max_chars {
+            return flat;
+        }
+        let head: String = flat.chars().take(max_chars / 2).collect();
+        let tail: String = flat.chars().skip(n - max_chars / 2).collect();
+        format!("{head} … {tail}")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn snippet_is_the_naive_one(
+            s in "([a-zé ]|\\t|\\n|\u{a0}|\u{3000}|\u{b}|\u{85}|日){0,80}",
+            max in 0usize..40,
+        ) {
+            proptest::prop_assert_eq!(snippet(&s, max), naive_snippet(&s, max));
+        }
     }
 
     /// Against Levenshtein distance computed in full.
