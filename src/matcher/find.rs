@@ -372,10 +372,14 @@ struct Candidate {
     /// segment of format 7 whose every hit's context disagrees, none of
     /// them of a key the rule leaves out (see [`Pool::candidates`]).
     second_only: bool,
-    /// The first 16 bytes of the blake3 of the part's text, as a
-    /// big-endian integer (the ranking's layout-independent tie-break),
-    /// filled before ranking.
-    text_hash: u128,
+    /// The first 8 bytes of the blake3 of the part's text, as a
+    /// big-endian integer (the ranking's layout-independent tie-break;
+    /// `Segment::part_text_key`), filled before ranking. (Two texts whose
+    /// hashes share 64 bits, about one pair in 2^64 / n^2 of n texts, are
+    /// ordered as two copies of one text are: by diagonal, then index
+    /// order. It was the first 16 bytes until December 2026, read from
+    /// the part records.)
+    text_hash: u64,
 }
 
 impl Candidate {
@@ -1139,8 +1143,8 @@ impl Pool {
         // that which candidates the cap keeps (a stock passage in more texts
         // than the cap) does not depend on how the dump was cut into segments;
         // index order last (identical texts, deterministic).
-        // Only the candidates the cap can keep need their text's hash, a
-        // read of a part record each (hundreds a post where a quoted
+        // Only the candidates the cap can keep need their text's hash
+        // (`Segment::part_text_key`; about a hundred a post where a quoted
         // sentence is in many texts): those with at least the hits of the
         // cap-th most. The others are outranked by `cap` candidates of more
         // hits or as many, whatever their hashes.
@@ -1173,12 +1177,8 @@ impl Pool {
                 });
             }
         }
-        // (Their records asked for first, so that the misses overlap.)
-        for c in &self.cands {
-            segs[c.seg as usize].prefetch_part_record(c.part);
-        }
         for c in self.cands.iter_mut() {
-            c.text_hash = text_hash_key(segs, c);
+            c.text_hash = segs[c.seg as usize].part_text_key(c.part);
         }
         keep_best(&mut self.cands, cap, cut_off);
     }
@@ -1302,15 +1302,6 @@ const EXPLAINING_HITS_FACTOR: u32 = 2;
 /// recall on any quality set; BENCHMARKS.md "Postings sorted by
 /// diagonal".)
 const EXPLAINING_MIN_HITS: u32 = 3;
-
-/// A candidate's text hash as an integer of the same order as its bytes
-/// (big-endian), for [`rank`] to compare in one step; 0 for a part with
-/// none.
-fn text_hash_key(segs: &[Segment], c: &Candidate) -> u128 {
-    segs[c.seg as usize]
-        .part_text_hash(c.part)
-        .map_or(0, u128::from_be_bytes)
-}
 
 /// The ranking of candidates: most hits first, then by the text's hash,
 /// the diagonal and the part (see `Pool::candidates`).
@@ -3727,7 +3718,7 @@ mod tests {
 
     /// What a candidate is, but where its hits are kept.
     #[allow(clippy::type_complexity)]
-    fn cand_key(c: &Candidate) -> (u32, u32, i64, i64, u32, u32, u32, bool, bool, u128) {
+    fn cand_key(c: &Candidate) -> (u32, u32, i64, i64, u32, u32, u32, bool, bool, u64) {
         (
             c.seg,
             c.part,
@@ -3817,11 +3808,10 @@ mod tests {
             }
         }
         for c in &mut cands {
-            c.text_hash = u128::from_be_bytes(
-                segs[c.seg as usize]
-                    .part_text_hash(c.part)
-                    .unwrap_or([0; 16]),
-            );
+            let h = segs[c.seg as usize]
+                .part_text_hash(c.part)
+                .unwrap_or([0; 16]);
+            c.text_hash = u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
         }
         cands.sort_by(rank);
         if !tolerant {
@@ -3956,7 +3946,7 @@ mod tests {
                     q_hi: 0,
                     ctx_agrees: true,
                     second_only: false,
-                    text_hash: u128::from_be_bytes([h; 16]),
+                    text_hash: u64::from_be_bytes([h; 8]),
                 })
                 .collect();
             // Candidates of one part differ in their diagonals.
