@@ -247,57 +247,6 @@ impl Found {
     }
 }
 
-/// Sorts postings found with exact seeds as [`Found`] orders them, by
-/// their diagonal alone: a stable radix sort, 8 bits a pass over the bits
-/// in which the diagonals differ (four passes for a segment of 1 GB of
-/// text).
-///
-/// The postings must have been pushed in order of query position, as
-/// `find_with` looks the exact k-grams up: then two of one diagonal keep
-/// that order, which is the order of the rest of [`Found`]'s bits (one
-/// query position has one k-gram, whose postings in a segment lie on
-/// distinct diagonals). Edited k-grams (OCR text) are pushed after the
-/// exact ones and are sorted in full instead.
-///
-/// A post quoting a passage in many texts finds a few hundred postings,
-/// a dozen runs each sorted by position; `sort_unstable` took 3 us of such
-/// a post's 40 (the stream's posts with one match), this 2 us.
-fn sort_by_diagonal(found: &mut Vec<Found>, buf: &mut Vec<Found>) {
-    const SMALL: usize = 64;
-    if found.len() <= SMALL {
-        // (Where the passes' fixed costs outweigh a comparison sort; the
-        // same order, as above.)
-        found.sort_unstable();
-        return;
-    }
-    let diag = |f: &Found| f.0 >> Found::DIAG_SHIFT;
-    let (lo, hi) = found.iter().fold((u64::MAX, 0), |(lo, hi), f| {
-        (lo.min(diag(f)), hi.max(diag(f)))
-    });
-    let bits = 64 - (hi - lo).leading_zeros();
-    buf.clear();
-    buf.resize(found.len(), Found(0));
-    let mut shift = 0;
-    while shift < bits {
-        let digit = |f: &Found| ((diag(f) - lo) >> shift & 0xff) as usize;
-        let mut at = [0usize; 256];
-        for f in found.iter() {
-            at[digit(f)] += 1;
-        }
-        let mut sum = 0;
-        for a in at.iter_mut() {
-            (*a, sum) = (sum, sum + *a);
-        }
-        for f in found.iter() {
-            let d = digit(f);
-            buf[at[d]] = *f;
-            at[d] += 1;
-        }
-        std::mem::swap(found, buf);
-        shift += 8;
-    }
-}
-
 /// The part a posting was last located in, to locate the next posting of
 /// the same part without a lookup.
 #[derive(Default)]
@@ -434,8 +383,6 @@ struct Pool {
     /// (lone hits that are also candidates the cap keeps are dropped from
     /// it there).
     unverified: Vec<Candidate>,
-    /// Scratch of [`sort_by_diagonal`].
-    sort_buf: Vec<Found>,
 }
 
 /// Buffers reused across queries on one thread.
@@ -978,11 +925,7 @@ impl Pool {
         self.lone.clear();
         for (si, found) in self.found.iter_mut().enumerate() {
             let si = si as u32;
-            if tolerant {
-                found.sort_unstable();
-            } else {
-                sort_by_diagonal(found, &mut self.sort_buf);
-            }
+            found.sort_unstable();
             let found = &found[..];
             for (i, f) in found.iter().enumerate() {
                 // A posting with no other within the band of its diagonal is a
@@ -4034,39 +3977,6 @@ mod tests {
         // A digit run touching a letter in the source is still a figure
         // there (the source is the leaked text as written).
         assert!(numbers_agree("model 320 and 747", "model A320 and B747"));
-    }
-
-    proptest::proptest! {
-        /// Postings pushed key by key in order of query position, as
-        /// `find_with` pushes them, sort by diagonal alone into the order
-        /// of the whole [`Found`].
-        #[test]
-        fn sort_by_diagonal_is_the_full_sort(
-            keys in proptest::collection::vec(
-                (1u32..40, proptest::collection::btree_set(0u32..(1 << 31), 0..40), proptest::bool::ANY),
-                0..30,
-            ),
-            near in proptest::bool::ANY,
-        ) {
-            let mut found = Vec::new();
-            let mut qpos = 0u32;
-            for (step, positions, agrees) in keys {
-                qpos += step;
-                for p in positions {
-                    // (Also diagonals close together: few passes, many ties.)
-                    let pos = if near { 1_000 + p % 300 } else { p };
-                    found.push(Found::new(qpos, pos, agrees ^ (p % 3 == 0)));
-                }
-            }
-            // (Two postings of one query position at one position: none.)
-            found.sort_by_key(|f| f.unpack().0);
-            found.dedup();
-            let mut want = found.clone();
-            want.sort_unstable();
-            let mut buf = Vec::new();
-            super::sort_by_diagonal(&mut found, &mut buf);
-            proptest::prop_assert_eq!(found, want);
-        }
     }
 
     /// The snippet as it was built before it was made one pass.
