@@ -553,9 +553,7 @@ impl Index {
         let copied = self.copied.get_or_init(|| {
             self.segments
                 .iter()
-                .flat_map(|s| (0..s.file_count()).filter_map(move |g| s.file(g).ok()))
-                .filter(|g| g.status == FileStatus::Copy)
-                .map(|g| g.blake3)
+                .flat_map(Segment::copy_hashes)
                 .collect()
         });
         if !copied.contains(&f.blake3) {
@@ -716,5 +714,33 @@ mod tests {
             assert_ne!(c, u8::MAX, "{} has no code", f.name());
             assert_eq!(format_from_code(c), Some(f));
         }
+    }
+
+    /// The set `live_paths_of` consults holds the hashes of the copies
+    /// alone, and a match of the copied text still names every path.
+    #[test]
+    fn copy_hashes_are_those_of_copies_and_a_match_names_every_copy() {
+        let text = "a text that two files hold, byte for byte, in this dump; ".repeat(4);
+        let other = "and one other text that no file copies, with words of its own".repeat(2);
+        let bytes = crate::IndexBuilder::new()
+            .threads(1)
+            .build()
+            .unwrap()
+            .segment_from_texts(&[("a.txt", &text), ("b.txt", &text), ("c.txt", &other)])
+            .unwrap();
+        let index = Index::from_bytes(bytes).unwrap();
+        let seg = &index.segments()[0];
+        let status: Vec<FileStatus> = (0..3).map(|f| seg.file(f).unwrap().status).collect();
+        assert_eq!(status[1], FileStatus::Copy);
+        assert_ne!(status[0], FileStatus::Copy);
+        assert_ne!(status[2], FileStatus::Copy);
+        let copies: Vec<[u8; 32]> = seg.copy_hashes().collect();
+        assert_eq!(copies, vec![seg.file(1).unwrap().blake3]);
+        assert_eq!(seg.file(0).unwrap().blake3, copies[0]);
+        let part_of = |f: u32| seg.file(f).unwrap().parts.start;
+        let (first, _, also) = index.source_of_decoded(0, part_of(0)).unwrap();
+        assert_eq!((first.as_str(), also), ("a.txt", vec!["b.txt".to_string()]));
+        let (first, _, also) = index.source_of_decoded(0, part_of(2)).unwrap();
+        assert_eq!((first.as_str(), also.len()), ("c.txt", 0));
     }
 }

@@ -468,6 +468,16 @@ impl Segment {
         keys.get(i as usize).copied().unwrap_or(0)
     }
 
+    /// The blake3 of every file recorded as a copy of another
+    /// ([`FileStatus::Copy`]), read from the file records alone (no path
+    /// decoded); records that do not decode are passed over.
+    pub(crate) fn copy_hashes(&self) -> impl Iterator<Item = [u8; 32]> + '_ {
+        (0..self.meta.files)
+            .filter_map(|i| self.record::<FileRecord>(&self.r.files, i, "files").ok())
+            .filter(|r| r.status == FileStatus::Copy)
+            .map(|r| r.blake3)
+    }
+
     /// Number of files.
     pub fn file_count(&self) -> u32 {
         self.meta.files
@@ -1276,7 +1286,9 @@ struct PartBases {
 }
 
 impl PartBases {
-    fn new(bases: Vec<(u32, u32)>) -> PartBases {
+    fn new(mut bases: Vec<(u32, u32)>) -> PartBases {
+        // (Collected from the parts with text: no spare capacity kept.)
+        bases.shrink_to_fit();
         let end = bases.last().map_or(0, |b| u64::from(b.0)) + 1;
         // Stretches of at least as many positions as the mean part holds.
         let per_part = end / bases.len().max(1) as u64;

@@ -102,8 +102,8 @@ pub struct ShardInfo {
     /// File, part, checkpoint and string tables and the frequent keys:
     /// read for every hit and candidate (the same in every shard); with
     /// the copies of the part table a matcher makes in memory on first use
-    /// (each part's first position and the first 8 bytes of its text hash:
-    /// 16 bytes a part).
+    /// (each part's first position and number, the coarse index over them,
+    /// and the first 8 bytes of its text hash: at most 24 bytes a part).
     pub table_bytes: u64,
     /// Stored text (blocks and their directory): read only to verify a
     /// candidate, a few blocks per query; may stay on disk (the same in
@@ -136,7 +136,7 @@ fn sizes(folder: PathBuf, segs: &[Segment]) -> ShardInfo {
     for seg in segs {
         s.bytes += seg.bytes().len() as u64;
         s.postings += seg.meta().postings;
-        s.table_bytes += 16 * u64::from(seg.meta().parts);
+        s.table_bytes += 24 * u64::from(seg.meta().parts);
         for (kind, n) in seg.section_sizes() {
             match kind {
                 SectionKind::FpDirectory | SectionKind::FpPostings => s.lookup_bytes += n,

@@ -324,10 +324,11 @@ struct Candidate {
     /// The first 8 bytes of the blake3 of the part's text, as a
     /// big-endian integer (the ranking's layout-independent tie-break;
     /// `Segment::part_text_key`), filled before ranking. (Two texts whose
-    /// hashes share 64 bits, about one pair in 2^64 / n^2 of n texts, are
-    /// ordered as two copies of one text are: by diagonal, then index
-    /// order. It was the first 16 bytes until December 2026, read from
-    /// the part records.)
+    /// hashes share their first 64 bits, which any two of n texts do with
+    /// a chance of about n^2 / 2^65, are ordered as two copies of one
+    /// text are: by diagonal, then by index order, which depends on how
+    /// the dump was cut into segments. It was the first 16 bytes until
+    /// December 2026, read from each candidate's part record.)
     text_hash: u64,
 }
 
@@ -2489,10 +2490,9 @@ fn bridge_before<S: align::Symbol>(
 
 /// The matched source text on one line, cut in the middle if long.
 fn snippet(s: &str, max_chars: usize) -> String {
-    // One pass, no intermediate words: built once per match, it took half
+    // No intermediate vector of words: built once per match, it took half
     // as long as the match's alignment with a split, a join and two
     // passes over chars (about 2 us a match of 200-300 bytes).
-    let mut flat = String::with_capacity(s.len());
     if s.is_ascii() {
         // (The same words, split on ASCII's White_Space bytes, a char a
         // byte, without decoding chars.)
@@ -2507,18 +2507,15 @@ fn snippet(s: &str, max_chars: usize) -> String {
             }
             bytes.extend_from_slice(word);
         }
-        let half = max_chars / 2;
         if bytes.len() > max_chars {
+            let half = max_chars / 2;
             let tail = bytes.len() - half;
-            let mut out = Vec::with_capacity(2 * half + 5);
-            out.extend_from_slice(&bytes[..half]);
-            out.extend_from_slice(" … ".as_bytes());
-            out.extend_from_slice(&bytes[tail..]);
-            bytes = out;
+            bytes.splice(half..tail, " … ".bytes());
         }
         // (ASCII words and the ellipsis: UTF-8.)
         return String::from_utf8(bytes).unwrap_or_default();
     }
+    let mut flat = String::with_capacity(s.len());
     let mut chars = 0usize;
     for word in s.split_whitespace() {
         if !flat.is_empty() {
@@ -2526,22 +2523,23 @@ fn snippet(s: &str, max_chars: usize) -> String {
             chars += 1;
         }
         flat.push_str(word);
-        chars += if word.is_ascii() {
-            word.len()
-        } else {
-            word.chars().count()
-        };
+        chars += word.chars().count();
     }
     if chars <= max_chars {
         return flat;
     }
     let half = max_chars / 2;
-    // Byte offsets of the head's end and the tail's start.
+    // Byte offsets of the head's end and the tail's start (the last
+    // `half` chars, found from the end).
     let head_end = flat.char_indices().nth(half).map_or(flat.len(), |(i, _)| i);
-    let tail_start = flat
-        .char_indices()
-        .nth(chars - half)
-        .map_or(flat.len(), |(i, _)| i);
+    let tail_start = match half {
+        0 => flat.len(),
+        _ => flat
+            .char_indices()
+            .rev()
+            .nth(half - 1)
+            .map_or(0, |(i, _)| i),
+    };
     let mut out = String::with_capacity(head_end + flat.len() - tail_start + 5);
     out.push_str(&flat[..head_end]);
     out.push_str(" … ");
