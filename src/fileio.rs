@@ -148,7 +148,24 @@ pub struct AtomicFile {
     file: Option<io::BufWriter<File>>,
     /// A write-back started by [`AtomicFile::sync_in_background`].
     syncing: Option<std::thread::JoinHandle<io::Result<()>>>,
+    /// Bytes written since the last write-back started.
+    unsynced: u64,
+    /// Write-backs started as the file is written (see
+    /// [`WRITE_BACK_EVERY`]), for tests.
+    write_backs: u32,
+    /// [`WRITE_BACK_EVERY`] (smaller in tests).
+    write_back_every: u64,
 }
+
+/// A file being written starts a write-back of what it holds whenever this
+/// many bytes have been written since the last one began, and none is
+/// under way (see [`AtomicFile::sync_in_background`]), so that the disk
+/// writes a large file while it is being produced rather than all of it
+/// in the fsync of [`AtomicFile::commit`], with every other thread idle.
+/// A segment of the 1 GB scale corpus ended with 0.25 s of fsync for its
+/// last 600 MB (the postings and the sections after them, written after
+/// the text data's own write-back began).
+pub const WRITE_BACK_EVERY: u64 = 64 << 20;
 
 impl AtomicFile {
     /// Start writing `dest`. The temporary file lives in the same folder, so
@@ -175,6 +192,9 @@ impl AtomicFile {
             dest: dest.to_path_buf(),
             file: Some(io::BufWriter::with_capacity(1 << 20, file)),
             syncing: None,
+            unsynced: 0,
+            write_backs: 0,
+            write_back_every: WRITE_BACK_EVERY,
         })
     }
 
@@ -193,7 +213,21 @@ impl AtomicFile {
         writer.flush()?;
         let file = writer.get_ref().try_clone()?;
         self.syncing = Some(std::thread::spawn(move || file.sync_data()));
+        self.unsynced = 0;
         Ok(())
+    }
+
+    /// [`AtomicFile::sync_in_background`] unless a write-back is still
+    /// under way (that one goes on; this asks for nothing).
+    ///
+    /// # Errors
+    /// As [`AtomicFile::sync_in_background`], and the error of the last
+    /// write-back, if it failed.
+    pub fn sync_in_background_if_idle(&mut self) -> io::Result<()> {
+        if self.syncing.as_ref().is_some_and(|h| !h.is_finished()) {
+            return Ok(());
+        }
+        self.sync_in_background()
     }
 
     /// The result of the write-back under way, if any.
@@ -228,7 +262,15 @@ impl AtomicFile {
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file.as_mut().expect("file present").write(buf)
+        let n = self.file.as_mut().expect("file present").write(buf)?;
+        self.unsynced += n as u64;
+        if self.unsynced >= self.write_back_every
+            && self.syncing.as_ref().is_none_or(|h| h.is_finished())
+        {
+            self.sync_in_background()?;
+            self.write_backs += 1;
+        }
+        Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
         self.file.as_mut().expect("file present").flush()
@@ -260,6 +302,38 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file written past the write-back size starts write-backs as it
+    /// goes, never two at once, and its bytes are whole at the end.
+    #[test]
+    fn a_large_file_is_written_back_as_it_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.bin");
+        let mut f = AtomicFile::create(&dest).unwrap();
+        f.write_back_every = 64 << 10;
+        let mut want = Vec::new();
+        for i in 0..2_000u32 {
+            let piece: Vec<u8> = (0..997u32).map(|j| (i ^ j) as u8).collect();
+            f.write_all(&piece).unwrap();
+            want.extend_from_slice(&piece);
+            if i == 1_000 {
+                // (Waits for the one under way, if any, and starts one.)
+                f.sync_in_background().unwrap();
+            }
+        }
+        // About 2 MB in pieces of 997 bytes: at least one write-back was
+        // started by the writes themselves (each starts only once the
+        // one before is done).
+        assert!(f.write_backs >= 1, "{} write-backs", f.write_backs);
+        f.commit().unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), want);
+        // A small file starts none.
+        let mut g = AtomicFile::create(&dir.path().join("small")).unwrap();
+        g.write_all(&[7u8; 1000]).unwrap();
+        assert_eq!(g.write_backs, 0);
+        assert!(g.syncing.is_none());
+        g.commit().unwrap();
+    }
 
     #[test]
     fn atomic_file_publishes_only_on_commit() {

@@ -53,14 +53,16 @@ impl SegmentWriter {
     }
 
     /// Start the write-back of what is written so far (a file; nothing in
-    /// memory): see [`AtomicFile::sync_in_background`].
+    /// memory), unless one is under way: see
+    /// [`AtomicFile::sync_in_background_if_idle`]. (A file also starts
+    /// one every [`crate::fileio::WRITE_BACK_EVERY`] bytes.)
     ///
     /// # Errors
     /// I/O errors.
     pub(crate) fn sync_in_background(&mut self) -> Result<(), IndexError> {
         match &mut self.out {
             Out::File { file, path } => file
-                .sync_in_background()
+                .sync_in_background_if_idle()
                 .map_err(|e| IndexError::io(path, e)),
             Out::Memory(_) => Ok(()),
         }
