@@ -86,6 +86,37 @@ fn spilled_runs_merge_to_the_same_segment() {
         sa.postings
     );
     assert_eq!(common::segment_bytes(&a), common::segment_bytes(&b));
+    // At one thread the text blocks' dictionary is trained inline, at more
+    // on a thread of its own while batches are assembled (more than
+    // `DICT_TRAIN_BYTES` of text: the training starts before the end):
+    // the same dictionary, the same bytes.
+    let text: u64 = walk_bytes(&src);
+    assert!(
+        text > 2 * leakprint::index::text::DICT_TRAIN_BYTES as u64,
+        "{text} bytes"
+    );
+    let c = d.path().join("c");
+    build(
+        std::slice::from_ref(&src),
+        &c,
+        IndexBuilder::new().threads(1).memory(16 << 20),
+    );
+    assert_eq!(common::segment_bytes(&a), common::segment_bytes(&c));
+}
+
+/// Bytes of the files under `dir`.
+fn walk_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk_bytes(&p)
+            } else {
+                std::fs::metadata(&p).unwrap().len()
+            }
+        })
+        .sum()
 }
 
 #[test]

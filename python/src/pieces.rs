@@ -26,14 +26,22 @@ type PyEntry = (Option<PathBuf>, Vec<u8>, Option<String>);
 
 fn to_py(e: Entry) -> PyEntry {
     match e {
-        Entry::File { path, display } => (Some(path), display, None),
+        Entry::File { path, display, .. } => (Some(path), display, None),
         Entry::Skipped { display, reason } => (None, display, Some(reason)),
     }
 }
 
 fn from_py(py: Python<'_>, e: PyEntry) -> PyResult<Entry> {
     match e {
-        (Some(path), display, None) => Ok(Entry::File { path, display }),
+        // (The size as this machine sees the file: the tuple carries none.)
+        (Some(path), display, None) => {
+            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+            Ok(Entry::File {
+                path,
+                display,
+                size,
+            })
+        }
         (None, display, Some(reason)) => Ok(Entry::Skipped { display, reason }),
         _ => Err(errors::config_message(
             py,

@@ -185,8 +185,9 @@ fn check_ocr(lang: &str, quiet: bool) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Ok(_) => cfg
-            .check_languages()
+        // (The list asked for above: tesseract is run once.)
+        Ok(have) => cfg
+            .check_languages_in(&have)
             .map_err(|e| anyhow::anyhow!("--ocr-lang: {e}")),
     }
 }

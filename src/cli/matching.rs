@@ -262,7 +262,7 @@ impl Jobs {
                 Ok(entries) => {
                     for e in entries {
                         self.queued.push_back(match e {
-                            Entry::File { path, display } => Job::File {
+                            Entry::File { path, display, .. } => Job::File {
                                 path: Some(path),
                                 display: leakprint::names::display(&display),
                             },

@@ -199,7 +199,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn section(&self, e: Entry) -> Section {
         let (path, name) = match e {
-            Entry::File { path, display } => (path, leakprint::names::display(&display)),
+            Entry::File { path, display, .. } => (path, leakprint::names::display(&display)),
             Entry::Skipped { display, reason } => {
                 let display = leakprint::names::display(&display);
                 return Section {

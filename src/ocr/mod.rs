@@ -184,7 +184,16 @@ impl OcrConfig {
     /// [`ImageError::Ocr`] naming the missing models and the package that
     /// brings them.
     pub fn check_languages(&self) -> Result<(), ImageError> {
-        let have = tesseract::installed_langs(&self.tesseract)?;
+        self.check_languages_in(&tesseract::installed_langs(&self.tesseract)?)
+    }
+
+    /// [`Self::check_languages`] against the models `have` (the list of
+    /// [`tesseract::installed_langs`], asked once by a caller that wants
+    /// it for itself too).
+    ///
+    /// # Errors
+    /// As [`Self::check_languages`], when a model is missing.
+    pub fn check_languages_in(&self, have: &[String]) -> Result<(), ImageError> {
         let missing: Vec<&str> = self
             .lang
             .split('+')

@@ -69,6 +69,10 @@ pub(crate) struct SegState {
     /// The LZ4 dictionary of the text blocks, once trained on the first
     /// blocks (`None` until then: blocks wait in the arena).
     dict: Option<std::sync::Arc<Lz4Dict>>,
+    /// Whether the dictionary is trained on a thread of its own (a build
+    /// on more than one thread), and that training, under way.
+    train_apart: bool,
+    training: Option<std::thread::JoinHandle<Lz4Dict>>,
     /// Block records, spilled like the checkpoints (one per KiB of text).
     blocks: Spill,
     block_count: u32,
@@ -162,6 +166,8 @@ impl SegState {
             files_by_hash: HashMap::new(),
             arena: Arena::new(block),
             dict: None,
+            train_apart: false,
+            training: None,
             blocks: Spill::new(dir, "blocks"),
             block_count: 0,
             text_data_len: 0,
@@ -170,6 +176,12 @@ impl SegState {
             bases: Vec::new(),
             norm_total: 0,
         }
+    }
+
+    /// Train the text blocks' dictionary on a thread of its own (see
+    /// [`SegState::take_blocks`]); the dictionary is the same.
+    pub(crate) fn train_dictionary_apart(&mut self, apart: bool) {
+        self.train_apart = apart;
     }
 
     /// Bytes the records of this segment hold in memory (strings, files,
@@ -441,27 +453,55 @@ impl SegState {
         let dict = match &self.dict {
             Some(d) => d.clone(),
             None => {
-                let held: usize = self.arena.pending.iter().map(Vec::len).sum();
-                if codec == Codec::Lz4 && held < text::DICT_TRAIN_BYTES && !self.arena.finished {
-                    return None;
-                }
-                let d = if codec == Codec::Lz4 {
-                    // The first blocks up to the training size (the one
-                    // that reaches it included).
-                    let mut took = 0;
-                    let count = self
-                        .arena
-                        .pending
-                        .iter()
-                        .take_while(|b| {
-                            let more = took < text::DICT_TRAIN_BYTES;
-                            took += b.len();
-                            more
-                        })
-                        .count();
-                    Lz4Dict::new(&text::train_dictionary(&self.arena.pending[..count]))
-                } else {
-                    Lz4Dict::empty()
+                let d = match self.training.take() {
+                    // Still training: the blocks wait, unless no more text
+                    // comes.
+                    Some(t) if !t.is_finished() && !self.arena.finished => {
+                        self.training = Some(t);
+                        return None;
+                    }
+                    Some(t) => t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    None => {
+                        let held: usize = self.arena.pending.iter().map(Vec::len).sum();
+                        if codec == Codec::Lz4
+                            && held < text::DICT_TRAIN_BYTES
+                            && !self.arena.finished
+                        {
+                            return None;
+                        }
+                        if codec != Codec::Lz4 {
+                            Lz4Dict::empty()
+                        } else {
+                            // The first blocks up to the training size (the
+                            // one that reaches it included).
+                            let mut took = 0;
+                            let count = self
+                                .arena
+                                .pending
+                                .iter()
+                                .take_while(|b| {
+                                    let more = took < text::DICT_TRAIN_BYTES;
+                                    took += b.len();
+                                    more
+                                })
+                                .count();
+                            let train = |samples: &[Vec<u8>]| {
+                                Lz4Dict::new(&text::train_dictionary(samples))
+                            };
+                            if self.train_apart && !self.arena.finished {
+                                // On a thread of its own, while this one
+                                // assembles the next batches (their blocks
+                                // wait): zstd's trainer takes 0.1-0.2 s, at
+                                // the start of a build, when nothing else
+                                // kept the pool's threads busy once they had
+                                // read the batches ahead.
+                                let samples = self.arena.pending[..count].to_vec();
+                                self.training = Some(std::thread::spawn(move || train(&samples)));
+                                return None;
+                            }
+                            train(&self.arena.pending[..count])
+                        }
+                    }
                 };
                 let d = std::sync::Arc::new(d);
                 self.dict = Some(d.clone());

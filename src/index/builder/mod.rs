@@ -891,6 +891,7 @@ impl Indexer {
         // in pieces, whose piece is one segment.
         let spans = matches!(counting, KeyCounting::Index { .. });
         let mut st = SegState::new(dir, self.cfg.memory / 2, self.cfg.block);
+        st.train_dictionary_apart(self.pool.current_num_threads() > 1);
         st.keys.set_shard(shard);
         let cfg = self.read_config(params);
         let codec = self.cfg.codec;
@@ -1028,7 +1029,7 @@ impl Indexer {
                     return Ok(());
                 };
                 let full = match source {
-                    Source::Disk { path, name } => {
+                    Source::Disk { path, name, .. } => {
                         self.add_large(path, name, cfg, sources, &mut ctx, progress)?
                     }
                     Source::Resume(s) => self.stream_file(*s, cfg, sources, &mut ctx, progress)?,
@@ -1263,7 +1264,7 @@ impl Indexer {
         // Its text is at most about its size: if that may not fit beside
         // what the segment holds, it starts the next segment.
         if c.st.file_count() > 0 && c.st.norm_total + size > self.cfg.segment_norm {
-            sources.push_front(vec![Source::Disk { path, name }]);
+            sources.push_front(vec![Source::Disk { path, name, size }]);
             return Ok(true);
         }
         let (r, kind) = match stream::classify(&path, name, cfg) {
@@ -1811,13 +1812,13 @@ pub(crate) use analyze::Fp as FingerprintParams;
 /// A file read back from an index, ready to be built again.
 pub(crate) type StoredFile = FileResult;
 
-/// Bytes on disk of the files a walk listed (for progress: a file that
-/// cannot be read counts 0).
+/// Bytes on disk of the files a walk listed, as the walk found them (for
+/// progress).
 pub(crate) fn disk_bytes(entries: &[Entry]) -> u64 {
     entries
         .iter()
         .map(|e| match e {
-            Entry::File { path, .. } => std::fs::metadata(path).map_or(0, |m| m.len()),
+            Entry::File { size, .. } => *size,
             Entry::Skipped { .. } => 0,
         })
         .sum()

@@ -244,7 +244,7 @@ pub fn plan_pieces(entries: Vec<Entry>, pieces: usize) -> Vec<Vec<Entry>> {
         .into_iter()
         .map(|e| {
             let size = match &e {
-                Entry::File { path, .. } => Some(std::fs::metadata(path).map_or(0, |m| m.len())),
+                Entry::File { size, .. } => Some(*size),
                 Entry::Skipped { .. } => None,
             };
             (size, e)
@@ -294,9 +294,14 @@ pub fn plan_pieces(entries: Vec<Entry>, pieces: usize) -> Vec<Vec<Entry>> {
 impl From<Entry> for Source {
     fn from(e: Entry) -> Source {
         match e {
-            Entry::File { path, display } => Source::Disk {
+            Entry::File {
+                path,
+                display,
+                size,
+            } => Source::Disk {
                 path,
                 name: display,
+                size,
             },
             Entry::Skipped { display, reason } => Source::Skipped {
                 name: display,

@@ -49,8 +49,12 @@ pub(crate) struct PartResult {
 
 /// Where an input comes from.
 pub(crate) enum Source {
-    /// A file to read.
-    Disk { path: PathBuf, name: Vec<u8> },
+    /// A file to read, with its size when walked.
+    Disk {
+        path: PathBuf,
+        name: Vec<u8>,
+        size: u64,
+    },
     /// Something the walk did not read.
     Skipped { name: Vec<u8>, reason: String },
     /// Already processed (in-memory documents, compaction).
@@ -64,7 +68,7 @@ impl Source {
     /// Bytes on disk this source will read (0 when not a file).
     pub(crate) fn disk_size(&self) -> u64 {
         match self {
-            Source::Disk { path, .. } => std::fs::metadata(path).map_or(0, |m| m.len()),
+            Source::Disk { size, .. } => *size,
             _ => 0,
         }
     }
@@ -120,7 +124,7 @@ pub(crate) fn process(
             "internal: a resumed stream was read as a file".to_string(),
         ),
         Source::Skipped { name, reason } => FileResult::skipped(name, reason),
-        Source::Disk { path, name } => match crate::fileio::read_prefix(&path, cfg.max_file) {
+        Source::Disk { path, name, .. } => match crate::fileio::read_prefix(&path, cfg.max_file) {
             Err(e) => FileResult::skipped(name, format!("cannot read: {e}")),
             Ok((bytes, false)) => from_bytes(name, &bytes, cfg, scratch),
             // The builder streams large files (`super::stream`); a file that

@@ -25,6 +25,10 @@ pub enum Entry {
         path: PathBuf,
         /// The path as reached from the argument, `/`-separated, as bytes.
         display: Vec<u8>,
+        /// Its size when walked, in bytes (the walk's `stat`: the builder
+        /// batches files and shows progress by it without another one; a
+        /// file that changes size later is read as it is then).
+        size: u64,
     },
     /// Something that is not read, with the reason.
     Skipped {
@@ -148,6 +152,7 @@ fn classify(path: &Path, display: Vec<u8>, out: &mut Vec<Entry>) {
                 None => out.push(Entry::File {
                     path: path.to_path_buf(),
                     display,
+                    size: m.len(),
                 }),
                 Some(k) => out.push(Entry::Skipped {
                     display,
@@ -168,8 +173,8 @@ mod tests {
         let root = d.path().join("dump");
         fs::create_dir_all(root.join("b/c")).unwrap();
         fs::write(root.join("b/c/z.txt"), "z").unwrap();
-        fs::write(root.join("a.txt"), "a").unwrap();
-        fs::write(root.join("b/y.txt"), "y").unwrap();
+        fs::write(root.join("a.txt"), "aaa").unwrap();
+        fs::write(root.join("b/y.txt"), "yy").unwrap();
         std::os::unix::fs::symlink(&root, root.join("b/loop")).unwrap();
         std::os::unix::fs::symlink(root.join("a.txt"), root.join("b/link.txt")).unwrap();
         std::os::unix::fs::symlink(root.join("missing"), root.join("b/broken")).unwrap();
@@ -181,9 +186,9 @@ mod tests {
         let shown: Vec<String> = got
             .iter()
             .map(|e| match e {
-                Entry::File { display, .. } => {
+                Entry::File { display, size, .. } => {
                     let d = String::from_utf8(display.clone()).unwrap();
-                    format!("F {}", d.rsplit("dump/").next().unwrap())
+                    format!("F {} {size}", d.rsplit("dump/").next().unwrap())
                 }
                 Entry::Skipped { display, .. } => {
                     let d = String::from_utf8(display.clone()).unwrap();
@@ -194,13 +199,14 @@ mod tests {
         assert_eq!(
             shown,
             [
-                "F a.txt",
+                "F a.txt 3",
                 "S b/broken",
-                "F b/c/z.txt",
-                "F b/link.txt",
+                "F b/c/z.txt 1",
+                // (A link's target's size.)
+                "F b/link.txt 3",
                 "S b/loop",
                 "S b/pipe",
-                "F b/y.txt"
+                "F b/y.txt 2"
             ]
         );
         assert!(matches!(
