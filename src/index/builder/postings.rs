@@ -40,9 +40,10 @@ pub(crate) const MIN_DIR_BITS: u32 = PARTITION_BITS;
 /// Postings per bucket the directory is sized for: 8 postings are 64 bytes,
 /// one cache line, and the directory costs half a byte per posting.
 pub(crate) const POSTINGS_PER_BUCKET: u64 = 8;
-/// Partitions built ahead of the writing in the final phase, per thread,
-/// are twice this (see [`KeySink::finish`]).
-const WAVE_PER_THREAD: usize = 4;
+/// Partitions built or being built ahead of the writing in the final
+/// phase, per thread (see [`KeySink::finish`]): as many as its two waves
+/// of 4 a thread held before December 2026.
+const AHEAD_PER_THREAD: usize = 8;
 /// Bytes a buffered pair takes.
 pub(crate) const PAIR_BYTES: usize = 14;
 
@@ -261,11 +262,12 @@ impl KeySink {
         // it are built (a copy into the page cache, about a third of this
         // phase's time on one thread), and then hands the pool the next:
         // at most `window` are built or being built ahead of the writing.
-        // (Until December 2026 they were built in waves of WAVE_PER_THREAD
-        // a thread, each written while the next was built: every wave
-        // waited for its slowest partition, and the phase kept 1.75 of two
-        // cores busy on the 1 GB scale corpus.)
-        let window = pool.current_num_threads().max(1) * WAVE_PER_THREAD * 2;
+        // (Until December 2026 they were built in waves of 4 a thread,
+        // each written while the next was built: every wave waited for its
+        // slowest partition, and the phase kept 1.70-1.78 of two cores busy
+        // on the 1 GB scale corpus, 1.91-1.98 now; BENCHMARKS.md
+        // "Indexing: the end of the build on every core".)
+        let window = pool.current_num_threads().max(1) * AHEAD_PER_THREAD;
         let count = jobs.len();
         let build = |index: usize, (mem, spill): (Vec<Pair>, Option<PathBuf>)| {
             let geometry = Geometry {
