@@ -117,20 +117,33 @@ fn walk_dir(dir: &Path, display: &[u8], out: &mut Vec<Entry>) {
                     display: disp,
                     reason: "symbolic link to a folder, not followed (avoids loops)".into(),
                 }),
-                Ok(_) => classify(&path, disp, out),
+                // (The target's metadata, as `classify` would fetch it.)
+                Ok(t) => classify_as(&path, disp, Ok(t), out),
                 Err(e) => out.push(Entry::Skipped {
                     display: disp,
                     reason: format!("broken symbolic link or loop: {e}"),
                 }),
             },
-            Ok(_) => classify(&path, disp, out),
+            // Not a link: its own metadata is what `classify` would fetch
+            // (one stat a file, not two).
+            Ok(m) => classify_as(&path, disp, Ok(m), out),
         }
     }
 }
 
 fn classify(path: &Path, display: Vec<u8>, out: &mut Vec<Entry>) {
+    classify_as(path, display, fs::metadata(path), out);
+}
+
+/// [`classify`] with the metadata of `path` (links followed) given.
+fn classify_as(
+    path: &Path,
+    display: Vec<u8>,
+    meta: std::io::Result<fs::Metadata>,
+    out: &mut Vec<Entry>,
+) {
     use std::os::unix::fs::FileTypeExt;
-    match fs::metadata(path) {
+    match meta {
         Err(e) => out.push(Entry::Skipped {
             display,
             reason: format!("cannot stat: {e}"),
