@@ -164,7 +164,9 @@ pub struct AtomicFile {
 /// in the fsync of [`AtomicFile::commit`], with every other thread idle.
 /// A segment of the 1 GB scale corpus ended with 0.25 s of fsync for its
 /// last 600 MB (the postings and the sections after them, written after
-/// the text data's own write-back began).
+/// the text data's own write-back began). Measured on ext4, where an
+/// `fdatasync` under way does not hold up writes to the same file; a file
+/// system whose fsync locks the file would make the writer wait for each.
 pub const WRITE_BACK_EVERY: u64 = 64 << 20;
 
 impl AtomicFile {
@@ -203,7 +205,9 @@ impl AtomicFile {
     /// to do: a segment's text data reaches the disk while its postings are
     /// sorted. The fsync of a 119 MB segment took 95 ms at the end of a
     /// 1.6 s build, a phase with every other thread idle. An error of this
-    /// write-back is reported by `commit`.
+    /// write-back is reported by the next call that waits for it: this
+    /// one, the write that starts the next write-back (see
+    /// [`WRITE_BACK_EVERY`]), or `commit`.
     ///
     /// # Errors
     /// Flushing the buffer, or duplicating the file handle.
@@ -262,14 +266,16 @@ impl AtomicFile {
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.as_mut().expect("file present").write(buf)?;
-        self.unsynced += n as u64;
+        // (Before the bytes are taken: an error, such as the failure of the
+        // last write-back, then takes none, as `Write::write` promises.)
         if self.unsynced >= self.write_back_every
             && self.syncing.as_ref().is_none_or(|h| h.is_finished())
         {
             self.sync_in_background()?;
             self.write_backs += 1;
         }
+        let n = self.file.as_mut().expect("file present").write(buf)?;
+        self.unsynced += n as u64;
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -304,7 +310,7 @@ mod tests {
     use super::*;
 
     /// A file written past the write-back size starts write-backs as it
-    /// goes, never two at once, and its bytes are whole at the end.
+    /// goes, and its bytes are whole at the end.
     #[test]
     fn a_large_file_is_written_back_as_it_is_written() {
         let dir = tempfile::tempdir().unwrap();

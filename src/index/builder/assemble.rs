@@ -446,7 +446,11 @@ impl SegState {
     /// The full text blocks waiting in the arena, with the dictionary to
     /// compress them against, or `None` when there are none or the LZ4
     /// dictionary is still waiting for its training text (the first
-    /// [`text::DICT_TRAIN_BYTES`], or the end of the segment's text).
+    /// [`text::DICT_TRAIN_BYTES`], or the end of the segment's text) or
+    /// being trained on its own thread (see
+    /// [`SegState::train_dictionary_apart`]; joined once the arena is
+    /// finished; a state dropped meanwhile, on an error, leaves that
+    /// thread to end on its own with its copy of the samples).
     /// They must be written ([`SegState::write_blocks`]) before any later
     /// blocks are taken.
     pub(crate) fn take_blocks(&mut self, codec: Codec) -> Option<Blocks> {

@@ -1029,7 +1029,7 @@ impl Indexer {
                     return Ok(());
                 };
                 let full = match source {
-                    Source::Disk { path, name, .. } => {
+                    Source::Disk { path, name } => {
                         self.add_large(path, name, cfg, sources, &mut ctx, progress)?
                     }
                     Source::Resume(s) => self.stream_file(*s, cfg, sources, &mut ctx, progress)?,
@@ -1264,7 +1264,7 @@ impl Indexer {
         // Its text is at most about its size: if that may not fit beside
         // what the segment holds, it starts the next segment.
         if c.st.file_count() > 0 && c.st.norm_total + size > self.cfg.segment_norm {
-            sources.push_front(vec![Source::Disk { path, name, size }]);
+            sources.push_front(vec![Source::Disk { path, name }]);
             return Ok(true);
         }
         let (r, kind) = match stream::classify(&path, name, cfg) {

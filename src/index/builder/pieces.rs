@@ -294,14 +294,9 @@ pub fn plan_pieces(entries: Vec<Entry>, pieces: usize) -> Vec<Vec<Entry>> {
 impl From<Entry> for Source {
     fn from(e: Entry) -> Source {
         match e {
-            Entry::File {
-                path,
-                display,
-                size,
-            } => Source::Disk {
+            Entry::File { path, display, .. } => Source::Disk {
                 path,
                 name: display,
-                size,
             },
             Entry::Skipped { display, reason } => Source::Skipped {
                 name: display,

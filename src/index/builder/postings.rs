@@ -832,17 +832,28 @@ mod tests {
                 .build()
                 .unwrap();
             let part_of = |pos: u32| (pos >> 12, ((pos >> 12) + 1) << 12);
-            // The partitions' bases, as written.
-            let mut bases = Vec::new();
+            // The partitions' frequent keys, as written: partitions are
+            // ranges of keys, so in order they ascend, and a partition
+            // written twice or left out shows (each holds some).
+            let (mut keys, mut calls, mut postings) = (Vec::new(), 0, 0u64);
             let n = fill(d.path(), &parts, false)
                 .finish(&pool, 2, &part_of, 1 << 20, KeyTotals::Segment, &mut |w| {
-                    bases.push(w.base + (w.postings.len() / Posting::LEN) as u64);
+                    assert_eq!(w.base, postings);
+                    postings += (w.postings.len() / Posting::LEN) as u64;
+                    keys.push(w.frequent.iter().map(|f| f.key).collect::<Vec<_>>());
+                    calls += 1;
                     Ok(())
                 })
                 .unwrap();
-            assert_eq!(bases.len(), PARTITIONS);
-            assert!(bases.windows(2).all(|b| b[0] <= b[1]));
-            assert_eq!(bases.last().copied(), Some(n));
+            assert_eq!(calls, PARTITIONS);
+            assert_eq!(postings, n);
+            let with_keys = keys.iter().filter(|k| !k.is_empty()).count();
+            assert!(
+                with_keys > PARTITIONS * 3 / 4,
+                "{with_keys} partitions with keys"
+            );
+            let all: Vec<u64> = keys.concat();
+            assert!(all.windows(2).all(|k| k[0] < k[1]), "keys out of order");
             // A write that fails, at the 300th partition.
             let mut written = 0;
             let err = fill(d.path(), &parts, false)

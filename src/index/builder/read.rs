@@ -49,12 +49,8 @@ pub(crate) struct PartResult {
 
 /// Where an input comes from.
 pub(crate) enum Source {
-    /// A file to read, with its size when walked.
-    Disk {
-        path: PathBuf,
-        name: Vec<u8>,
-        size: u64,
-    },
+    /// A file to read.
+    Disk { path: PathBuf, name: Vec<u8> },
     /// Something the walk did not read.
     Skipped { name: Vec<u8>, reason: String },
     /// Already processed (in-memory documents, compaction).
@@ -68,7 +64,11 @@ impl Source {
     /// Bytes on disk this source will read (0 when not a file).
     pub(crate) fn disk_size(&self) -> u64 {
         match self {
-            Source::Disk { size, .. } => *size,
+            // Asked again, not the walk's size: a file that grew past the
+            // size limit since the walk is streamed (`Next::Large`), so
+            // only one that grows in the moment between this and its read
+            // is read for chunks alone (`process`).
+            Source::Disk { path, .. } => std::fs::metadata(path).map_or(0, |m| m.len()),
             _ => 0,
         }
     }
@@ -124,7 +124,7 @@ pub(crate) fn process(
             "internal: a resumed stream was read as a file".to_string(),
         ),
         Source::Skipped { name, reason } => FileResult::skipped(name, reason),
-        Source::Disk { path, name, .. } => match crate::fileio::read_prefix(&path, cfg.max_file) {
+        Source::Disk { path, name } => match crate::fileio::read_prefix(&path, cfg.max_file) {
             Err(e) => FileResult::skipped(name, format!("cannot read: {e}")),
             Ok((bytes, false)) => from_bytes(name, &bytes, cfg, scratch),
             // The builder streams large files (`super::stream`); a file that

@@ -25,9 +25,10 @@ pub enum Entry {
         path: PathBuf,
         /// The path as reached from the argument, `/`-separated, as bytes.
         display: Vec<u8>,
-        /// Its size when walked, in bytes (the walk's `stat`: the builder
-        /// batches files and shows progress by it without another one; a
-        /// file that changes size later is read as it is then).
+        /// Its size when walked, in bytes (the walk's `stat`: the progress
+        /// total and the plan of a build in pieces use it without another
+        /// one; the builder asks again when it batches the file, and reads
+        /// it as it is then).
         size: u64,
     },
     /// Something that is not read, with the reason.
