@@ -228,10 +228,15 @@ impl AtomicFile {
     /// As [`AtomicFile::sync_in_background`], and the error of the last
     /// write-back, if it failed.
     pub fn sync_in_background_if_idle(&mut self) -> io::Result<()> {
-        if self.syncing.as_ref().is_some_and(|h| !h.is_finished()) {
-            return Ok(());
+        if self.write_back_idle() {
+            self.sync_in_background()?;
         }
-        self.sync_in_background()
+        Ok(())
+    }
+
+    /// No write-back is under way (none started, or the last one ended).
+    fn write_back_idle(&self) -> bool {
+        self.syncing.as_ref().is_none_or(|h| h.is_finished())
     }
 
     /// The result of the write-back under way, if any.
@@ -268,9 +273,7 @@ impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         // (Before the bytes are taken: an error, such as the failure of the
         // last write-back, then takes none, as `Write::write` promises.)
-        if self.unsynced >= self.write_back_every
-            && self.syncing.as_ref().is_none_or(|h| h.is_finished())
-        {
+        if self.unsynced >= self.write_back_every && self.write_back_idle() {
             self.sync_in_background()?;
             self.write_backs += 1;
         }

@@ -97,6 +97,14 @@ pub struct PartInfo<'a> {
 /// asks for (a window of a post of a few hundred bytes spans a few).
 const PREFETCH_BLOCKS: u64 = 8;
 
+/// Most bytes a part costs in the copies of the part table a matcher makes
+/// in memory on first use: its first position and number (8 bytes, parts
+/// with text; [`PartBases`]), the coarse index over them (a 4-byte entry
+/// a stretch of at least half the mean part: at most 8 bytes a part), and
+/// the first 8 bytes of its text hash
+/// ([`Segment::part_text_key`]). `info` counts them in a matcher's memory.
+pub(crate) const MATCHER_BYTES_PER_PART: u64 = 24;
+
 /// What a window read needs of a part's record ([`Segment::text_layout`]).
 struct TextLayout {
     text_offset: u64,

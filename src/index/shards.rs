@@ -136,7 +136,7 @@ fn sizes(folder: PathBuf, segs: &[Segment]) -> ShardInfo {
     for seg in segs {
         s.bytes += seg.bytes().len() as u64;
         s.postings += seg.meta().postings;
-        s.table_bytes += 24 * u64::from(seg.meta().parts);
+        s.table_bytes += super::segment::MATCHER_BYTES_PER_PART * u64::from(seg.meta().parts);
         for (kind, n) in seg.section_sizes() {
             match kind {
                 SectionKind::FpDirectory | SectionKind::FpPostings => s.lookup_bytes += n,

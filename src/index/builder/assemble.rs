@@ -457,57 +457,7 @@ impl SegState {
         let dict = match &self.dict {
             Some(d) => d.clone(),
             None => {
-                let d = match self.training.take() {
-                    // Still training: the blocks wait, unless no more text
-                    // comes.
-                    Some(t) if !t.is_finished() && !self.arena.finished => {
-                        self.training = Some(t);
-                        return None;
-                    }
-                    Some(t) => t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                    None => {
-                        let held: usize = self.arena.pending.iter().map(Vec::len).sum();
-                        if codec == Codec::Lz4
-                            && held < text::DICT_TRAIN_BYTES
-                            && !self.arena.finished
-                        {
-                            return None;
-                        }
-                        if codec != Codec::Lz4 {
-                            Lz4Dict::empty()
-                        } else {
-                            // The first blocks up to the training size (the
-                            // one that reaches it included).
-                            let mut took = 0;
-                            let count = self
-                                .arena
-                                .pending
-                                .iter()
-                                .take_while(|b| {
-                                    let more = took < text::DICT_TRAIN_BYTES;
-                                    took += b.len();
-                                    more
-                                })
-                                .count();
-                            let train = |samples: &[Vec<u8>]| {
-                                Lz4Dict::new(&text::train_dictionary(samples))
-                            };
-                            if self.train_apart && !self.arena.finished {
-                                // On a thread of its own, while this one
-                                // assembles the next batches (their blocks
-                                // wait): zstd's trainer takes 0.1-0.2 s, at
-                                // the start of a build, when nothing else
-                                // kept the pool's threads busy once they had
-                                // read the batches ahead.
-                                let samples = self.arena.pending[..count].to_vec();
-                                self.training = Some(std::thread::spawn(move || train(&samples)));
-                                return None;
-                            }
-                            train(&self.arena.pending[..count])
-                        }
-                    }
-                };
-                let d = std::sync::Arc::new(d);
+                let d = std::sync::Arc::new(self.dictionary(codec)?);
                 self.dict = Some(d.clone());
                 d
             }
@@ -517,6 +467,51 @@ impl SegState {
             return None;
         }
         Some(Blocks { raw, dict, codec })
+    }
+
+    /// The text blocks' dictionary once it can be had (see
+    /// [`SegState::take_blocks`]): `None` while it waits for its training
+    /// text or is being trained on its own thread.
+    fn dictionary(&mut self, codec: Codec) -> Option<Lz4Dict> {
+        if let Some(t) = self.training.take() {
+            // Still training: the blocks wait, unless no more text comes.
+            if !t.is_finished() && !self.arena.finished {
+                self.training = Some(t);
+                return None;
+            }
+            return Some(t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        if codec != Codec::Lz4 {
+            return Some(Lz4Dict::empty());
+        }
+        let held: usize = self.arena.pending.iter().map(Vec::len).sum();
+        if held < text::DICT_TRAIN_BYTES && !self.arena.finished {
+            return None;
+        }
+        // The first blocks up to the training size (the one that reaches
+        // it included).
+        let mut took = 0;
+        let count = self
+            .arena
+            .pending
+            .iter()
+            .take_while(|b| {
+                let more = took < text::DICT_TRAIN_BYTES;
+                took += b.len();
+                more
+            })
+            .count();
+        let train = |samples: &[Vec<u8>]| Lz4Dict::new(&text::train_dictionary(samples));
+        if self.train_apart && !self.arena.finished {
+            // On a thread of its own, while this one assembles the next
+            // batches (their blocks wait): zstd's trainer takes 0.1-0.2 s,
+            // at the start of a build, when nothing else kept the pool's
+            // threads busy once they had read the batches ahead.
+            let samples = self.arena.pending[..count].to_vec();
+            self.training = Some(std::thread::spawn(move || train(&samples)));
+            return None;
+        }
+        Some(train(&self.arena.pending[..count]))
     }
 
     /// Write blocks taken by [`SegState::take_blocks`], compressed (the
