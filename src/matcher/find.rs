@@ -12,7 +12,10 @@
 //!    with more postings than [`MatchConfig`]'s `max_postings` over all
 //!    segments, seed nothing: they can never make a match on their own
 //!    (nor do k-grams past a query's first 2^30 normalized bytes, which
-//!    are not looked up).
+//!    are not looked up). Nor do periodic k-grams, whose key recurs less
+//!    than k positions away in the query (a run of one character, a short
+//!    pattern repeated: [`mark_low_complexity`]); like common ones, they
+//!    cover their bytes in step 3.
 //! 2. **Candidates.** Hits are grouped by part and by diagonal
 //!    (source position - query position); hits whose diagonals differ by at
 //!    most the band are chained into one candidate, so that indels from OCR
@@ -35,8 +38,8 @@
 //!    which yields the exact spans and a similarity; spans map back to byte
 //!    offsets in the query and in the part's extracted text. A match is kept
 //!    when its aligned length and similarity pass the thresholds and it does
-//!    not repeat a match already kept. Query bytes covered by common
-//!    k-grams do not count toward the minimum length, so boilerplate never
+//!    not repeat a match already kept. Query bytes covered by common (or
+//!    periodic) k-grams do not count toward the minimum length, so boilerplate never
 //!    makes a match on its own, even where a few of its k-grams escaped the
 //!    common mark. A candidate of another text whose hits all lie inside a
 //!    query stretch a match already explains, with at most half that
@@ -402,7 +405,9 @@ pub(crate) struct Scratch {
     /// Per normalized query byte: covered by a common k-gram (as a running
     /// count: `common_cover[i]` = covered bytes before i).
     common_cover: Vec<u32>,
-    /// Per query k-gram: 0 not looked up, 1 common, 2 not common.
+    /// Per query k-gram: 0 not looked up, 1 common, 2 not common,
+    /// [`LOW_COMPLEXITY`] periodic (not looked up; covers as a common one
+    /// does).
     common_at: Vec<u8>,
     /// Per query k-gram: a minimum of one of its windows of `w`.
     minima: Vec<bool>,
@@ -418,8 +423,9 @@ pub(crate) struct Scratch {
     /// kept, sorted (second pieces verify them once).
     kept_lone: Vec<(u32, u32, i64, u32)>,
     /// Query positions of the exact k-grams to look up that seed nothing:
-    /// common, or with more postings than `max_postings`, or past the
-    /// first 2^30 normalized bytes (not looked up); increasing.
+    /// common, or with more postings than `max_postings`, or periodic
+    /// ([`LOW_COMPLEXITY`]), or past the first 2^30 normalized bytes (not
+    /// looked up); increasing.
     seedless: Vec<u32>,
     /// [`Seeds::Tolerant`]: the edited k-grams, their hashes, the alphabet.
     edit: EditScratch,
@@ -529,6 +535,7 @@ fn find_with(
     if tolerant {
         one_edit_keys(qn, k, p.seed, &mut s.edit, &mut s.keys, &mut s.kpos);
     }
+    mark_low_complexity(&s.keys[..n_exact], &s.kpos[..n_exact], k, &mut s.common_at);
     let n = s.keys.len();
     s.buckets.clear();
     let sharded = index.shard_count() > 1;
@@ -555,6 +562,14 @@ fn find_with(
             continue;
         }
         let qpos = qpos as usize;
+        // (An edited key may sit one past the last k-gram.)
+        if s.common_at.get(qpos) == Some(&LOW_COMPLEXITY) {
+            // Periodic text seeds nothing, nor do edits of it.
+            if ki < n_exact {
+                s.seedless.push(qpos as u32);
+            }
+            continue;
+        }
         let mut found_here = 0usize;
         s.pool.mark();
         let mut common = index.is_common(key);
@@ -675,7 +690,7 @@ fn find_with(
             lo.saturating_sub(reach)..(hi + reach).min(qn.len()),
             cover,
             |qpos| match common_at[qpos] {
-                1 => true,
+                1 | LOW_COMPLEXITY => true,
                 2 => false,
                 _ => index.is_common(fingerprint::remix(hashes[qpos])),
             },
@@ -1570,6 +1585,49 @@ fn verify(
     match verify_pass(index, cfg, q, c, scratch, (low, QUERY_MARGIN), w)? {
         Pass::Found(m) => Ok(Some(m)),
         Pass::Nothing | Pass::Wider => Ok(None),
+    }
+}
+
+/// [`Scratch::common_at`] of a query k-gram whose key recurs within `w`
+/// positions of the query.
+const LOW_COMPLEXITY: u8 = 3;
+
+/// Marks in `common_at` ([`LOW_COMPLEXITY`]) the query k-grams whose key
+/// recurs less than `k` positions away among `keys` (the exact keys looked
+/// up, at `kpos`, increasing).
+///
+/// Two equal k-grams that overlap are periodic text, with a period under
+/// k: a run of one character, a short pattern repeated ("0, 0, 0, ...",
+/// "TPM_UNDEFINED, TPM_UNDEFINED", "hahaha"). It is evidence of nothing,
+/// as low-complexity stretches are to sequence search (BLAST masks them
+/// before seeding), and it is costly: every k-gram of a period ties for
+/// its windows' minimum, so each is looked up, and each brings the key's
+/// postings again on another diagonal. A 188-byte post of zeros looked up
+/// one key at 83 positions and sorted 339,507 postings (27 ms), against an
+/// index of a source tree whose image files hold runs of zeros, and its
+/// matches were the zeros of those files. Periodic k-grams are treated as
+/// common ones are: they seed nothing and they cover their bytes, so a
+/// match needs `min_len`'s novel share outside them. (Every k-gram of a
+/// period is looked up, ties being window minima, so the keys show the
+/// repeat.)
+///
+/// Repeats farther apart are a phrase said twice, which source code does
+/// all the time ("cam_cc_csi4phytimer_clk.clkr, [CAM_CC_CSI4PHYTIMER_CLK_SRC]"
+/// repeats 20 normalized bytes 24 apart): marking repeats within w instead
+/// lost 59 of the 29,954 quotes of a stream over an index of the Linux
+/// source tree, within k 10, of which 8 are nothing but a short pattern
+/// repeated (BENCHMARKS.md, "Periodic text").
+fn mark_low_complexity(keys: &[u64], kpos: &[u32], k: usize, common_at: &mut [u8]) {
+    for (i, (&key, &p)) in keys.iter().zip(kpos).enumerate() {
+        let near = keys[..i]
+            .iter()
+            .zip(&kpos[..i])
+            .rev()
+            .take_while(|&(_, &q)| ((p - q) as usize) < k);
+        for (_, &q) in near.filter(|&(&k2, _)| k2 == key) {
+            common_at[q as usize] = LOW_COMPLEXITY;
+            common_at[p as usize] = LOW_COMPLEXITY;
+        }
     }
 }
 
@@ -4005,6 +4063,134 @@ mod tests {
         ) {
             proptest::prop_assert_eq!(snippet(&s, max), naive_snippet(&s, max));
         }
+    }
+
+    mod periodic {
+        use super::super::{mark_low_complexity, LOW_COMPLEXITY};
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            /// A looked-up k-gram is marked periodic exactly when another
+            /// looked-up k-gram less than k positions away has its key.
+            #[test]
+            fn periodic_k_grams_are_the_naive_ones(
+                picks in proptest::collection::vec((0u64..4, 1u32..6, any::<bool>()), 0..60),
+                k in 1usize..20,
+            ) {
+                // Keys from a small alphabet at increasing positions; some
+                // positions are not looked up (gaps of 1 to 5).
+                let (mut keys, mut kpos, mut p) = (Vec::new(), Vec::new(), 0u32);
+                for &(key, gap, _) in &picks {
+                    p += gap;
+                    keys.push(key);
+                    kpos.push(p);
+                }
+                let n = p as usize + 1;
+                let mut got = vec![0u8; n];
+                for (&q, &(_, _, common)) in kpos.iter().zip(&picks) {
+                    got[q as usize] = if common { 1 } else { 2 };
+                }
+                let before = got.clone();
+                mark_low_complexity(&keys, &kpos, k, &mut got);
+                for (i, (&key, &q)) in keys.iter().zip(&kpos).enumerate() {
+                    let periodic = keys.iter().zip(&kpos).enumerate().any(|(j, (&k2, &q2))| {
+                        j != i && k2 == key && (q as i64 - q2 as i64).unsigned_abs() < k as u64
+                    });
+                    let want = if periodic { LOW_COMPLEXITY } else { before[q as usize] };
+                    prop_assert_eq!(got[q as usize], want, "position {}", q);
+                }
+                // Positions not looked up are left alone.
+                for q in 0..n {
+                    if !kpos.contains(&(q as u32)) {
+                        prop_assert_eq!(got[q], before[q]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// An index of random letters around a run of zeros ("0 0 0 ...", as
+    /// in an image file of text) and a line repeated ("TPM_UNDEFINED, "
+    /// sixteen times, as in a table of code), once each.
+    fn periodic_doc_index() -> (String, Index) {
+        let mut g = Lcg(0x9E71);
+        let doc = format!(
+            "{} {} {} {} {}",
+            g.letters(400),
+            "0 ".repeat(200),
+            g.letters(400),
+            "TPM_UNDEFINED, ".repeat(16),
+            g.letters(400)
+        );
+        let index = index_of_texts(&[("doc.txt", &doc)]);
+        (doc, index)
+    }
+
+    /// Periodic text is evidence of nothing: a post of it alone finds no
+    /// match (and looks nothing up), though every byte of it is in the
+    /// index; before, each k-gram of a period was looked up (all tie for
+    /// their windows' minimum) and the zeros matched.
+    #[test]
+    fn periodic_text_alone_matches_nothing() {
+        let (doc, index) = periodic_doc_index();
+        let m = Matcher::new(&index, MatchConfig::default());
+        for post in [
+            "0 ".repeat(90),
+            "0, ".repeat(60),
+            "TPM_UNDEFINED, ".repeat(12),
+            "hahaha".repeat(20),
+        ] {
+            assert!(
+                doc.contains(post.trim()) || post.starts_with("0,") || post.starts_with('h'),
+                "{post}"
+            );
+            assert_eq!(verified(&m, &post), 0, "{post}");
+        }
+        // Its bytes count as boilerplate's do: with 20 letters of the
+        // text before it (and the k-grams across the border, which are
+        // not periodic), too few bytes are left outside it for a match.
+        let run = doc.find("0 0 0").unwrap();
+        let post = &doc[run - 21..run + 180];
+        assert!(m.try_find(post).unwrap().is_empty(), "{post}");
+    }
+
+    /// OCR text's tolerant seeds include k-grams one edit away at every
+    /// position, one past the last k-gram too: periodic or not, short or
+    /// long, such a text is matched without a fault.
+    #[test]
+    fn tolerant_seeds_of_short_and_periodic_texts() {
+        let (doc, index) = periodic_doc_index();
+        let m = Matcher::new(&index, MatchConfig::default());
+        let k = index.params().k as usize;
+        let at = doc.find("TPM_UNDEFINED").unwrap();
+        for n in k - 1..k + 40 {
+            for text in [&doc[..n], &doc[at..at + n], &"0 ".repeat(n)[..n]] {
+                m.try_find_ocr(text).unwrap();
+            }
+        }
+        // And the quote around the periodic stretch is found as OCR text.
+        let quote = &doc[at - 120..at + 16 * 15 + 120];
+        assert_eq!(m.try_find_ocr(quote).unwrap().len(), 1);
+    }
+
+    /// A quote that holds a periodic stretch is found by the rest of it,
+    /// and its reported span reaches across the stretch where the
+    /// alignment does.
+    #[test]
+    fn a_quote_around_a_periodic_stretch_is_found_by_the_rest() {
+        let (doc, index) = periodic_doc_index();
+        let m = Matcher::new(&index, MatchConfig::default());
+        let at = doc.find("TPM_UNDEFINED").unwrap();
+        let quote = &doc[at - 120..at + 16 * 15 + 120];
+        let found = m.try_find(quote).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        let f = &found[0];
+        assert_eq!(&doc[f.source_span.clone()], &quote[f.query_span.clone()]);
+        assert!(
+            f.query_span.start <= 1 && f.query_span.end + 1 >= quote.len(),
+            "{f:?}"
+        );
     }
 
     /// Against Levenshtein distance computed in full.
