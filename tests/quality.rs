@@ -183,7 +183,8 @@ const KNOWN_MISSES: &[(&str, &str)] = &[(
          away) and the low-identity verification, 25-40% 1 of 6, 40% and \
          more 0 of 12: the OCR text has fewer than one k-gram with at most \
          one error, and half of it is not in the source at all. No matcher \
-         can reach 70% here: only 10 of these 23 readings are closer (by \
+         that decides by alignment distance can reach 70% here: only 10 \
+         of these 23 readings are closer (by \
          edit distance) to their source than to every other document and \
          than every same-domain negative of their length is to the dump \
          (scripts/ocr_separability.py; BENCHMARKS.md, \"A ceiling for OCR \
