@@ -17,38 +17,25 @@ dump="${DUMP:-$(dirname "$0")/../corpus/dump}"
 python3 - "$out" "$dump" "$(dirname "$0")" <<'PY'
 import json, os, sys
 sys.path.insert(0, sys.argv[3])
-from querylib import Shared, normalize
+from querylib import Shared, fortunes, normalize
 parts = []
 for r, _, ns in sorted(os.walk(sys.argv[2])):
     for nm in sorted(ns):
         parts.append(normalize(open(os.path.join(r, nm), "rb").read().decode("utf-8", "replace")))
 shared = Shared("\x00".join(parts))
-d = "/usr/share/games/fortunes"
 n = dropped = 0
 with open(sys.argv[1], "w", encoding="utf-8") as f:
-    for name in sorted(os.listdir(d)):
-        p = os.path.join(d, name)
-        if not os.path.isfile(p) or "." in name:
+    for name, entry in fortunes():
+        sh = shared.longest(entry)
+        if sh > Shared.HARD_MAX:
+            dropped += 1
             continue
-        raw = open(p, "rb").read()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-        for entry in text.split("\n%\n"):
-            entry = entry.strip("%\n ")
-            if len(entry) < 20:
-                continue
-            sh = shared.longest(entry)
-            if sh > Shared.HARD_MAX:
-                dropped += 1
-                continue
-            n += 1
-            row = {"id": f"fortune-{n:05d}", "text": entry, "case": "negative:fortune",
-                   "origin": f"fortunes: {name}", "expect": []}
-            if sh >= Shared.HARD_MIN:
-                row["case"], row["shared_norm"] = "negative:fortune-hard", sh
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        n += 1
+        row = {"id": f"fortune-{n:05d}", "text": entry, "case": "negative:fortune",
+               "origin": f"fortunes: {name}", "expect": []}
+        if sh >= Shared.HARD_MIN:
+            row["case"], row["shared_norm"] = "negative:fortune-hard", sh
+        f.write(json.dumps(row, ensure_ascii=False) + "\n")
 print(f"{sys.argv[1]}: {n} fortunes ({dropped} left out: they share more than {Shared.HARD_MAX} "
       f"normalized chars with {sys.argv[2]})")
 PY

@@ -35,10 +35,12 @@ trap 'rm -rf "$work"' EXIT
 (cd "$work" && apt-get download dict-foldoc python3.11-doc >/dev/null &&
   for d in ./*.deb; do dpkg -x "$d" x; done)
 mkdir -p "$(dirname "$out")"
-python3 - "$out" "$n" "$work/x" <<'PY'
+python3 - "$out" "$n" "$work/x" "$(dirname "$0")" <<'PY'
 import gzip, json, os, random, re, sys
 
 out, n, root = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sys.path.insert(0, sys.argv[4])
+from querylib import fortunes  # noqa: E402
 rng = random.Random(13)
 ws = re.compile(r"\s+")
 
@@ -61,21 +63,7 @@ def windows(text, kind):
         i = j
 
 
-posts = []
-d = "/usr/share/games/fortunes"
-for name in sorted(os.listdir(d)):
-    p = os.path.join(d, name)
-    if not os.path.isfile(p) or "." in name:
-        continue
-    raw = open(p, "rb").read()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    for entry in text.split("\n%\n"):
-        entry = entry.strip("%\n ")
-        if len(entry) >= 20:
-            posts.append(("fortune", entry))
+posts = [("fortune", entry) for _, entry in fortunes()]
 
 foldoc = gzip.open(os.path.join(root, "usr/share/dictd/foldoc.dict.dz")).read().decode("utf-8", "replace")
 # Entries start at a line with no indentation; their bodies are indented.

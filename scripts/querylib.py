@@ -22,6 +22,29 @@ import unicodedata
 # ---------------------------------------------------------------- normalize
 
 
+FORTUNES = "/usr/share/games/fortunes"
+
+
+def fortunes(d: str = FORTUNES):
+    """(file name, entry) of every Debian fortune of 20 chars or more, in
+    file order: the files of `d` without a dot in their name (not the
+    .dat/.u8 twins; the offensive set is a folder), entries split at "%"
+    lines, UTF-8 or else Latin-1."""
+    for name in sorted(os.listdir(d)):
+        p = os.path.join(d, name)
+        if not os.path.isfile(p) or "." in name:
+            continue
+        raw = open(p, "rb").read()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+        for entry in text.split("\n%\n"):
+            entry = entry.strip("%\n ")
+            if len(entry) >= 20:
+                yield name, entry
+
+
 def normalize(s: str) -> str:
     s = unicodedata.normalize("NFKC", s).casefold()
     return "".join(c for c in s if c.isalnum())
