@@ -41,12 +41,13 @@
 //!    not repeat a match already kept. Query bytes covered by common (or
 //!    periodic) k-grams do not count toward the minimum length, so
 //!    boilerplate never makes a match on its own, even where a few of its
-//!    k-grams escaped the common mark. A candidate of another text whose hits all lie inside a
-//!    query stretch a match already explains, with at most half that
-//!    match's hits there (and it at least 3), is not verified (a text that
-//!    shares a sentence of the quote: [`Explained`]), unless `every_source`
-//!    is set or the seeds are tolerant. OCR text that fails is aligned a
-//!    second time for a low-identity match (tiny text read with an error every few chars);
+//!    k-grams escaped the common mark. A candidate of another text whose
+//!    hits all lie inside a query stretch a match already explains, with
+//!    at most half that match's hits there (and it at least 3), is not
+//!    verified (a text that shares a sentence of the quote:
+//!    [`Explained`]), unless `every_source` is set or the seeds are
+//!    tolerant. OCR text that fails is aligned a second time for a
+//!    low-identity match (tiny text read with an error every few chars);
 //!    then a match whose stretch another text matches clearly more
 //!    similarly is dropped ([`EXPLAINED_GAP`]).
 //! 4. **Second pieces.** Once a part is established by a match of full
