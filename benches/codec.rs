@@ -20,36 +20,22 @@
 //! How to compare: `cargo bench --bench codec -- --save-baseline before`,
 //! change the code, then `cargo bench --bench codec -- --baseline before`.
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use leakprint::index::builder::walk::{walk, Entry};
 use leakprint::index::lz4::{self, Lz4Dict};
 use leakprint::index::text;
 
-/// Every file under `dir`, in path order.
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("corpus/dump is readable")
-        .map(|e| e.expect("directory entry").path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
 fn compress(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/dump");
-    let mut paths = Vec::new();
-    files(&root, &mut paths);
     let mut bytes = Vec::new();
-    for p in &paths {
-        bytes.extend(std::fs::read(p).expect("corpus file"));
+    // (The indexer's walk: its files in path order.)
+    for e in walk(&[root]).expect("corpus/dump is readable") {
+        if let Entry::File { path, .. } = e {
+            bytes.extend(std::fs::read(path).expect("corpus file"));
+        }
     }
     let block = text::DEFAULT_BLOCK as usize;
     let blocks: Vec<&[u8]> = bytes.chunks(block).collect();

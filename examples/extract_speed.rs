@@ -62,8 +62,12 @@ fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     let mut files: Vec<(String, u64, PathBuf)> = Vec::new();
     for e in walk(&a.roots)? {
-        if let Entry::File { path, display, .. } = e {
-            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if let Entry::File {
+            path,
+            display,
+            size,
+        } = e
+        {
             files.push((leakprint::names::display(&display), size, path));
         }
     }

@@ -104,17 +104,14 @@ fn spilled_runs_merge_to_the_same_segment() {
     assert_eq!(common::segment_bytes(&a), common::segment_bytes(&c));
 }
 
-/// Bytes of the files under `dir`.
+/// Bytes of the files under `dir`, as the indexer's walk finds them.
 fn walk_bytes(dir: &std::path::Path) -> u64 {
-    std::fs::read_dir(dir)
+    leakprint::index::builder::walk::walk(&[dir.to_path_buf()])
         .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk_bytes(&p)
-            } else {
-                std::fs::metadata(&p).unwrap().len()
-            }
+        .iter()
+        .map(|e| match e {
+            leakprint::index::builder::walk::Entry::File { size, .. } => *size,
+            leakprint::index::builder::walk::Entry::Skipped { .. } => 0,
         })
         .sum()
 }
