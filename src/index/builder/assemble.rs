@@ -732,7 +732,7 @@ impl Spill {
             return Ok(());
         }
         if self.file.is_none() {
-            let path = super::temp_name(&self.dir, self.what);
+            let path = super::output::temp_name(&self.dir, self.what);
             let f = std::fs::OpenOptions::new()
                 .create_new(true)
                 .read(true)

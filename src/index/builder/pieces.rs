@@ -36,15 +36,18 @@ use super::super::manifest::{Manifest, SegmentEntry};
 use super::super::state::State;
 use super::super::wire::Frequent;
 use super::super::{IndexError, Params, Segment};
+use super::output::prepare_output;
+use super::prior::Earlier;
 use super::read::Source;
+use super::run::KeyCounting;
 use super::walk::Entry;
 use super::write::SegmentWriter;
-use super::{header_of, prepare_output, BuildSummary, Earlier, Indexer, KeyCounting, Progress};
+use super::{header_of, BuildSummary, Indexer, Progress};
 use std::collections::HashMap;
 
 /// File name of piece `piece`'s segment in generation `generation`.
 pub fn piece_segment_name(generation: u64, piece: u32) -> String {
-    super::segment_name(generation, u64::from(piece))
+    super::output::segment_name(generation, u64::from(piece))
 }
 
 /// File name of piece `piece`'s key counts in generation `generation`.
@@ -90,7 +93,7 @@ impl Indexer {
         let seg_path = output.join(piece_segment_name(generation, piece));
         let keys_path = output.join(piece_keys_name(generation, piece));
         progress.start(entries.len() as u64, super::disk_bytes(&entries));
-        let mut sources = super::Sources::new(entries.into_iter().map(Source::from));
+        let mut sources = super::batch::Sources::new(entries.into_iter().map(Source::from));
         let mut w = SegmentWriter::file(&seg_path, &header_of(params))?;
         let mut keys = KeyCountWriter::create(&keys_path, params)?;
         let mut summary = BuildSummary::default();

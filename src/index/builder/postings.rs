@@ -134,7 +134,7 @@ impl KeySink {
                 continue;
             }
             let path = self.spilled[p]
-                .get_or_insert_with(|| super::temp_name(&self.dir, &format!("keys-{p}")))
+                .get_or_insert_with(|| super::output::temp_name(&self.dir, &format!("keys-{p}")))
                 .clone();
             files.push((path, buf));
         }

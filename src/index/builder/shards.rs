@@ -17,8 +17,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::postings::ShardFilter;
+use super::prior::Earlier;
 use super::read::Source;
-use super::{BuildSummary, Earlier, Indexer, Progress, State};
+use super::{BuildSummary, Indexer, Progress, State};
 use crate::error::ConfigError;
 use crate::index::manifest::{Manifest, SegmentEntry, ShardOf};
 use crate::index::shards::MAX_SHARDS;
