@@ -104,7 +104,7 @@ impl Ctx<'_, '_> {
 /// nor when a known path cannot be read now (the indexed version stays, the
 /// reason is reported). A changed file at a known path marks the old
 /// version superseded.
-pub(super) fn admit(
+fn admit(
     r: &FileResult,
     earlier: &Earlier,
     seen: &mut HashMap<Vec<u8>, [u8; 32]>,

@@ -3,7 +3,9 @@
 //!
 //! ```text
 //! walk (sorted)                       builder/walk.rs     sequential, cheap
-//! -> batches of files                 builder/batch.rs    (8 MiB or 256 files)
+//! -> batches of files                 builder/batch.rs    (8 MiB or 256 files
+//!                                                          at the default
+//!                                                          budget)
 //! -> read + extract, per file         builder/read.rs     parallel (rayon),
 //! -> analyze, per part                builder/analyze.rs  up to 2 batches
 //!    (a file over the text limit:      builder/stream.rs   ahead; alone, in

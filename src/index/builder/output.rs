@@ -1,6 +1,7 @@
 //! The index folder: the names of segments and temporary files, the check
-//! of an output folder before a build, and the removal of what a failed
-//! build left.
+//! of an output folder before a build, and the removal of files no
+//! manifest names (what a failed build left, the files a new generation
+//! replaced).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -72,7 +73,7 @@ pub(super) fn prepare_output(output: &Path) -> Result<Option<Manifest>, IndexErr
 
 /// Whether a file name is one an index build writes before its manifest:
 /// a temporary file, a segment, a piece's key counts or a state file.
-pub(super) fn is_build_leftover(name: &str) -> bool {
+fn is_build_leftover(name: &str) -> bool {
     name.starts_with(".tmp-")
         || (name.starts_with("seg-") && (name.ends_with(".lps") || name.ends_with(".lpk")))
         || (name.starts_with("state-") && name.ends_with(".lpst"))

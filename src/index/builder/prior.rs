@@ -17,7 +17,7 @@ use super::assemble::Prior;
 
 /// The records of one path (segment, file): one, or a streamed file's
 /// first record and its continuations; and its blake3.
-pub(super) type PathRecords = (Vec<(usize, u32)>, [u8; 32]);
+type PathRecords = (Vec<(usize, u32)>, [u8; 32]);
 
 /// The segments of the index before this build, and the new segments of
 /// this build as they are published: what later files must not store
@@ -38,7 +38,7 @@ pub(super) struct Earlier {
 /// first): without releases the first segment's resident pages reached
 /// 2.07 GiB; releasing every 65,536 look-ups, 40 MiB (peak RSS 596 MiB,
 /// over `--memory` + 64); every 8,192, see BENCHMARKS.md.
-pub(super) const RELEASE_EVERY: u64 = 1 << 13;
+const RELEASE_EVERY: u64 = 1 << 13;
 
 impl Earlier {
     pub(super) fn empty() -> Earlier {

@@ -385,7 +385,7 @@ pub(super) struct Countdown {
 }
 
 /// Counts one job out of a [`Countdown`] when dropped.
-pub(super) struct EndOnDrop<'a>(&'a Countdown);
+struct EndOnDrop<'a>(&'a Countdown);
 
 impl Drop for EndOnDrop<'_> {
     fn drop(&mut self) {
@@ -405,12 +405,12 @@ impl Countdown {
     /// To be held by a job while it runs: it counts the job out however
     /// the job ends, a panic included (so that no waiter waits forever;
     /// the scope that ran the job raises the panic again).
-    pub(super) fn end_on_drop(&self) -> EndOnDrop<'_> {
+    fn end_on_drop(&self) -> EndOnDrop<'_> {
         EndOnDrop(self)
     }
 
     /// Whether every job has ended.
-    pub(super) fn is_done(&self) -> bool {
+    fn is_done(&self) -> bool {
         *self.left.lock().unwrap_or_else(PoisonError::into_inner) == 0
     }
 

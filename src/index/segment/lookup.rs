@@ -99,7 +99,7 @@ impl Segment {
     }
 
     /// The table [`Segment::locate_part`] searches, built on first use.
-    pub(super) fn part_bases(&self) -> &PartBases {
+    fn part_bases(&self) -> &PartBases {
         self.bases.get_or_init(|| {
             let parts = self.section(&self.r.parts);
             PartBases::new(

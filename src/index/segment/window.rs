@@ -15,7 +15,7 @@ impl Segment {
     /// Where the text of part `part` lies: that of the part itself, or of
     /// the earlier part of this segment it duplicates ([`Segment::text_owner`]),
     /// read from the records alone (a window read needs no name).
-    pub(super) fn text_layout(&self, part: u32) -> Result<TextLayout, IndexError> {
+    fn text_layout(&self, part: u32) -> Result<TextLayout, IndexError> {
         let (mut rec, _, mut checkpoints) = self.part_checked(part)?;
         match rec.duplicate {
             Duplicate::None => {}
@@ -59,7 +59,7 @@ impl Segment {
     }
 
     /// [`Segment::arena_cached`] into `out` (cleared first).
-    pub(super) fn arena_into(
+    fn arena_into(
         &self,
         range: Range<u64>,
         cache: &mut BlockCache,
@@ -170,7 +170,7 @@ impl Segment {
             .map_err(|_| corrupt("text data", format!("text of part {part} is not UTF-8")))
     }
 
-    pub(super) fn checkpoint(&self, i: u32) -> Result<Checkpoint, IndexError> {
+    fn checkpoint(&self, i: u32) -> Result<Checkpoint, IndexError> {
         self.record(&self.r.ckpts, i, "checkpoints")
     }
 
@@ -281,11 +281,7 @@ impl Segment {
 
     /// Where the text of a window lies (see [`Segment::window_into`]): the
     /// checkpoints around the normalized range `norm` of `part`.
-    pub(super) fn window_plan(
-        &self,
-        part: u32,
-        norm: Range<usize>,
-    ) -> Result<WindowPlan, IndexError> {
+    fn window_plan(&self, part: u32, norm: Range<usize>) -> Result<WindowPlan, IndexError> {
         let part = self.text_layout(part)?;
         let norm_end = norm.end.min(part.norm_len as usize);
         let norm_start = norm.start.min(norm_end);
@@ -416,10 +412,10 @@ impl Segment {
 
 /// Text blocks of one window at most that [`Segment::prefetch_window_text`]
 /// asks for (a window of a post of a few hundred bytes spans a few).
-pub(super) const PREFETCH_BLOCKS: u64 = 8;
+const PREFETCH_BLOCKS: u64 = 8;
 
 /// What a window read needs of a part's record ([`Segment::text_layout`]).
-pub(super) struct TextLayout {
+struct TextLayout {
     text_offset: u64,
     text_len: u64,
     norm_len: u32,
@@ -429,7 +425,7 @@ pub(super) struct TextLayout {
 /// Where the text of a window lies: the checkpoint at or before its start,
 /// the text offset of the one at or after its end (or the part's end), and
 /// the window's normalized range clamped to the part.
-pub(super) struct WindowPlan {
+struct WindowPlan {
     /// The part's text in the segment's arena.
     text_offset: u64,
     start: Checkpoint,
@@ -452,7 +448,7 @@ pub struct TextWindow {
 }
 
 /// The smallest char boundary of `s` at or above `i` (`s.len()` past the end).
-pub(super) fn ceil_char_boundary(s: &str, i: usize) -> usize {
+fn ceil_char_boundary(s: &str, i: usize) -> usize {
     let mut i = i.min(s.len());
     while !s.is_char_boundary(i) {
         i += 1;
@@ -467,7 +463,7 @@ pub(super) fn ceil_char_boundary(s: &str, i: usize) -> usize {
 ///
 /// # Errors
 /// The first error of `le`.
-pub(super) fn gallop(
+fn gallop(
     range: Range<u32>,
     guess: u32,
     le: impl Fn(u32) -> Result<bool, IndexError>,

@@ -42,7 +42,7 @@ use crate::normalize::{self};
 /// a quarter of the candidates, and breaks even at three hits. Skipped
 /// above that, the 400 slowest of those posts ran 14% faster (1,410 ->
 /// 1,605 posts/s, examples/throughput --repeat 20 under `perf record`).
-pub(super) const BOUND_MAX_HITS: u32 = 3;
+const BOUND_MAX_HITS: u32 = 3;
 
 pub(super) fn align_any(
     scratch: &mut VerifyScratch,
@@ -167,10 +167,10 @@ pub(super) fn align_any(
 /// against "... may so direct our deliberations") match through the OCR
 /// path, a hard negative that shares 29 characters; 10 does not, and
 /// finds the same edited quotes ("military" for "repealable" is 10).
-pub(super) const BRIDGE_MAX: usize = 10;
+const BRIDGE_MAX: usize = 10;
 
 /// What a bridge costs the alignment score: one edit of [`scoring`](super::scoring).
-pub(super) const BRIDGE_COST: i32 = 2;
+const BRIDGE_COST: i32 = 2;
 
 /// Least net score (in letters) of the piece a bridge reaches: less is a
 /// few letters that agree by chance past a quote's end. With any piece of
@@ -178,15 +178,15 @@ pub(super) const BRIDGE_COST: i32 = 2;
 /// ("... mortgages for... Caribbean Basin, we're ...") lost their second
 /// passage, whose alignment had reached back over the "..." to a
 /// coincidental run and then overlapped the first passage.
-pub(super) const BRIDGE_MIN_PIECE: i64 = 8;
+const BRIDGE_MIN_PIECE: i64 = 8;
 
 /// The two sides of an alignment and the content weight of a range of
 /// each side's symbols.
 pub(super) struct Sides<'a, S> {
     pub(super) q: &'a [S],
     pub(super) s: &'a [S],
-    pub(super) q_weight: &'a dyn Fn(Range<usize>) -> u64,
-    pub(super) s_weight: &'a dyn Fn(Range<usize>) -> u64,
+    q_weight: &'a dyn Fn(Range<usize>) -> u64,
+    s_weight: &'a dyn Fn(Range<usize>) -> u64,
 }
 
 impl<S> Sides<'_, S> {
@@ -263,7 +263,7 @@ pub(super) fn bridge<S: align::Symbol>(
 /// than `best` and holds: `piece` (one of the two, the one the bridge
 /// reached) nets [`BRIDGE_MIN_PIECE`] letters, and the bridge skips at
 /// most a word on either side.
-pub(super) fn keep_join<S>(
+fn keep_join<S>(
     sides: &Sides<'_, S>,
     best: &mut Option<Alignment>,
     (first, second): (&Alignment, &Alignment),
@@ -315,7 +315,7 @@ pub(super) fn join(first: &Alignment, second: &Alignment) -> Alignment {
 /// stock phrase with a document, whose alignment fails, end here
 /// (BENCHMARKS.md "A bridge across one word" measures what the piece
 /// searches cost with and without this test and the anchored bound).
-pub(super) fn run_of_three<S: align::Symbol>(
+fn run_of_three<S: align::Symbol>(
     sides: &Sides<'_, S>,
     at: Range<usize>,
     (dl, dh): (isize, isize),
@@ -340,7 +340,7 @@ pub(super) fn run_of_three<S: align::Symbol>(
 /// on the diagonals `[dl, dh]` of the whole sides that starts or ends as
 /// `anchor` says (in the region's positions) may score `need`, by
 /// [`Aligner::score_bound_anchored_from`] (true when it cannot tell).
-pub(super) fn may_reach<S: align::Symbol>(
+fn may_reach<S: align::Symbol>(
     aligner: &mut Aligner,
     sides: &Sides<'_, S>,
     ((qf, qt), (sf, st)): ((usize, usize), (usize, usize)),
@@ -365,7 +365,7 @@ pub(super) fn may_reach<S: align::Symbol>(
 
 /// The best local alignment of `q[qf..qt]` against `s[sf..st]` on the
 /// diagonals `[dl, dh]` of the whole sides, in their coordinates.
-pub(super) fn align_in<S: align::Symbol>(
+fn align_in<S: align::Symbol>(
     aligner: &mut Aligner,
     sides: &Sides<'_, S>,
     (qf, qt): (usize, usize),
@@ -385,7 +385,7 @@ pub(super) fn align_in<S: align::Symbol>(
 /// [`bridge`] past the end of `a`: the piece looked for from `a`'s end
 /// and from a word before it, when the wider of those regions may hold a
 /// piece of `need`.
-pub(super) fn bridge_after<S: align::Symbol>(
+fn bridge_after<S: align::Symbol>(
     aligner: &mut Aligner,
     sides: &Sides<'_, S>,
     (lo, hi): (isize, isize),
@@ -455,7 +455,7 @@ pub(super) fn bridge_after<S: align::Symbol>(
 /// [`bridge`] before the start of `a`: the piece looked for up to `a`'s
 /// start and up to a word after it, when the wider of those regions may
 /// hold a piece of `need`.
-pub(super) fn bridge_before<S: align::Symbol>(
+fn bridge_before<S: align::Symbol>(
     aligner: &mut Aligner,
     sides: &Sides<'_, S>,
     (lo, hi): (isize, isize),

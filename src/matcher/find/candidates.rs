@@ -26,13 +26,13 @@ use crate::index::wire::ContextWidth;
 pub(super) struct Found(pub(super) u64);
 
 impl Found {
-    pub(super) const BIAS: i64 = 1 << 32;
+    const BIAS: i64 = 1 << 32;
     /// Bits of the query position.
-    pub(super) const QPOS_BITS: u32 = 30;
+    const QPOS_BITS: u32 = 30;
     /// The last query position a posting can be found for.
     pub(super) const MAX_QPOS: u32 = (1 << Found::QPOS_BITS) - 1;
     /// Where the diagonal starts: above the query position and the bit.
-    pub(super) const DIAG_SHIFT: u32 = Found::QPOS_BITS + 1;
+    const DIAG_SHIFT: u32 = Found::QPOS_BITS + 1;
 
     pub(super) fn new(qpos: u32, pos: u32, agrees: bool) -> Found {
         debug_assert!(qpos <= Found::MAX_QPOS);
@@ -58,7 +58,7 @@ impl Found {
 /// The part a posting was last located in, to locate the next posting of
 /// the same part without a lookup.
 #[derive(Default)]
-pub(super) struct PartAt {
+struct PartAt {
     /// Segment, part, the part's positions, whether a live file holds it.
     pub(super) last: Option<(u32, u32, u32, u64, bool)>,
 }

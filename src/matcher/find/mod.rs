@@ -62,7 +62,7 @@
 //!    exact stretch is evidence, not chance.
 //!
 //! This module runs the steps for a query ([`find`]) and keeps the
-//! buffers they reuse ([`Scratch`]); the steps themselves are in
+//! buffers they reuse ([`Scratch`]); the helpers of the steps are in
 //! `seeds` (the edited keys of OCR text, periodic k-grams, the
 //! boilerplate cover), `candidates` (postings located and chained, the
 //! ranking and the cap), `verify` (a candidate against its source window)

@@ -16,12 +16,12 @@ pub(crate) struct EditScratch {
     /// The chars an edit may write, UTF-8 encoded.
     pub(super) alphabet: Vec<([u8; 4], u8)>,
     /// One edited stretch of the query and its k-gram hashes.
-    pub(super) buf: Vec<u8>,
+    buf: Vec<u8>,
     pub(super) hashes: Vec<u64>,
 }
 
 /// Largest alphabet an edit draws from (the query's own chars first).
-pub(super) const MAX_EDIT_ALPHABET: usize = 96;
+const MAX_EDIT_ALPHABET: usize = 96;
 
 /// Appends to `keys` (remixed, as the index keys them) every k-gram one
 /// edit away from a k-gram of `qn`, and to `kpos` the query position it
@@ -100,7 +100,7 @@ pub(super) fn one_edit_keys(
 /// The chars edits draw from: the query's distinct chars, most frequent
 /// first, then the ASCII letters and digits that normalization keeps as
 /// they are, at most [`MAX_EDIT_ALPHABET`].
-pub(super) fn edit_alphabet(q: &str, out: &mut Vec<([u8; 4], u8)>) {
+fn edit_alphabet(q: &str, out: &mut Vec<([u8; 4], u8)>) {
     let mut counts: std::collections::HashMap<char, u32> = std::collections::HashMap::new();
     for c in q.chars() {
         *counts.entry(c).or_default() += 1;

@@ -87,7 +87,7 @@ thread_local! {
     pub(super) static VERIFIED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// Set by tests: every candidate is verified with [`QUERY_MARGIN`].
     pub(super) static WHOLE_MARGIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// Lone hits verified at [`lone_margin`], and those of them tried again
+    /// Lone hits verified at [`lone_margin`](super::lone_margin), and those of them tried again
     /// at [`QUERY_MARGIN`] (tests count them).
     pub(super) static LONE_PASSES: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
 }
@@ -359,11 +359,11 @@ pub(super) fn verify_pass(
 /// without this rule.
 pub(super) fn numbers_agree(q: &str, s: &str) -> bool {
     /// Numbers compared at most (a table of figures is decided by its first).
-    pub(super) const MAX_NUMBERS: usize = 64;
+    const MAX_NUMBERS: usize = 64;
     /// ASCII letters OCR reads for digits (0 O o D Q, 1 I l i, 2 Z z,
     /// 5 S s, 6 G b, 8 B, 9 g q): next to one, a digit run may be part of
     /// a misread figure ("2O14"), so it still counts.
-    pub(super) const DIGIT_LOOKALIKES: &[u8] = b"OoDQIliZzSsGbBgq";
+    const DIGIT_LOOKALIKES: &[u8] = b"OoDQIliZzSsGbBgq";
     /// Runs of two or more ASCII digits; with `standalone`, only those
     /// that touch no ASCII letter other than a digit look-alike (figures
     /// next to ideographs, "2014年", count).
@@ -444,7 +444,7 @@ pub(crate) fn whole_source_chars(offsets: &[u32], r: Range<usize>) -> Range<usiz
 }
 
 /// The smallest char boundary of `s` at or above `i`.
-pub(super) fn ceil_boundary(s: &str, i: usize) -> usize {
+fn ceil_boundary(s: &str, i: usize) -> usize {
     let mut i = i.min(s.len());
     while !s.is_char_boundary(i) {
         i += 1;
@@ -464,7 +464,7 @@ pub(crate) struct VerifyScratch {
 /// compares `u16`s), with the byte offset of every char.
 #[derive(Default)]
 pub(super) struct Symbols {
-    pub(super) ids: rustc_hash::FxHashMap<char, u16>,
+    ids: rustc_hash::FxHashMap<char, u16>,
     pub(super) q: Vec<u16>,
     pub(super) s: Vec<u16>,
     /// Byte offset of each char of each side, plus the side's length.
