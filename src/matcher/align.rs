@@ -60,7 +60,8 @@
 //!   width + 32` bytes per query byte: callers bound query length and band.
 //!
 //! The score bounds that let the matcher skip an alignment are in `bound`;
-//! the vector kernels of the fill in `kernel`, `sse2`, `avx2` and `avx512`.
+//! the vector kernels of the fill in `kernel`, `sse2`, `avx2` and `avx512`
+//! (x86_64).
 
 use std::ops::Range;
 

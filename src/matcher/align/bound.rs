@@ -17,11 +17,11 @@ pub(super) struct BoundScratch {
     qslot: Vec<u8>,
     bits: Vec<u64>,
     /// Which diagonals hold a 2-gram, per query position.
-    pub(super) two: Vec<u64>,
+    two: Vec<u64>,
     /// Which diagonals of the band match, per query position.
     masks: Vec<u64>,
     /// The chaining values `f(k)`, per query position.
-    pub(super) best: Vec<i64>,
+    best: Vec<i64>,
     /// The chaining values with one skip, `g(k)` (see
     /// [`Aligner::score_bound_bridged_from`]).
     skipped: Vec<i64>,
@@ -145,8 +145,8 @@ impl Aligner {
     }
 
     /// [`Aligner::score_bound_from`] for the local alignments that start at
-    /// query position `start_by` or before ([`Anchor::StartBy`]), or end at
-    /// `end_from` or after ([`Anchor::EndFrom`]): the stretches of `F` are
+    /// or before the query position of [`Anchor::StartBy`], or end at or
+    /// after that of [`Anchor::EndFrom`]: the stretches of `F` are
     /// held to the same rule (a stretch starts where its value may be
     /// reset to 0, and ends where `top` is read), which is all the proof
     /// of the bound needs, since the best such alignment covers such a
