@@ -322,7 +322,7 @@ impl Indexer {
 /// Sources with a front buffer (a full segment hands its rest back).
 pub(super) struct Sources<'a> {
     pub(super) front: Vec<Source>,
-    pub(super) rest: Box<dyn Iterator<Item = Source> + 'a>,
+    rest: Box<dyn Iterator<Item = Source> + 'a>,
 }
 
 impl<'a> Sources<'a> {

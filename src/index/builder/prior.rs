@@ -29,7 +29,7 @@ pub(super) struct Earlier {
     /// Live files by path bytes: their records and blake3.
     pub(super) by_path: HashMap<Vec<u8>, PathRecords>,
     /// Calls of [`Earlier::docs`] so far.
-    pub(super) lookups: std::sync::atomic::AtomicU64,
+    lookups: std::sync::atomic::AtomicU64,
 }
 
 /// Key look-ups in the earlier segments between two releases of their

@@ -381,7 +381,7 @@ pub(super) enum KeyCounting<'a> {
 /// results can be waited for.
 pub(super) struct Countdown {
     pub(super) left: Mutex<usize>,
-    pub(super) ended: Condvar,
+    ended: Condvar,
 }
 
 /// Counts one job out of a [`Countdown`] when dropped.
@@ -431,7 +431,7 @@ impl Countdown {
 pub(super) struct Compression {
     pub(super) blocks: Blocks,
     /// One slot per job, filled by the job.
-    pub(super) done: Mutex<Vec<Option<std::io::Result<Packed>>>>,
+    done: Mutex<Vec<Option<std::io::Result<Packed>>>>,
     /// Jobs not ended yet.
     pub(super) left: Countdown,
 }

@@ -23,7 +23,7 @@ use crate::index::wire::ContextWidth;
 /// the stream's posts with one match as 128-bit integers; in 64 bits
 /// those posts ran 1.09x as fast (BENCHMARKS.md "Postings in 64 bits").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct Found(pub(super) u64);
+pub(super) struct Found(u64);
 
 impl Found {
     const BIAS: i64 = 1 << 32;
@@ -184,7 +184,7 @@ pub(super) struct Pool {
     /// with their segment.
     pub(super) lone: Vec<(u32, Found)>,
     /// How many postings each segment had before the key being looked up.
-    pub(super) marks: Vec<usize>,
+    marks: Vec<usize>,
     pub(super) hits: Vec<Hit>,
     pub(super) cands: Vec<Candidate>,
     /// Lone hits on window minima, whatever their context, and the chains

@@ -14,7 +14,7 @@ use crate::normalize::{self};
 #[derive(Default)]
 pub(crate) struct EditScratch {
     /// The chars an edit may write, UTF-8 encoded.
-    pub(super) alphabet: Vec<([u8; 4], u8)>,
+    alphabet: Vec<([u8; 4], u8)>,
     /// One edited stretch of the query and its k-gram hashes.
     buf: Vec<u8>,
     pub(super) hashes: Vec<u64>,
