@@ -459,3 +459,82 @@ fn traditional_chinese_folds_to_simplified() {
         norm("与 set-hostname 命令一起使用，表示仅更新特定的主机名")
     );
 }
+
+/// ASCII bytes (any of the 128) with now and then a non-ASCII one, up to
+/// past [`BLOCK`] bytes: the inputs of the ASCII loops.
+fn ascii_bytes() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(prop_oneof![60 => 0u8..0x80, 1 => 0x80u8..=0xff], 0..1200)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The ASCII loop with its 64-byte steps ([`wide`], where the CPU has
+    /// them) produces what the scalar loop alone does, with or without
+    /// offsets, whatever the offset of the first byte (near `u32::MAX`
+    /// the wide path leaves the chunk to the scalar loop, which saturates).
+    #[test]
+    fn wide_ascii_loop_equals_the_scalar_one(
+        bytes in ascii_bytes(),
+        at in prop_oneof![0u32..1 << 20, (u32::MAX - 2000)..=u32::MAX],
+    ) {
+        let bytes = &bytes[..bytes.len().min(BLOCK)];
+        let (mut out, mut want) = ([0u8; BLOCK], [0u8; BLOCK]);
+        let (got_in, got_n) = map_ascii(bytes, &mut out);
+        let (want_in, want_n) = map_ascii_from(bytes, &mut want, 0, 0);
+        prop_assert_eq!((got_in, got_n), (want_in, want_n));
+        prop_assert_eq!(&out[..got_n], &want[..want_n]);
+        let (mut off, mut want_off) = ([0u32; BLOCK], [0u32; BLOCK]);
+        let r = map_ascii_offsets(bytes, at, &mut out, &mut off);
+        let w = map_ascii_offsets_from(bytes, at, (&mut want, &mut want_off), 0, 0);
+        prop_assert_eq!(r, w);
+        prop_assert_eq!(&out[..r.1], &want[..w.1]);
+        prop_assert_eq!(&off[..r.1], &want_off[..w.1]);
+    }
+
+    /// Long ASCII text with a few other chars against the oracle: the
+    /// 64-byte steps, their ends and the switches to the slow path.
+    #[test]
+    fn long_mostly_ascii_text_equals_oracle(
+        parts in proptest::collection::vec(
+            prop_oneof![8 => "[ -~\n\t]{0,200}", 1 => "[é€漏ﬁ\u{300}]{1,2}"],
+            0..20,
+        ),
+    ) {
+        let s = parts.concat();
+        prop_assert_eq!(normalize(&s), oracle(&s));
+        let mut t = String::new();
+        normalize_text_only(&s, &mut t);
+        prop_assert_eq!(t, oracle(&s).text);
+    }
+}
+
+/// Where the CPU has the instruction sets, the wide path does run (so the
+/// property test above compares two loops, not one with itself), and stops
+/// at the chunk that holds a non-ASCII byte.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn the_wide_ascii_path_runs_where_the_cpu_has_it() {
+    let has = ["avx512bw", "avx512vbmi", "avx512vbmi2"]
+        .iter()
+        .all(|f| match *f {
+            "avx512bw" => std::arch::is_x86_feature_detected!("avx512bw"),
+            "avx512vbmi" => std::arch::is_x86_feature_detected!("avx512vbmi"),
+            _ => std::arch::is_x86_feature_detected!("avx512vbmi2"),
+        });
+    if !has {
+        eprintln!("this CPU lacks AVX-512 VBMI2: the wide path is not taken here");
+        return;
+    }
+    let mut bytes = b"Leaked memo, 2014: the Quarterly Numbers; see attachment #3. ".repeat(4);
+    let mut out = [0u8; BLOCK];
+    let (used, n) = wide::map_ascii(&bytes, &mut out);
+    assert_eq!(used, bytes.len() / 64 * 64);
+    let mut want = [0u8; BLOCK];
+    let (_, wn) = map_ascii_from(&bytes[..used], &mut want, 0, 0);
+    assert_eq!(&out[..n], &want[..wn]);
+    bytes[100] = 0xc3;
+    assert_eq!(wide::map_ascii(&bytes, &mut out).0, 64);
+    bytes[10] = 0xc3;
+    assert_eq!(wide::map_ascii(&bytes, &mut out), (0, 0));
+}
