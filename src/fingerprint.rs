@@ -188,15 +188,26 @@ pub fn narrow_context(c: u16) -> u8 {
 #[inline]
 fn context_side(b: &[u8]) -> u8 {
     debug_assert!(b.len() <= 14);
-    let (near, far) = b.split_at(b.len().min(7));
-    let mut x = b.len() as u64;
-    for &c in near {
-        x = (x << 8) | u64::from(c);
-    }
-    let mut y = 0u64;
-    for &c in far {
-        y = (y << 8) | u64::from(c);
-    }
+    let (x, y) = if let Ok(all) = <&[u8; 14]>::try_from(b) {
+        // A whole side (every k-gram but those near a text's ends): both
+        // integers as two big-endian loads, not a shift a byte (the byte
+        // loops below were 4% of a one-thread build).
+        let (mut near, mut far) = ([0u8; 8], [0u8; 8]);
+        near[1..].copy_from_slice(&all[..7]);
+        far[1..].copy_from_slice(&all[7..]);
+        (14 << 56 | u64::from_be_bytes(near), u64::from_be_bytes(far))
+    } else {
+        let (near, far) = b.split_at(b.len().min(7));
+        let mut x = b.len() as u64;
+        for &c in near {
+            x = (x << 8) | u64::from(c);
+        }
+        let mut y = 0u64;
+        for &c in far {
+            y = (y << 8) | u64::from(c);
+        }
+        (x, y)
+    };
     (x.wrapping_mul(0x9E37_79B9_7F4A_7C15)
         .wrapping_add(y.wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
         >> 56) as u8
@@ -546,6 +557,40 @@ mod tests {
         for n in 0..=7 {
             for at in 0..t.len() - n {
                 assert_eq!(context_side(&t[at..at + n]), old(&t[at..at + n]));
+            }
+        }
+    }
+
+    /// A side of any length hashes as the byte loops define it (the
+    /// whole side of fourteen bytes takes two loads instead).
+    #[test]
+    fn a_side_hashes_as_the_byte_loops_say() {
+        let naive = |b: &[u8]| {
+            let (near, far) = b.split_at(b.len().min(7));
+            let x = near
+                .iter()
+                .fold(b.len() as u64, |x, &c| (x << 8) | u64::from(c));
+            let y = far.iter().fold(0u64, |y, &c| (y << 8) | u64::from(c));
+            (x.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .wrapping_add(y.wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
+                >> 56) as u8
+        };
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let t: Vec<u8> = (0..4096)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect();
+        for n in 0..=14 {
+            for at in 0..t.len() - n {
+                assert_eq!(
+                    context_side(&t[at..at + n]),
+                    naive(&t[at..at + n]),
+                    "{n} at {at}"
+                );
             }
         }
     }
