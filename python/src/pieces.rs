@@ -165,6 +165,8 @@ pub fn build_piece(
 /// below `common_min_docs` are ignored. Returns the summary as a dict.
 #[pyfunction]
 #[pyo3(signature = (output, generation, pieces, keys, docs, common_min_docs=None, common_fraction=None))]
+// (The arguments are the Python function's, two of them keywords.)
+#[allow(clippy::too_many_arguments)]
 pub fn commit_pieces(
     py: Python<'_>,
     output: PathBuf,
@@ -175,7 +177,10 @@ pub fn commit_pieces(
     common_min_docs: Option<u32>,
     common_fraction: Option<f64>,
 ) -> PyResult<Py<PyAny>> {
-    if keys.len() % 8 != 0 || docs.len() % 4 != 0 || keys.len() / 8 != docs.len() / 4 {
+    if !keys.len().is_multiple_of(8)
+        || !docs.len().is_multiple_of(4)
+        || keys.len() / 8 != docs.len() / 4
+    {
         return Err(errors::config_message(
             py,
             format!(
