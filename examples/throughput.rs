@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release --example throughput -- --index IDX --posts posts.jsonl
 //!     [--threads 1] [--repeat 3] [--rate POSTS_PER_S] [--json out.json]
-//!     [--per-post latencies.tsv]
+//!     [--per-post latencies.tsv] [--load]
 //! ```
 //!
 //! Opens an existing index (builds nothing), loads the `text` field of every
@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use leakprint::index::Index;
+use leakprint::index::{Index, Residence};
 use leakprint::matcher::{MatchConfig, Matcher};
 
 #[derive(Parser)]
@@ -62,6 +62,20 @@ struct Args {
     /// Verify every candidate text (`MatchConfigBuilder::every_source`).
     #[arg(long)]
     every_source: bool,
+    /// Read the index into memory backed by huge pages
+    /// (`Residence::Loaded`) instead of mapping it.
+    #[arg(long)]
+    load: bool,
+    /// Compare the two residences in one process: open the index mapped
+    /// and loaded, and match blocks of this many posts on one thread,
+    /// alternately on each (ABBA order), each post once. Prints posts/s of
+    /// each and their ratio; the noise of a shared machine falls on both.
+    #[arg(long)]
+    ab_load: Option<usize>,
+    /// With `--ab-load`, give each block to the other residence (so that
+    /// two runs, with and without, time each residence on every post).
+    #[arg(long)]
+    ab_swap: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -99,10 +113,61 @@ fn wait_until(due: Instant) {
     }
 }
 
+/// `--ab-load`: the index mapped against the index loaded, blocks of
+/// `block` posts alternately (see `Args::ab_load`).
+fn ab_load(a: &Args, posts: &[String], block: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(block >= 1, "--ab-load needs a block of at least one post");
+    let mapped = Index::open_with(&a.index, Residence::Mapped)?;
+    let loaded = Index::open_with(&a.index, Residence::Loaded)?;
+    let mut touch = 0u64;
+    for index in [&mapped, &loaded] {
+        for seg in index.segments() {
+            for b in seg.bytes().iter().step_by(4096) {
+                touch = touch.wrapping_add(*b as u64);
+            }
+        }
+    }
+    std::hint::black_box(touch);
+    let cfg = MatchConfig::builder()
+        .every_source(a.every_source)
+        .build()?;
+    let matchers = [
+        Matcher::new(&mapped, cfg.clone()),
+        Matcher::new(&loaded, cfg),
+    ];
+    let (mut time, mut count, mut matched) = ([Duration::ZERO; 2], [0usize; 2], [0usize; 2]);
+    for (b, chunk) in posts.chunks(block).enumerate() {
+        // A B B A A B ...: neither is always first after the other.
+        let which = (b + b / 2 + usize::from(a.ab_swap)) % 2;
+        let t0 = Instant::now();
+        for p in chunk {
+            matched[which] += usize::from(!matchers[which].try_find(p)?.is_empty());
+        }
+        time[which] += t0.elapsed();
+        count[which] += chunk.len();
+    }
+    let rate = |i: usize| count[i] as f64 / time[i].as_secs_f64().max(1e-9);
+    let out = serde_json::json!({
+        "index": a.index,
+        "block": block,
+        "swapped": a.ab_swap,
+        "mapped": {"posts": count[0], "posts_per_second": rate(0), "matched": matched[0]},
+        "loaded": {"posts": count[1], "posts_per_second": rate(1), "matched": matched[1]},
+        "loaded_over_mapped": rate(1) / rate(0),
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     anyhow::ensure!(a.threads >= 1, "--threads must be at least 1");
-    let index = Index::open(&a.index)?;
+    let residence = if a.load {
+        Residence::Loaded
+    } else {
+        Residence::Mapped
+    };
+    let index = Index::open_with(&a.index, residence)?;
     let mut posts = Vec::new();
     for p in &a.posts {
         let text = std::fs::read_to_string(p)?;
@@ -124,6 +189,9 @@ fn main() -> anyhow::Result<()> {
         }
     }
     anyhow::ensure!(!posts.is_empty(), "no posts");
+    if let Some(block) = a.ab_load {
+        return ab_load(&a, &posts, block);
+    }
     let post_bytes: usize = posts.iter().map(|p| p.len()).sum();
 
     // Warm the mapped index: touch one byte per page.

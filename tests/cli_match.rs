@@ -333,6 +333,11 @@ fn thread_count_and_order() {
     let four = run(&["--threads", "4"]);
     let one_ordered = run(&["--threads", "1", "--ordered"]);
     let four_ordered = run(&["--threads", "4", "--ordered"]);
+    let loaded = run(&["--threads", "4", "--ordered", "--load"]);
+    assert_eq!(
+        loaded, four_ordered,
+        "an index read into memory matches the same"
+    );
     let set = |s: &str| s.lines().map(str::to_owned).collect::<BTreeSet<_>>();
     assert!(one.lines().count() >= 150, "{one}");
     assert_eq!(set(&one), set(&four));

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use leakprint::index::builder::{Mode, NoProgress};
-use leakprint::index::{Index, IndexBuilder, IndexError};
+use leakprint::index::{Index, IndexBuilder, IndexError, Residence};
 use leakprint::matcher::{MatchConfig, Matcher};
 
 fn indexer() -> leakprint::index::builder::Indexer {
@@ -116,6 +116,16 @@ fn shards_match_like_the_unsharded_index() {
     let ma = lib_matches(&a, &texts);
     assert!(ma.iter().filter(|m| !m.is_empty()).count() > 700);
     assert!(ma == lib_matches(&b, &texts), "library matches differ");
+    // Read into memory (huge pages where the kernel allows) instead of
+    // mapped, whole or in shards: the same matches.
+    for dir in [&one, &four] {
+        let loaded = Index::open_with(dir, Residence::Loaded).unwrap();
+        assert!(
+            ma == lib_matches(&loaded, &texts),
+            "{} loaded",
+            dir.display()
+        );
+    }
     // Through the binary, which opens the folder as any index.
     let (ca, cb) = (cli_matches(&one), cli_matches(&four));
     assert!(ca.len() > 1000, "only {} matches", ca.len());

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use leakprint::index::builder::{Mode, Progress};
+use leakprint::index::Residence;
 use leakprint::query::describe;
 use leakprint::{Index, IndexBuilder};
 use pyo3::prelude::*;
@@ -24,14 +25,24 @@ pub struct PyIndex {
 #[pymethods]
 impl PyIndex {
     /// Open the index at `path` (checks headers and bounds; see `verify`).
+    /// With `load=True` its segments are read into memory backed by huge
+    /// pages instead of mapped: memory the size of the index, about a
+    /// second a GB to open, and 10-20% faster matching on a large index.
     ///
-    /// Raises `FileAccessError` when it cannot be read and
-    /// `CorruptIndexError` when it is not a valid index.
+    /// Raises `FileAccessError` when it cannot be read (or, loaded, when
+    /// its memory cannot be allocated) and `CorruptIndexError` when it is
+    /// not a valid index.
     #[staticmethod]
-    fn open(py: Python<'_>, path: PathBuf) -> PyResult<PyIndex> {
+    #[pyo3(signature = (path, load = false))]
+    fn open(py: Python<'_>, path: PathBuf, load: bool) -> PyResult<PyIndex> {
         let p = path.clone();
+        let residence = if load {
+            Residence::Loaded
+        } else {
+            Residence::Mapped
+        };
         let index = py
-            .detach(move || Index::open(&p))
+            .detach(move || Index::open_with(&p, residence))
             .map_err(|e| errors::index(py, e))?;
         Ok(PyIndex {
             index: Arc::new(index),

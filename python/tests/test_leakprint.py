@@ -126,6 +126,13 @@ def test_find_gives_typed_matches_with_the_json_line_fields(dump, matcher):
     assert matcher.find("an unrelated short post about nothing at all") == []
 
 
+def test_an_index_loaded_into_memory_finds_the_same(index_path, matcher):
+    loaded = leakprint.Matcher(leakprint.Index.open(index_path, load=True))
+    for doc in DOCS[:6]:
+        post = f'so "{quote(doc)}" wow'
+        assert loaded.find(post) == matcher.find(post) != []
+
+
 def test_find_many_streams_in_input_order(dump, matcher):
     texts = [f'"{quote(d)}"' if i % 3 else "nothing here" for i, d in enumerate(DOCS)]
     expected = [matcher.find(t) for t in texts]

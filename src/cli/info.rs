@@ -142,6 +142,11 @@ pub fn run(a: InfoArgs) -> anyhow::Result<ExitCode> {
             human_bytes(mm.per_shard),
             human_bytes(mm.text_on_demand)
         )?;
+        writeln!(
+            out,
+            "loaded       {} of anonymous memory holds every segment with `match --load` or `serve --load` (instead of pages of the mapping)",
+            human_bytes(t.index_bytes)
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

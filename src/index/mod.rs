@@ -295,6 +295,34 @@ pub struct Index {
     shards: Option<shards::Shards>,
 }
 
+/// How an opened index holds its segments ([`Index::open_with`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Residence {
+    /// Mapped from their files (the default): opening costs nothing, and
+    /// the pages come and go with the page cache.
+    #[default]
+    Mapped,
+    /// Read into anonymous memory backed by huge pages where the kernel
+    /// allows ([`crate::fileio::load_resident`]): opening reads every
+    /// segment (about a second a GB) and holds memory the size of the
+    /// index, and then a post's random reads miss the TLB far less: 10-20%
+    /// more posts a second against a 1.2 GB index (BENCHMARKS.md "An index
+    /// held in huge pages"). Nor can a segment file cut under the process
+    /// fault it (`SIGBUS`). For a long-running matcher with the memory.
+    Loaded,
+}
+
+impl Residence {
+    /// The bytes of segment file `p`, held as `self` says.
+    pub(crate) fn bytes_of(self, p: &Path) -> Result<crate::fileio::FileBytes, IndexError> {
+        match self {
+            Residence::Mapped => crate::fileio::map_readonly(p),
+            Residence::Loaded => crate::fileio::load_resident(p),
+        }
+        .map_err(|e| IndexError::io(p, e))
+    }
+}
+
 impl Index {
     /// Open an index folder (through its manifest) or a single segment file.
     /// Segments are mapped; opening checks headers and section bounds only.
@@ -304,6 +332,16 @@ impl Index {
     /// segment, segments whose parameters disagree, or an index built with
     /// an older normalization.
     pub fn open(path: impl AsRef<Path>) -> Result<Index, IndexError> {
+        Index::open_with(path, Residence::Mapped)
+    }
+
+    /// [`Index::open`], its segments held as `residence` says.
+    ///
+    /// # Errors
+    /// As [`Index::open`]; with [`Residence::Loaded`] also a failure to
+    /// allocate memory the size of a segment, or a segment file that
+    /// shrinks while read.
+    pub fn open_with(path: impl AsRef<Path>, residence: Residence) -> Result<Index, IndexError> {
         let path = path.as_ref();
         let meta = std::fs::metadata(path).map_err(|e| IndexError::io(path, e))?;
         let (seg_paths, state_path) = if meta.is_dir() {
@@ -316,7 +354,7 @@ impl Index {
                 });
             }
             if !m.shards.is_empty() {
-                return shards::open_sharded(path, &m);
+                return shards::open_sharded(path, &m, residence);
             }
             (
                 m.segments
@@ -330,7 +368,7 @@ impl Index {
         };
         let mut segments = Vec::with_capacity(seg_paths.len());
         for p in &seg_paths {
-            let bytes = crate::fileio::map_readonly(p).map_err(|e| IndexError::io(p, e))?;
+            let bytes = residence.bytes_of(p)?;
             let seg = Segment::from_file(bytes).map_err(|e| IndexError::InSegment {
                 path: p.clone(),
                 source: Box::new(e),

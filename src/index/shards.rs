@@ -42,7 +42,7 @@ use serde::Serialize;
 
 use super::manifest::Manifest;
 use super::wire::{shard_of, SectionKind};
-use super::{Index, IndexError, Params, Segment};
+use super::{Index, IndexError, Params, Residence, Segment};
 
 /// Most shards an index is cut into.
 pub const MAX_SHARDS: u32 = 1024;
@@ -205,15 +205,16 @@ impl Index {
     }
 }
 
-/// Map the segments a manifest names in `dir`.
+/// Open the segments a manifest names in `dir`, held as `residence` says.
 pub(crate) fn map_segments(
     dir: &Path,
     m: &Manifest,
+    residence: Residence,
 ) -> Result<(Vec<Segment>, Vec<PathBuf>), IndexError> {
     let paths: Vec<PathBuf> = m.segments.iter().map(|s| dir.join(&s.file)).collect();
     let mut segments = Vec::with_capacity(paths.len());
     for p in &paths {
-        let bytes = crate::fileio::map_readonly(p).map_err(|e| IndexError::io(p, e))?;
+        let bytes = residence.bytes_of(p)?;
         let seg = Segment::from_storage(Box::new(bytes)).map_err(|e| IndexError::InSegment {
             path: p.clone(),
             source: Box::new(e),
@@ -224,7 +225,11 @@ pub(crate) fn map_segments(
 }
 
 /// Open the sharded index folder `dir` whose manifest is `m`.
-pub(crate) fn open_sharded(dir: &Path, m: &Manifest) -> Result<Index, IndexError> {
+pub(crate) fn open_sharded(
+    dir: &Path,
+    m: &Manifest,
+    residence: Residence,
+) -> Result<Index, IndexError> {
     let n = m.shards.len();
     let bad = |path: &Path, detail: String| IndexError::Manifest {
         path: path.join(super::manifest::MANIFEST_NAME),
@@ -257,7 +262,7 @@ pub(crate) fn open_sharded(dir: &Path, m: &Manifest) -> Result<Index, IndexError
                 ),
             ));
         }
-        sets.push(map_segments(&folder, &sm)?);
+        sets.push(map_segments(&folder, &sm, residence)?);
         folders.push(folder);
     }
     // Every shard holds the same documents in the same segments, with

@@ -58,7 +58,7 @@ use std::time::Duration;
 
 use crate::error::ConfigError;
 use crate::extract::ExtractLimits;
-use crate::index::IndexError;
+use crate::index::{IndexError, Residence};
 use crate::matcher::MatchConfig;
 use crate::ocr::OcrConfig;
 
@@ -101,6 +101,7 @@ pub struct ServeConfig {
     pub(crate) matching: MatchConfig,
     pub(crate) extract: ExtractLimits,
     pub(crate) ocr: OcrConfig,
+    pub(crate) residence: Residence,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -122,6 +123,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("matching", &self.matching)
             .field("extract", &self.extract)
             .field("ocr", &self.ocr)
+            .field("residence", &self.residence)
             .finish()
     }
 }
@@ -147,6 +149,7 @@ impl ServeConfig {
                 matching: MatchConfig::default(),
                 extract: ExtractLimits::default(),
                 ocr: OcrConfig::default(),
+                residence: Residence::Mapped,
             },
         }
     }
@@ -243,6 +246,13 @@ impl ServeBuilder {
     /// request has left.
     pub fn ocr(mut self, cfg: OcrConfig) -> Self {
         self.cfg.ocr = cfg;
+        self
+    }
+    /// How the index is held (mapped by default; [`Residence::Loaded`]
+    /// reads it into huge pages, and a reload holds the old and the new
+    /// index at once until the requests on the old finish).
+    pub fn residence(mut self, r: Residence) -> Self {
+        self.cfg.residence = r;
         self
     }
 

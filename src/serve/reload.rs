@@ -25,7 +25,7 @@ use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use crate::index::manifest::MANIFEST_NAME;
-use crate::index::{Index, IndexError};
+use crate::index::{Index, IndexError, Residence};
 
 /// Who a file is: any change of these means it may have new content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,14 +101,15 @@ fn generation_of(manifest: &[u8]) -> u64 {
         .unwrap_or(0)
 }
 
-/// Open the index at `path` with the stamp of its commit file.
+/// Open the index at `path`, held as `residence` says, with the stamp of
+/// its commit file.
 ///
 /// # Errors
 /// When the index cannot be opened.
-pub fn load(path: &Path) -> Result<Loaded, IndexError> {
+pub fn load(path: &Path, residence: Residence) -> Result<Loaded, IndexError> {
     let file = commit_file(path);
     let (identity, hash, bytes) = stamp(&file)?;
-    let index = Index::open(path)?;
+    let index = Index::open_with(path, residence)?;
     Ok(Loaded {
         index,
         generation: generation_of(&bytes),
@@ -139,6 +140,7 @@ pub enum Check {
 #[derive(Debug)]
 pub struct LiveIndex {
     path: PathBuf,
+    residence: Residence,
     current: RwLock<Arc<Loaded>>,
     /// The identity of the commit file last seen with `current`'s content.
     seen: RwLock<Identity>,
@@ -147,14 +149,16 @@ pub struct LiveIndex {
 }
 
 impl LiveIndex {
-    /// Serve the index at `path` (opened now).
+    /// Serve the index at `path` (opened now, and on every reload, held
+    /// as `residence` says).
     ///
     /// # Errors
     /// When it cannot be opened.
-    pub fn open(path: &Path) -> Result<LiveIndex, IndexError> {
-        let loaded = load(path)?;
+    pub fn open(path: &Path, residence: Residence) -> Result<LiveIndex, IndexError> {
+        let loaded = load(path, residence)?;
         Ok(LiveIndex {
             path: path.to_path_buf(),
+            residence,
             seen: RwLock::new(loaded.identity),
             current: RwLock::new(Arc::new(loaded)),
             failed: RwLock::new(None),
@@ -191,7 +195,7 @@ impl LiveIndex {
             *lock_write(&self.failed) = None;
             return Check::Unchanged;
         }
-        match load(&self.path) {
+        match load(&self.path, self.residence) {
             Ok(new) => {
                 let (generation, segments) = (new.generation, new.index.segments().len());
                 *lock_write(&self.seen) = new.identity;
@@ -250,7 +254,7 @@ mod tests {
         indexer
             .index_paths(&[a], &idx, Mode::Create, &NoProgress)
             .unwrap();
-        let live = LiveIndex::open(&idx).unwrap();
+        let live = LiveIndex::open(&idx, Residence::Loaded).unwrap();
         let first = live.current();
         assert_eq!(first.generation, 1);
         assert!(matches!(live.check(), Check::Unchanged));

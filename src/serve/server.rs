@@ -36,8 +36,8 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let path = cfg.index.clone();
-    let live = tokio::task::spawn_blocking(move || LiveIndex::open(&path))
+    let (path, residence) = (cfg.index.clone(), cfg.residence);
+    let live = tokio::task::spawn_blocking(move || LiveIndex::open(&path, residence))
         .await
         .map_err(|e| ServeError::Start(e.to_string()))?
         .map_err(|source| ServeError::Index {
