@@ -70,6 +70,8 @@ struct Args {
     /// and loaded, and match blocks of this many posts on one thread,
     /// alternately on each (ABBA order), each post once. Prints posts/s of
     /// each and their ratio; the noise of a shared machine falls on both.
+    /// (Each index is warmed by touching its segments' pages; those of a
+    /// sharded index's other shards are not.)
     #[arg(long)]
     ab_load: Option<usize>,
     /// With `--ab-load`, give each block to the other residence (so that
@@ -162,12 +164,13 @@ fn ab_load(a: &Args, posts: &[String], block: usize) -> anyhow::Result<()> {
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     anyhow::ensure!(a.threads >= 1, "--threads must be at least 1");
-    let residence = if a.load {
-        Residence::Loaded
-    } else {
-        Residence::Mapped
-    };
-    let index = Index::open_with(&a.index, residence)?;
+    if a.ab_load.is_some() {
+        anyhow::ensure!(
+            a.threads == 1 && a.rate == 0.0 && !a.load && a.json.is_none() && a.per_post.is_none(),
+            "--ab-load runs one thread over each post once, and opens the index both ways: \
+             without --threads, --rate, --load, --json or --per-post"
+        );
+    }
     let mut posts = Vec::new();
     for p in &a.posts {
         let text = std::fs::read_to_string(p)?;
@@ -192,6 +195,12 @@ fn main() -> anyhow::Result<()> {
     if let Some(block) = a.ab_load {
         return ab_load(&a, &posts, block);
     }
+    let residence = if a.load {
+        Residence::Loaded
+    } else {
+        Residence::Mapped
+    };
+    let index = Index::open_with(&a.index, residence)?;
     let post_bytes: usize = posts.iter().map(|p| p.len()).sum();
 
     // Warm the mapped index: touch one byte per page.

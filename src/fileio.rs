@@ -9,7 +9,8 @@
 //!   On request ([`load_resident`], `leakprint match --load`) a segment
 //!   is read instead into anonymous memory the kernel may back with huge
 //!   pages: a matcher's random reads of a 1 GB index then miss the TLB far
-//!   less (10-20% more posts a second, BENCHMARKS.md "An index held in
+//!   less (6-14% more unrelated posts a second, 3-9% more mixed ones,
+//!   BENCHMARKS.md "ASCII normalization 64 bytes a step; an index held in
 //!   huge pages"), for memory the size of the index.
 //! - **Input files** of a dump are *read*, never mapped: a dump is hostile
 //!   and may be truncated while we index it, and a truncated mapping raises
@@ -29,6 +30,7 @@ use std::path::{Path, PathBuf};
 pub const MAP_THRESHOLD: u64 = 1 << 20;
 
 /// Bytes of a file, read or mapped.
+#[non_exhaustive]
 pub enum FileBytes {
     /// Read into memory.
     Owned(Vec<u8>),
@@ -113,8 +115,8 @@ pub fn map_readonly(path: &Path) -> io::Result<FileBytes> {
 
 /// Read a whole file into anonymous memory, asking the kernel to back it
 /// with huge pages (`MADV_HUGEPAGE`; where transparent huge pages are off
-/// the advice fails and the bytes stay in ordinary pages), then make it
-/// read-only. Files of at most [`MAP_THRESHOLD`] bytes are read into a
+/// the advice has no effect, or fails on a kernel without them, and the
+/// bytes stay in ordinary pages), then make it read-only. Files of at most [`MAP_THRESHOLD`] bytes are read into a
 /// vector, as [`map_readonly`] does.
 ///
 /// Reads the length the file had when opened: a file that shrinks while
@@ -124,7 +126,9 @@ pub fn map_readonly(path: &Path) -> io::Result<FileBytes> {
 ///
 /// # Errors
 /// I/O errors from opening or reading, and a failed allocation of the
-/// file's size (`ENOMEM`).
+/// file's size (`ENOMEM`). (Where the kernel overcommits memory the
+/// allocation succeeds and a process that then runs out while reading is
+/// killed instead.)
 pub fn load_resident(path: &Path) -> io::Result<FileBytes> {
     let file = File::open(path)?;
     let len = file.metadata()?.len();

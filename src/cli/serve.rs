@@ -78,8 +78,8 @@ pub struct ServeArgs {
     #[arg(long)]
     log_json: bool,
     /// Read the index into memory backed by huge pages (memory the size of
-    /// the index, twice that during a reload): 10-20% more posts a second
-    /// on a large index
+    /// the index, twice that during a reload): 6-14% more unrelated posts a
+    /// second and 3-9% more mixed ones on a large index
     #[arg(long)]
     load: bool,
     #[command(flatten)]

@@ -304,11 +304,14 @@ pub enum Residence {
     Mapped,
     /// Read into anonymous memory backed by huge pages where the kernel
     /// allows ([`crate::fileio::load_resident`]): opening reads every
-    /// segment (about a second a GB) and holds memory the size of the
-    /// index, and then a post's random reads miss the TLB far less: 10-20%
-    /// more posts a second against a 1.2 GB index (BENCHMARKS.md "An index
-    /// held in huge pages"). Nor can a segment file cut under the process
-    /// fault it (`SIGBUS`). For a long-running matcher with the memory.
+    /// segment (0.4-2.5 s a GB on the 2-core VM of BENCHMARKS.md, most of
+    /// it the kernel handing over fresh memory) and holds memory the size
+    /// of the index, and then a post's random reads miss the TLB far less:
+    /// 6-14% more unrelated posts a second and 3-9% more mixed ones against
+    /// a 1.2 GB index (BENCHMARKS.md "ASCII normalization 64 bytes a step;
+    /// an index held in huge pages"). Nor can a segment file cut under the
+    /// process fault it (`SIGBUS`). For a long-running matcher with the
+    /// memory.
     Loaded,
 }
 

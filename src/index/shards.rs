@@ -206,7 +206,7 @@ impl Index {
 }
 
 /// Open the segments a manifest names in `dir`, held as `residence` says.
-pub(crate) fn map_segments(
+pub(crate) fn open_segments(
     dir: &Path,
     m: &Manifest,
     residence: Residence,
@@ -262,7 +262,7 @@ pub(crate) fn open_sharded(
                 ),
             ));
         }
-        sets.push(map_segments(&folder, &sm, residence)?);
+        sets.push(open_segments(&folder, &sm, residence)?);
         folders.push(folder);
     }
     // Every shard holds the same documents in the same segments, with

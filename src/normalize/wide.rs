@@ -44,7 +44,8 @@ const LANES: [u8; STEP] = {
 /// Whether this CPU has the instruction sets of the wide path.
 #[inline]
 fn available() -> bool {
-    std::arch::is_x86_feature_detected!("avx512bw")
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512bw")
         && std::arch::is_x86_feature_detected!("avx512vbmi")
         && std::arch::is_x86_feature_detected!("avx512vbmi2")
 }
@@ -57,7 +58,7 @@ pub(super) fn map_ascii(bytes: &[u8], out: &mut [u8; BLOCK]) -> (usize, usize) {
     if bytes.len() < STEP || !available() {
         return (0, 0);
     }
-    // SAFETY: the CPU has the three instruction sets the function is
+    // SAFETY: the CPU has the four instruction sets the function is
     // compiled for (`available`).
     unsafe { map_chunks(bytes, out, None) }
 }
@@ -91,15 +92,25 @@ fn load(s: &[u8], at: usize) -> __m512i {
     unsafe { _mm512_loadu_si512(chunk.as_ptr().cast()) }
 }
 
-/// Stores a register to `s[at..at + STEP]` (bounds checked).
+/// Stores a register to `s[at..at + 64]` (bounds checked).
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn store<T>(s: &mut [T], at: usize, v: __m512i) {
-    let lanes = STEP / std::mem::size_of::<T>();
-    let chunk = &mut s[at..at + lanes];
-    // SAFETY: `chunk` is 64 writable bytes (`lanes` values of `T`),
-    // borrowed mutably; the store has no alignment requirement. Only plain
-    // integers are stored (`u8`, `u32`): any bit pattern is a value.
+fn store_bytes(s: &mut [u8], at: usize, v: __m512i) {
+    let chunk: &mut [u8; STEP] = (&mut s[at..at + STEP]).try_into().expect("64 bytes");
+    // SAFETY: `chunk` is 64 writable bytes, the register's width, borrowed
+    // mutably; the store has no alignment requirement, and any bit pattern
+    // is a `u8`.
+    unsafe { _mm512_storeu_si512(chunk.as_mut_ptr().cast(), v) }
+}
+
+/// Stores a register to `s[at..at + 16]` (bounds checked).
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn store_words(s: &mut [u32], at: usize, v: __m512i) {
+    let chunk: &mut [u32; 16] = (&mut s[at..at + 16]).try_into().expect("16 words");
+    // SAFETY: `chunk` is 16 writable `u32`s, the register's 64 bytes,
+    // borrowed mutably; the store has no alignment requirement, and any
+    // bit pattern is a `u32`.
     unsafe { _mm512_storeu_si512(chunk.as_mut_ptr().cast(), v) }
 }
 
@@ -147,10 +158,10 @@ fn map_chunks(
                     _ => _mm512_extracti32x4_epi32::<3>(kept),
                 };
                 let wide = _mm512_add_epi32(_mm512_cvtepu8_epi32(quarter), base);
-                store(&mut out_off[..], n + 16 * g, wide);
+                store_words(&mut out_off[..], n + 16 * g, wide);
             }
         }
-        store(&mut out[..], n, _mm512_maskz_compress_epi8(keep, mapped));
+        store_bytes(&mut out[..], n, _mm512_maskz_compress_epi8(keep, mapped));
         n += keep.count_ones() as usize;
         i += STEP;
     }

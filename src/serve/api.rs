@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::metrics::Metrics;
-use super::reload::{LiveIndex, Loaded};
+use super::reload::{LiveIndex, Served};
 use super::wire::{MatchBody, WireId};
 use super::{ServeConfig, ServeError};
 use crate::input::QueryId;
@@ -450,7 +450,7 @@ fn records<'a>(query: Option<&'a QueryId>, f: &'a TextFindings) -> Vec<TextRecor
 }
 
 impl JsonJob {
-    fn answer(&self, loaded: &Loaded, bytes: &[u8]) -> Result<(Vec<u8>, Outcome), ApiError> {
+    fn answer(&self, loaded: &Served, bytes: &[u8]) -> Result<(Vec<u8>, Outcome), ApiError> {
         let req = MatchBody::parse(bytes)?;
         let matcher = Matcher::new(&loaded.index, self.cfg.matching.clone());
         if req.id.is_some() && req.items.is_some() {

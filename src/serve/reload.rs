@@ -1,6 +1,6 @@
 //! The index being served, replaced when its manifest changes.
 //!
-//! [`LiveIndex::current`] hands out an `Arc` of the [`Loaded`] index: a
+//! [`LiveIndex::current`] hands out an `Arc` of the [`Served`] index: a
 //! request keeps the index it started with until it ends, however many
 //! reloads happen meanwhile, and the old segments stay mapped until the
 //! last such `Arc` is dropped (segment files are never rewritten in place:
@@ -65,7 +65,7 @@ pub fn commit_file(path: &Path) -> PathBuf {
 
 /// An opened index and what it was opened from.
 #[derive(Debug)]
-pub struct Loaded {
+pub struct Served {
     /// The index.
     pub index: Index,
     /// The manifest's `generation` (0 for a segment file or a manifest
@@ -106,11 +106,11 @@ fn generation_of(manifest: &[u8]) -> u64 {
 ///
 /// # Errors
 /// When the index cannot be opened.
-pub fn load(path: &Path, residence: Residence) -> Result<Loaded, IndexError> {
+pub fn load(path: &Path, residence: Residence) -> Result<Served, IndexError> {
     let file = commit_file(path);
     let (identity, hash, bytes) = stamp(&file)?;
     let index = Index::open_with(path, residence)?;
-    Ok(Loaded {
+    Ok(Served {
         index,
         generation: generation_of(&bytes),
         identity,
@@ -141,7 +141,7 @@ pub enum Check {
 pub struct LiveIndex {
     path: PathBuf,
     residence: Residence,
-    current: RwLock<Arc<Loaded>>,
+    current: RwLock<Arc<Served>>,
     /// The identity of the commit file last seen with `current`'s content.
     seen: RwLock<Identity>,
     /// The identity of a commit file that failed to open.
@@ -166,7 +166,7 @@ impl LiveIndex {
     }
 
     /// The index to answer a request with.
-    pub fn current(&self) -> Arc<Loaded> {
+    pub fn current(&self) -> Arc<Served> {
         lock_read(&self.current).clone()
     }
 
@@ -243,6 +243,12 @@ mod tests {
 
     #[test]
     fn appends_and_compactions_reload_and_old_readers_keep_their_index() {
+        for residence in [Residence::Mapped, Residence::Loaded] {
+            reloads_with(residence);
+        }
+    }
+
+    fn reloads_with(residence: Residence) {
         let d = tempfile::tempdir().unwrap();
         let idx = d.path().join("idx");
         let indexer = IndexBuilder::new().threads(1).build().unwrap();
@@ -254,7 +260,7 @@ mod tests {
         indexer
             .index_paths(&[a], &idx, Mode::Create, &NoProgress)
             .unwrap();
-        let live = LiveIndex::open(&idx, Residence::Loaded).unwrap();
+        let live = LiveIndex::open(&idx, residence).unwrap();
         let first = live.current();
         assert_eq!(first.generation, 1);
         assert!(matches!(live.check(), Check::Unchanged));

@@ -321,8 +321,9 @@ impl Segment {
         })
     }
 
-    /// Validate a segment file's bytes ([`crate::fileio::map_readonly`]),
-    /// keeping them releasable ([`Segment::release_resident`]).
+    /// Validate a segment file's bytes ([`crate::fileio::map_readonly`] or
+    /// [`crate::fileio::load_resident`]), keeping them releasable
+    /// ([`Segment::release_resident`]; bytes read into memory stay).
     ///
     /// # Errors
     /// As [`Segment::from_storage`].
