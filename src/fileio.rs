@@ -116,8 +116,9 @@ pub fn map_readonly(path: &Path) -> io::Result<FileBytes> {
 /// Read a whole file into anonymous memory, asking the kernel to back it
 /// with huge pages (`MADV_HUGEPAGE`; where transparent huge pages are off
 /// the advice has no effect, or fails on a kernel without them, and the
-/// bytes stay in ordinary pages), then make it read-only. Files of at most [`MAP_THRESHOLD`] bytes are read into a
-/// vector, as [`map_readonly`] does.
+/// bytes stay in ordinary pages), then make it read-only. Files of at
+/// most [`MAP_THRESHOLD`] bytes are read into a vector, as
+/// [`map_readonly`] does.
 ///
 /// Reads the length the file had when opened: a file that shrinks while
 /// read is an error ([`io::ErrorKind::UnexpectedEof`]), one that grows is
