@@ -26,9 +26,9 @@ pub struct PyIndex {
 impl PyIndex {
     /// Open the index at `path` (checks headers and bounds; see `verify`).
     /// With `load=True` its segments are read into memory backed by huge
-    /// pages instead of mapped: memory the size of the index, 0.4-2.5 s a
-    /// GB to open, then 6-14% more unrelated posts a second and 3-9% more
-    /// mixed ones on a large index.
+    /// pages instead of mapped: memory the size of the index, 0.4-2.5 s to
+    /// open 1.2 GB here, then 6-14% more unrelated posts a second and 3-9%
+    /// more mixed ones on a large index.
     ///
     /// Raises `FileAccessError` when it cannot be read (or, loaded, when
     /// its memory cannot be allocated; with the kernel's overcommit the

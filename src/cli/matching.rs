@@ -84,7 +84,7 @@ pub struct MatchArgs {
     #[arg(long)]
     ordered: bool,
     /// Read the index into memory backed by huge pages before matching
-    /// (memory the size of the index, 0.4-2.5 s a GB to load here): 6-14%
+    /// (memory the size of the index, 0.4-2.5 s to load 1.2 GB here): 6-14%
     /// more unrelated posts a second and 3-9% more mixed ones on a large
     /// index, for long streams
     #[arg(long)]

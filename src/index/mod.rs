@@ -304,7 +304,7 @@ pub enum Residence {
     Mapped,
     /// Read into anonymous memory backed by huge pages where the kernel
     /// allows ([`crate::fileio::load_resident`]): opening reads every
-    /// segment (0.4-2.5 s a GB on the 2-core VM of BENCHMARKS.md, most of
+    /// segment (0.4-2.5 s for 1.2 GB on the 2-core VM of BENCHMARKS.md, most of
     /// it the kernel handing over fresh memory) and holds memory the size
     /// of the index, and then a post's random reads miss the TLB far less:
     /// 6-14% more unrelated posts a second and 3-9% more mixed ones against
