@@ -501,22 +501,30 @@ pub fn lz4_decode_until(
 /// arrive one miss at a time.
 #[inline]
 pub(crate) fn prefetch(bytes: &[u8]) {
+    prefetch_slice(bytes);
+}
+
+/// [`prefetch`] for the items of any slice: every cache line they span.
+#[inline]
+pub(crate) fn prefetch_slice<T>(items: &[T]) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = items.as_ptr().cast::<u8>();
+        let len = std::mem::size_of_val(items);
         // A line every 64 bytes from the first, and the last byte's (the
         // slice need not start at a line).
-        let last = bytes.len().checked_sub(1);
-        for at in (0..bytes.len()).step_by(64).chain(last) {
+        let last = len.checked_sub(1);
+        for at in (0..len).step_by(64).chain(last) {
             // SAFETY: a prefetch is a hint: it reads nothing the program
             // sees and never faults, whatever the address; this one is
-            // inside `bytes` (`at < bytes.len()`). SSE, which the
+            // inside the slice's bytes (`at < len`). SSE, which the
             // intrinsic needs, is part of every x86_64 processor.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(bytes.as_ptr().add(at).cast()) };
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(at).cast()) };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = bytes;
+    let _ = items;
 }
 
 #[cfg(test)]

@@ -108,7 +108,11 @@ impl Segment {
                     .enumerate()
                     .filter_map(|(i, b)| {
                         let r = PartRecord::decode(b)?;
-                        (r.norm_len > 0).then_some((r.norm_base, i as u32))
+                        (r.norm_len > 0).then(|| PartBase {
+                            base: r.norm_base,
+                            part: i as u32,
+                            key: text_key(&r.text_hash),
+                        })
                     })
                     .collect(),
             )
@@ -121,45 +125,122 @@ impl Segment {
             .map(|(part, base, _)| (part, pos - base))
     }
 
-    /// The part holding global normalized position `pos` and the range of
-    /// positions it holds (`base..end`): what [`Segment::locate`] reads,
-    /// so that positions of the same part need not be located again.
+    /// The part holding global normalized position `pos`, its first global
+    /// position and the end of its positions (exclusive).
     pub fn locate_part(&self, pos: u32) -> Option<(u32, u32, u64)> {
+        self.locate_keyed(pos).map(|l| (l.part, l.base, l.end))
+    }
+
+    /// [`Segment::locate_part`], with the part's text key: the first 8
+    /// bytes of the blake3 of its text as a big-endian integer, the
+    /// matcher's layout-independent order of candidates. The key lies in
+    /// the entry the search ends on, so it costs no read of its own: kept
+    /// in a table of its own, indexed by part, it was a cache miss for
+    /// each of the 30 candidates a post of the scale stream ranks.
+    pub(crate) fn locate_keyed(&self, pos: u32) -> Option<Located> {
         let bases = self.part_bases();
         // Last part starting at or before pos.
         let i = bases.count_at_or_before(pos).checked_sub(1)?;
         let bases = &bases.bases;
-        let (base, part) = bases[i];
+        let PartBase { base, part, key } = bases[i];
         // Parts with text tile the normalized space (checked by `verify`):
         // a part ends where the next begins.
         let end = bases
             .get(i + 1)
-            .map_or(self.meta.norm_bytes, |&(b, _)| u64::from(b));
+            .map_or(self.meta.norm_bytes, |b| u64::from(b.base));
         pos.checked_sub(base)?;
-        (u64::from(pos) < end).then_some((part, base, end))
+        (u64::from(pos) < end).then_some(Located {
+            part,
+            base,
+            end,
+            key,
+        })
     }
 }
 
-/// (first global normalized position, part) of every part with normalized
-/// text, in position order, 8 bytes a part in one array, with a coarse
-/// index over it: `starts[j]` is the number of parts starting before
-/// `j << shift`, with about one part per `2^shift` positions. A posting's
-/// part is then found among the few parts starting in its stretch of
-/// `2^shift` positions, where a binary search over all of them made 16
-/// dependent reads for every posting (2.6% of the time of unrelated
-/// posts against the 1 GB scale index, perf at format 5).
+impl Segment {
+    /// Asks the processor for what [`Segment::locate_keyed`] of `pos`
+    /// reads first, without waiting: its entry of the coarse index.
+    #[inline]
+    pub(crate) fn prefetch_locate_index(&self, pos: u32) {
+        let b = self.part_bases();
+        let j = (u64::from(pos) >> b.shift) as usize;
+        crate::index::text::prefetch_slice(
+            b.starts.get(j..).map_or(&[][..], |s| &s[..s.len().min(2)]),
+        );
+    }
+
+    /// Asks the processor for what [`Segment::locate_keyed`] of `pos`
+    /// reads next (its coarse index entry read, so best once
+    /// [`Segment::prefetch_locate_index`] of it has had time to arrive):
+    /// the entries of the parts starting in its stretch, and the next.
+    #[inline]
+    pub(crate) fn prefetch_locate_parts(&self, pos: u32) {
+        let b = self.part_bases();
+        let j = (u64::from(pos) >> b.shift) as usize;
+        let Some(&lo) = b.starts.get(j) else {
+            return;
+        };
+        let hi = b.starts.get(j + 1).map_or(b.bases.len(), |&h| h as usize);
+        // (The search reads the last entry before the stretch too, when
+        // none starts in it, and the entry after the part found; a stretch
+        // holds about one part, but at most four lines are asked for.)
+        let lo = (lo as usize).saturating_sub(1);
+        let hi = (hi + 1).min(b.bases.len()).min(lo + 16).max(lo);
+        crate::index::text::prefetch_slice(b.bases.get(lo..hi).unwrap_or(&[]));
+    }
+}
+
+/// A part found by [`Segment::locate_keyed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Located {
+    /// The part's number in its segment.
+    pub(crate) part: u32,
+    /// Its first global normalized position.
+    pub(crate) base: u32,
+    /// The end of its positions (exclusive).
+    pub(crate) end: u64,
+    /// Its text key (see [`Segment::locate_keyed`]).
+    pub(crate) key: u64,
+}
+
+/// The first 8 bytes of a text hash as a big-endian integer.
+fn text_key(h: &[u8; 16]) -> u64 {
+    u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
+}
+
+/// A part with normalized text, as [`PartBases`] keeps it: 16 bytes, so
+/// that a cache line holds four and the text key comes with the position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PartBase {
+    /// First global normalized position.
+    pub(super) base: u32,
+    /// The part's number.
+    pub(super) part: u32,
+    /// Its text key ([`Segment::locate_keyed`]).
+    pub(super) key: u64,
+}
+
+/// Every part with normalized text ([`PartBase`]: first global
+/// position, number, text key), in position order, 16 bytes a part in one
+/// array, with a coarse index over it: `starts[j]` is the number of parts
+/// starting before `j << shift`, with about one part per `2^shift`
+/// positions. A posting's part is then found among the few parts starting
+/// in its stretch of `2^shift` positions, where a binary search over all
+/// of them made 16 dependent reads for every posting (2.6% of the time of
+/// unrelated posts against the 1 GB scale index, perf at format 5).
 #[derive(Debug)]
 pub(super) struct PartBases {
-    bases: Vec<(u32, u32)>,
+    bases: Vec<PartBase>,
     starts: Vec<u32>,
     shift: u32,
 }
 
 impl PartBases {
-    fn new(mut bases: Vec<(u32, u32)>) -> PartBases {
+    fn new(mut bases: Vec<PartBase>) -> PartBases {
         // (Collected from the parts with text: no spare capacity kept.)
         bases.shrink_to_fit();
-        let end = bases.last().map_or(0, |b| u64::from(b.0)) + 1;
+        let end = bases.last().map_or(0, |b| u64::from(b.base)) + 1;
         // Stretches of at least as many positions as the mean part holds.
         let per_part = end / bases.len().max(1) as u64;
         let shift = 64 - per_part.max(1).leading_zeros() - 1;
@@ -168,7 +249,7 @@ impl PartBases {
         let mut i = 0usize;
         for j in 0..stretches as u64 {
             let from = j << shift;
-            while i < bases.len() && u64::from(bases[i].0) < from {
+            while i < bases.len() && u64::from(bases[i].base) < from {
                 i += 1;
             }
             starts.push(i as u32);
@@ -192,7 +273,7 @@ impl PartBases {
             .get(j + 1)
             .map_or(self.bases.len(), |&h| h as usize);
         let lo = lo as usize;
-        lo + self.bases[lo..hi].partition_point(|&(b, _)| b <= pos)
+        lo + self.bases[lo..hi].partition_point(|b| b.base <= pos)
     }
 }
 
@@ -269,7 +350,7 @@ impl Iterator for Postings<'_> {
 
 #[cfg(test)]
 mod part_bases_tests {
-    use super::PartBases;
+    use super::{PartBase, PartBases};
     use proptest::prelude::*;
 
     proptest! {
@@ -284,19 +365,19 @@ mod part_bases_tests {
             probes in proptest::collection::vec(any::<u32>(), 0..100),
         ) {
             let mut at = first;
-            let bases: Vec<(u32, u32)> = gaps
+            let bases: Vec<PartBase> = gaps
                 .iter()
                 .enumerate()
                 .map(|(i, &g)| {
-                    let b = (at, i as u32);
+                    let b = PartBase { base: at, part: i as u32, key: u64::from(g) };
                     at = at.saturating_add(g);
                     b
                 })
                 .collect();
             let p = PartBases::new(bases.clone());
-            let near = bases.iter().flat_map(|&(b, _)| [b.saturating_sub(1), b, b + 1]);
+            let near = bases.iter().flat_map(|b| [b.base.saturating_sub(1), b.base, b.base + 1]);
             for pos in probes.into_iter().chain(near).chain([0, at, u32::MAX]) {
-                let naive = bases.partition_point(|&(b, _)| b <= pos);
+                let naive = bases.partition_point(|b| b.base <= pos);
                 prop_assert_eq!(p.count_at_or_before(pos), naive, "pos {}", pos);
             }
         }

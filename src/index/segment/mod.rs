@@ -28,6 +28,7 @@ pub use super::wire::{Codec, Duplicate, FileStatus, Meta};
 mod lookup;
 mod window;
 
+pub(crate) use lookup::Located;
 use lookup::PartBases;
 pub use lookup::{Bucket, Postings};
 pub use window::TextWindow;
@@ -104,11 +105,11 @@ pub struct PartInfo<'a> {
 }
 
 /// Most bytes a part costs in the copies of the part table a matcher makes
-/// in memory on first use: its first position and number (8 bytes, parts
-/// with text; [`PartBases`]), the coarse index over them (a 4-byte entry
-/// a stretch of at least half the mean part: at most 8 bytes a part), and
-/// the first 8 bytes of its text hash
-/// ([`Segment::part_text_key`]). `info` counts them in a matcher's memory.
+/// in memory on first use: its first position, number and the first 8
+/// bytes of its text hash (16 bytes, parts with text; [`PartBases`],
+/// [`Segment::locate_keyed`]), and the coarse index over them (a 4-byte
+/// entry a stretch of at least half the mean part: at most 8 bytes a
+/// part). `info` counts them in a matcher's memory.
 pub(crate) const MATCHER_BYTES_PER_PART: u64 = 24;
 
 /// A chunk found by hash.
@@ -140,12 +141,10 @@ pub struct Segment {
     layout: Layout,
     meta: Meta,
     r: Ranges,
-    /// The parts' first global normalized positions, copied out of the part
-    /// records on the first [`Segment::locate`] (see [`PartBases`]).
+    /// The parts' first global normalized positions and text keys, copied
+    /// out of the part records on the first [`Segment::locate`] (see
+    /// [`PartBases`]).
     bases: std::sync::OnceLock<PartBases>,
-    /// The first 8 bytes of each part's text hash, copied out of the part
-    /// records on the first [`Segment::part_text_key`].
-    text_keys: std::sync::OnceLock<Vec<u64>>,
     /// [`Segment::continuation_count`], counted on first use (`totals`
     /// serves every `/healthz`: the file table is scanned once).
     continuations: std::sync::OnceLock<u32>,
@@ -314,7 +313,6 @@ impl Segment {
             meta,
             r,
             bases: std::sync::OnceLock::new(),
-            text_keys: std::sync::OnceLock::new(),
             continuations: std::sync::OnceLock::new(),
             id: NEXT_SEGMENT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             posting_len,
@@ -427,27 +425,6 @@ impl Segment {
             .section(&self.r.parts)
             .get(start..start.checked_add(PartRecord::LEN)?)?;
         PartRecord::text_hash_of(b)
-    }
-
-    /// The first 8 bytes of the blake3 of part `i`'s text as a big-endian
-    /// integer (0 past the last part): the matcher's layout-independent
-    /// order of candidates. Read from a copy in memory, 8 bytes a part,
-    /// made on first use: a quote of a passage in many texts ranks a
-    /// hundred candidates, and reading their part records cost a cache
-    /// miss each (7% of the time of the scale stream's posts with one
-    /// match, prefetched).
-    pub(crate) fn part_text_key(&self, i: u32) -> u64 {
-        let keys = self.text_keys.get_or_init(|| {
-            self.section(&self.r.parts)
-                .chunks_exact(PartRecord::LEN)
-                .map(|b| {
-                    PartRecord::text_hash_of(b).map_or(0, |h| {
-                        u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
-                    })
-                })
-                .collect()
-        });
-        keys.get(i as usize).copied().unwrap_or(0)
     }
 
     /// The blake3 of every file recorded as a copy of another

@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use crate::index::live::Liveness;
-use crate::index::segment::Segment;
+use crate::index::segment::{Located, Segment};
 use crate::index::wire::ContextWidth;
 
 /// A posting found for a query k-gram in one segment, packed into one
@@ -59,8 +59,8 @@ impl Found {
 /// the same part without a lookup.
 #[derive(Default)]
 struct PartAt {
-    /// Segment, part, the part's positions, whether a live file holds it.
-    pub(super) last: Option<(u32, u32, u32, u64, bool)>,
+    /// Segment, the part, whether a live file holds it.
+    pub(super) last: Option<(u32, Located, bool)>,
 }
 
 impl PartAt {
@@ -75,25 +75,36 @@ impl PartAt {
         tolerant: bool,
     ) -> Option<Hit> {
         let (qpos, pos, agrees) = f.unpack();
-        let (part, base, live_text) = match self.last {
-            Some((s0, part, base, end, l)) if s0 == si && base <= pos && u64::from(pos) < end => {
-                (part, base, l)
-            }
+        let (at, live_text) = match self.last {
+            Some((s0, at, l)) if s0 == si && at.base <= pos && u64::from(pos) < at.end => (at, l),
             _ => {
-                let (part, base, end) = segs[si as usize].locate_part(pos)?;
-                let l = live.text_live(si as usize, part);
-                self.last = Some((si, part, base, end, l));
-                (part, base, l)
+                let at = segs[si as usize].locate_keyed(pos)?;
+                let l = live.text_live(si as usize, at.part);
+                self.last = Some((si, at, l));
+                (at, l)
             }
         };
         live_text.then_some(Hit {
             seg: si,
-            part,
-            diag: i64::from(pos - base) - i64::from(qpos),
+            part: at.part,
+            diag: i64::from(pos - at.base) - i64::from(qpos),
             qpos,
             // (OCR text's lone hits are all verified: see `Pool::candidates`.)
             ctx_agrees: tolerant || agrees,
+            text_key: at.key,
         })
+    }
+}
+
+/// Asks the processor for what locating the parts of `found` (postings of
+/// `seg`) reads, in two rounds: the coarse index entries, then the part
+/// entries they point to (see [`Segment::prefetch_locate_parts`]).
+fn prefetch_locate(seg: &Segment, found: impl Iterator<Item = Found> + Clone) {
+    for f in found.clone() {
+        seg.prefetch_locate_index(f.unpack().1);
+    }
+    for f in found {
+        seg.prefetch_locate_parts(f.unpack().1);
     }
 }
 
@@ -107,6 +118,9 @@ pub(super) struct Hit {
     /// The k-gram's context agrees with the posting's on at least one side
     /// (`fingerprint::context_agrees`), or the segment keeps no context.
     pub(super) ctx_agrees: bool,
+    /// The part's text key (`Segment::locate_keyed`; one per part, so it
+    /// changes no order of hits).
+    pub(super) text_key: u64,
 }
 
 /// A chain of hits on neighbouring diagonals of one part.
@@ -131,7 +145,7 @@ pub(super) struct Candidate {
     pub(super) second_only: bool,
     /// The first 8 bytes of the blake3 of the part's text, as a
     /// big-endian integer (the ranking's layout-independent tie-break;
-    /// `Segment::part_text_key`), filled before ranking. (Two texts whose
+    /// `Segment::locate_keyed`), found with the part. (Two texts whose
     /// hashes share their first 64 bits, which any two of n texts do with
     /// a chance of about n^2 / 2^65, are ordered as two copies of one
     /// text are: by diagonal, then by index order, which depends on how
@@ -154,7 +168,7 @@ impl Candidate {
             q_hi: h.qpos,
             ctx_agrees: h.ctx_agrees,
             second_only: false,
-            text_hash: 0,
+            text_hash: h.text_key,
         }
     }
 
@@ -248,15 +262,26 @@ impl Pool {
             let si = si as u32;
             found.sort_unstable();
             let found = &found[..];
+            // A posting with no other within the band of its diagonal is a
+            // candidate of one hit wherever it lies (two hits of one part on
+            // neighbouring diagonals are neighbours here). Those are set
+            // aside, not located: most are cut by the cap on candidates below
+            // (hundreds a post where a quoted sentence is in many texts).
+            // (OCR text keeps them all, and dedups its hits first.)
+            let lone = |i: usize| {
+                let near = |j: usize| found.get(j).is_some_and(|g| found[i].near(*g, band));
+                !tolerant && !near(i.wrapping_sub(1)) && !near(i + 1)
+            };
+            // The parts of the others are located in passes, as the keys
+            // were looked up: every one's coarse index entry asked for, then
+            // its part entries, then read, so that their cache misses
+            // overlap instead of coming one after the other.
+            prefetch_locate(
+                &segs[si as usize],
+                (0..found.len()).filter(|&i| !lone(i)).map(|i| found[i]),
+            );
             for (i, f) in found.iter().enumerate() {
-                // A posting with no other within the band of its diagonal is a
-                // candidate of one hit wherever it lies (two hits of one part on
-                // neighbouring diagonals are neighbours here). Those are set
-                // aside, not located: most are cut by the cap on candidates below
-                // (hundreds a post where a quoted sentence is in many texts).
-                // (OCR text keeps them all, and dedups its hits first.)
-                let near = |j: usize| found.get(j).is_some_and(|g| f.near(*g, band));
-                if !tolerant && !near(i.wrapping_sub(1)) && !near(i + 1) {
+                if lone(i) {
                     self.lone.push((si, *f));
                     continue;
                 }
@@ -307,6 +332,11 @@ impl Pool {
                 let (qpos, _, agrees) = f.unpack();
                 (agrees || exempt[qpos as usize]) && minima[qpos as usize]
             };
+            // (Set aside segment by segment: in runs of one segment.)
+            for run in lone.chunk_by(|a, b| a.0 == b.0) {
+                let seg = &segs[run[0].0 as usize];
+                prefetch_locate(seg, run.iter().map(|&(_, f)| f).filter(candidate));
+            }
             for &(si, f) in lone.iter().filter(|(_, f)| candidate(f)) {
                 if let Some(h) = at.hit(segs, live, si, f, tolerant) {
                     self.cands.push(Candidate::of(&h, self.hits.len()));
@@ -407,11 +437,6 @@ impl Pool {
         // that which candidates the cap keeps (a stock passage in more texts
         // than the cap) does not depend on how the dump was cut into segments;
         // index order last (identical texts, deterministic).
-        // Only the candidates the cap can keep need their text's hash
-        // (`Segment::part_text_key`; about a hundred a post where a quoted
-        // sentence is in many texts): those with at least the hits of the
-        // cap-th most. The others are outranked by `cap` candidates of more
-        // hits or as many, whatever their hashes.
         // The chains the cap cuts are kept for second pieces, as the lone
         // hits are (above): a text's second passage, cut by a first one in
         // more texts than the cap, is still found once the text is a
@@ -423,6 +448,9 @@ impl Pool {
                 unverified.push(*c);
             }
         };
+        // (Those with fewer hits than the cap-th most are outranked by `cap`
+        // candidates of more hits or as many, whatever their hashes: cut
+        // before the sort.)
         if self.cands.len() > cap {
             if cap == 0 {
                 self.cands.iter().for_each(&mut cut_off);
@@ -440,9 +468,6 @@ impl Pool {
                     keep
                 });
             }
-        }
-        for c in self.cands.iter_mut() {
-            c.text_hash = segs[c.seg as usize].part_text_key(c.part);
         }
         keep_best(&mut self.cands, cap, cut_off);
     }

@@ -1153,12 +1153,14 @@ fn naive_candidates(
         .filter_map(|&(seg, f)| {
             let (qpos, pos, agrees) = f.unpack();
             let (part, local) = locate(seg, pos)?;
+            let h = segs[seg as usize].part_text_hash(part).unwrap_or([0; 16]);
             live.text_live(seg as usize, part).then_some(Hit {
                 seg,
                 part,
                 diag: i64::from(local) - i64::from(qpos),
                 qpos,
                 ctx_agrees: tolerant || agrees,
+                text_key: u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]),
             })
         })
         .collect();
@@ -1300,13 +1302,8 @@ proptest::proptest! {
             .collect();
         let mut unverified = std::mem::take(&mut pool.unverified);
         pool.lone_of_sources(segs, &live, &minima, &sources, &mut unverified);
-        // (Without the text hash, read only for the candidates the cap
-        // may keep.)
-        let keys = |u: &mut dyn Iterator<Item = &Candidate>| -> Vec<_> {
-            u.map(|c| Candidate { text_hash: 0, ..*c })
-                .map(|c| cand_key(&c))
-                .collect()
-        };
+        let keys =
+            |u: &mut dyn Iterator<Item = &Candidate>| -> Vec<_> { u.map(cand_key).collect() };
         // (`lone_of_sources` keeps only those of the sources.)
         let want: Vec<_> =
             keys(&mut want_unverified.iter().filter(|c| sources.contains(&(c.seg, c.part))));
