@@ -104,6 +104,30 @@ fn align(c: &mut Criterion) {
     }
     group.finish();
 
+    // A chain whose hits drift over many diagonals (repeated lines of
+    // code, a quote with several indels): a band of 255 diagonals, 128
+    // lanes a row (four AVX-512 registers; until December 2026 every row
+    // past 64 lanes took the portable kernel).
+    let (query, source, _, offset) = inputs();
+    let query = &query[..250];
+    let (lo, hi) = (offset - 127, offset + 127);
+    let mut group = c.benchmark_group("align_250x400_band255");
+    group.throughput(Throughput::Bytes(query.len() as u64));
+    for kernel in [
+        AlignKernel::Portable,
+        AlignKernel::Sse2,
+        AlignKernel::Avx2,
+        AlignKernel::Avx512,
+    ] {
+        let Some(mut al) = Aligner::with_kernel(scoring, kernel) else {
+            continue;
+        };
+        group.bench_function(format!("banded_{kernel:?}").to_lowercase(), |b| {
+            b.iter(|| al.best_local(black_box(query), black_box(&source), lo, hi))
+        });
+    }
+    group.finish();
+
     // The bound on a lone hit: English-like letter frequencies (chance
     // matches on every diagonal), one shared phrase on diagonal 0 of a
     // band of 49.

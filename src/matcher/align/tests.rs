@@ -270,13 +270,16 @@ proptest! {
         }
     }
 
-    /// Wide bands: 31 to 72 lanes a row, so every kernel of the `i16`
-    /// fill (16 to 64 lanes in registers on x86_64, the portable one past
-    /// 64) meets the oracle, each kernel's aligner reused over the calls.
+    /// Wide bands: 31 to 181 lanes a row (the band is cut to the
+    /// matrix), so every kernel of the `i16` fill up to 192 lanes (on
+    /// x86_64 AVX-512 in 1 to 6 registers, AVX2 up to 128 lanes, SSE2 up
+    /// to 64; the portable one past those) meets the oracle, each
+    /// kernel's aligner reused over the calls. (Wider rows:
+    /// `very_wide_bands_agree_with_oracle`.)
     #[test]
     fn wide_bands_agree_with_oracle(
         calls in proptest::collection::vec(
-            (bytes(b'e', 160), bytes(b'e', 200), -60isize..60, 60isize..144, scoring()),
+            (bytes(b'e', 160), bytes(b'e', 200), -60isize..60, 60isize..400, scoring()),
             1..4,
         ),
     ) {
@@ -287,6 +290,25 @@ proptest! {
                 let naive = best_local_naive(q, s, *lo, lo + w, *sc);
                 prop_assert_eq!(&fast, &naive, "{:?}", al.kernel());
             }
+        }
+    }
+
+    /// Rows of 200 to 600 lanes: AVX-512 in 7, 8, 12 or 16 registers (up
+    /// to 512 lanes) and the portable kernel past them, against the
+    /// oracle, on sequences long enough that the band is not cut to
+    /// fewer diagonals.
+    #[test]
+    fn very_wide_bands_agree_with_oracle(
+        q in proptest::collection::vec(b'a'..=b'e', 300..600),
+        s in proptest::collection::vec(b'a'..=b'e', 400..700),
+        lo in -300isize..0,
+        w in 400isize..1200,
+        sc in scoring(),
+    ) {
+        let naive = best_local_naive(&q, &s, lo, lo + w, sc);
+        for mut al in aligners(sc) {
+            let fast = al.best_local(&q, &s, lo, lo + w);
+            prop_assert_eq!(&fast, &naive, "{:?}", al.kernel());
         }
     }
 
