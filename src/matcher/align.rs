@@ -205,13 +205,14 @@ pub enum AlignKernel {
     /// Plain Rust over rows of lanes, vectorized by the compiler: every
     /// target, and every band on every target.
     Portable,
-    /// SSE2 (every x86_64 CPU) for bands of up to 64 lanes (128 diagonals),
-    /// with the rows a row depends on kept in registers.
+    /// SSE2 (every x86_64 CPU) for rows of up to 64 lanes (128
+    /// diagonals), with the rows a row depends on kept in registers.
     Sse2,
-    /// AVX2, the same with 16 lanes a register.
+    /// AVX2, the same with 16 lanes a register, up to 128 lanes.
     Avx2,
-    /// AVX-512BW for bands of 32 or 64 lanes (AVX2 for 16 and 48): one
-    /// register per 32 lanes.
+    /// AVX-512BW for rows of up to 512 lanes in whole registers of 32
+    /// (1 to 8, 12 or 16 of them; AVX2 for rows of 16 lanes more than a
+    /// multiple of 32, up to 128): see `row_lanes`.
     Avx512,
 }
 
@@ -501,8 +502,18 @@ impl Aligner {
         let (n, m) = (query.len(), source.len());
         let (lo, hi) = clamp_band(n, m, d_lo, d_hi)?;
         let width = (hi - lo + 1) as usize;
-        // Room for whole blocks of lanes and a forbidden cell on each side.
-        let stride = row_lanes(self.kernel, width) + 2;
+        let sc = self.scoring;
+        let top = n.min(m) as i64 * i64::from(sc.matched);
+        // Room for whole blocks of lanes and a forbidden cell on each side
+        // (rows of `i32` cells are filled by the portable loop: no
+        // rounding for a SIMD kernel).
+        let narrow = top <= NARROW_MAX_SCORE;
+        let kernel = if narrow {
+            self.kernel
+        } else {
+            AlignKernel::Portable
+        };
+        let stride = row_lanes(kernel, width) + 2;
         // t = 2i + d = 2j - d, so t >= max(lo, -hi, 0) and t <= min(2n + hi, 2m - lo, n + m).
         let t_min = lo.max(-hi).max(0);
         let t_max = (2 * n as isize + hi)
@@ -532,9 +543,7 @@ impl Aligner {
             PAD_SOURCE,
         );
         let (qpad, spad) = (&self.qpad[..], &self.spad[..]);
-        let sc = self.scoring;
-        let top = n.min(m) as i64 * i64::from(sc.matched);
-        if top <= NARROW_MAX_SCORE {
+        if narrow {
             fill_and_trace(
                 self.kernel,
                 &mut self.narrow,
@@ -770,7 +779,8 @@ fn last_index_of<L: Lane>(row: &[L], v: L) -> usize {
 /// AVX-512, past 128 lanes in whole registers of 32, past 256 in whole
 /// groups of four registers, so that `Lane::fill_fast` has a kernel for
 /// it up to 512 lanes (lanes past the band change no cell in it: see
-/// `kernel`). A chain of hits can drift over thousands of diagonals
+/// `kernel`; past 512 lanes, which the portable loop fills, rows are
+/// not rounded further). A chain of hits can drift over thousands of diagonals
 /// (repeated lines of code): on the real stream 0.5% of the alignments
 /// (641 of 127,939) had rows wider than 64 lanes, 11 past 1,000 lanes,
 /// and the portable loop filling them took 1.9% of the time.
@@ -778,7 +788,7 @@ fn row_lanes(kernel: AlignKernel, width: usize) -> usize {
     let lanes = width.div_ceil(2).next_multiple_of(BLOCK);
     match kernel {
         AlignKernel::Avx512 if lanes > 256 && lanes <= 512 => lanes.next_multiple_of(128),
-        AlignKernel::Avx512 if lanes > 128 => lanes.next_multiple_of(32),
+        AlignKernel::Avx512 if lanes > 128 && lanes <= 256 => lanes.next_multiple_of(32),
         _ => lanes,
     }
 }

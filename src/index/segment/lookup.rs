@@ -184,7 +184,8 @@ impl Segment {
         let hi = b.starts.get(j + 1).map_or(b.bases.len(), |&h| h as usize);
         // (The search reads the last entry before the stretch too, when
         // none starts in it, and the entry after the part found; a stretch
-        // holds about one part, but at most four lines are asked for.)
+        // holds about one part, but at most 16 entries, five lines, are
+        // asked for.)
         let lo = (lo as usize).saturating_sub(1);
         let hi = (hi + 1).min(b.bases.len()).min(lo + 16).max(lo);
         crate::index::text::prefetch_slice(b.bases.get(lo..hi).unwrap_or(&[]));
@@ -241,7 +242,8 @@ impl PartBases {
         // (Collected from the parts with text: no spare capacity kept.)
         bases.shrink_to_fit();
         let end = bases.last().map_or(0, |b| u64::from(b.base)) + 1;
-        // Stretches of at least as many positions as the mean part holds.
+        // Stretches of a power of two positions, at most as many as the
+        // mean part holds and more than half as many.
         let per_part = end / bases.len().max(1) as u64;
         let shift = 64 - per_part.max(1).leading_zeros() - 1;
         let stretches = (end >> shift) as usize + 2;

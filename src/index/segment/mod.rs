@@ -142,8 +142,8 @@ pub struct Segment {
     meta: Meta,
     r: Ranges,
     /// The parts' first global normalized positions and text keys, copied
-    /// out of the part records on the first [`Segment::locate`] (see
-    /// [`PartBases`]).
+    /// out of the part records on first use (a part located, or a
+    /// matcher's hint to locate one; see [`PartBases`]).
     bases: std::sync::OnceLock<PartBases>,
     /// [`Segment::continuation_count`], counted on first use (`totals`
     /// serves every `/healthz`: the file table is scanned once).

@@ -270,12 +270,11 @@ proptest! {
         }
     }
 
-    /// Wide bands: 31 to 181 lanes a row (the band is cut to the
-    /// matrix), so every kernel of the `i16` fill up to 192 lanes (on
-    /// x86_64 AVX-512 in 1 to 6 registers, AVX2 up to 128 lanes, SSE2 up
-    /// to 64; the portable one past those) meets the oracle, each
-    /// kernel's aligner reused over the calls. (Wider rows:
-    /// `very_wide_bands_agree_with_oracle`.)
+    /// Wide bands: up to 260 diagonals once cut to the matrix, rows of up
+    /// to 130 lanes (160 in whole AVX-512 registers), so the kernels'
+    /// rows of 16 to 128 lanes (SSE2 up to 64, the portable loop past
+    /// that) meet the oracle, each kernel's aligner reused over the
+    /// calls. (Every row width, once each: `every_row_width_agrees_with_oracle`.)
     #[test]
     fn wide_bands_agree_with_oracle(
         calls in proptest::collection::vec(
@@ -293,10 +292,9 @@ proptest! {
         }
     }
 
-    /// Rows of 200 to 600 lanes: AVX-512 in 7, 8, 12 or 16 registers (up
-    /// to 512 lanes) and the portable kernel past them, against the
-    /// oracle, on sequences long enough that the band is not cut to
-    /// fewer diagonals.
+    /// Rows of 201 to 500 lanes (the query is long enough that the band
+    /// is never cut): AVX-512 in 7, 8, 12 or 16 registers, the portable
+    /// loop on other CPUs, against the oracle on random sequences.
     #[test]
     fn very_wide_bands_agree_with_oracle(
         q in proptest::collection::vec(b'a'..=b'e', 300..600),
@@ -333,6 +331,59 @@ proptest! {
                 let fast = al.best_local(q, s, *lo, lo + w);
                 let naive = best_local_naive(q, s, *lo, lo + w, unit());
                 prop_assert_eq!(&fast, &naive, "{:?}", al.kernel());
+            }
+        }
+    }
+}
+
+/// Every row width from 16 to 576 lanes, once each (bands of 32 to
+/// 1,152 diagonals), with a copy (edited every 40 bytes or so) at the
+/// band's low edge, its middle and its high edge: each kernel the CPU has
+/// meets the oracle at every register count it has a copy for (AVX-512
+/// 1-8, 12 and 16 registers, AVX2 and SSE2 1-8) and hands the rows past
+/// those to the portable loop.
+#[test]
+fn every_row_width_agrees_with_oracle() {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let s: Vec<u8> = (0..2300).map(|_| b'a' + (next() % 4) as u8).collect();
+    // Source bytes 1000..1300, on diagonal 1000 give or take the edits.
+    let mut q = Vec::new();
+    for &b in &s[1000..1300] {
+        match next() % 40 {
+            0 => {}
+            1 => q.extend([b, b'e']),
+            2 => q.push(b'f'),
+            _ => q.push(b),
+        }
+    }
+    let sc = Scoring::new(1, -2, -2).unwrap();
+    let mut aligners = aligners(sc);
+    for width in (32..=1152isize).step_by(32) {
+        for below in [3, width / 2, width - 4] {
+            // The copy's diagonal `below` diagonals above the band's low
+            // edge; the band is never cut by the matrix.
+            let lo = 1000 - below;
+            let hi = lo + width - 1;
+            assert!(lo >= -(q.len() as isize) && hi <= s.len() as isize);
+            let naive = best_local_naive(&q, &s, lo, hi, sc);
+            assert!(
+                naive.as_ref().is_some_and(|a| a.score > 100),
+                "width {width}"
+            );
+            for al in &mut aligners {
+                let fast = al.best_local(&q, &s, lo, hi);
+                assert_eq!(
+                    fast,
+                    naive,
+                    "{:?}, width {width}, below {below}",
+                    al.kernel()
+                );
             }
         }
     }
