@@ -8,7 +8,9 @@
 //! A second group has the shape `find` produces by default: a 250-byte post,
 //! an odd band width of 51, also timed with each fill kernel the CPU has
 //! (`AlignKernel`: portable, SSE2, AVX2, AVX-512BW).
-//! A third group times `Aligner::score_bound`, the linear-time bound that
+//! A third group times each kernel on a band of 255 diagonals (128 lanes
+//! a row: a chain of hits drifting over many diagonals).
+//! A fourth group times `Aligner::score_bound`, the linear-time bound that
 //! settles most verifications of unrelated posts before any alignment: a
 //! 270-byte post of English-like text sharing one 22-byte stock phrase with
 //! a 320-byte source window (the mean shape of the lone hits the Debian
@@ -34,6 +36,29 @@ impl Rng {
     }
     fn letter(&mut self) -> u8 {
         b'a' + (self.next() % 26) as u8
+    }
+}
+
+/// `banded_<kernel>`: `query` against `source` in the band `lo..=hi` with
+/// each fill kernel this CPU has.
+fn each_kernel(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    scoring: Scoring,
+    (query, source): (&[u8], &[u8]),
+    (lo, hi): (isize, isize),
+) {
+    for kernel in [
+        AlignKernel::Portable,
+        AlignKernel::Sse2,
+        AlignKernel::Avx2,
+        AlignKernel::Avx512,
+    ] {
+        let Some(mut al) = Aligner::with_kernel(scoring, kernel) else {
+            continue;
+        };
+        group.bench_function(format!("banded_{kernel:?}").to_lowercase(), |b| {
+            b.iter(|| al.best_local(black_box(query), black_box(source), lo, hi))
+        });
     }
 }
 
@@ -89,19 +114,7 @@ fn align(c: &mut Criterion) {
     });
     // Each fill kernel this CPU has, on the same input (`banded` above is
     // the one `Aligner::new` picks).
-    for kernel in [
-        AlignKernel::Portable,
-        AlignKernel::Sse2,
-        AlignKernel::Avx2,
-        AlignKernel::Avx512,
-    ] {
-        let Some(mut al) = Aligner::with_kernel(scoring, kernel) else {
-            continue;
-        };
-        group.bench_function(format!("banded_{kernel:?}").to_lowercase(), |b| {
-            b.iter(|| al.best_local(black_box(query), black_box(source), lo, hi))
-        });
-    }
+    each_kernel(&mut group, scoring, (query, source), (lo, hi));
     group.finish();
 
     // A chain whose hits drift over many diagonals (repeated lines of
@@ -113,19 +126,7 @@ fn align(c: &mut Criterion) {
     let (lo, hi) = (offset - 127, offset + 127);
     let mut group = c.benchmark_group("align_250x400_band255");
     group.throughput(Throughput::Bytes(query.len() as u64));
-    for kernel in [
-        AlignKernel::Portable,
-        AlignKernel::Sse2,
-        AlignKernel::Avx2,
-        AlignKernel::Avx512,
-    ] {
-        let Some(mut al) = Aligner::with_kernel(scoring, kernel) else {
-            continue;
-        };
-        group.bench_function(format!("banded_{kernel:?}").to_lowercase(), |b| {
-            b.iter(|| al.best_local(black_box(query), black_box(&source), lo, hi))
-        });
-    }
+    each_kernel(&mut group, scoring, (query, &source), (lo, hi));
     group.finish();
 
     // The bound on a lone hit: English-like letter frequencies (chance
