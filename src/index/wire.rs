@@ -943,9 +943,8 @@ impl PartRecord {
     const TEXT_HASH: std::ops::Range<usize> = 56..72;
 
     /// The `text_hash` of an encoded record, read without decoding the
-    /// rest (the matcher's copy of each part's first 8 bytes, in the
-    /// table `Segment::locate_keyed` searches, is made of it); `None` when `b` is not a
-    /// whole record.
+    /// rest (`Segment::part_text_hash`); `None` when `b` is not a whole
+    /// record.
     pub fn text_hash_of(b: &[u8]) -> Option<[u8; 16]> {
         if b.len() != Self::LEN {
             return None;

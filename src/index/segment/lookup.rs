@@ -156,9 +156,7 @@ impl Segment {
             key,
         })
     }
-}
 
-impl Segment {
     /// Asks the processor for what [`Segment::locate_keyed`] of `pos`
     /// reads first, without waiting: its entry of the coarse index.
     #[inline]

@@ -1200,12 +1200,7 @@ fn naive_candidates(
                 && chain.iter().all(|h| !exempt[h.qpos as usize]);
         }
     }
-    for c in &mut cands {
-        let h = segs[c.seg as usize]
-            .part_text_hash(c.part)
-            .unwrap_or([0; 16]);
-        c.text_hash = u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
-    }
+    // (Each candidate has its text's hash from its first hit.)
     cands.sort_by(rank);
     if !tolerant {
         // The chains the cap cuts are kept for second pieces too.
