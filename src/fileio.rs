@@ -30,13 +30,21 @@ use std::path::{Path, PathBuf};
 pub const MAP_THRESHOLD: u64 = 1 << 20;
 
 /// Bytes of a file, read or mapped.
+///
+/// Only this module builds the two mapped variants (both are
+/// `#[non_exhaustive]`, so other crates cannot): [`FileBytes::release_resident`]
+/// relies on a `Mapped` value being a shared read-only mapping of a file,
+/// which [`map_readonly`] alone makes. (An anonymous or private mapping
+/// wrapped as `Mapped` would have its pages zeroed under live borrows.)
 #[non_exhaustive]
 pub enum FileBytes {
     /// Read into memory.
     Owned(Vec<u8>),
-    /// Mapped read-only.
+    /// A shared read-only mapping of a file ([`map_readonly`]).
+    #[non_exhaustive]
     Mapped(memmap2::Mmap),
     /// Read into anonymous memory, made read-only ([`load_resident`]).
+    #[non_exhaustive]
     Loaded(memmap2::Mmap),
 }
 
@@ -58,9 +66,11 @@ impl FileBytes {
     pub fn release_resident(&self) {
         #[cfg(unix)]
         if let FileBytes::Mapped(m) = self {
-            // SAFETY: `m` is a read-only shared mapping of an index segment
-            // (`map_readonly`), a file published by rename and never written
-            // in place (see the SAFETY note there). MADV_DONTNEED on such a
+            // SAFETY: `m` is a read-only shared mapping of a file made by
+            // `map_readonly` (no other code can build `Mapped`: the variant
+            // is `#[non_exhaustive]` and only this module makes one), of a
+            // file published by rename and never written in place (see the
+            // SAFETY note there). MADV_DONTNEED on such a
             // mapping only unmaps this process's page-table entries; a later
             // access reads the same bytes back from the file, so every
             // `&[u8]` borrowed from the mapping keeps seeing the bytes it
@@ -95,13 +105,19 @@ pub fn map_readonly(path: &Path) -> io::Result<FileBytes> {
         (&file).read_to_end(&mut buf)?;
         return Ok(FileBytes::Owned(buf));
     }
-    // SAFETY: the mapping is read-only and private to this process. The only
-    // files mapped here are index segments, which leakprint publishes by
-    // rename and never modifies in place afterwards (see `AtomicFile`), so
-    // the bytes cannot change under us unless another program writes into a
-    // published segment, which the index format documents as unsupported.
-    // Even then the reader treats the bytes as hostile: every offset is
-    // bounds-checked against the mapping's length taken here.
+    // SAFETY: the mapping is read-only and shared (`MAP_SHARED`). The files
+    // mapped here are the index's own: segments (published, pieces of a
+    // build, a segment just written), key counts; leakprint writes each
+    // through `AtomicFile` (a temporary name, fsync, rename) and never
+    // modifies it in place afterwards, so the bytes cannot change under us
+    // unless another program writes into or truncates a published file.
+    // That is unsupported (the module docs): a write in place is undefined
+    // behaviour for any mapping, and a truncation raises SIGBUS, which is
+    // not handled and ends the process. An index in a place others may
+    // write to should be opened with `load_resident` (`match --load`),
+    // which reads it instead. The bytes as mapped are still treated as
+    // hostile: every offset is bounds-checked against the mapping's length
+    // taken here, and nothing reads them through unchecked pointers.
     match unsafe { memmap2::Mmap::map(&file) } {
         Ok(map) => Ok(FileBytes::Mapped(map)),
         // Some file systems cannot map: fall back to reading.

@@ -254,6 +254,71 @@ fn forged_structures_give_clear_errors() {
     let (_, verified) = probe(b, "block of 4 GiB");
     assert!(!verified);
     assert_no_absurd_allocation("forged arena and block sizes");
+    // A part claiming more text than its checkpoints cover (one checkpoint
+    // covers at most 259 bytes): every reader of the part refuses it
+    // rather than read and allocate what the record claims. (A segment of
+    // its own: the seed's texts are shorter than a checkpoint's span.)
+    {
+        let text: String = (0..120)
+            .map(|i| format!("line {i} of the long memo; "))
+            .collect();
+        let long = IndexBuilder::new()
+            .build()
+            .unwrap()
+            .segment_from_texts(&[("memo.txt", text.as_str())])
+            .unwrap();
+        let [meta, parts, blocks, checkpoints] = [
+            SectionKind::Meta,
+            SectionKind::Parts,
+            SectionKind::TextBlocks,
+            SectionKind::Checkpoints,
+        ]
+        .map(|k| section(&long, k));
+        let get = |at: usize, width: usize| {
+            let mut v = [0u8; 8];
+            v[..width].copy_from_slice(&long[at..at + width]);
+            u64::from_le_bytes(v)
+        };
+        let forge_long = |edit: &dyn Fn(&mut Vec<u8>)| {
+            let mut b = long.clone();
+            edit(&mut b);
+            harness::fix_checksums(&mut b);
+            Index::from_bytes(b).unwrap()
+        };
+        // (Part 0's text: its length, first checkpoint and checkpoints.)
+        let (len, first, cks) = (
+            get(parts.start + 24, 8),
+            get(parts.start + 40, 4),
+            get(parts.start + 44, 4),
+        );
+        assert!(
+            len == text.len() as u64 && cks >= 3,
+            "{len} bytes, {cks} checkpoints"
+        );
+        let idx = forge_long(&|b| put(b, parts.start + 44, 1, 4));
+        let seg = &idx.segments()[0];
+        let e = seg.part_text(0).unwrap_err().to_string();
+        assert!(e.contains("bytes of text for 1 checkpoints"), "{e}");
+        assert!(seg.window(0, 0..10).is_err());
+        assert!(idx.verify().is_err());
+        // A checkpoint moved to the part's end: a window between it and the
+        // one before would read the whole part; refused.
+        let ck1 = checkpoints.start + (first as usize + 1) * 8;
+        let idx = forge_long(&|b| put(b, ck1 + 4, len, 4));
+        let e = idx.segments()[0].window(0, 0..10).unwrap_err().to_string();
+        assert!(e.contains("not increasing"), "{e}");
+        // A block that is not the last one, shorter than the block size: reads
+        // of it are refused (they would shift every later byte of the text).
+        let block_size = get(meta.start + 20, 4);
+        assert!(
+            len > block_size,
+            "{len} bytes of text, blocks of {block_size}"
+        );
+        let idx = forge_long(&|b| put(b, blocks.start + 12, block_size - 1, 4));
+        let e = idx.segments()[0].part_text(0).unwrap_err().to_string();
+        assert!(e.contains("where the arena has"), "{e}");
+    }
+
     // Chunk sizes out of the chunker's ranges: refused at open (the matcher
     // hands them to fastcdc, which asserts) and by the builder.
     let e = open_err(forge(&|b| put(b, meta.start + 56, 0, 4)));

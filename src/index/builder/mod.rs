@@ -586,6 +586,7 @@ pub(crate) fn stored_result(
 }
 
 pub(crate) use analyze::Fp as FingerprintParams;
+pub(crate) use analyze::CHECKPOINT_EVERY;
 /// A file read back from an index, ready to be built again.
 pub(crate) type StoredFile = FileResult;
 

@@ -530,6 +530,18 @@ impl Segment {
         })
     }
 
+    /// The most text bytes between two checkpoints of a part (or from the
+    /// last one to the part's end) that a build writes: one every
+    /// `CHECKPOINT_EVERY` (256) bytes, moved up to 3 bytes on to a char
+    /// boundary, in format 4 on; every 1,024 bytes (256 for a while) before.
+    pub(crate) fn checkpoint_span(&self) -> u64 {
+        if self.layout.header.version >= 4 {
+            crate::index::builder::CHECKPOINT_EVERY as u64 + 3
+        } else {
+            1024 + 3
+        }
+    }
+
     /// Part record `i`, checked as [`Segment::part`] checks it but for its
     /// name (not read), with its format and its checkpoints.
     fn part_checked(&self, i: u32) -> Result<(PartRecord, Format, Range<u32>), IndexError> {
@@ -562,6 +574,18 @@ impl Segment {
                     ),
                 )
             })?;
+        // A part's checkpoints cover its text, each at most
+        // `checkpoint_span` bytes: more text than that (forged records) would
+        // make a read of the whole part as large as the records claim.
+        if rec.text_len > u64::from(rec.checkpoints) * self.checkpoint_span() {
+            return Err(corrupt(
+                "parts",
+                format!(
+                    "part {i}: {} bytes of text for {} checkpoints",
+                    rec.text_len, rec.checkpoints
+                ),
+            ));
+        }
         if u64::from(rec.norm_base) + u64::from(rec.norm_len) > self.meta.norm_bytes {
             return Err(corrupt(
                 "parts",

@@ -104,11 +104,20 @@ impl Segment {
         cache: &'c mut BlockCache,
     ) -> Result<&'c [u8], IndexError> {
         let rec: BlockRecord = self.record(&self.r.blocks, i, "text blocks")?;
-        if rec.raw > self.meta.block_size {
+        // Every block holds `block_size` bytes of the arena but the last,
+        // which holds the rest (checked here, not only by `verify`: a
+        // block shorter than that would shift every later byte of a read).
+        let bs = u64::from(self.meta.block_size);
+        let want = self
+            .meta
+            .text_bytes
+            .saturating_sub(u64::from(i) * bs)
+            .min(bs);
+        if u64::from(rec.raw) != want {
             return Err(corrupt(
                 "text blocks",
                 format!(
-                    "block {i} claims {} bytes, more than the block size",
+                    "block {i} claims {} bytes where the arena has {want}",
                     rec.raw
                 ),
             ));
@@ -315,9 +324,16 @@ impl Segment {
             }
             j += 1;
         }
+        // The checkpoints read (from the one before `lo` to `j`) are at
+        // most `checkpoint_span` bytes of text apart: a read between them
+        // that is longer comes from forged records, and would be a read
+        // (and an allocation) as large as they claim.
+        let first = lo.saturating_sub(1).max(cks.start);
+        let most = u64::from((j - first).max(1)) * self.checkpoint_span();
         if u64::from(start.text) > end_text
             || end_text > part.text_len
             || start.norm as usize > norm_start
+            || end_text - u64::from(start.text) > most
         {
             return Err(corrupt(
                 "checkpoints",

@@ -74,9 +74,11 @@ macro_rules! fill_kernel {
         #[target_feature(enable = $feature)]
         fn load<T: Copy>(s: &[T], at: usize) -> V {
             const { assert!(std::mem::size_of::<T>() == 2) };
+            const { assert!(std::mem::size_of::<V>() == W * 2) };
             let chunk: &[T; W] = s[at..at + W].try_into().expect("W lanes");
             // SAFETY: `chunk` is W two-byte values, the register's width
-            // in readable bytes; the load has no alignment requirement.
+            // in readable bytes (both asserted at compile time); the load
+            // has no alignment requirement.
             unsafe { $loadu(chunk.as_ptr().cast()) }
         }
 
@@ -84,9 +86,11 @@ macro_rules! fill_kernel {
         #[inline]
         #[target_feature(enable = $feature)]
         fn store(s: &mut [i16], at: usize, v: V) {
+            const { assert!(std::mem::size_of::<V>() == W * 2) };
             let chunk: &mut [i16; W] = (&mut s[at..at + W]).try_into().expect("W lanes");
-            // SAFETY: `chunk` is the register's width in writable bytes,
-            // borrowed mutably; the store has no alignment requirement.
+            // SAFETY: `chunk` is the register's width in writable bytes
+            // (asserted at compile time), borrowed mutably; the store has
+            // no alignment requirement.
             unsafe { $storeu(chunk.as_mut_ptr().cast(), v) }
         }
 
