@@ -259,3 +259,53 @@ fn sigterm_lets_the_request_in_flight_finish() {
     );
     assert!(TcpStream::connect(addr).is_err(), "still listening");
 }
+
+/// The process's peak resident memory (`VmHWM`), KiB.
+fn peak_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+/// A chunked body of one-byte chunks is read into one buffer: two million
+/// chunks (2 MB of body) raise the server's peak memory by a few MB, not
+/// by the tens that keeping every chunk apart costs; and it is answered.
+#[test]
+fn a_body_of_tiny_chunks_costs_its_size_in_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let docs: Vec<_> = corpus_docs().into_iter().take(4).collect();
+    index_docs(root, "dump", &docs, false);
+    let server = Server::start(root, &["--timeout", "120"]);
+    // (2 MB of body, most of it whitespace between the JSON's tokens, so
+    // that matching the text costs nothing to speak of.)
+    let json = format!(
+        "{{\"text\":{}{}}}",
+        serde_json::to_string(&quote(&docs[1])).unwrap(),
+        " ".repeat(2_000_000)
+    );
+    let mut req = b"POST /v1/match HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for b in json.bytes() {
+        req.extend_from_slice(b"1\r\n");
+        req.push(b);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    let before = peak_kib(server.pid());
+    let r = raw(server.addr, &req).expect("an answer");
+    let after = peak_kib(server.pid());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json()["matches"][0]["source"],
+        source_of(&docs[1]).as_str()
+    );
+    assert!(
+        after - before < 16 << 10,
+        "peak memory went from {before} KiB to {after} KiB for a body of {} bytes",
+        json.len()
+    );
+}

@@ -7,7 +7,7 @@
 //! the state file (`state`); version 1 manifests (no state, segments of
 //! format 1) are refused with a message to rebuild.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -92,7 +92,16 @@ impl Manifest {
     pub fn read(dir: &Path) -> Result<Manifest, IndexError> {
         let path = dir.join(MANIFEST_NAME);
         let bytes = std::fs::read(&path).map_err(|e| IndexError::io(&path, e))?;
-        let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| IndexError::Manifest {
+        Manifest::parse(&bytes, path)
+    }
+
+    /// The manifest of `bytes`, read from `path` (named in errors), checked
+    /// as [`Manifest::read`] checks it.
+    ///
+    /// # Errors
+    /// As [`Manifest::read`], but for reading the file.
+    pub fn parse(bytes: &[u8], path: PathBuf) -> Result<Manifest, IndexError> {
+        let m: Manifest = serde_json::from_slice(bytes).map_err(|e| IndexError::Manifest {
             path: path.clone(),
             detail: e.to_string(),
         })?;

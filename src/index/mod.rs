@@ -347,8 +347,25 @@ impl Index {
     pub fn open_with(path: impl AsRef<Path>, residence: Residence) -> Result<Index, IndexError> {
         let path = path.as_ref();
         let meta = std::fs::metadata(path).map_err(|e| IndexError::io(path, e))?;
-        let (seg_paths, state_path) = if meta.is_dir() {
-            let m = manifest::Manifest::read(path)?;
+        if meta.is_dir() {
+            Index::open_manifest(path, manifest::Manifest::read(path)?, residence)
+        } else {
+            Index::open_segments(vec![path.to_path_buf()], None, residence)
+        }
+    }
+
+    /// The index folder `path` as the manifest `m` (read from it) names
+    /// it: for a caller that has read the manifest's bytes itself (the
+    /// server, which must open the very manifest it hashed).
+    ///
+    /// # Errors
+    /// As [`Index::open_with`].
+    pub(crate) fn open_manifest(
+        path: &Path,
+        m: manifest::Manifest,
+        residence: Residence,
+    ) -> Result<Index, IndexError> {
+        let (seg_paths, state_path) = {
             if let Some(sh) = m.shard {
                 return Err(IndexError::LoneShard {
                     path: path.to_path_buf(),
@@ -366,9 +383,16 @@ impl Index {
                     .collect::<Vec<_>>(),
                 m.state.as_ref().map(|s| path.join(s)),
             )
-        } else {
-            (vec![path.to_path_buf()], None)
         };
+        Index::open_segments(seg_paths, state_path, residence)
+    }
+
+    /// The segments at `seg_paths` with the state file at `state_path`.
+    fn open_segments(
+        seg_paths: Vec<PathBuf>,
+        state_path: Option<PathBuf>,
+        residence: Residence,
+    ) -> Result<Index, IndexError> {
         let mut segments = Vec::with_capacity(seg_paths.len());
         for p in &seg_paths {
             let bytes = residence.bytes_of(p)?;

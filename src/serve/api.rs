@@ -111,11 +111,18 @@ impl App {
     ) -> Result<T, ApiError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.pool.spawn(move || {
-            let _ = tx.send(f());
+            // A job that waited in the queue past its deadline was answered
+            // 503 already: not run, so that a burst does not keep the pool
+            // busy with answers nobody waits for.
+            if Instant::now() < deadline {
+                let _ = tx.send(f());
+            }
             drop(permit);
         });
         match tokio::time::timeout_at(deadline.into(), rx).await {
             Ok(Ok(v)) => Ok(v),
+            // (Dropped unanswered at the deadline, before the timer here.)
+            Ok(Err(_)) if Instant::now() >= deadline => Err(self.too_slow()),
             Ok(Err(_)) => Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "matching failed: a matching thread stopped (see the service log)",
@@ -260,7 +267,11 @@ async fn auth(State(app): State<Arc<App>>, req: Request, next: Next) -> Response
             .headers()
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
+            .and_then(|v| {
+                // The scheme is case-insensitive (RFC 9110, 11.1).
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(token)
+            });
         // blake3::Hash compares in constant time.
         if given.map(|t| blake3::hash(t.trim().as_bytes())) != Some(*expected) {
             return ApiError::new(
@@ -342,7 +353,21 @@ async fn read_body(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match tokio::time::timeout_at(deadline.into(), Limited::new(body, limit).collect()).await {
+    // Frames copied into one buffer as they come (`collect` would keep
+    // each frame, and a chunked body of 1-byte chunks is millions of
+    // frames, each holding on to the read buffer it came in).
+    let start = declared.map_or(0, |n| n as usize).min(limit);
+    let gather = async move {
+        let mut body = Limited::new(body, limit);
+        let mut buf = Vec::with_capacity(start);
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame?.into_data() {
+                buf.extend_from_slice(&data);
+            }
+        }
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Bytes::from(buf))
+    };
+    match tokio::time::timeout_at(deadline.into(), gather).await {
         Err(_) => Err(ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
             format!(
@@ -355,7 +380,7 @@ async fn read_body(
             StatusCode::BAD_REQUEST,
             format!("cannot read the body: {e}"),
         )),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Ok(bytes)) => Ok(bytes),
     }
 }
 
@@ -756,4 +781,65 @@ async fn match_image(
         })
         .await?;
     Ok(json(body, outcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::builder::{Mode, NoProgress};
+    use crate::index::Residence;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    fn app(dir: &std::path::Path) -> App {
+        let doc = dir.join("a.txt");
+        std::fs::write(&doc, "a document that is long enough to be indexed here").unwrap();
+        let idx = dir.join("idx");
+        crate::IndexBuilder::new()
+            .threads(1)
+            .build()
+            .unwrap()
+            .index_paths(&[doc], &idx, Mode::Create, &NoProgress)
+            .unwrap();
+        let cfg = ServeConfig::builder(&idx).threads(1).build().unwrap();
+        let live = Arc::new(LiveIndex::open(&idx, Residence::Mapped).unwrap());
+        App::new(cfg, live, Arc::new(Metrics::new())).unwrap()
+    }
+
+    /// A job whose deadline passed while it waited is answered 503 and
+    /// not run (its permit comes back); one in time runs.
+    #[test]
+    fn a_job_past_its_deadline_is_not_run() {
+        let d = tempfile::tempdir().unwrap();
+        let app = app(d.path());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let all = app.cfg.max_concurrent;
+        for late in [true, false] {
+            let ran = Arc::new(AtomicBool::new(false));
+            let r = ran.clone();
+            let deadline = if late {
+                Instant::now()
+            } else {
+                Instant::now() + Duration::from_secs(60)
+            };
+            let permit = app.admit().unwrap();
+            let got =
+                rt.block_on(app.run(deadline, permit, move || r.store(true, Ordering::SeqCst)));
+            // The job has ended once its permit is back.
+            let waited = Instant::now();
+            while app.permits.available_permits() < all {
+                assert!(waited.elapsed() < Duration::from_secs(30));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if late {
+                assert_eq!(got.unwrap_err().status(), StatusCode::SERVICE_UNAVAILABLE);
+                assert!(!ran.load(Ordering::SeqCst), "a late job ran");
+            } else {
+                assert!(got.is_ok());
+                assert!(ran.load(Ordering::SeqCst));
+            }
+        }
+    }
 }

@@ -12,9 +12,9 @@
 //! identity is (device, inode, modification time, size); when that
 //! changes, the file is read and hashed (blake3), and only a new hash
 //! opens a new index (a `touch` does not). The identity is taken from the
-//! opened file, so identity and content belong together; after the new
-//! index is opened the identity is taken again, and if the manifest moved
-//! on meanwhile the next look reloads again. A manifest that fails to open
+//! opened file, and the index is opened from the very bytes hashed, so
+//! identity, content and index belong together; if the manifest moved on
+//! meanwhile the next look reloads again. A manifest that fails to open
 //! is logged once and not retried until it changes; the old index goes on
 //! serving.
 
@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-use crate::index::manifest::MANIFEST_NAME;
+use crate::index::manifest::{Manifest, MANIFEST_NAME};
 use crate::index::{Index, IndexError, Residence};
 
 /// Who a file is: any change of these means it may have new content.
@@ -107,9 +107,27 @@ fn generation_of(manifest: &[u8]) -> u64 {
 /// # Errors
 /// When the index cannot be opened.
 pub fn load(path: &Path, residence: Residence) -> Result<Served, IndexError> {
-    let file = commit_file(path);
-    let (identity, hash, bytes) = stamp(&file)?;
-    let index = Index::open_with(path, residence)?;
+    let stamped = stamp(&commit_file(path))?;
+    load_stamped(path, residence, stamped)
+}
+
+/// [`load`] of the commit file as `stamp` read it: an index folder is
+/// opened from the manifest bytes that were hashed, not from a second read
+/// of the file, so the index, its generation and the identity recorded
+/// belong together whatever commits meanwhile (a compaction that commits
+/// and unlinks the segments the first manifest named fails this load, and
+/// that failure is the first manifest's, not the new one's).
+fn load_stamped(
+    path: &Path,
+    residence: Residence,
+    (identity, hash, bytes): (Identity, blake3::Hash, Vec<u8>),
+) -> Result<Served, IndexError> {
+    let index = if path.is_dir() {
+        let m = Manifest::parse(&bytes, path.join(MANIFEST_NAME))?;
+        Index::open_manifest(path, m, residence)?
+    } else {
+        Index::open_with(path, residence)?
+    };
     Ok(Served {
         index,
         generation: generation_of(&bytes),
@@ -146,6 +164,10 @@ pub struct LiveIndex {
     seen: RwLock<Identity>,
     /// The identity of a commit file that failed to open.
     failed: RwLock<Option<Identity>>,
+    /// Run between reading a changed commit file and opening its index
+    /// (tests: a commit landing in between).
+    #[cfg(test)]
+    before_open: Option<fn(&Path)>,
 }
 
 impl LiveIndex {
@@ -162,6 +184,8 @@ impl LiveIndex {
             seen: RwLock::new(loaded.identity),
             current: RwLock::new(Arc::new(loaded)),
             failed: RwLock::new(None),
+            #[cfg(test)]
+            before_open: None,
         })
     }
 
@@ -185,17 +209,22 @@ impl LiveIndex {
         if *lock_read(&self.failed) == Some(id) {
             return Check::StillFailing;
         }
-        let (id, hash) = match stamp(&file) {
-            Ok((id, hash, _)) => (id, hash),
+        let stamped = match stamp(&file) {
+            Ok(s) => s,
             Err(e) => return self.fail(id, e),
         };
+        let (id, hash) = (stamped.0, stamped.1);
         if hash == self.current().hash {
             // Same content under a new identity (touched, copied back).
             *lock_write(&self.seen) = id;
             *lock_write(&self.failed) = None;
             return Check::Unchanged;
         }
-        match load(&self.path, self.residence) {
+        #[cfg(test)]
+        if let Some(hook) = self.before_open {
+            hook(&self.path);
+        }
+        match load_stamped(&self.path, self.residence, stamped) {
             Ok(new) => {
                 let (generation, segments) = (new.generation, new.index.segments().len());
                 *lock_write(&self.seen) = new.identity;
@@ -206,10 +235,10 @@ impl LiveIndex {
                     segments,
                 }
             }
-            Err(e) => {
-                let id = std::fs::metadata(&file).map_or(id, |m| Identity::of(&m));
-                self.fail(id, e)
-            }
+            // The failure of the manifest read and hashed above: a newer
+            // one (committed while this one was opened) is tried at the
+            // next look.
+            Err(e) => self.fail(id, e),
         }
     }
 
@@ -246,6 +275,65 @@ mod tests {
         for residence in [Residence::Mapped, Residence::Loaded] {
             reloads_with(residence);
         }
+    }
+
+    /// A compaction that commits (and unlinks the segments the manifest
+    /// before it named) between the server's read of that manifest and the
+    /// opening of its index: the failure, or the index served, is the
+    /// manifest's that was read, with its generation, and the next look
+    /// serves the compacted index.
+    #[test]
+    fn a_commit_between_reading_a_manifest_and_opening_it() {
+        let d = tempfile::tempdir().unwrap();
+        let idx = d.path().join("idx");
+        let indexer = IndexBuilder::new().threads(1).build().unwrap();
+        for (i, name) in ["a.txt", "b.txt"].into_iter().enumerate() {
+            let doc = write_doc(
+                d.path(),
+                name,
+                &format!("document number {i} that is long enough to be indexed here"),
+            );
+            let mode = if i == 0 { Mode::Create } else { Mode::Append };
+            indexer
+                .index_paths(&[doc], &idx, mode, &NoProgress)
+                .unwrap();
+        }
+        let mut live = LiveIndex::open(&idx, Residence::Mapped).unwrap();
+        assert_eq!(live.current().generation, 2);
+        let c = write_doc(
+            d.path(),
+            "c.txt",
+            "a third document that is long enough to be indexed as well",
+        );
+        indexer
+            .index_paths(&[c], &idx, Mode::Append, &NoProgress)
+            .unwrap();
+        // Generation 3 names three segments; the compaction commits
+        // generation 4 and unlinks them, once.
+        static ONCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        live.before_open = Some(|path| {
+            if !ONCE.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                let ix = IndexBuilder::new().threads(1).build().unwrap();
+                ix.compact(path, &NoProgress).unwrap();
+            }
+        });
+        match live.check() {
+            Check::Failed(_) => {}
+            Check::Reloaded {
+                generation,
+                segments,
+            } => assert_eq!((generation, segments), (3, 3)),
+            other => panic!("expected a reload or a failure, got {other:?}"),
+        }
+        match live.check() {
+            Check::Reloaded {
+                generation,
+                segments,
+            } => assert_eq!((generation, segments), (4, 1)),
+            other => panic!("expected the compacted index, got {other:?}"),
+        }
+        assert_eq!(live.current().generation, 4);
+        assert_eq!(live.current().index.totals().files, 3);
     }
 
     fn reloads_with(residence: Residence) {

@@ -43,8 +43,13 @@ pub struct Item {
 }
 
 /// An item id: a string or a non-negative integer, as in JSONL input.
+/// A string id is at most [`MAX_ID_BYTES`] long: every match of the item
+/// repeats it, so a long one would multiply the answer's size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WireId(pub QueryId);
+
+/// Longest string id of an item (`?name=` of a file has the same limit).
+pub const MAX_ID_BYTES: usize = 1024;
 
 impl<'de> Deserialize<'de> for WireId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<WireId, D::Error> {
@@ -63,6 +68,9 @@ impl<'de> Deserialize<'de> for WireId {
                     .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<WireId, E> {
+                if v.len() > MAX_ID_BYTES {
+                    return Err(E::invalid_length(v.len(), &"an id of at most 1024 bytes"));
+                }
                 Ok(WireId(QueryId::Str(v.to_owned())))
             }
         }
@@ -157,6 +165,22 @@ mod tests {
                 "{wrong}"
             );
         }
+        // Ids up to 1024 bytes; a longer one (every match repeats it) is
+        // refused, naming the limit.
+        let id = |n: usize| {
+            format!(
+                r#"{{"items": [{{"id": "{}", "text": "a"}}]}}"#,
+                "i".repeat(n)
+            )
+        };
+        assert!(MatchBody::parse(id(MAX_ID_BYTES).as_bytes()).is_ok());
+        let e = MatchBody::parse(id(MAX_ID_BYTES + 1).as_bytes()).unwrap_err();
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            e.message().contains("at most 1024 bytes"),
+            "{}",
+            e.message()
+        );
         let e = MatchBody::parse(br#"{"txt": "a"}"#).unwrap_err();
         assert!(
             e.message().contains("unknown field `txt`"),
