@@ -257,3 +257,25 @@ fn a_streamed_file_larger_than_a_piece_is_cut_with_a_reason() {
         s.skipped
     );
 }
+
+/// Any count of pieces past the number of files gives the plan of one
+/// piece a file (empty pieces are dropped), without tables the size of
+/// the count asked for (`plan_pieces(.., 2^40)` aborted on its
+/// allocation).
+#[test]
+fn more_pieces_than_files_plan_one_piece_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    let files = common::text_tree(&docs, 7, 3, 2000);
+    let entries = || walk::walk(std::slice::from_ref(&docs)).unwrap();
+    let names = |plan: Vec<Vec<walk::Entry>>| -> Vec<Vec<String>> {
+        plan.iter()
+            .map(|p| p.iter().map(|e| format!("{e:?}")).collect())
+            .collect()
+    };
+    let exact = names(plan_pieces(entries(), files.len()));
+    assert_eq!(exact.len(), files.len());
+    for n in [files.len() + 1, 1 << 20, 1 << 40, usize::MAX] {
+        assert_eq!(names(plan_pieces(entries(), n)), exact, "{n} pieces");
+    }
+}

@@ -31,6 +31,8 @@ use crate::types::{FileResult, PyEvidence, PyMatch};
 pub const BATCH_ITEMS: usize = 1024;
 /// Most bytes of text in one `find_many` batch.
 pub const BATCH_BYTES: usize = 4 << 20;
+/// Most matching threads a matcher or a `find_many` call may ask for.
+const MAX_THREADS: usize = 1024;
 /// Default largest file `find_file` reads.
 const DEFAULT_MAX_FILE_SIZE: u64 = 256 << 20;
 
@@ -85,7 +87,11 @@ fn pool(threads: usize) -> PyResult<Arc<rayon::ThreadPool>> {
 pub struct PyMatcher {
     shared: Arc<Shared>,
     threads: usize,
-    pool: Arc<rayon::ThreadPool>,
+    /// The matching threads of `find_many`, and the process they were
+    /// started in: a child made by `os.fork()` has the pool's state but
+    /// none of its threads (a job given to it would never run), so it
+    /// starts its own (see [`PyMatcher::pool_here`]).
+    pool: std::sync::Mutex<(u32, Arc<rayon::ThreadPool>)>,
     limits: ExtractLimits,
     max_file_size: u64,
 }
@@ -178,10 +184,10 @@ fn settings(py: Python<'_>, config: Option<&Bound<'_, PyDict>>) -> PyResult<Sett
     if threads == 0 {
         threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     }
-    if threads > 1024 {
+    if threads > MAX_THREADS {
         return Err(errors::config_message(
             py,
-            format!("threads = {threads} is out of range: it must be between 0 and 1024"),
+            format!("threads = {threads} is out of range: it must be between 0 and {MAX_THREADS}"),
         ));
     }
     if max_file_size == 0 {
@@ -221,7 +227,7 @@ impl PyMatcher {
                 index: index.index.clone(),
                 cfg: s.cfg,
             }),
-            pool: pool(s.threads)?,
+            pool: std::sync::Mutex::new((std::process::id(), pool(s.threads)?)),
             threads: s.threads,
             limits: s.limits,
             max_file_size: s.max_file_size,
@@ -251,9 +257,16 @@ impl PyMatcher {
     #[pyo3(signature = (texts, threads=None))]
     fn find_many(&self, texts: &Bound<'_, PyAny>, threads: Option<usize>) -> PyResult<FindMany> {
         let pool = match threads {
-            None => self.pool.clone(),
-            Some(0) => return Err(PyValueError::new_err("threads must be at least 1")),
-            Some(n) if n == self.threads => self.pool.clone(),
+            None => self.pool_here()?,
+            Some(n) if n == 0 || n > MAX_THREADS => {
+                return Err(errors::config_message(
+                    texts.py(),
+                    format!(
+                        "threads = {n} is out of range: it must be between 1 and {MAX_THREADS}"
+                    ),
+                ))
+            }
+            Some(n) if n == self.threads => self.pool_here()?,
             Some(n) => pool(n)?,
         };
         Ok(FindMany {
@@ -264,6 +277,7 @@ impl PyMatcher {
             ready: VecDeque::new(),
             position: 0,
             exhausted: false,
+            failed: None,
         })
     }
 
@@ -385,6 +399,17 @@ impl PyMatcher {
 }
 
 impl PyMatcher {
+    /// The matcher's pool, started again when this process is not the one
+    /// that started it (a child of `os.fork()`).
+    fn pool_here(&self) -> PyResult<Arc<rayon::ThreadPool>> {
+        let mut g = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        let pid = std::process::id();
+        if g.0 != pid {
+            *g = (pid, pool(self.threads)?);
+        }
+        Ok(g.1.clone())
+    }
+
     /// The OCR settings of one `find_image` call, checked by the library.
     ///
     /// Isolation: a Python process has no `leakprint` executable to run as
@@ -463,6 +488,26 @@ fn file_result(py: Python<'_>, f: FileFindings) -> PyResult<FileResult> {
 
 type BatchResult = Vec<Result<Vec<Match>, leakprint::IndexError>>;
 
+/// The text of item `position` of `find_many`: a `str` (a `TypeError`
+/// otherwise), whose encoding to UTF-8 may fail (a lone surrogate, common
+/// in JSON from social platforms): a `ValueError` naming the item, with
+/// Python's error as its cause.
+fn text_of(item: &Bound<'_, PyAny>, position: usize) -> PyResult<String> {
+    let Ok(s) = item.cast::<pyo3::types::PyString>() else {
+        return Err(PyTypeError::new_err(format!(
+            "find_many: item {position} is a {}, not a str",
+            item.get_type().name().map_or("?".into(), |n| n.to_string())
+        )));
+    };
+    s.to_cow().map(|c| c.into_owned()).map_err(|cause| {
+        let e = PyValueError::new_err(format!(
+            "find_many: item {position} is not valid Unicode (a lone surrogate?): {cause}"
+        ));
+        e.set_cause(item.py(), Some(cause));
+        e
+    })
+}
+
 /// The iterator of `Matcher.find_many`.
 #[pyclass(module = "leakprint")]
 pub struct FindMany {
@@ -473,6 +518,10 @@ pub struct FindMany {
     ready: VecDeque<Result<Vec<Match>, leakprint::IndexError>>,
     position: usize,
     exhausted: bool,
+    /// The error of the item that ended the reading (not a text, or the
+    /// iterable raised), raised once the results of the items before it
+    /// are handed out: results never shift against their items.
+    failed: Option<PyErr>,
 }
 
 impl FindMany {
@@ -486,17 +535,20 @@ impl FindMany {
                 self.exhausted = true;
                 break;
             };
-            let item = item?;
-            let text: String = item.extract().map_err(|_| {
-                PyTypeError::new_err(format!(
-                    "find_many: item {} is a {}, not a str",
-                    self.position,
-                    item.get_type().name().map_or("?".into(), |n| n.to_string())
-                ))
-            })?;
-            self.position += 1;
-            bytes += text.len();
-            texts.push(text);
+            match item.and_then(|item| text_of(&item, self.position)) {
+                Ok(text) => {
+                    self.position += 1;
+                    bytes += text.len();
+                    texts.push(text);
+                }
+                Err(e) => {
+                    // Stop here: the texts before it are matched and
+                    // handed out first, then this error ends the stream.
+                    self.failed = Some(e);
+                    self.exhausted = true;
+                    break;
+                }
+            }
         }
         if texts.is_empty() {
             return Ok(());
@@ -527,9 +579,15 @@ impl FindMany {
                 return matches_list(py, found).map(Some);
             }
             if let Some(rx) = self.pending.take() {
-                let batch = py
-                    .detach(move || rx.recv())
-                    .map_err(|_| PyValueError::new_err("find_many: a matching thread stopped"))?;
+                let Ok(batch) = py.detach(move || rx.recv()) else {
+                    // The batch's results are lost: nothing after them
+                    // could be paired with its item, so the stream ends.
+                    self.exhausted = true;
+                    self.failed = None;
+                    return Err(PyValueError::new_err(
+                        "find_many: a matching thread stopped",
+                    ));
+                };
                 self.ready = batch.into();
                 // Start the next batch before handing these out.
                 if !self.exhausted {
@@ -537,11 +595,14 @@ impl FindMany {
                 }
                 continue;
             }
+            if let Some(e) = self.failed.take() {
+                return Err(e);
+            }
             if self.exhausted {
                 return Ok(None);
             }
             self.submit(py)?;
-            if self.pending.is_none() {
+            if self.pending.is_none() && self.failed.is_none() {
                 return Ok(None);
             }
         }

@@ -103,6 +103,13 @@ impl PyMatch {
     fn source(&self) -> &str {
         &self.inner.source
     }
+    /// Every other live path holding the same text (copies and
+    /// duplicates of the source), sorted; the `also` field of the JSON
+    /// line (absent there when empty).
+    #[getter]
+    fn also(&self) -> Vec<String> {
+        self.inner.also.clone()
+    }
     /// The source decoded for people when its file name is not UTF-8
     /// (`source` then has the exact bytes escaped as `\xNN`); `None` for
     /// UTF-8 names.

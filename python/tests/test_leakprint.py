@@ -126,6 +126,19 @@ def test_find_gives_typed_matches_with_the_json_line_fields(dump, matcher):
     assert matcher.find("an unrelated short post about nothing at all") == []
 
 
+def test_a_match_names_the_copies_of_its_source(tmp_path):
+    doc = DOCS[2]
+    (tmp_path / "d").mkdir()
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / "d" / name).write_bytes(doc.read_bytes())
+    leakprint.build([tmp_path / "d"], tmp_path / "idx", threads=1)
+    m = leakprint.Matcher(leakprint.Index.open(tmp_path / "idx")).find(f'"{quote(doc)}"')
+    assert len(m) == 1
+    paths = {m[0].source, *m[0].also}
+    assert paths == {str(tmp_path / "d" / "a.txt"), str(tmp_path / "d" / "b.txt")}
+    assert m[0].to_dict()["also"] == m[0].also
+
+
 def test_an_index_loaded_into_memory_finds_the_same(index_path, matcher):
     loaded = leakprint.Matcher(leakprint.Index.open(index_path, load=True))
     for doc in DOCS[:6]:
@@ -163,6 +176,59 @@ def test_find_many_rejects_non_text_items_by_position(matcher):
         list(matcher.find_many(["a", "b", 3]))
     with pytest.raises(ValueError):
         matcher.find_many(["a"], threads=0)
+    with pytest.raises(leakprint.ConfigError, match="between 1 and 1024"):
+        matcher.find_many(["a"], threads=5000)
+
+
+def test_find_many_hands_out_what_came_before_a_bad_item_then_stops(dump, matcher):
+    # Items 0..1499 (two batches), then a bad one: every result before it
+    # comes first, each with its own item, then the error, then the end
+    # (results never shift against their items).
+    texts = [f'"{quote(d)}"' for d in DOCS]
+    posts = [texts[i % len(texts)] if i % 3 == 0 else f"nothing here {i}" for i in range(1500)]
+    it = matcher.find_many(posts + [3] + ["more"] * 10)
+    got = [next(it) for _ in range(1500)]
+    assert [bool(r) for r in got] == [i % 3 == 0 for i in range(1500)]
+    assert got[3] == matcher.find(posts[3])
+    with pytest.raises(TypeError, match="item 1500 is a int"):
+        next(it)
+    with pytest.raises(StopIteration):
+        next(it)
+    # A lone surrogate (JSON from social platforms has them): a ValueError
+    # naming the item, Python's encoding error as its cause.
+    it = matcher.find_many([posts[0], "broken \ud83d emoji"])
+    assert next(it) == matcher.find(posts[0])
+    with pytest.raises(ValueError, match="item 1 is not valid Unicode") as e:
+        next(it)
+    assert isinstance(e.value.__cause__, UnicodeEncodeError)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_find_many_works_in_a_forked_child(dump, matcher):
+    # The matcher's threads do not survive fork(): the child starts its own.
+    texts = [f'"{quote(d)}"' for d in DOCS[:4]]
+    expected = [matcher.find(t) for t in texts]
+    assert list(matcher.find_many(texts)) == expected
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = 0 if list(matcher.find_many(texts)) == expected else 3
+        finally:
+            os._exit(code)
+    import time
+
+    deadline = time.monotonic() + 120
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("find_many hung in a forked child")
+        time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_find_releases_the_gil(matcher):
@@ -354,3 +420,12 @@ def test_help_reads_well():
                 leakprint.Matcher.find_file, leakprint.Matcher.find_image, leakprint.Index.open,
                 leakprint.Match.to_dict]:
         assert obj.__doc__ and len(obj.__doc__) > 20, obj
+
+
+def test_plan_pieces_takes_any_count(dump):
+    # More pieces than files: one piece a file, whatever the count (2**40
+    # used to abort the interpreter on its allocation).
+    docs = [dump / "docs"]
+    exact = leakprint.plan_pieces(docs, len(DOCS))
+    assert 1 <= len(exact) <= len(DOCS)
+    assert repr(leakprint.plan_pieces(docs, 2**40)) == repr(exact)

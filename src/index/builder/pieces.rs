@@ -240,7 +240,10 @@ impl Indexer {
 /// dropped, except that an empty walk gives one empty piece. The plan
 /// depends only on the entries and their sizes.
 pub fn plan_pieces(entries: Vec<Entry>, pieces: usize) -> Vec<Vec<Entry>> {
-    let pieces = pieces.max(1);
+    // More pieces than entries would only add empty pieces (dropped): the
+    // plan is the same with as many as there are entries, and the tables
+    // below stay the size of the walk whatever count is asked for.
+    let pieces = pieces.clamp(1, entries.len().max(1));
     // (size, walk position) of every entry; skipped entries are their own
     // group of no bytes.
     let sized: Vec<(Option<u64>, Entry)> = entries
