@@ -32,7 +32,8 @@ pub const MAP_THRESHOLD: u64 = 1 << 20;
 /// Bytes of a file, read or mapped.
 ///
 /// Only this module builds the two mapped variants (both are
-/// `#[non_exhaustive]`, so other crates cannot): [`FileBytes::release_resident`]
+/// `#[non_exhaustive]`, so other crates cannot, and no other module of
+/// this one does): [`FileBytes::release_resident`]
 /// relies on a `Mapped` value being a shared read-only mapping of a file,
 /// which [`map_readonly`] alone makes. (An anonymous or private mapping
 /// wrapped as `Mapped` would have its pages zeroed under live borrows.)
@@ -67,8 +68,9 @@ impl FileBytes {
         #[cfg(unix)]
         if let FileBytes::Mapped(m) = self {
             // SAFETY: `m` is a read-only shared mapping of a file made by
-            // `map_readonly` (no other code can build `Mapped`: the variant
-            // is `#[non_exhaustive]` and only this module makes one), of a
+            // `map_readonly` (other crates cannot build `Mapped`: the variant
+            // is `#[non_exhaustive]`; in this one only that function makes
+            // one), of a
             // file published by rename and never written in place (see the
             // SAFETY note there). MADV_DONTNEED on such a
             // mapping only unmaps this process's page-table entries; a later
@@ -93,11 +95,14 @@ impl std::fmt::Debug for FileBytes {
     }
 }
 
-/// Map a file read-only if it is large, else read it.
+/// Map a file read-only if it is large, else read it. Crate-private: the
+/// mapping is sound only for the index's own files, which nothing writes
+/// in place (see the SAFETY note below); a caller that mapped any other
+/// file and then wrote it would read changing bytes through `&[u8]`.
 ///
 /// # Errors
 /// Any I/O error from opening, reading or mapping.
-pub fn map_readonly(path: &Path) -> io::Result<FileBytes> {
+pub(crate) fn map_readonly(path: &Path) -> io::Result<FileBytes> {
     let file = File::open(path)?;
     let len = file.metadata()?.len();
     if len <= MAP_THRESHOLD {

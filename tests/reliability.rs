@@ -306,15 +306,21 @@ fn forged_structures_give_clear_errors() {
         let ck1 = checkpoints.start + (first as usize + 1) * 8;
         let idx = forge_long(&|b| put(b, ck1 + 4, len, 4));
         let e = idx.segments()[0].window(0, 0..10).unwrap_err().to_string();
-        assert!(e.contains("not increasing"), "{e}");
-        // A block that is not the last one, shorter than the block size: reads
-        // of it are refused (they would shift every later byte of the text).
+        assert!(e.contains("between checkpoints 1 apart"), "{e}");
+        // The first block's record replaced by the last one's (a short
+        // block that decodes): reads of it are refused; taken, they would
+        // shift every later byte of the text.
         let block_size = get(meta.start + 20, 4);
+        let text_bytes = get(meta.start + 24, 8);
         assert!(
-            len > block_size,
+            len > block_size && len == text_bytes,
             "{len} bytes of text, blocks of {block_size}"
         );
-        let idx = forge_long(&|b| put(b, blocks.start + 12, block_size - 1, 4));
+        let last = blocks.start + ((text_bytes - 1) / block_size) as usize * 16;
+        let idx = forge_long(&|b| {
+            let rec = b[last..last + 16].to_vec();
+            b[blocks.start..blocks.start + 16].copy_from_slice(&rec);
+        });
         let e = idx.segments()[0].part_text(0).unwrap_err().to_string();
         assert!(e.contains("where the arena has"), "{e}");
     }

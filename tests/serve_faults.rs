@@ -260,15 +260,15 @@ fn sigterm_lets_the_request_in_flight_finish() {
     assert!(TcpStream::connect(addr).is_err(), "still listening");
 }
 
-/// The process's peak resident memory (`VmHWM`), KiB.
-fn peak_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+/// The process's peak resident memory (`VmHWM`), KiB; `None` where
+/// `/proc` does not say (not Linux).
+fn peak_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
-        .unwrap()
 }
 
 /// A chunked body of one-byte chunks is read into one buffer: two million
@@ -303,6 +303,10 @@ fn a_body_of_tiny_chunks_costs_its_size_in_memory() {
         r.json()["matches"][0]["source"],
         source_of(&docs[1]).as_str()
     );
+    let (Some(before), Some(after)) = (before, after) else {
+        eprintln!("no VmHWM in /proc here: memory not checked");
+        return;
+    };
     assert!(
         after - before < 16 << 10,
         "peak memory went from {before} KiB to {after} KiB for a body of {} bytes",

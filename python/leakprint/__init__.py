@@ -36,7 +36,11 @@ source part's extracted text.
 
 Matching releases the GIL; ``find_many`` matches batches in parallel on
 ``threads`` threads while you consume earlier results, holding at most two
-batches, so it streams an endless iterable in bounded memory.
+batches, so it streams an endless iterable in bounded memory. An item it
+cannot match (not a ``str``, or a ``str`` with a lone surrogate) is raised
+after the results of every item before it and ends the iteration, so
+results never shift against their items; it works in a child of
+``os.fork()``.
 
 Scale out on Apache Spark with ``leakprint.spark`` (``python3 -m
 leakprint.spark build|match``); it builds an index in pieces with

@@ -253,7 +253,15 @@ impl PyMatcher {
     /// Match every text of `texts` (any iterable of `str`, read lazily) in
     /// parallel; yields one list of matches per text, in input order.
     ///
-    /// `threads` overrides the matcher's thread count for this call.
+    /// `threads` overrides the matcher's thread count for this call (1 to
+    /// 1024, else `ConfigError`).
+    ///
+    /// An item that is not a `str` (`TypeError`), a `str` that is not valid
+    /// Unicode such as a lone surrogate (`ValueError`), or an exception of
+    /// the iterable itself is raised after the results of every item
+    /// before it, and ends the iteration: results never shift against
+    /// their items. Usable in a child of `os.fork()` (it starts its own
+    /// threads there); an iterator made before the fork is not.
     #[pyo3(signature = (texts, threads=None))]
     fn find_many(&self, texts: &Bound<'_, PyAny>, threads: Option<usize>) -> PyResult<FindMany> {
         let pool = match threads {
@@ -278,6 +286,7 @@ impl PyMatcher {
             position: 0,
             exhausted: false,
             failed: None,
+            pid: std::process::id(),
         })
     }
 
@@ -405,7 +414,10 @@ impl PyMatcher {
         let mut g = self.pool.lock().unwrap_or_else(|p| p.into_inner());
         let pid = std::process::id();
         if g.0 != pid {
-            *g = (pid, pool(self.threads)?);
+            let (_, old) = std::mem::replace(&mut *g, (pid, pool(self.threads)?));
+            // Not dropped: dropping a pool wakes its threads through locks
+            // one of them may have held at the fork, never released here.
+            std::mem::forget(old);
         }
         Ok(g.1.clone())
     }
@@ -522,6 +534,9 @@ pub struct FindMany {
     /// iterable raised), raised once the results of the items before it
     /// are handed out: results never shift against their items.
     failed: Option<PyErr>,
+    /// The process that made the iterator: its pool's threads do not
+    /// exist in a child of `os.fork()`.
+    pid: u32,
 }
 
 impl FindMany {
@@ -573,6 +588,11 @@ impl FindMany {
     }
 
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyList>>> {
+        if self.pid != std::process::id() {
+            return Err(PyValueError::new_err(
+                "find_many: this iterator was made before os.fork(); call find_many again in this process",
+            ));
+        }
         loop {
             if let Some(r) = self.ready.pop_front() {
                 let found = r.map_err(|e| errors::index(py, e))?;

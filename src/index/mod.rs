@@ -365,25 +365,18 @@ impl Index {
         m: manifest::Manifest,
         residence: Residence,
     ) -> Result<Index, IndexError> {
-        let (seg_paths, state_path) = {
-            if let Some(sh) = m.shard {
-                return Err(IndexError::LoneShard {
-                    path: path.to_path_buf(),
-                    index: sh.index,
-                    count: sh.count,
-                });
-            }
-            if !m.shards.is_empty() {
-                return shards::open_sharded(path, &m, residence);
-            }
-            (
-                m.segments
-                    .iter()
-                    .map(|s| path.join(&s.file))
-                    .collect::<Vec<_>>(),
-                m.state.as_ref().map(|s| path.join(s)),
-            )
-        };
+        if let Some(sh) = m.shard {
+            return Err(IndexError::LoneShard {
+                path: path.to_path_buf(),
+                index: sh.index,
+                count: sh.count,
+            });
+        }
+        if !m.shards.is_empty() {
+            return shards::open_sharded(path, &m, residence);
+        }
+        let seg_paths = m.segments.iter().map(|s| path.join(&s.file)).collect();
+        let state_path = m.state.as_ref().map(|s| path.join(s));
         Index::open_segments(seg_paths, state_path, residence)
     }
 

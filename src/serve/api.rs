@@ -356,7 +356,9 @@ async fn read_body(
     // Frames copied into one buffer as they come (`collect` would keep
     // each frame, and a chunked body of 1-byte chunks is millions of
     // frames, each holding on to the read buffer it came in).
-    let start = declared.map_or(0, |n| n as usize).min(limit);
+    // (At most 1 MiB reserved before any byte arrives: a declared length
+    // is a promise, not bytes.)
+    let start = declared.map_or(0, |n| n as usize).min(limit).min(1 << 20);
     let gather = async move {
         let mut body = Limited::new(body, limit);
         let mut buf = Vec::with_capacity(start);
@@ -583,7 +585,7 @@ struct FileParams {
 }
 
 /// Longest `?name=` label, in bytes.
-const MAX_NAME: usize = 1024;
+const MAX_NAME: usize = super::wire::MAX_ID_BYTES;
 
 /// The label and name hint of an uploaded file: `?name=`, else `upload`
 /// with the extension of its declared type.

@@ -48,7 +48,7 @@ pub struct Item {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WireId(pub QueryId);
 
-/// Longest string id of an item (`?name=` of a file has the same limit).
+/// Longest string id of an item (and `?name=` of a file, `api::MAX_NAME`).
 pub const MAX_ID_BYTES: usize = 1024;
 
 impl<'de> Deserialize<'de> for WireId {
@@ -69,7 +69,10 @@ impl<'de> Deserialize<'de> for WireId {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<WireId, E> {
                 if v.len() > MAX_ID_BYTES {
-                    return Err(E::invalid_length(v.len(), &"an id of at most 1024 bytes"));
+                    return Err(E::custom(format!(
+                        "an id of {} bytes: ids are at most {MAX_ID_BYTES} bytes",
+                        v.len()
+                    )));
                 }
                 Ok(WireId(QueryId::Str(v.to_owned())))
             }
@@ -177,7 +180,7 @@ mod tests {
         let e = MatchBody::parse(id(MAX_ID_BYTES + 1).as_bytes()).unwrap_err();
         assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
-            e.message().contains("at most 1024 bytes"),
+            e.message().contains("ids are at most 1024 bytes"),
             "{}",
             e.message()
         );

@@ -330,10 +330,24 @@ impl Segment {
         // (and an allocation) as large as they claim.
         let first = lo.saturating_sub(1).max(cks.start);
         let most = u64::from((j - first).max(1)) * self.checkpoint_span();
+        if u64::from(start.text) <= end_text
+            && end_text <= part.text_len
+            && start.norm as usize <= norm_start
+            && end_text - u64::from(start.text) > most
+        {
+            return Err(corrupt(
+                "checkpoints",
+                format!(
+                    "a part at text {} has {} bytes of text between checkpoints {} apart (at most {most})",
+                    part.text_offset,
+                    end_text - u64::from(start.text),
+                    j - first
+                ),
+            ));
+        }
         if u64::from(start.text) > end_text
             || end_text > part.text_len
             || start.norm as usize > norm_start
-            || end_text - u64::from(start.text) > most
         {
             return Err(corrupt(
                 "checkpoints",
