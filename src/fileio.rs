@@ -1,7 +1,7 @@
 //! File access: reading inputs, mapping indexes, writing atomically.
 //!
 //! This is the only module that memory-maps. Policy:
-//! - **Index segments** are mapped ([`map_readonly`]) when larger than
+//! - **Index segments** are mapped (`map_readonly`) when larger than
 //!   [`MAP_THRESHOLD`], read otherwise. leakprint never rewrites a published
 //!   segment in place (a new segment is written under a temporary name,
 //!   fsynced and renamed), so the mapping only changes if another program
@@ -35,13 +35,13 @@ pub const MAP_THRESHOLD: u64 = 1 << 20;
 /// `#[non_exhaustive]`, so other crates cannot, and no other module of
 /// this one does): [`FileBytes::release_resident`]
 /// relies on a `Mapped` value being a shared read-only mapping of a file,
-/// which [`map_readonly`] alone makes. (An anonymous or private mapping
+/// which `map_readonly` alone makes. (An anonymous or private mapping
 /// wrapped as `Mapped` would have its pages zeroed under live borrows.)
 #[non_exhaustive]
 pub enum FileBytes {
     /// Read into memory.
     Owned(Vec<u8>),
-    /// A shared read-only mapping of a file ([`map_readonly`]).
+    /// A shared read-only mapping of a file (`map_readonly`).
     #[non_exhaustive]
     Mapped(memmap2::Mmap),
     /// Read into anonymous memory, made read-only ([`load_resident`]).
@@ -139,7 +139,7 @@ pub(crate) fn map_readonly(path: &Path) -> io::Result<FileBytes> {
 /// the advice has no effect, or fails on a kernel without them, and the
 /// bytes stay in ordinary pages), then make it read-only. Files of at
 /// most [`MAP_THRESHOLD`] bytes are read into a vector, as
-/// [`map_readonly`] does.
+/// `map_readonly` does.
 ///
 /// Reads the length the file had when opened: a file that shrinks while
 /// read is an error ([`io::ErrorKind::UnexpectedEof`]), one that grows is

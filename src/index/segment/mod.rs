@@ -319,7 +319,7 @@ impl Segment {
         })
     }
 
-    /// Validate a segment file's bytes ([`crate::fileio::map_readonly`] or
+    /// Validate a segment file's bytes (`crate::fileio::map_readonly` or
     /// [`crate::fileio::load_resident`]), keeping them releasable
     /// ([`Segment::release_resident`]; bytes read into memory stay).
     ///
