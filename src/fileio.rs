@@ -67,12 +67,11 @@ impl FileBytes {
     pub fn release_resident(&self) {
         #[cfg(unix)]
         if let FileBytes::Mapped(m) = self {
-            // SAFETY: `m` is a read-only shared mapping of a file made by
+            // SAFETY: `m` is a read-only shared mapping made by
             // `map_readonly` (other crates cannot build `Mapped`: the variant
             // is `#[non_exhaustive]`; in this one only that function makes
-            // one), of a
-            // file published by rename and never written in place (see the
-            // SAFETY note there). MADV_DONTNEED on such a
+            // one), of a file published by rename and never written in place
+            // (see the SAFETY note there). MADV_DONTNEED on such a
             // mapping only unmaps this process's page-table entries; a later
             // access reads the same bytes back from the file, so every
             // `&[u8]` borrowed from the mapping keeps seeing the bytes it

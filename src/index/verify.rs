@@ -118,7 +118,7 @@ pub(crate) fn structure(seg: &Segment) -> Result<(), IndexError> {
     let mut data_end = 0u64;
     for i in 0..m.blocks {
         let start = u64::from(i) * bs;
-        let want = (m.text_bytes - start).min(bs);
+        let want = seg.block_len(i);
         let got = seg.arena_cached(start..start + want, &mut cache)?;
         if got.len() as u64 != want {
             return Err(corrupt(

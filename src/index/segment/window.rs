@@ -95,6 +95,16 @@ impl Segment {
         Ok(())
     }
 
+    /// The bytes of the arena block `i` holds: `block_size`, but the last
+    /// block holds the rest (0 past the arena's end).
+    pub(crate) fn block_len(&self, i: u32) -> u64 {
+        let bs = u64::from(self.meta.block_size);
+        self.meta
+            .text_bytes
+            .saturating_sub(u64::from(i) * bs)
+            .min(bs)
+    }
+
     /// Text block `i`, decoded from its start to at least byte `need`,
     /// from the cache or decompressed into it.
     pub(super) fn block<'c>(
@@ -104,15 +114,9 @@ impl Segment {
         cache: &'c mut BlockCache,
     ) -> Result<&'c [u8], IndexError> {
         let rec: BlockRecord = self.record(&self.r.blocks, i, "text blocks")?;
-        // Every block holds `block_size` bytes of the arena but the last,
-        // which holds the rest (checked here, not only by `verify`: a
-        // block shorter than that would shift every later byte of a read).
-        let bs = u64::from(self.meta.block_size);
-        let want = self
-            .meta
-            .text_bytes
-            .saturating_sub(u64::from(i) * bs)
-            .min(bs);
+        // (Checked here, not only by `verify`: a block shorter than its
+        // share would shift every later byte of a read.)
+        let want = self.block_len(i);
         if u64::from(rec.raw) != want {
             return Err(corrupt(
                 "text blocks",
@@ -328,23 +332,6 @@ impl Segment {
         // most `checkpoint_span` bytes of text apart: a read between them
         // that is longer comes from forged records, and would be a read
         // (and an allocation) as large as they claim.
-        let first = lo.saturating_sub(1).max(cks.start);
-        let most = u64::from((j - first).max(1)) * self.checkpoint_span();
-        if u64::from(start.text) <= end_text
-            && end_text <= part.text_len
-            && start.norm as usize <= norm_start
-            && end_text - u64::from(start.text) > most
-        {
-            return Err(corrupt(
-                "checkpoints",
-                format!(
-                    "a part at text {} has {} bytes of text between checkpoints {} apart (at most {most})",
-                    part.text_offset,
-                    end_text - u64::from(start.text),
-                    j - first
-                ),
-            ));
-        }
         if u64::from(start.text) > end_text
             || end_text > part.text_len
             || start.norm as usize > norm_start
@@ -354,6 +341,19 @@ impl Segment {
                 format!(
                     "checkpoints of a part at text {} are not increasing",
                     part.text_offset
+                ),
+            ));
+        }
+        let first = lo.saturating_sub(1).max(cks.start);
+        let most = u64::from((j - first).max(1)) * self.checkpoint_span();
+        let span = end_text - u64::from(start.text);
+        if span > most {
+            return Err(corrupt(
+                "checkpoints",
+                format!(
+                    "a part at text {} has {span} bytes of text between checkpoints {} apart (at most {most})",
+                    part.text_offset,
+                    j - first
                 ),
             ));
         }
